@@ -1,0 +1,126 @@
+// Emulated IEEE-754 binary16 ("half"): storage is u16 bits, compute is f32.
+// All conversions round to nearest, ties to even; subnormals are kept (wasm never flushes denormals);
+// ±inf stays inf; NaN stays NaN (sign and payload kept, quiet bit forced: an sNaN half does not
+// round-trip bit-exactly, matching what hardware converters do).
+//
+// These @inline helpers are what other kernel families use to reproduce fp16 hardware numerics:
+//   - storage:  f32ToF16 / f16ToF32 (and the x4 forms) when loading and storing half tensors;
+//   - "strict": roundF16 / roundF16x4 round an f32 result to the nearest representable half and
+//     return it as f32. For +, -, *, /, sqrt of half inputs, computing in f32 and rounding once is
+//     exactly the correctly rounded fp16 result (24 >= 2*11+2, so double rounding cannot differ).
+//     exp() is Math.exp in f32 followed by one rounding. Matmuls and reductions accumulate in f32
+//     and round once at the end, as fp16 tensor units with f32 accumulators do.
+
+// f32 bit patterns used below
+const F32_ABS: u32 = 0x7fffffff;
+const F32_INF: u32 = 0x7f800000;
+const F32_HALF_MAX_EXCL: u32 = 0x47800000; // 65536.0: at or above this, the half is inf (or NaN)
+const F32_HALF_MIN_NORMAL: u32 = 0x38800000; // 2^-14: below this, the half is subnormal or zero
+const F32_ONE_HALF: u32 = 0x3f000000; // 0.5f: adding it rounds |x| < 2^-14 to a multiple of 2^-24
+const REBIAS_ROUND: u32 = 0xc8000fff; // ((15 - 127) << 23) + 0xfff, wrapping: rebias + round-half-down
+const F16_EXP_REBIAS: u32 = 0x38000000; // (127 - 15) << 23
+
+/** f32 -> f16 bits, round to nearest even. */
+// @ts-ignore: decorator
+@inline export function f32ToF16(x: f32): u16 {
+  const b = reinterpret<u32>(x);
+  const sign = (b >>> 16) & 0x8000;
+  let a = b & F32_ABS;
+  let h: u32;
+  if (a >= F32_HALF_MAX_EXCL) {
+    h = a > F32_INF ? 0x7e00 | ((a >>> 13) & 0x3ff) : 0x7c00;
+  } else if (a < F32_HALF_MIN_NORMAL) {
+    // |x| + 0.5 has ulp 2^-24, so the FPU rounds |x| to a multiple of 2^-24 (ties to even);
+    // the low mantissa bits are then the half's subnormal mantissa (1024 = smallest normal).
+    h = reinterpret<u32>(reinterpret<f32>(a) + reinterpret<f32>(F32_ONE_HALF)) - F32_ONE_HALF;
+  } else {
+    // rebias the exponent and add 0xfff (+1 if the kept mantissa is odd): ties go to even,
+    // a carry out of the mantissa bumps the exponent, and [65520, 65536) carries into inf.
+    h = (a + REBIAS_ROUND + ((a >>> 13) & 1)) >>> 13;
+  }
+  return <u16>(sign | h);
+}
+
+/** f16 bits -> f32 (exact). */
+// @ts-ignore: decorator
+@inline export function f16ToF32(h: u16): f32 {
+  const v = <u32>h;
+  const sign = (v & 0x8000) << 16;
+  const e = v & 0x7c00;
+  const sh = (v & 0x7fff) << 13;
+  let bits: u32;
+  if (e == 0) {
+    bits = reinterpret<u32>(<f32>(v & 0x3ff) * reinterpret<f32>(0x33800000)); // m * 2^-24, exact
+  } else if (e == 0x7c00) {
+    bits = sh | F32_INF;
+  } else {
+    bits = sh + F16_EXP_REBIAS;
+  }
+  return reinterpret<f32>(bits | sign);
+}
+
+/** Four f32 lanes (v128) -> four f16 values in the low 16 bits of each i32 lane. Branchless. */
+// @ts-ignore: decorator
+@inline export function f32x4ToF16x4(v: v128): v128 {
+  const sign = v128.and(i32x4.shr_u(v, 16), i32x4.splat(0x8000));
+  const a = v128.and(v, i32x4.splat(F32_ABS));
+  // normal range
+  const odd = v128.and(i32x4.shr_u(a, 13), i32x4.splat(1));
+  const nrm = i32x4.shr_u(i32x4.add(i32x4.add(a, i32x4.splat(REBIAS_ROUND)), odd), 13);
+  // subnormal range
+  const sub = i32x4.sub(f32x4.add(a, f32x4.splat(0.5)), i32x4.splat(F32_ONE_HALF));
+  // inf / NaN
+  const nan = v128.or(i32x4.splat(0x7e00), v128.and(i32x4.shr_u(a, 13), i32x4.splat(0x3ff)));
+  const big = v128.bitselect(nan, i32x4.splat(0x7c00), i32x4.gt_s(a, i32x4.splat(F32_INF)));
+  let r = v128.bitselect(sub, nrm, i32x4.lt_s(a, i32x4.splat(F32_HALF_MIN_NORMAL)));
+  r = v128.bitselect(big, r, i32x4.ge_s(a, i32x4.splat(F32_HALF_MAX_EXCL)));
+  return v128.or(r, sign);
+}
+
+/** Four f16 values (low 16 bits of each i32 lane, upper bits zero) -> four f32 lanes. Branchless, no denormal arithmetic. */
+// @ts-ignore: decorator
+@inline export function f16x4ToF32x4(v: v128): v128 {
+  const sign = i32x4.shl(v128.and(v, i32x4.splat(0x8000)), 16);
+  const e = v128.and(v, i32x4.splat(0x7c00));
+  const sh = i32x4.shl(v128.and(v, i32x4.splat(0x7fff)), 13);
+  const nrm = i32x4.add(sh, i32x4.splat(F16_EXP_REBIAS));
+  const infnan = v128.or(sh, i32x4.splat(F32_INF));
+  const sub = f32x4.mul(f32x4.convert_i32x4_u(v128.and(v, i32x4.splat(0x3ff))), f32x4.splat(reinterpret<f32>(0x33800000)));
+  let r = v128.bitselect(sub, nrm, i32x4.eq(e, i32x4.splat(0)));
+  r = v128.bitselect(infnan, r, i32x4.eq(e, i32x4.splat(0x7c00)));
+  return v128.or(r, sign);
+}
+
+/** Load 4 halves (8 bytes) at ptr and widen to f32x4. */
+// @ts-ignore: decorator
+@inline export function loadF16x4(ptr: usize): v128 {
+  return f16x4ToF32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(ptr)));
+}
+
+/** Load 8 halves (16 bytes) at ptr, widen to two f32x4: returns the low four; high four via loadF16x8Hi. */
+// @ts-ignore: decorator
+@inline export function widenF16Lo(h8: v128): v128 {
+  return f16x4ToF32x4(i32x4.extend_low_i16x8_u(h8));
+}
+// @ts-ignore: decorator
+@inline export function widenF16Hi(h8: v128): v128 {
+  return f16x4ToF32x4(i32x4.extend_high_i16x8_u(h8));
+}
+
+/** Narrow two f32x4 to 8 halves packed in one v128 (RNE). */
+// @ts-ignore: decorator
+@inline export function narrowF16x8(lo: v128, hi: v128): v128 {
+  return i16x8.narrow_i32x4_u(f32x4ToF16x4(lo), f32x4ToF16x4(hi));
+}
+
+/** Strict-mode rounding: the f32 nearest-even-rounded to the closest half value (inf on overflow). */
+// @ts-ignore: decorator
+@inline export function roundF16(x: f32): f32 {
+  return f16ToF32(f32ToF16(x));
+}
+
+/** Strict-mode rounding of four lanes. */
+// @ts-ignore: decorator
+@inline export function roundF16x4(v: v128): v128 {
+  return f16x4ToF32x4(f32x4ToF16x4(v));
+}

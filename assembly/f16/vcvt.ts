@@ -1,0 +1,54 @@
+// f32 <-> f16 conversion kernels (XNNPACK naming: <from>_<to>_vcvt__<isa>_u<unroll>).
+// src/dst are byte pointers into linear memory; n is the element count (any n >= 0).
+// The SIMD kernels do 8 elements per step and finish the tail with the scalar helper, so they
+// never read or write past n elements.
+import { f32ToF16, f16ToF32, narrowF16x8, widenF16Lo, widenF16Hi } from "./half";
+
+export function f32_f16_vcvt__scalar_u1(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    store<u16>(dst + (<usize>i << 1), f32ToF16(load<f32>(src + (<usize>i << 2))));
+  }
+}
+
+export function f16_f32_vcvt__scalar_u1(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    store<f32>(dst + (<usize>i << 2), f16ToF32(load<u16>(src + (<usize>i << 1))));
+  }
+}
+
+export function f32_f16_vcvt__wasmsimd_u8(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const s = src + (<usize>i << 2);
+    v128.store(dst + (<usize>i << 1), narrowF16x8(v128.load(s), v128.load(s, 16)));
+  }
+  for (; i < n; i++) {
+    store<u16>(dst + (<usize>i << 1), f32ToF16(load<f32>(src + (<usize>i << 2))));
+  }
+}
+
+export function f16_f32_vcvt__wasmsimd_u8(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const h = v128.load(src + (<usize>i << 1));
+    const d = dst + (<usize>i << 2);
+    v128.store(d, widenF16Lo(h));
+    v128.store(d, widenF16Hi(h), 16);
+  }
+  for (; i < n; i++) {
+    store<f32>(dst + (<usize>i << 2), f16ToF32(load<u16>(src + (<usize>i << 1))));
+  }
+}
+
+/** In-place strict rounding of an f32 buffer to the nearest half values (kept as f32). */
+export function f32_f16round__wasmsimd_u4(buf: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = buf + (<usize>i << 2);
+    v128.store(p, widenF16Lo(narrowF16x8(v128.load(p), f32x4.splat(0))));
+  }
+  for (; i < n; i++) {
+    const p = buf + (<usize>i << 2);
+    store<f32>(p, f16ToF32(f32ToF16(load<f32>(p))));
+  }
+}

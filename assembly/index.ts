@@ -1,0 +1,5 @@
+// Entry point of every tessera wasm binary. One kernel family per folder; each family adds its
+// exports here. The same sources are compiled into each tier (see asconfig.json / scripts/build.mjs).
+export { heapBase, tierRelaxed, tierShared } from "./common/memory";
+export { selftest } from "./selftest";
+export * from "./f16/vcvt";

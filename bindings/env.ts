@@ -1,0 +1,88 @@
+/** Runtime detection and WebAssembly feature probes (no tessera binary needed). */
+
+export type RuntimeName = 'node' | 'deno' | 'bun' | 'browser';
+
+const g = globalThis as any;
+
+export function detectRuntime(): RuntimeName {
+  if (typeof g.Deno !== 'undefined' && g.Deno?.version?.deno) return 'deno';
+  if (typeof g.Bun !== 'undefined') return 'bun';
+  if (typeof g.process !== 'undefined' && g.process?.versions?.node && typeof g.window === 'undefined') return 'node';
+  return 'browser';
+}
+
+export function runtimeVersion(rt: RuntimeName): string {
+  switch (rt) {
+    case 'deno': return String(g.Deno.version.deno);
+    case 'bun': return String(g.Bun.version);
+    case 'node': return String(g.process.versions.node);
+    default: return typeof g.navigator !== 'undefined' ? String(g.navigator.userAgent) : 'unknown';
+  }
+}
+
+// (module (func (result v128) v128.const i32x4 0 0 0 0))
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+// (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))))
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 133, 2, 11,
+]);
+
+export function hasWebAssembly(): boolean {
+  return typeof g.WebAssembly === 'object' && typeof g.WebAssembly.validate === 'function';
+}
+
+export function probeSimd(): boolean {
+  try { return WebAssembly.validate(SIMD_PROBE); } catch { return false; }
+}
+
+export function probeRelaxedSimd(): boolean {
+  try { return WebAssembly.validate(RELAXED_PROBE); } catch { return false; }
+}
+
+/** SharedArrayBuffer usable for a shared WebAssembly.Memory (needs cross-origin isolation in browsers). */
+export function probeSharedMemory(): { ok: boolean; reason?: string } {
+  if (typeof g.SharedArrayBuffer === 'undefined') return { ok: false, reason: 'SharedArrayBuffer is not defined (browsers need COOP/COEP cross-origin isolation)' };
+  if (typeof g.crossOriginIsolated === 'boolean' && !g.crossOriginIsolated) return { ok: false, reason: 'page is not cross-origin isolated (serve COOP: same-origin and COEP: require-corp)' };
+  try {
+    const m = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as any);
+    if (!(m.buffer instanceof g.SharedArrayBuffer)) return { ok: false, reason: 'shared WebAssembly.Memory is not backed by a SharedArrayBuffer' };
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, reason: `shared WebAssembly.Memory failed: ${(e as Error).message}` };
+  }
+}
+
+export function hasFloat16Array(): boolean {
+  return typeof g.Float16Array === 'function';
+}
+
+export function hardwareConcurrency(): number {
+  if (typeof g.navigator !== 'undefined' && g.navigator.hardwareConcurrency) return g.navigator.hardwareConcurrency;
+  return 1;
+}
+
+/**
+ * Node 20 (V8 11.3) ships relaxed SIMD behind --experimental-wasm-relaxed-simd. The flag may be set
+ * at run time through node:v8 before any relaxed module is compiled. We do that only in Node (never
+ * in a browser, where there is no such thing) and only when allowed by init({ nodeFlags }).
+ * Returns true when relaxed SIMD validates afterwards.
+ */
+export async function enableNodeRelaxedSimd(): Promise<boolean> {
+  if (detectRuntime() !== 'node') return false;
+  try {
+    const spec = 'node:v8';
+    const v8: any = await import(/* @vite-ignore */ spec);
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return probeRelaxedSimd();
+}

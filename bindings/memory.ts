@@ -1,0 +1,311 @@
+/**
+ * Linear memory owned by the bindings.
+ *
+ * Layout:  [0, heapBase)        AssemblyScript static data (constants), never touched from JS
+ *          [heapBase, end)      the arena: every tensor, packed weight and scratch tile
+ *
+ * Each arena block is   [ guard 16 B | data (size rounded up to 16) | tail pad >= 16 B ]
+ * with data aligned to 16 (or 64 on request). Kernels may over-read up to 16 bytes past an input
+ * (vector tails) but never write outside their outputs; the pad keeps over-reads inside memory
+ * and, in debug mode, carries canaries that `check()` verifies.
+ */
+import { ArgumentError, DisposedError, MemoryCorruptionError, OutOfMemoryError } from './errors.js';
+
+export const PAGE = 65536;
+const GUARD = 16;
+const TAIL = 16;
+const CANARY = 0xa5;
+
+export interface MemoryStats {
+  /** bytes currently allocated (data + guards) */
+  usedBytes: number;
+  /** highest usedBytes since creation or the last resetPeak() */
+  peakBytes: number;
+  /** live blocks */
+  blocks: number;
+  /** current linear memory size */
+  memoryBytes: number;
+  /** configured maximum */
+  maxMemoryBytes: number;
+}
+
+interface Block { start: number; end: number; ptr: number; bytes: number; persistent: boolean; tag: string }
+
+/** Typed-array views over linear memory that are rebuilt whenever the memory grows. */
+export class LinearMemory {
+  readonly memory: WebAssembly.Memory;
+  readonly maxBytes: number;
+  readonly shared: boolean;
+  private buf: ArrayBufferLike | null = null;
+  private _u8!: Uint8Array;
+  private _u16!: Uint16Array;
+  private _i32!: Int32Array;
+  private _u32!: Uint32Array;
+  private _f32!: Float32Array;
+
+  constructor(memory: WebAssembly.Memory, maxBytes: number, shared: boolean) {
+    this.memory = memory;
+    this.maxBytes = maxBytes;
+    this.shared = shared;
+    this.refresh();
+  }
+
+  /** Re-create views if memory.buffer changed (growth detaches non-shared buffers). Cheap when nothing changed. */
+  refresh(): void {
+    const b = this.memory.buffer;
+    if (b === this.buf && this._u8.byteLength === b.byteLength) return;
+    this.buf = b;
+    this._u8 = new Uint8Array(b);
+    this._u16 = new Uint16Array(b);
+    this._i32 = new Int32Array(b);
+    this._u32 = new Uint32Array(b);
+    this._f32 = new Float32Array(b);
+  }
+
+  get bytes(): number { return this.memory.buffer.byteLength; }
+  get u8(): Uint8Array { this.refresh(); return this._u8; }
+  get u16(): Uint16Array { this.refresh(); return this._u16; }
+  get i32(): Int32Array { this.refresh(); return this._i32; }
+  get u32(): Uint32Array { this.refresh(); return this._u32; }
+  get f32(): Float32Array { this.refresh(); return this._f32; }
+
+  /** Grow so that at least `needBytes` bytes exist. Typed OutOfMemoryError beyond maxBytes or on engine refusal. */
+  ensure(needBytes: number): void {
+    const have = this.bytes;
+    if (needBytes <= have) return;
+    if (needBytes > this.maxBytes) throw new OutOfMemoryError(needBytes, this.maxBytes);
+    // grow geometrically (fewer view rebuilds), but never past the cap
+    const want = Math.min(this.maxBytes, Math.max(needBytes, Math.min(have * 2, have + 256 * 1024 * 1024)));
+    const pages = Math.ceil(want / PAGE) - have / PAGE;
+    try {
+      this.memory.grow(pages);
+    } catch (e) {
+      // the engine may refuse (RangeError) even under our cap: retry with the exact need once
+      const exact = Math.ceil(needBytes / PAGE) - have / PAGE;
+      try {
+        if (exact < pages) this.memory.grow(exact); else throw e;
+      } catch (e2) {
+        throw new OutOfMemoryError(needBytes, this.maxBytes, `memory.grow refused: ${(e2 as Error).message}`);
+      }
+    }
+    this.refresh();
+  }
+}
+
+/**
+ * First-fit free-list allocator over [base, memory end) with scope marks.
+ * - alloc(): temporary allocations are recorded on a scope stack; reset(mark) frees everything
+ *   allocated after mark() (including blocks left behind by an exception).
+ * - allocPersistent(): packed weights and user tensors; freed only by free()/dispose().
+ */
+export class Arena {
+  readonly mem: LinearMemory;
+  readonly base: number;
+  readonly debug: boolean;
+  private free_: { start: number; end: number }[] = [];
+  private top: number; // end of the managed region (== memory size at last sync)
+  private live = new Map<number, Block>();
+  private stack: number[] = [];
+  private used = 0;
+  private peak = 0;
+
+  constructor(mem: LinearMemory, base: number, debug = false) {
+    this.mem = mem;
+    this.base = align(base, 64);
+    this.debug = debug;
+    this.top = this.base;
+    this.syncTop();
+  }
+
+  /** Temporary allocation (freed by reset(mark) or free). Returns a byte pointer to the data, 16- or 64-aligned. */
+  alloc(bytes: number, alignment: 16 | 64 = 16, tag = 'scratch'): number {
+    return this.allocBlock(bytes, alignment, false, tag);
+  }
+
+  /** Allocation that survives scope resets (tensors, packed weights). Free it with free(). */
+  allocPersistent(bytes: number, alignment: 16 | 64 = 64, tag = 'tensor'): number {
+    return this.allocBlock(bytes, alignment, true, tag);
+  }
+
+  free(ptr: number): void {
+    const b = this.live.get(ptr);
+    if (!b) throw new ArgumentError(`free(${ptr}): not a live arena block`);
+    if (this.debug) this.checkBlock(b);
+    this.live.delete(ptr);
+    this.used -= b.end - b.start;
+    this.insertFree(b.start, b.end);
+  }
+
+  isLive(ptr: number): boolean { return this.live.has(ptr); }
+
+  /** Scope mark: pass it to reset() to free every temporary block allocated since. */
+  mark(): number { return this.stack.length; }
+
+  reset(mark: number): void {
+    if (mark < 0 || mark > this.stack.length) throw new ArgumentError(`reset(${mark}): invalid mark`);
+    for (let i = this.stack.length - 1; i >= mark; i--) {
+      const p = this.stack[i];
+      if (this.live.has(p)) this.free(p);
+    }
+    this.stack.length = mark;
+  }
+
+  /** Run fn with a scope: all temporaries it allocates are freed when it returns or throws. */
+  scope<T>(fn: () => T): T {
+    const m = this.mark();
+    try { return fn(); } finally { this.reset(m); }
+  }
+
+  stats(): MemoryStats {
+    return { usedBytes: this.used, peakBytes: this.peak, blocks: this.live.size, memoryBytes: this.mem.bytes, maxMemoryBytes: this.mem.maxBytes };
+  }
+
+  resetPeak(): void { this.peak = this.used; }
+
+  /** Verify every live block's guard and tail canaries (debug mode only; no-op otherwise). */
+  check(): void {
+    if (!this.debug) return;
+    for (const b of this.live.values()) this.checkBlock(b);
+  }
+
+  private allocBlock(bytes: number, alignment: number, persistent: boolean, tag: string): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ArgumentError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
+    const dataBytes = align(Math.max(bytes, 1), 16);
+    const need = (start: number) => {
+      const ptr = align(start + GUARD, alignment);
+      return { ptr, end: ptr + dataBytes + TAIL };
+    };
+    this.syncTop();
+    let found = -1;
+    let place = { ptr: 0, end: 0 };
+    for (let i = 0; i < this.free_.length; i++) {
+      const f = this.free_[i];
+      const p = need(f.start);
+      if (p.end <= f.end) { found = i; place = p; break; }
+    }
+    if (found < 0) {
+      // grow: extend the last free range if it touches the top, else start at the top
+      const last = this.free_[this.free_.length - 1];
+      const start = last && last.end === this.top ? last.start : this.top;
+      place = need(start);
+      this.mem.ensure(place.end);
+      this.syncTop();
+      found = this.free_.findIndex((f) => f.start <= start && place.end <= f.end);
+      if (found < 0) throw new OutOfMemoryError(place.end, this.mem.maxBytes, 'arena bookkeeping');
+    }
+    const f = this.free_[found];
+    const start = f.start;
+    const end = place.end;
+    // split: keep what is left of the free range
+    if (end < f.end) f.start = end; else this.free_.splice(found, 1);
+    const blk: Block = { start, end, ptr: place.ptr, bytes, persistent, tag };
+    this.live.set(place.ptr, blk);
+    if (!persistent) this.stack.push(place.ptr);
+    this.used += end - start;
+    if (this.used > this.peak) this.peak = this.used;
+    if (this.debug) this.paint(blk);
+    return place.ptr;
+  }
+
+  /** The managed region always extends to the end of linear memory. */
+  private syncTop(): void {
+    const end = this.mem.bytes;
+    if (end > this.top) {
+      this.insertFree(this.top, end);
+      this.top = end;
+    }
+  }
+
+  private insertFree(start: number, end: number): void {
+    const fl = this.free_;
+    let i = 0;
+    while (i < fl.length && fl[i].start < start) i++;
+    fl.splice(i, 0, { start, end });
+    // coalesce with neighbours
+    if (i + 1 < fl.length && fl[i].end === fl[i + 1].start) { fl[i].end = fl[i + 1].end; fl.splice(i + 1, 1); }
+    if (i > 0 && fl[i - 1].end === fl[i].start) { fl[i - 1].end = fl[i].end; fl.splice(i, 1); }
+  }
+
+  private paint(b: Block): void {
+    const u8 = this.mem.u8;
+    u8.fill(CANARY, b.start, b.ptr);
+    u8.fill(CANARY, b.ptr + b.bytes, b.end);
+  }
+
+  private checkBlock(b: Block): void {
+    const u8 = this.mem.u8;
+    for (let i = b.start; i < b.ptr; i++) {
+      if (u8[i] !== CANARY) throw new MemoryCorruptionError(`guard bytes before ${b.tag} block @${b.ptr} (${b.bytes} B) were overwritten at offset ${i - b.ptr}`);
+    }
+    for (let i = b.ptr + b.bytes; i < b.end; i++) {
+      if (u8[i] !== CANARY) throw new MemoryCorruptionError(`tail guard of ${b.tag} block @${b.ptr} (${b.bytes} B) was overwritten at offset +${i - b.ptr}`);
+    }
+  }
+}
+
+export function align(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+export type DType = 'f32' | 'f16' | 'i32' | 'u32' | 'u8';
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, i32: 4, u32: 4, u8: 1 };
+export type ViewOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'f16' ? Uint16Array : D extends 'i32' ? Int32Array : D extends 'u32' ? Uint32Array : Uint8Array;
+
+/**
+ * A tensor living in tessera's linear memory (zero-copy). `view()` returns a typed array over the
+ * wasm memory: it is valid until the next operation that may grow memory, so take a fresh view
+ * after every call instead of keeping one.
+ */
+export class Tensor<D extends DType = DType> {
+  readonly dtype: D;
+  readonly shape: readonly number[];
+  readonly length: number;
+  private _ptr: number;
+  private arena: Arena;
+
+  constructor(arena: Arena, dtype: D, shape: readonly number[], tag = 'tensor') {
+    for (const s of shape) if (!Number.isSafeInteger(s) || s < 0) throw new ArgumentError(`tensor shape must be non-negative integers, got [${shape.join(', ')}]`);
+    this.arena = arena;
+    this.dtype = dtype;
+    this.shape = Object.freeze([...shape]);
+    this.length = shape.reduce((a, b) => a * b, 1);
+    this._ptr = arena.allocPersistent(this.length * DTYPE_BYTES[dtype], 64, tag);
+  }
+
+  get ptr(): number {
+    if (this._ptr < 0) throw new DisposedError('Tensor');
+    return this._ptr;
+  }
+
+  get byteLength(): number { return this.length * DTYPE_BYTES[this.dtype]; }
+  get disposed(): boolean { return this._ptr < 0; }
+
+  /** Zero-copy view (invalid after memory growth: re-take it). */
+  view(): ViewOf<D> {
+    const m = this.arena.mem;
+    const p = this.ptr;
+    switch (this.dtype) {
+      case 'f32': return new Float32Array(m.memory.buffer, p, this.length) as ViewOf<D>;
+      case 'f16': return new Uint16Array(m.memory.buffer, p, this.length) as ViewOf<D>;
+      case 'i32': return new Int32Array(m.memory.buffer, p, this.length) as ViewOf<D>;
+      case 'u32': return new Uint32Array(m.memory.buffer, p, this.length) as ViewOf<D>;
+      default: return new Uint8Array(m.memory.buffer, p, this.length) as ViewOf<D>;
+    }
+  }
+
+  /** Copy out into a fresh JS-owned array. */
+  read(): ViewOf<D> { return this.view().slice() as ViewOf<D>; }
+
+  /** Copy data in (length must match). */
+  write(src: ArrayLike<number>): this {
+    if (src.length !== this.length) throw new ArgumentError(`Tensor.write: expected ${this.length} elements, got ${src.length}`);
+    (this.view() as any).set(src);
+    return this;
+  }
+
+  dispose(): void {
+    if (this._ptr < 0) return;
+    this.arena.free(this._ptr);
+    this._ptr = -1;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * init() and the Tessera instance ("tk"): tier selection, linear memory, arena, and the ops.
+ * Each kernel family adds its op namespace/methods here and its implementation under bindings/ops/.
+ */
+import type { KernelExports } from './abi.js';
+import {
+  detectRuntime, enableNodeRelaxedSimd, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
+  probeSimd, runtimeVersion, type RuntimeName,
+} from './env.js';
+import { ArgumentError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
+import { f16roundJs } from './f16js.js';
+import { compileSource, defaultWasmUrl, type Flavor, type Tier, type WasmSource } from './loader.js';
+import { Arena, LinearMemory, PAGE, Tensor, type DType, type MemoryStats } from './memory.js';
+import { F16Ops } from './ops/f16.js';
+
+export interface InitOptions {
+  /** 'auto' (default): relaxed when it validates and passes the self-test, else simd128. A forced tier that cannot run is an error. */
+  simd?: 'auto' | Tier;
+  /** Where the wasm comes from: one source (any tier; tier read from the binary) or one per flavour. Default: the binaries in this package. */
+  wasm?: WasmSource | Partial<Record<Flavor, WasmSource>>;
+  /** Upper bound on linear memory. Default 512 MiB (iOS webviews die well before 1 GiB). */
+  maxMemoryBytes?: number;
+  /** Initial linear memory. Default 16 MiB. */
+  initialMemoryBytes?: number;
+  /** Node only: allow `v8.setFlagsFromString('--experimental-wasm-relaxed-simd')` on Node 20. Default true. */
+  nodeFlags?: boolean;
+  /** Guard bytes around every arena block, verified after every op (slower; for tests and debugging). */
+  debug?: boolean;
+  /** Worker threads sharing the memory (threaded mode). Default 1. */
+  threads?: number;
+}
+
+export interface Features {
+  tier: Tier;
+  /** relaxed SIMD validates in this runtime (whether or not the relaxed tier was chosen) */
+  relaxedSimd: boolean;
+  /** relaxed_madd computed with a single rounding (FMA) in the self-test; false on simd128 */
+  fusedMadd: boolean;
+  threads: number;
+  runtime: RuntimeName;
+  runtimeVersion: string;
+  float16Array: boolean;
+  sharedMemory: boolean;
+  crossOriginIsolated: boolean;
+  /** why the tier / thread count is what it is (fallbacks, flags set) */
+  notes: string[];
+}
+
+export const DEFAULT_MAX_MEMORY = 512 * 1024 * 1024;
+const DEFAULT_INITIAL_MEMORY = 16 * 1024 * 1024;
+
+let initializing = false;
+
+/** Load and start tessera. Resolves to an independent instance with its own linear memory. */
+export async function init(options: InitOptions = {}): Promise<Tessera> {
+  if (initializing) throw new InitInProgressError();
+  initializing = true;
+  try {
+    return await initImpl(options);
+  } finally {
+    initializing = false;
+  }
+}
+
+function isSourceMap(w: InitOptions['wasm']): w is Partial<Record<Flavor, WasmSource>> {
+  return typeof w === 'object' && w !== null && !(w instanceof URL) && !(w instanceof ArrayBuffer) && !ArrayBuffer.isView(w) &&
+    !(w instanceof WebAssembly.Module) && !(typeof Response !== 'undefined' && w instanceof Response);
+}
+
+async function initImpl(o: InitOptions): Promise<Tessera> {
+  const simd = o.simd ?? 'auto';
+  if (simd !== 'auto' && simd !== 'simd128' && simd !== 'relaxed') throw new ArgumentError(`init: simd must be 'auto', 'simd128' or 'relaxed', got ${String(simd)}`);
+  const maxBytes = o.maxMemoryBytes ?? DEFAULT_MAX_MEMORY;
+  const initBytes = Math.min(o.initialMemoryBytes ?? DEFAULT_INITIAL_MEMORY, maxBytes);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < PAGE || maxBytes > 4 * 1024 * 1024 * 1024) throw new ArgumentError(`init: maxMemoryBytes must be an integer in [64 KiB, 4 GiB], got ${maxBytes}`);
+  if (!Number.isSafeInteger(initBytes) || initBytes < PAGE) throw new ArgumentError(`init: initialMemoryBytes must be an integer >= 64 KiB, got ${initBytes}`);
+  const threads = o.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError(`init: threads must be a positive integer, got ${threads}`);
+
+  if (!hasWebAssembly()) throw new WasmUnavailableError();
+  if (!probeSimd()) throw new SimdUnsupportedError('this runtime does not support WebAssembly SIMD128 (needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+)');
+
+  const runtime = detectRuntime();
+  const notes: string[] = [];
+  let relaxed = probeRelaxedSimd();
+  if (!relaxed && runtime === 'node' && o.nodeFlags !== false && simd !== 'simd128') {
+    relaxed = await enableNodeRelaxedSimd();
+    if (relaxed) notes.push('relaxed SIMD enabled in Node via v8.setFlagsFromString("--experimental-wasm-relaxed-simd")');
+  }
+  if (simd === 'relaxed' && !relaxed) throw new SimdUnsupportedError('relaxed SIMD was requested but does not validate in this runtime (Safari, Bun and Node 20 without the flag lack it); use simd: "auto" or "simd128"');
+
+  const shared = threads > 1 ? probeSharedMemory() : { ok: false, reason: 'threads: 1' };
+  const candidates: Tier[] = simd === 'auto' ? (relaxed ? ['relaxed', 'simd128'] : ['simd128']) : [simd];
+  if (simd === 'auto' && !relaxed) notes.push('relaxed SIMD unavailable: using simd128');
+
+  let lastErr: unknown;
+  for (const tier of candidates) {
+    try {
+      const src = pickSource(o.wasm, tier);
+      const module = await compileSource(src);
+      const inst = await Tessera.create(module, { tier, maxBytes, initBytes, debug: !!o.debug, relaxed, runtime, notes: [...notes] });
+      if (threads > 1) inst.features.notes.push(`threads: ${threads} requested, running 1: ${shared.ok ? 'threaded mode is not built yet' : shared.reason}`);
+      return inst;
+    } catch (e) {
+      lastErr = e;
+      if (simd !== 'auto') throw e;
+      notes.push(`${tier} tier rejected: ${(e as Error).message}`);
+    }
+  }
+  throw lastErr;
+}
+
+function pickSource(w: InitOptions['wasm'], tier: Tier): WasmSource {
+  if (w === undefined) return defaultWasmUrl(tier);
+  if (isSourceMap(w)) return w[tier] ?? defaultWasmUrl(tier);
+  return w;
+}
+
+interface CreateArgs { tier: Tier; maxBytes: number; initBytes: number; debug: boolean; relaxed: boolean; runtime: RuntimeName; notes: string[] }
+
+export class Tessera {
+  readonly features: Features;
+  /** Raw kernel exports (pointer ABI). For advanced use; prefer the typed ops. */
+  readonly kernels: KernelExports;
+  readonly memory: LinearMemory;
+  readonly arena: Arena;
+  readonly f16: F16Ops;
+  private _disposed = false;
+
+  private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features) {
+    this.kernels = kernels;
+    this.memory = memory;
+    this.arena = arena;
+    this.features = features;
+    this.f16 = new F16Ops(this);
+  }
+
+  /** Instantiate a compiled module on a fresh memory, run the self-test, return the instance. */
+  static async create(module: WebAssembly.Module, a: CreateArgs): Promise<Tessera> {
+    const maxPages = Math.floor(a.maxBytes / PAGE);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(a.initBytes / PAGE), maximum: maxPages });
+    const abort = () => { throw new Error('tessera wasm abort'); };
+    const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
+    const k = instance.exports as unknown as KernelExports;
+    const binTier: Tier = k.tierRelaxed() ? 'relaxed' : 'simd128';
+    const lm = new LinearMemory(memory, maxPages * PAGE, false);
+    const arena = new Arena(lm, k.heapBase() >>> 0, a.debug);
+    const g = globalThis as any;
+    const features: Features = {
+      tier: binTier,
+      relaxedSimd: a.relaxed,
+      fusedMadd: false,
+      threads: 1,
+      runtime: a.runtime,
+      runtimeVersion: runtimeVersion(a.runtime),
+      float16Array: hasFloat16Array(),
+      sharedMemory: false,
+      crossOriginIsolated: !!g.crossOriginIsolated,
+      notes: a.notes,
+    };
+    if (binTier !== a.tier) features.notes.push(`the supplied wasm is the ${binTier} build (asked for ${a.tier})`);
+    const tk = new Tessera(k, lm, arena, features);
+    features.fusedMadd = tk.selfTest();
+    return tk;
+  }
+
+  /**
+   * Numerical self-test on runtime data: madd and f16 narrowing against JS arithmetic.
+   * Throws SelfTestError on mismatch; returns whether madd was fused (single rounding).
+   */
+  private selfTest(): boolean {
+    const n = 16;
+    // a: values exercising f16 ties, overflow to inf, subnormals and signed zero
+    const a = [1 + 2 ** -11, 1 + 3 * 2 ** -11, 65519, 65520, 1e-8, -0, -3.0517578125e-5, 2049, 0.1, -7.75, 1e5, 2 ** -24 * 1.5, 3.14159, -65504, 1 / 3, 123.456];
+    // b, c chosen so that a*b+c differs between fused and unfused evaluation in lane 0
+    const b = [1 - 2 ** -23, 2, 0.5, -1, 3, 5, -2, 0.25, 10, 4, 1e-3, 8, 2, 1, 3, -1];
+    const c = [-1, 1, -2, 0.5, 0, 1, 2, -3, 0.125, 1.5, 7, -1, 0, 4, 0, 2];
+    return this.arena.scope(() => {
+      const pa = this.arena.alloc(n * 4), pb = this.arena.alloc(n * 4), pc = this.arena.alloc(n * 4);
+      const po = this.arena.alloc(n * 4), ph = this.arena.alloc(n * 4);
+      const f = this.memory.f32;
+      f.set(a, pa >> 2); f.set(b, pb >> 2); f.set(c, pc >> 2);
+      this.kernels.selftest(pa, pb, pc, po, ph, n);
+      const out = this.memory.f32.slice(po >> 2, (po >> 2) + n);
+      const h = this.memory.f32.slice(ph >> 2, (ph >> 2) + n);
+      let fused = false;
+      for (let i = 0; i < n; i++) {
+        const A = Math.fround(a[i]), B = Math.fround(b[i]), C = Math.fround(c[i]);
+        const unfused = Math.fround(Math.fround(A * B) + C);
+        const fusedV = Math.fround(A * B + C); // A*B exact in f64; one rounding to f32 (ties-safe for these inputs)
+        if (!Object.is(out[i], unfused) && !Object.is(out[i], fusedV)) {
+          throw new SelfTestError(this.features.tier, `madd lane ${i}: got ${out[i]}, expected ${unfused} (or fused ${fusedV})`);
+        }
+        if (i === 0 && Object.is(out[i], fusedV) && unfused !== fusedV) fused = true;
+        const want = f16roundJs(A);
+        if (!Object.is(h[i], want)) throw new SelfTestError(this.features.tier, `f16 rounding of ${A}: got ${h[i]}, expected ${want}`);
+      }
+      if (this.features.tier === 'simd128' && fused) throw new SelfTestError('simd128', 'simd128 madd was fused (wrong binary?)');
+      return fused;
+    });
+  }
+
+  /** Throws if disposed; runs fn in an arena scope; checks guard bytes after it in debug mode. */
+  run<T>(fn: () => T): T {
+    if (this._disposed) throw new DisposedError('tessera instance');
+    const r = this.arena.scope(fn);
+    if (this.arena.debug) this.arena.check();
+    return r;
+  }
+
+  /** Allocate a zero-copy tensor in linear memory (dispose() it when done). */
+  tensor<D extends DType>(dtype: D, shape: readonly number[]): Tensor<D> {
+    if (this._disposed) throw new DisposedError('tessera instance');
+    return new Tensor(this.arena, dtype, shape);
+  }
+
+  /** Copy a typed array into a new tensor. dtype is inferred: Float32Array -> f32, Uint16Array/Float16Array -> f16, Int32Array -> i32, Uint32Array -> u32, Uint8Array -> u8. */
+  tensorFrom(data: Float32Array | Uint16Array | Int32Array | Uint32Array | Uint8Array, shape: readonly number[] = [data.length]): Tensor {
+    const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' :
+      data instanceof Uint8Array ? 'u8' : 'f16';
+    const t = this.tensor(dtype, shape);
+    if (t.length !== data.length) { t.dispose(); throw new ArgumentError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
+    const bits = dtype === 'f16' && !(data instanceof Uint16Array) ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;
+    return t.write(bits);
+  }
+
+  /** Arena usage (bytes used, peak, blocks, memory size, cap). */
+  memoryStats(): MemoryStats { return this.arena.stats(); }
+
+  get disposed(): boolean { return this._disposed; }
+
+  /** Drop the instance; its memory is released to the GC. Further calls throw DisposedError. */
+  dispose(): void { this._disposed = true; }
+}

@@ -1,0 +1,38 @@
+import { init, type Tessera, type Tier } from '../../bindings/index.js';
+
+/** Tiers exercised by every differential test. Relaxed is required: Node gets the V8 flag, Chromium has it natively. */
+export const TIERS: Tier[] = ['simd128', 'relaxed'];
+
+const cache = new Map<string, Promise<Tessera>>();
+
+/** One shared instance per tier per test file (init is serialised: concurrent init is an error by design). */
+export function tk(tier: Tier, debug = true): Promise<Tessera> {
+  const key = `${tier}:${debug}`;
+  let p = cache.get(key);
+  if (!p) {
+    const prev = [...cache.values()].pop() ?? Promise.resolve();
+    p = prev.catch(() => undefined).then(() => init({ simd: tier, debug }));
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform f32 array in [lo, hi). */
+export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}

@@ -1,0 +1,88 @@
+// Loader and tier selection: auto/override, sources (URL, bytes, Module), typed errors.
+import { describe, expect, it } from 'vitest';
+import { init, InitInProgressError, SimdUnsupportedError, ArgumentError, WasmLoadError, TesseraError } from '../../bindings/index.js';
+import { defaultWasmUrl } from '../../bindings/loader.js';
+
+async function bytesOf(url: URL): Promise<Uint8Array> {
+  if (url.protocol === 'file:') {
+    const fs = await import(/* @vite-ignore */ 'node:fs/promises' as string);
+    return new Uint8Array(await fs.readFile(url));
+  }
+  return new Uint8Array(await (await fetch(url)).arrayBuffer());
+}
+
+describe('init and tier selection', () => {
+  it('auto picks relaxed where it validates and records the environment', async () => {
+    const tk = await init();
+    expect(tk.features.tier).toBe('relaxed'); // Node (with the V8 flag) and Chromium 156 both have relaxed SIMD
+    expect(tk.features.relaxedSimd).toBe(true);
+    expect(tk.features.threads).toBe(1);
+    expect(['node', 'browser', 'deno', 'bun']).toContain(tk.features.runtime);
+    expect(typeof tk.features.fusedMadd).toBe('boolean');
+  });
+
+  it('user override wins: simd128 even where relaxed is available', async () => {
+    const tk = await init({ simd: 'simd128' });
+    expect(tk.features.tier).toBe('simd128');
+    expect(tk.kernels.tierRelaxed()).toBe(0);
+    expect(tk.features.fusedMadd).toBe(false);
+  });
+
+  it('accepts bytes and a precompiled WebAssembly.Module; the tier is read from the binary', async () => {
+    const bytes = await bytesOf(defaultWasmUrl('simd128'));
+    const a = await init({ wasm: bytes });
+    expect(a.features.tier).toBe('simd128');
+    const b = await init({ wasm: await WebAssembly.compile(bytes as BufferSource) });
+    expect(b.features.tier).toBe('simd128');
+    const c = await init({ wasm: { relaxed: await bytesOf(defaultWasmUrl('relaxed')) } });
+    expect(c.features.tier).toBe('relaxed');
+  });
+
+  it('a failed fetch or garbage bytes is a typed WasmLoadError naming the source', async () => {
+    const missing = new URL('../build/does-not-exist.wasm', defaultWasmUrl('simd128'));
+    const e1 = await init({ simd: 'simd128', wasm: missing }).catch((e) => e);
+    expect(e1).toBeInstanceOf(WasmLoadError);
+    expect(e1.code).toBe('ERR_WASM_LOAD');
+    expect(e1.message).toContain('does-not-exist.wasm');
+    const e2 = await init({ simd: 'simd128', wasm: new Uint8Array([0, 97, 115, 109, 9, 9]) }).catch((e) => e);
+    expect(e2).toBeInstanceOf(WasmLoadError);
+  });
+
+  it('auto falls back to simd128 when the relaxed binary cannot load, and says why', async () => {
+    const tk = await init({ wasm: { relaxed: new Uint8Array([1, 2, 3]) } });
+    expect(tk.features.tier).toBe('simd128');
+    expect(tk.features.notes.join('\n')).toMatch(/relaxed tier rejected/);
+  });
+
+  it('init called twice concurrently is a typed error; sequential calls are fine', async () => {
+    const p1 = init();
+    const e = await init().catch((x) => x);
+    expect(e).toBeInstanceOf(InitInProgressError);
+    expect(e).toBeInstanceOf(TesseraError);
+    await p1;
+    await expect(init()).resolves.toBeTruthy();
+  });
+
+  it('bad options are typed errors', async () => {
+    await expect(init({ simd: 'avx512' as any })).rejects.toBeInstanceOf(ArgumentError);
+    await expect(init({ maxMemoryBytes: 100 })).rejects.toBeInstanceOf(ArgumentError);
+    await expect(init({ threads: 0 })).rejects.toBeInstanceOf(ArgumentError);
+  });
+
+  it('a forced relaxed tier without relaxed SIMD support is SimdUnsupportedError (simulated)', async () => {
+    const orig = WebAssembly.validate;
+    // simulate Safari/Bun/Node-20-without-flag: nothing relaxed validates
+    (WebAssembly as any).validate = (b: BufferSource) => {
+      const u = new Uint8Array(b instanceof ArrayBuffer ? b : (b as Uint8Array).buffer);
+      for (let i = 0; i + 2 < u.length; i++) if (u[i] === 253 && u[i + 1] === 133 && u[i + 2] === 2) return false;
+      return orig(b);
+    };
+    try {
+      await expect(init({ simd: 'relaxed', nodeFlags: false })).rejects.toBeInstanceOf(SimdUnsupportedError);
+      const tk = await init({ nodeFlags: false });
+      expect(tk.features.tier).toBe('simd128');
+    } finally {
+      (WebAssembly as any).validate = orig;
+    }
+  });
+});

@@ -1,0 +1,96 @@
+// Linear memory arena: alignment, scopes, growth with view refresh, exhaustion as a typed error,
+// guard bytes in debug mode, no leaks.
+import { describe, expect, it } from 'vitest';
+import { init, OutOfMemoryError, MemoryCorruptionError, DisposedError } from '../../bindings/index.js';
+
+const MiB = 1024 * 1024;
+
+describe('arena', () => {
+  it('aligns blocks and never overlaps them', async () => {
+    const tk = await init({ simd: 'simd128' });
+    const a = tk.arena;
+    const blocks: [number, number][] = [];
+    for (let i = 0; i < 200; i++) {
+      const n = 1 + ((i * 7919) % 5000);
+      const al = i % 3 === 0 ? 64 : 16;
+      const p = a.alloc(n, al as 16 | 64);
+      expect(p % al).toBe(0);
+      expect(p).toBeGreaterThanOrEqual(tk.kernels.heapBase());
+      blocks.push([p, p + n]);
+    }
+    blocks.sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < blocks.length; i++) expect(blocks[i][0]).toBeGreaterThanOrEqual(blocks[i - 1][1] + 16); // tail pad for over-reads
+  });
+
+  it('mark/reset frees temporaries but keeps persistent tensors', async () => {
+    const tk = await init({ simd: 'simd128' });
+    const base = tk.memoryStats().usedBytes;
+    const m = tk.arena.mark();
+    tk.arena.alloc(1000); tk.arena.alloc(3000);
+    const t = tk.tensor('f32', [10, 10]);
+    tk.arena.alloc(50);
+    tk.arena.reset(m);
+    expect(tk.arena.isLive(t.ptr)).toBe(true);
+    t.dispose();
+    expect(tk.memoryStats().usedBytes).toBe(base);
+    expect(tk.memoryStats().blocks).toBe(0);
+    expect(() => t.ptr).toThrow(DisposedError);
+  });
+
+  it('scope() frees temporaries even when the body throws', async () => {
+    const tk = await init({ simd: 'simd128' });
+    const base = tk.memoryStats().usedBytes;
+    expect(() => tk.arena.scope(() => { tk.arena.alloc(4096); throw new Error('boom'); })).toThrow('boom');
+    expect(tk.memoryStats().usedBytes).toBe(base);
+  });
+
+  it('grows memory on demand and tensors keep their data; views are rebuilt after growth', async () => {
+    const tk = await init({ simd: 'simd128', initialMemoryBytes: 1 * MiB, maxMemoryBytes: 64 * MiB });
+    const t = tk.tensorFrom(new Float32Array([1, 2, 3, 4]));
+    const oldView = t.view();
+    const before = tk.memory.bytes;
+    const big = tk.tensor('f32', [4 * MiB]); // 16 MiB: forces growth
+    expect(tk.memory.bytes).toBeGreaterThan(before);
+    expect(oldView.length).toBe(0); // the old view was detached by growth, as documented
+    expect(Array.from(t.view())).toEqual([1, 2, 3, 4]); // a fresh view sees the same data
+    expect(tk.memory.f32.length * 4).toBe(tk.memory.bytes); // cached views refreshed
+    big.view().fill(7);
+    expect(tk.f16.toF32(tk.f16.fromF32(new Float32Array([5])))[0]).toBe(5); // ops still work after growth
+    expect(Array.from(t.view())).toEqual([1, 2, 3, 4]);
+    big.dispose(); t.dispose();
+  });
+
+  it('exhaustion is a typed OutOfMemoryError; nothing is corrupted and smaller work still succeeds', async () => {
+    const tk = await init({ simd: 'simd128', initialMemoryBytes: 1 * MiB, maxMemoryBytes: 8 * MiB, debug: true });
+    const keep = tk.tensorFrom(new Float32Array([9, 8, 7]));
+    const used = tk.memoryStats().usedBytes;
+    const e = (() => { try { tk.tensor('f32', [4 * MiB]); } catch (x) { return x as OutOfMemoryError; } })();
+    expect(e).toBeInstanceOf(OutOfMemoryError);
+    expect(e!.code).toBe('ERR_OUT_OF_MEMORY');
+    expect(e!.limitBytes).toBe(8 * MiB);
+    expect(tk.memoryStats().usedBytes).toBe(used);
+    expect(() => tk.f16.fromF32(new Float32Array(3 * MiB))).not.toThrow(); // streams through bounded tiles
+    expect(Array.from(keep.view())).toEqual([9, 8, 7]);
+    tk.arena.check();
+    keep.dispose();
+  });
+
+  it('debug mode detects a write past the end of a block', async () => {
+    const tk = await init({ simd: 'simd128', debug: true });
+    const t = tk.tensor('f32', [5]);
+    tk.memory.f32[(t.ptr >> 2) + 5] = 1; // one element past the end
+    expect(() => tk.arena.check()).toThrow(MemoryCorruptionError);
+  });
+
+  it('10^4 op calls leave the arena where it started', async () => {
+    const tk = await init({ simd: 'simd128' });
+    const x = new Float32Array(100).map((_, i) => i);
+    tk.f16.fromF32(x);
+    const s0 = tk.memoryStats();
+    for (let i = 0; i < 10_000; i++) tk.f16.toF32(tk.f16.fromF32(x));
+    const s1 = tk.memoryStats();
+    expect(s1.usedBytes).toBe(s0.usedBytes);
+    expect(s1.blocks).toBe(s0.blocks);
+    expect(s1.memoryBytes).toBe(s0.memoryBytes);
+  });
+});
