@@ -24,7 +24,7 @@ export type SpmmTile = 8 | 12 | 16 | 32;
 export interface MatmulOptions { activation?: Activation; /** override the kernel tile (benchmarks) */ tile?: SpmmTile }
 export interface ConvOptions { c: number; h: number; w: number; stride?: 1 | 2; pad?: 0 | 1; activation?: Activation }
 /** Geometry a resident layer is bound to: a matmul with n activation columns, or a conv input. */
-export type LayerGeometry = { n: number; tile?: SpmmTile } | { h: number; w: number; stride?: 1 | 2; pad?: 0 | 1 };
+export type LayerGeometry = { n: number; tile?: SpmmTile; /** row-panel budget in bytes (benchmarks) */ chunkBytes?: number } | { h: number; w: number; stride?: 1 | 2; pad?: 0 | 1; chunkBytes?: number };
 
 export interface AutoOptions extends PackOptions {
   activation?: Activation;
@@ -35,7 +35,10 @@ export interface AutoOptions extends PackOptions {
 }
 
 /** Default tiles, picked from bench/suites/sparse.ts on x86-64 (V8): see the report in the suite. */
-const DEFAULT_TILE_4 = 8, DEFAULT_TILE_1 = 32;
+const DEFAULT_TILE_4 = 8, DEFAULT_TILE_1 = 16;
+let CONV_TILE_1: 16 | 32 = 16;
+/** @internal benchmark hook: spatial tile of the unstructured 3x3 kernels */
+export function setConvTile1(t: 16 | 32): void { CONV_TILE_1 = t; }
 
 function clampOf(a: Activation | undefined, fn: string): [number, number] {
   switch (a ?? 'none') {
@@ -117,7 +120,7 @@ export class SparseOps {
     if (sp.kernelSize === 1) return this.matmul(sp, x, g.h * g.w, { activation: o.activation });
     return this.tk.run(() => {
       const a = this.tk.arena;
-      const st = stage(this.tk, sp, g.planeBytes, false);
+      const st = stage(this.tk, sp, g.planeBytes, false, g);
       const px = a.alloc(x.length * 4), pp = a.alloc(g.paddedBytes), py = a.alloc(sp.rows * g.oh * g.ow * 4);
       this.tk.memory.f32.set(x, px >> 2);
       runConv3x3(this.tk, sp, st, g, px, pp, py, lo, hi);
@@ -183,6 +186,7 @@ export class SparseLayer {
   private st: Staged | null;
   private lo: number; private hi: number;
   private n = 0; private tile: SpmmTile;
+  private chunks: Chunk[] | undefined;
   private geom: ConvGeom | null = null;
   private meta: SparseMatrix;
 
@@ -195,14 +199,16 @@ export class SparseLayer {
       if (sp.kernelSize !== 1) throw new ArgumentError('sparse.layer: {n} geometry needs 1x1 weights; pass {h, w, stride, pad} for 3x3');
       if (!isPosInt(geom.n)) throw new ShapeError(`sparse.layer: n must be a positive integer, got ${geom.n}`);
       this.n = geom.n; this.tile = checkTile(sp, geom.tile, dense);
+      this.chunks = planChunks(sp, geom.chunkBytes ?? DEFAULT_CHUNK_BYTES);
       this.inputLength = sp.cols * geom.n; this.outputLength = sp.rows * geom.n; this.outputShape = [sp.rows, geom.n];
     } else {
       const g = convGeom('sparse.layer', sp, (geom ?? {}) as { h: number; w: number });
-      if (sp.kernelSize === 1) { this.n = g.h * g.w; this.tile = checkTile(sp, undefined, dense); } else this.geom = g;
+      if (sp.kernelSize === 1) { this.n = g.h * g.w; this.tile = checkTile(sp, undefined, dense); this.chunks = planChunks(sp, DEFAULT_CHUNK_BYTES); } else this.geom = g;
       this.inputLength = g.c * g.h * g.w; this.outputLength = sp.rows * g.oh * g.ow; this.outputShape = [sp.rows, g.oh, g.ow];
     }
     const stride = this.geom ? this.geom.planeBytes : this.n * 4;
-    this.st = tk.run(() => stage(tk, sp, stride, true));
+    if (this.geom) this.chunks = planChunks(sp, (geom as { chunkBytes?: number }).chunkBytes ?? DEFAULT_CHUNK_BYTES, 9);
+    this.st = tk.run(() => stage(tk, sp, stride, true, this.geom ?? undefined));
     // matrix arrays are copied into the arena: the layer no longer depends on later JS-side mutation
   }
 
@@ -221,9 +227,10 @@ export class SparseLayer {
     this.tk.run(() => {
       if (this.geom) {
         const pp = this.tk.arena.alloc(this.geom.paddedBytes);
-        (this.dense ? runDenseConv3x3 : runConv3x3)(this.tk, this.meta, st, this.geom, x.ptr, pp, y.ptr, this.lo, this.hi);
+        // dense 3x3 layers (temporary baseline) run the same kernel on the full index stream
+        runConv3x3(this.tk, this.meta, st, this.geom, x.ptr, pp, y.ptr, this.lo, this.hi, this.chunks);
       } else {
-        (this.dense ? runDenseMatmul : runMatmul)(this.tk, this.meta, st, this.n, x.ptr, y.ptr, this.lo, this.hi, this.tile);
+        (this.dense ? runDenseMatmul : runMatmul)(this.tk, this.meta, st, this.n, x.ptr, y.ptr, this.lo, this.hi, this.tile, this.chunks);
       }
     });
   }
@@ -269,26 +276,86 @@ function checkTile(sp: SparseMatrix, tile: SpmmTile | undefined, dense = false):
   return tile;
 }
 
-/** Copy vals / nnz / scaled deltas into the arena (temporary inside tk.run, or persistent). */
-function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: boolean): Staged {
+/**
+ * Copy vals / nnz / scaled deltas into the arena (temporary inside tk.run, or persistent).
+ * 1x1: one dmap entry per stored block, delta * rowBytes. 3x3 (conv geometry given): each stored
+ * block expands to 9 entries, one per tap, stepping between the tap positions
+ * col * planeBytes + tapOffset[t] of the padded input (implicit im2col; the last entry closes the walk).
+ */
+function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: boolean, conv?: ConvGeom): Staged {
   if (sp.cols * rowBytes > 0x7fffffff) throw new ShapeError(`activation buffer of ${sp.cols} rows x ${rowBytes} bytes exceeds the 2 GiB kernel offset range`);
   const a = tk.arena;
+  const kk = conv ? 9 : 1;
   const alloc = (b: number, tag: string) => (persistent ? a.allocPersistent(b, 64, tag) : a.alloc(b, 16, tag));
   const w = alloc(sp.vals.length * 4, 'sparse.vals');
   const nz = alloc(sp.nnz.length * 4, 'sparse.nnz');
-  const dm = alloc(sp.delta.length * 4, 'sparse.dmap');
+  const dm = alloc(sp.delta.length * kk * 4, 'sparse.dmap');
   const m = tk.memory;
   m.f32.set(sp.vals, w >> 2);
-  m.u32.set(sp.nnz, nz >> 2);
+  const u32 = m.u32;
+  for (let b = 0; b < sp.nnz.length; b++) u32[(nz >> 2) + b] = sp.nnz[b] * kk;
   const i32 = m.i32, base = dm >> 2;
-  for (let i = 0; i < sp.delta.length; i++) i32[base + i] = sp.delta[i] * rowBytes;
+  if (!conv) {
+    for (let i = 0; i < sp.delta.length; i++) i32[base + i] = sp.delta[i] * rowBytes;
+  } else {
+    const taps = tapOffsets(conv);
+    let col = sp.first, prev = sp.first * rowBytes, e = 0;
+    for (let k = 0; k < sp.delta.length; k++) {
+      for (let t = 0; t < 9; t++) {
+        const pos = col * rowBytes + taps[t];
+        if (e > 0) i32[base + e - 1] = pos - prev;
+        prev = pos; e++;
+      }
+      col += sp.delta[k];
+    }
+    if (e > 0) i32[base + e - 1] = sp.first * rowBytes - prev;
+  }
   return { w, nz, dm };
 }
 
-function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile): void {
+/** Byte offsets of the 9 taps relative to an output pixel's top-left input position (tap 0 is 0). */
+function tapOffsets(g: ConvGeom): number[] {
+  const R = g.rowLen * 4, out: number[] = [];
+  for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+    // stride 2 rows are stored [even columns | odd columns]: kx=1 is the odd half, kx=2 the next even column
+    out.push(ky * R + (g.stride === 1 ? kx * 4 : kx === 1 ? g.Wq * 4 : kx === 2 ? 4 : 0));
+  }
+  return out;
+}
+
+/**
+ * Row-panel blocking for the batched kernels: the block rows are split into chunks whose packed
+ * weights (+ dmap) fit in `budget` bytes, and each chunk runs over all spatial tiles before the next.
+ * One chunk = XNNPACK's order (tile outer, all rows inner); small chunks keep a panel of weights hot in
+ * L1/L2 when the whole matrix would be re-streamed from L3 for every tile (late MobileNet layers).
+ */
+interface Chunk { ng: number; nr1: number; wOff: number; nzOff: number; dmOff: number; col: number; row: number }
+export const DEFAULT_CHUNK_BYTES = 96 * 1024;
+
+function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
+  const out: Chunk[] = [];
+  const nb = sp.nnz.length, groups = sp.groups;
+  let b = 0, wOff = 0, k = 0, col = sp.first, row = 0;
+  while (b < nb) {
+    const c: Chunk = { ng: 0, nr1: 0, wOff: wOff * 4, nzOff: b * 4, dmOff: k * kk * 4, col, row };
+    let bytes = 0;
+    do {
+      const g = b < groups ? 4 : 1, n = sp.nnz[b];
+      bytes += (g + n * g * kk) * 4 + n * kk * 4;
+      for (let i = 0; i < n; i++) col += sp.delta[k + i];
+      wOff += g + n * g * kk; k += n; row += g;
+      if (g === 4) c.ng++; else c.nr1++;
+      b++;
+    } while (b < nb && bytes + (sp.nnz[b] * kk + 1) * 4 * (b < groups ? 5 : 2) <= budget);
+    out.push(c);
+  }
+  return out;
+}
+
+function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
-  const x0 = px + sp.first * n * 4;
   if (n === 1) {
+    const x0 = px + sp.first * 4;
     if (sp.blockRows === 4) k.f32_spmv_4x1__wasmsimd(sp.groups, sp.singleRows, x0, st.w, st.nz, st.dm, py, lo, hi);
     else k.f32_spmv_1x1__scalar(sp.rows, x0, st.w, st.nz, st.dm, py, lo, hi);
     return;
@@ -296,30 +363,32 @@ function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: num
   const f = sp.blockRows === 4
     ? (tile === 16 ? k.f32_spmm_16x4__wasmsimd : tile === 12 ? k.f32_spmm_12x4__wasmsimd : k.f32_spmm_8x4__wasmsimd)
     : (tile === 16 ? k.f32_spmm_16x1__wasmsimd : k.f32_spmm_32x1__wasmsimd);
-  f(n, sp.groups, sp.singleRows, x0, st.w, st.nz, st.dm, py, n * 4, lo, hi);
+  const rb = n * 4;
+  for (const c of chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES)) {
+    f(n, c.ng, c.nr1, px + c.col * rb, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, py + c.row * rb, rb, lo, hi);
+  }
 }
 
-function runDenseMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile): void {
+function runDenseMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
   if (n === 1) { k.f32_chwgemv_4x1__wasmsimd(sp.groups, sp.singleRows, sp.cols, px, st.w, py, lo, hi); return; }
   const f = tile === 16 ? k.f32_chwgemm_16x4__wasmsimd : tile === 12 ? k.f32_chwgemm_12x4__wasmsimd : k.f32_chwgemm_8x4__wasmsimd;
-  f(n, sp.groups, sp.singleRows, sp.cols, px, st.w, py, n * 4, n * 4, lo, hi);
+  const rb = n * 4;
+  for (const c of chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES)) {
+    f(n, c.ng, c.nr1, sp.cols, px, st.w + c.wOff, py + c.row * rb, rb, rb, lo, hi);
+  }
 }
 
-function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number): void {
+function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number, chunks?: Chunk[]): void {
   const k = tk.kernels;
   k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
-  const R = g.rowLen * 4;
-  const f = g.stride === 2 ? k.f32_spconv3x3s2_8x4__wasmsimd : k.f32_spconv3x3s1_8x4__wasmsimd;
-  f(g.oh, g.ow, sp.groups, sp.singleRows, pp + sp.first * g.planeBytes, st.w, st.nz, st.dm, py, R, R * g.stride, g.Wq * 4, lo, hi);
-}
-
-function runDenseConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number): void {
-  const k = tk.kernels;
-  k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
-  const R = g.rowLen * 4;
-  const f = g.stride === 2 ? k.f32_chwconv3x3s2_8x4__wasmsimd : k.f32_chwconv3x3s1_8x4__wasmsimd;
-  f(g.oh, g.ow, sp.groups, sp.singleRows, sp.cols, pp, st.w, py, R, R * g.stride, g.Wq * 4, g.planeBytes, lo, hi);
+  const rowStep = g.rowLen * 4 * g.stride, os = g.oh * g.ow * 4;
+  // 4-channel groups: 8-pixel tiles (8 accumulators); single channels (unstructured): 16-pixel tiles
+  // (4 accumulators per row but 4x fewer weight splats per load); only matters when ng = 0.
+  const f = sp.groups > 0 ? k.f32_spconv3x3_8x4__wasmsimd : CONV_TILE_1 === 32 ? k.f32_spconv3x3_32x4__wasmsimd : k.f32_spconv3x3_16x4__wasmsimd;
+  for (const c of chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9)) {
+    f(g.oh, g.ow, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, py + c.row * os, rowStep, lo, hi);
+  }
 }
 
 /** Median of a few interleaved timings of both layers on zero input (used once per auto layer). */
