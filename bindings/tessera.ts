@@ -12,6 +12,7 @@ import { f16roundJs } from './f16js.js';
 import { compileSource, defaultWasmUrl, type Flavor, type Tier, type WasmSource } from './loader.js';
 import { Arena, LinearMemory, PAGE, Tensor, type DType, type MemoryStats } from './memory.js';
 import { F16Ops } from './ops/f16.js';
+import { SparseOps } from './ops/sparse.js';
 
 export interface InitOptions {
   /** 'auto' (default): relaxed when it validates and passes the self-test, else simd128. A forced tier that cannot run is an error. */
@@ -125,6 +126,7 @@ export class Tessera {
   readonly memory: LinearMemory;
   readonly arena: Arena;
   readonly f16: F16Ops;
+  readonly sparse: SparseOps;
   private _disposed = false;
 
   private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features) {
@@ -133,6 +135,7 @@ export class Tessera {
     this.arena = arena;
     this.features = features;
     this.f16 = new F16Ops(this);
+    this.sparse = new SparseOps(this);
   }
 
   /** Instantiate a compiled module on a fresh memory, run the self-test, return the instance. */
