@@ -10,5 +10,8 @@ export { init, Tessera, DEFAULT_MAX_MEMORY } from './tessera.js';
 export type { InitOptions, Features } from './tessera.js';
 export type { Tier, Flavor, WasmSource } from './loader.js';
 export { Tensor, Arena, LinearMemory } from './memory.js';
+export { ThreadPool } from './threads/pool.js';
+export type { TileCall, RunOptions, PoolStats } from './threads/pool.js';
+export { splitRange } from './threads/split.js';
 export type { DType, MemoryStats } from './memory.js';
 export * from './errors.js';
