@@ -11,7 +11,7 @@ import { halfBits, isFloat16Array } from '../f16js.js';
 import type { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
-import { splitF16Convert } from './split.js';
+import { splitF16Convert, type KernelName } from './split.js';
 
 export class ParallelOps {
   constructor(private tk: Tessera) {}
@@ -24,8 +24,8 @@ export class ParallelOps {
     this.alive();
     if (src.length !== dst.length) throw new ShapeError(`parallel.f16Convert: src has ${src.length} elements, dst ${dst.length}`);
     let calls;
-    if (src.dtype === 'f32' && dst.dtype === 'f16') calls = splitF16Convert('f32_f16_vcvt__wasmsimd_u8', src.ptr, 4, dst.ptr, 2, src.length, this.threads);
-    else if (src.dtype === 'f16' && dst.dtype === 'f32') calls = splitF16Convert('f16_f32_vcvt__wasmsimd_u8', src.ptr, 2, dst.ptr, 4, src.length, this.threads);
+    if (src.dtype === 'f32' && dst.dtype === 'f16') calls = splitF16Convert('f32_f16_vcvt__wasmsimd_u16', src.ptr, 4, dst.ptr, 2, src.length, this.threads);
+    else if (src.dtype === 'f16' && dst.dtype === 'f32') calls = splitF16Convert('f16_f32_vcvt__wasmsimd_u16', src.ptr, 2, dst.ptr, 4, src.length, this.threads);
     else throw new DTypeError(`parallel.f16Convert: needs f32 -> f16 or f16 -> f32, got ${src.dtype} -> ${dst.dtype}`);
     await this.tk.pool.runCalls(calls);
   }
@@ -35,7 +35,7 @@ export class ParallelOps {
     this.alive();
     if (!(x instanceof Float32Array)) throw new DTypeError(`parallel.f16FromF32 expects a Float32Array, got ${x === null ? 'null' : typeof x}`);
     const out = new Uint16Array(x.length);
-    await this.stream(x.length, 4, 2, 'f32_f16_vcvt__wasmsimd_u8',
+    await this.stream(x.length, 4, 2, 'f32_f16_vcvt__wasmsimd_u16',
       (pi, off, n) => this.tk.memory.f32.set(x.subarray(off, off + n), pi >> 2),
       (po, off, n) => out.set(this.tk.memory.u16.subarray(po >> 1, (po >> 1) + n), off));
     return out;
@@ -47,13 +47,13 @@ export class ParallelOps {
     if (!(h instanceof Uint16Array) && !isFloat16Array(h)) throw new DTypeError('parallel.f16ToF32 expects a Uint16Array (half bits) or Float16Array');
     const bits = halfBits(h as Uint16Array);
     const out = new Float32Array(bits.length);
-    await this.stream(bits.length, 2, 4, 'f16_f32_vcvt__wasmsimd_u8',
+    await this.stream(bits.length, 2, 4, 'f16_f32_vcvt__wasmsimd_u16',
       (pi, off, n) => this.tk.memory.u16.set(bits.subarray(off, off + n), pi >> 1),
       (po, off, n) => out.set(this.tk.memory.f32.subarray(po >> 2, (po >> 2) + n), off));
     return out;
   }
 
-  private async stream(total: number, inBytes: number, outBytes: number, kernel: string,
+  private async stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,
     copyIn: (pi: number, off: number, n: number) => void, copyOut: (po: number, off: number, n: number) => void): Promise<void> {
     const chunk = Math.min(F16_TILE * 4 * this.threads, Math.max(total, 8));
     const a = this.tk.arena;

@@ -4,7 +4,11 @@
  * Rule of thumb: ~4 tiles per thread (dynamic claiming evens out a noisy core), never tiles so small
  * that the per-tile call cost shows (f16: >= 16 Ki elements).
  */
+import type { KernelExports } from '../abi.js';
 import type { TileCall } from './pool.js';
+
+/** A kernel export name, checked by the compiler (a renamed kernel breaks the build, not a run). */
+export type KernelName = Exclude<keyof KernelExports, 'memory'>;
 
 /** Split [0, n) into at most `parts` contiguous ranges whose starts are multiples of `align`. */
 export function splitRange(n: number, parts: number, align = 1, minChunk = 1): [start: number, count: number][] {
@@ -21,7 +25,7 @@ export function tileCount(threads: number, perThread = 4): number {
   return threads <= 1 ? 1 : threads * perThread;
 }
 
-/** f32 <-> f16 element-wise conversion: contiguous element ranges (multiples of 8 = one v128 of halves). */
-export function splitF16Convert(kernel: string, src: number, srcBytes: number, dst: number, dstBytes: number, n: number, threads: number): TileCall[] {
-  return splitRange(n, tileCount(threads), 8, 16 * 1024).map(([s, c]) => [kernel, src + s * srcBytes, dst + s * dstBytes, c] as TileCall);
+/** f32 <-> f16 element-wise conversion: contiguous element ranges (multiples of 16 = the kernels' unroll). */
+export function splitF16Convert(kernel: KernelName, src: number, srcBytes: number, dst: number, dstBytes: number, n: number, threads: number): TileCall[] {
+  return splitRange(n, tileCount(threads), 16, 16 * 1024).map(([s, c]) => [kernel, src + s * srcBytes, dst + s * dstBytes, c] as TileCall);
 }

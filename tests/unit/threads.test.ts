@@ -55,7 +55,7 @@ describe('threaded mode (shared memory, worker pool)', () => {
       expect(sameBits(h2.read(), h1.read())).toBe(true);
       // workers-only run: every tile must be done by a worker
       const w0 = tk.pool.stats.tilesByThread[1];
-      await tk.pool.run('f32_f16_vcvt__wasmsimd_u8', [[src.ptr, h2.ptr, n / 2], [src.ptr + n * 2, h2.ptr + n, n / 2]], { useMain: false });
+      await tk.pool.run('f32_f16_vcvt__wasmsimd_u16', [[src.ptr, h2.ptr, n / 2], [src.ptr + n * 2, h2.ptr + n, n / 2]], { useMain: false });
       expect(tk.pool.stats.tilesByThread[1] - w0).toBe(2);
       expect(tk.pool.stats.tilesByThread[0]).toBeGreaterThanOrEqual(before[0]);
       expect(sameBits(h2.read(), h1.read())).toBe(true);
@@ -72,10 +72,10 @@ describe('threaded mode (shared memory, worker pool)', () => {
 
   it('a trapping tile in a worker is a typed ThreadError; the instance stays usable', async () => {
     const bad = tk.memory.bytes - 8; // reads run past the end of memory -> RuntimeError in the worker
-    const e = await tk.pool.run('f32_f16_vcvt__wasmsimd_u8', [[bad, 0, 4096]], { useMain: false }).catch((x) => x);
+    const e = await tk.pool.run('f32_f16_vcvt__wasmsimd_u16', [[bad, 0, 4096]], { useMain: false }).catch((x) => x);
     expect(e).toBeInstanceOf(ThreadError);
     expect(e.code).toBe('ERR_THREAD');
-    expect(e.kernel).toBe('f32_f16_vcvt__wasmsimd_u8');
+    expect(e.kernel).toBe('f32_f16_vcvt__wasmsimd_u16');
     expect(e.thread).toBe(1);
     const x = edgeData(50_000, 3);
     expect(sameBits(await tk.parallel.f16FromF32(x), tk.f16.fromF32(x))).toBe(true);
@@ -83,7 +83,7 @@ describe('threaded mode (shared memory, worker pool)', () => {
 
   it('unknown kernels and non-numeric args are rejected before any thread runs', async () => {
     await expect(tk.pool.run('no_such_kernel', [[1, 2, 3]])).rejects.toBeInstanceOf(ArgumentError);
-    await expect(tk.pool.runCalls([['f32_f16_vcvt__wasmsimd_u8', 0, NaN, 1]])).rejects.toBeInstanceOf(ArgumentError);
+    await expect(tk.pool.runCalls([['f32_f16_vcvt__wasmsimd_u16', 0, NaN, 1]])).rejects.toBeInstanceOf(ArgumentError);
   });
 
   it('a worker that dies is replaced; the next job runs on all threads again', async () => {
@@ -91,7 +91,7 @@ describe('threaded mode (shared memory, worker pool)', () => {
     const x = edgeData(300_000, 5);
     const w0 = tk.pool.stats.tilesByThread[1];
     expect(sameBits(await tk.parallel.f16FromF32(x), tk.f16.fromF32(x))).toBe(true);
-    await tk.pool.run('f32_f16_vcvt__wasmsimd_u8', [[0, 0, 0]], { useMain: false }); // a workers-only job proves the replacement runs
+    await tk.pool.run('f32_f16_vcvt__wasmsimd_u16', [[0, 0, 0]], { useMain: false }); // a workers-only job proves the replacement runs
     expect(tk.pool.stats.tilesByThread[1]).toBeGreaterThan(w0);
     expect(tk.pool.size).toBe(2);
   });
