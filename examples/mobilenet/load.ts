@@ -8,7 +8,10 @@
  */
 import { loadWeights, type DecodedWeight } from './weights.js';
 
-export const FACE_API_MODEL_DIR = new URL('../../node_modules/@vladmandic/face-api/model/', import.meta.url);
+// Non-literal specifier on purpose: Vite rewrites literal `new URL('...', import.meta.url)` asset
+// references and drops the trailing slash of a directory.
+const MODEL_DIR_REL = '../../node_modules/@vladmandic/face-api/model/';
+export const FACE_API_MODEL_DIR = new URL(MODEL_DIR_REL, import.meta.url);
 export const SSD_MOBILENET_MANIFEST = 'ssd_mobilenetv1_model-weights_manifest.json';
 
 export async function readBytes(url: URL): Promise<Uint8Array> {

@@ -18,7 +18,8 @@ let ready: Promise<void> | null = null;
 export function initTfjsWasm(): Promise<void> {
   if (!ready) {
     ready = (async () => {
-      const dir = new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url);
+      const rel = '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/'; // non-literal: see load.ts
+      const dir = new URL(rel, import.meta.url);
       setWasmPaths(dir.protocol === 'file:' ? decodeURIComponent(dir.pathname) : dir.href);
       setThreadsCount(1);
       if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: wasm backend failed to initialise');

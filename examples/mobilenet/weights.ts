@@ -35,6 +35,8 @@ export interface DecodedWeight {
   data: Float32Array | Int32Array | Uint8Array;
   /** storage dtype in the .bin (quantization dtype, or the weight dtype if not quantized) */
   stored: string;
+  /** the manifest's quantization entry, if any */
+  quantization?: WeightSpec['quantization'];
 }
 
 /** Reads a shard given its path relative to the manifest (e.g. 'ssd_mobilenetv1_model.bin'). */
@@ -84,13 +86,13 @@ export function decodeWeight(spec: WeightSpec, bytes: Uint8Array): DecodedWeight
   const dtype = spec.dtype as WeightDType;
   if (!q) {
     const data = dtype === 'float32' ? new Float32Array(buf) : dtype === 'int32' ? new Int32Array(buf) : new Uint8Array(buf);
-    return { name: spec.name, shape: spec.shape, dtype, data, stored };
+    return { name: spec.name, shape: spec.shape, dtype, data, stored, quantization: q };
   }
   if (q.dtype === 'float16') {
     if (dtype !== 'float32') throw new ManifestError(`${spec.name}: float16 quantization needs dtype float32, got ${dtype}`);
     const h = new Uint16Array(buf), data = new Float32Array(n);
     for (let i = 0; i < n; i++) data[i] = halfToFloat(h[i]);
-    return { name: spec.name, shape: spec.shape, dtype, data, stored };
+    return { name: spec.name, shape: spec.shape, dtype, data, stored, quantization: q };
   }
   if (q.dtype !== 'uint8' && q.dtype !== 'uint16') throw new ManifestError(`${spec.name}: unsupported quantization '${q.dtype}'`);
   if (typeof q.scale !== 'number' || typeof q.min !== 'number') throw new ManifestError(`${spec.name}: ${q.dtype} quantization needs scale and min`);
@@ -99,12 +101,12 @@ export function decodeWeight(spec: WeightSpec, bytes: Uint8Array): DecodedWeight
   if (dtype === 'float32') {
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) data[i] = qa[i] * scale + min;
-    return { name: spec.name, shape: spec.shape, dtype, data, stored };
+    return { name: spec.name, shape: spec.shape, dtype, data, stored, quantization: q };
   }
   if (dtype === 'int32') {
     const data = new Int32Array(n);
     for (let i = 0; i < n; i++) data[i] = Math.round(qa[i] * scale + min);
-    return { name: spec.name, shape: spec.shape, dtype, data, stored };
+    return { name: spec.name, shape: spec.shape, dtype, data, stored, quantization: q };
   }
   throw new ManifestError(`${spec.name}: quantized ${dtype} is not supported`);
 }
