@@ -6,7 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFaceApiSsdMobilenet } from '../../examples/mobilenet/load.js';
 import { buildBackbone, maxRelErr, nhwcToNchw, syntheticImage, totalMacs, type ConvLayer } from '../../examples/mobilenet/model.js';
 import { backboneRef } from '../../examples/mobilenet/reference.js';
+import { jsLayer, TesseraBackbone } from '../../examples/mobilenet/tessera.js';
 import { initTfjsWasm, runFaceApiStyle, TfjsBackbone } from '../../examples/mobilenet/tfjs.js';
+import { tk as tkFor } from '../helpers/tiers.js';
 import { decodeWeight, halfToFloat, loadWeights, ManifestError, type DecodedWeight } from '../../examples/mobilenet/weights.js';
 
 describe('tfjs weights manifest reader', () => {
@@ -127,5 +129,19 @@ describe('MobileNet-v1 backbone from @vladmandic/face-api weights', () => {
     // 1024*9 terms vs f64). 1e-4 leaves 10x margin; a layout, padding or folding bug is O(1).
     expect(worstFolded).toBeLessThan(1e-4);
     expect(worstFaceApi).toBeLessThan(1e-4);
+  });
+
+  it('TesseraBackbone plumbing (arena ping-pong, taps) with the plain-JS layer reproduces the reference exactly', async () => {
+    const tk = await tkFor('simd128');
+    const H = 24;
+    const layers = buildBackbone(weights, H, H);
+    const img = syntheticImage(H, H, 3);
+    const ref = backboneRef(layers, img.nchw);
+    const net = new TesseraBackbone(tk, layers, () => jsLayer);
+    const taps: Float32Array[] = [];
+    const out = net.run(img.nchw, taps);
+    net.dispose();
+    layers.forEach((_, i) => expect(taps[i]).toEqual(ref[i])); // same code on the same f32 data: bit-identical
+    expect(out).toEqual(ref[ref.length - 1]);
   });
 });
