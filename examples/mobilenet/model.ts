@@ -195,3 +195,18 @@ export function relRmse(a: ArrayLike<number>, ref: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) { e += (a[i] - ref[i]) ** 2; m += ref[i] ** 2; }
   return Math.sqrt(e / Math.max(m, 1e-30));
 }
+
+/** Fraction of the backbone's MACs in the 1x1 (pointwise) layers: the part pruning can speed up. */
+export function pointwiseMacFraction(layers: ConvLayer[]): number {
+  return layers.filter((l) => l.kind === 'pw').reduce((a, l) => a + l.macs, 0) / totalMacs(layers);
+}
+
+/** Amdahl ceiling of the whole backbone when only the 1x1 layers are pruned to `sparsity` (ideal 1/(1-s) speed-up on them). */
+export function amdahlCeiling(layers: ConvLayer[], sparsity: number): number {
+  const f = pointwiseMacFraction(layers);
+  return 1 / ((1 - f) + f * (1 - sparsity));
+}
+
+/** sparse.md §4 (MobileNet-v1 1.0 at 224 incl. FC, 95.04 % of MACs sparsifiable) and SparseByteNN's published point. */
+export const SPARSE_MD_CEILINGS: Record<number, number> = { 0.3: 1.40, 0.5: 1.91, 0.7: 2.98, 0.9: 6.9 };
+export const SPARSEBYTENN_30 = { sparsity: 0.3, speedup: 1.27, note: 'SparseByteNN, MobileNet-v1 @30%, Snapdragon 855, vs its dense' };

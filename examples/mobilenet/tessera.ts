@@ -77,3 +77,36 @@ export class TesseraBackbone {
     this.input.dispose(); this.bufs[0].dispose(); this.bufs[1].dispose();
   }
 }
+
+// ---- adapters onto tessera's ops (dense: tk.conv2d pre-packed; sparse: tk.sparse) -----------------
+// Filled in when the dense and sparse families are merged; until then they report what is missing.
+
+/** The subset of the tessera API this example uses (structural, so it compiles before the ops exist). */
+interface DenseApi { conv2d?: unknown }
+interface SparseApi { sparse?: { prune?: unknown; auto?: unknown } }
+
+export function hasDense(tk: Tessera): boolean { return typeof (tk as unknown as DenseApi).conv2d === 'function'; }
+export function hasSparse(tk: Tessera): boolean { return typeof (tk as unknown as SparseApi).sparse?.prune === 'function'; }
+
+export const denseLayer: LayerFactory = (tk) => {
+  if (!hasDense(tk)) throw new Error('tessera dense conv2d is not available in this build (dense family not merged yet)');
+  throw new Error('denseLayer: adapter not wired yet');
+};
+
+export const sparseLayer: LayerFactory = (tk) => {
+  if (!hasSparse(tk)) throw new Error('tessera sparse ops are not available in this build (sparse family not merged yet)');
+  throw new Error('sparseLayer: adapter not wired yet');
+};
+
+/** Auto dense/sparse choice per layer (tk.sparse.auto). */
+export const autoLayer: LayerFactory = (tk) => {
+  if (!hasSparse(tk)) throw new Error('tessera sparse ops are not available in this build (sparse family not merged yet)');
+  throw new Error('autoLayer: adapter not wired yet');
+};
+
+/** Magnitude pruning of a 1x1 layer's [cout][cin] weights in 4x1 blocks (4 output channels x 1 input channel). */
+export function prunePointwise(tk: Tessera, layer: ConvLayer, sparsity: number): Float32Array {
+  if (!hasSparse(tk)) throw new Error('tessera sparse ops are not available in this build (sparse family not merged yet)');
+  void layer; void sparsity;
+  throw new Error('prunePointwise: adapter not wired yet');
+}
