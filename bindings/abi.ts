@@ -13,8 +13,8 @@ export interface CoreExports {
 export interface F16Exports {
   f32_f16_vcvt__scalar_u1(src: number, dst: number, n: number): void;
   f16_f32_vcvt__scalar_u1(src: number, dst: number, n: number): void;
-  f32_f16_vcvt__wasmsimd_u8(src: number, dst: number, n: number): void;
-  f16_f32_vcvt__wasmsimd_u8(src: number, dst: number, n: number): void;
+  f32_f16_vcvt__wasmsimd_u16(src: number, dst: number, n: number): void;
+  f16_f32_vcvt__wasmsimd_u16(src: number, dst: number, n: number): void;
   f32_f16round__wasmsimd_u4(buf: number, n: number): void;
 }
 
