@@ -35,9 +35,10 @@ function checkView(op: string, name: string, a: ArrayBufferView): void {
   if (detached(a)) throw new ArgumentError(`${op}: ${name} is backed by a detached ArrayBuffer (transferred to a worker?)`);
 }
 
-function lengthError(op: string, name: string, a: ArrayBufferView & { length: number }, len: number): ShapeError {
-  const hint = a.length === 0 && a.buffer.byteLength === 0 ? ' (its ArrayBuffer is empty or detached, e.g. transferred to a worker)' : '';
-  return new ShapeError(`${op}: ${name} has ${a.length} elements, expected ${len}${hint}`);
+function lengthError(op: string, name: string, a: ArrayBufferView & { length: number }, len: number): ShapeError | ArgumentError {
+  // engines without ArrayBuffer.prototype.detached (Node 20) show a detached buffer as byteLength 0
+  if (a.length === 0 && a.buffer.byteLength === 0) return new ArgumentError(`${op}: ${name} has 0 elements, expected ${len}: its ArrayBuffer is empty or detached (e.g. transferred to a worker)`);
+  return new ShapeError(`${op}: ${name} has ${a.length} elements, expected ${len}`);
 }
 
 /** A Float32Array of exactly `len` elements. */
