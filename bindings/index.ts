@@ -12,3 +12,5 @@ export type { Tier, Flavor, WasmSource } from './loader.js';
 export { Tensor, Arena, LinearMemory } from './memory.js';
 export type { DType, MemoryStats } from './memory.js';
 export * from './errors.js';
+export { DenseOps, PackedMatmul, PackedConv2d } from './ops/dense.js';
+export type { Activation, MatmulOptions, Conv2dOptions, WeightArray } from './ops/dense.js';
