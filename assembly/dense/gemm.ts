@@ -357,7 +357,7 @@ export function f32_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias:
 
 // @ts-ignore: decorator
 @inline function gemvF16<EXACT>(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
-  const exact: bool = isDefined(EXACT) && sizeof<EXACT>() == 8;
+  const exact: bool = sizeof<EXACT>() == 8;
   const panels = (n + NR - 1) / NR;
   const pstride = <usize>k << 4;
   let j = 0;
