@@ -12,3 +12,4 @@ export type { Tier, Flavor, WasmSource } from './loader.js';
 export { Tensor, Arena, LinearMemory } from './memory.js';
 export type { DType, MemoryStats } from './memory.js';
 export * from './errors.js';
+export type { AttentionOptions, AttentionDecodeOptions, AttentionPrecision } from './ops/attention.js';

@@ -12,6 +12,7 @@ import { f16roundJs } from './f16js.js';
 import { compileSource, defaultWasmUrl, type Flavor, type Tier, type WasmSource } from './loader.js';
 import { Arena, LinearMemory, PAGE, Tensor, type DType, type MemoryStats } from './memory.js';
 import { F16Ops } from './ops/f16.js';
+import { AttentionOps, decodeOptions, type AttentionDecodeOptions, type AttentionOptions } from './ops/attention.js';
 
 export interface InitOptions {
   /** 'auto' (default): relaxed when it validates and passes the self-test, else simd128. A forced tier that cannot run is an error. */
@@ -125,6 +126,7 @@ export class Tessera {
   readonly memory: LinearMemory;
   readonly arena: Arena;
   readonly f16: F16Ops;
+  private readonly attn: AttentionOps;
   private _disposed = false;
 
   private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features) {
@@ -133,6 +135,7 @@ export class Tessera {
     this.arena = arena;
     this.features = features;
     this.f16 = new F16Ops(this);
+    this.attn = new AttentionOps(this);
   }
 
   /** Instantiate a compiled module on a fresh memory, run the self-test, return the instance. */
@@ -222,6 +225,31 @@ export class Tessera {
     if (t.length !== data.length) { t.dispose(); throw new ArgumentError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
     const bits = dtype === 'f16' && !(data instanceof Uint16Array) ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;
     return t.write(bits);
+  }
+
+  /**
+   * softmax(Q K^T * scale) V, flash-tiled (see bindings/ops/attention.ts). Arrays in -> Float32Array out, or
+   * Tensors in -> f32 Tensor out (zero-copy; pass `out` to reuse a tensor).
+   */
+  attention(q: Float32Array | Uint16Array | ArrayBufferView, k: Float32Array | Uint16Array | ArrayBufferView, v: Float32Array | Uint16Array | ArrayBufferView, options: AttentionOptions): Float32Array;
+  attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions, out?: Tensor<'f32'>): Tensor<'f32'>;
+  attention(q: any, k: any, v: any, options: AttentionOptions, out?: Tensor<'f32'>): Float32Array | Tensor<'f32'> {
+    if (this._disposed) throw new DisposedError('tessera instance');
+    return q instanceof Tensor ? this.attn.runTensors(q, k, v, options, out) : this.attn.run(q, k, v, options);
+  }
+
+  /**
+   * One decode step against a KV cache: q [heads, 1, headDim]; kCache / vCache [kvHeads, capacity, headDim]
+   * of which the first kvLength rows per head are valid (no copy of the cache in the tensor form).
+   */
+  attentionDecode(q: Float32Array | Uint16Array | ArrayBufferView, kCache: Float32Array | Uint16Array | ArrayBufferView, vCache: Float32Array | Uint16Array | ArrayBufferView, options: AttentionDecodeOptions): Float32Array;
+  attentionDecode(q: Tensor, kCache: Tensor, vCache: Tensor, options: AttentionDecodeOptions, out?: Tensor<'f32'>): Tensor<'f32'>;
+  attentionDecode(q: any, kCache: any, vCache: any, options: AttentionDecodeOptions, out?: Tensor<'f32'>): Float32Array | Tensor<'f32'> {
+    const kvHeads = options?.kvHeads ?? options?.heads;
+    const len = (kCache as { length?: unknown })?.length;
+    const capacity = kCache instanceof Tensor && kCache.shape.length === 3 ? kCache.shape[1]
+      : typeof len === 'number' && kvHeads > 0 && options?.headDim > 0 ? len / (kvHeads * options.headDim) : NaN;
+    return this.attention(q, kCache, vCache, decodeOptions(options, capacity), out);
   }
 
   /** Arena usage (bytes used, peak, blocks, memory size, cap). */
