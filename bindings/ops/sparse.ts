@@ -147,34 +147,99 @@ export class SparseOps {
   }
 
   /**
-   * Per-layer dense vs sparse choice: packs both, measures both once on this geometry (or compares the
-   * stored density with a break-even), keeps the faster and frees the other.
+   * Our best dense path for the same layer: the dense family's pre-packed ops (tk.dense.packConv2d
+   * for 1x1 / 3x3 convs and batched matmul, tk.dense.packMatmul GEMV for n = 1), behind the same
+   * run/apply interface as a SparseLayer.
+   */
+  denseFamilyLayer(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation } = {}): LayerRunner {
+    return new DenseFamilyLayer(this.tk, w, rows, cols, geom, o);
+  }
+
+  /**
+   * Per-layer dense vs sparse choice: packs the candidates (sparse, the dense family's packed op,
+   * and the CHW dense kernels of this family), times each once on this geometry, keeps the fastest
+   * and frees the others. policy 'density' skips the timing: sparse when the stored density is at
+   * most breakEven, else the dense family's op.
    */
   auto(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: AutoOptions = {}): AutoLayer {
     const sp = packSparse(w, rows, cols, o);
     const policy = o.policy ?? 'measure';
     if (policy !== 'measure' && policy !== 'density') throw new ArgumentError(`sparse.auto: policy must be 'measure' or 'density', got ${String(policy)}`);
     const act = o.activation;
-    let choice: 'sparse' | 'dense';
-    let timings: { sparseMs: number; denseMs: number } | undefined;
+    const dopts = { bias: o.bias, kernelSize: o.kernelSize, activation: act };
+    const make: Record<AutoChoice, () => LayerRunner> = {
+      sparse: () => new SparseLayer(this.tk, sp, geom, act, false),
+      dense: () => this.denseFamilyLayer(w, rows, cols, geom, dopts),
+      'dense-chw': () => this.denseLayer(w, rows, cols, geom, dopts),
+    };
     if (policy === 'density') {
       const be = o.breakEven ?? 0.8;
-      choice = sp.density <= be ? 'sparse' : 'dense';
-    } else {
-      const s = new SparseLayer(this.tk, sp, geom, act, false);
-      const d = this.denseLayer(w, rows, cols, geom, { bias: o.bias, kernelSize: o.kernelSize, activation: act });
-      try {
-        timings = measurePair(this.tk, s, d);
-      } finally { s.dispose(); d.dispose(); }
-      choice = timings.sparseMs < timings.denseMs ? 'sparse' : 'dense';
+      const choice: AutoChoice = sp.density <= be ? 'sparse' : 'dense';
+      return new AutoLayer(make[choice](), choice, sp);
     }
-    const layer = choice === 'sparse' ? new SparseLayer(this.tk, sp, geom, act, false) : this.denseLayer(w, rows, cols, geom, { bias: o.bias, kernelSize: o.kernelSize, activation: act });
-    return new AutoLayer(layer, choice, sp, timings);
+    const timings: Partial<Record<AutoChoice, number>> = {};
+    const all = (Object.keys(make) as AutoChoice[]).map((k) => [k, make[k]()] as const);
+    let best: AutoChoice = 'sparse';
+    try {
+      const t = measureAll(this.tk, all.map(([, l]) => l));
+      all.forEach(([k], i) => { timings[k] = t[i]; if (t[i] < (timings[best] ?? Infinity)) best = k; });
+    } catch (e) {
+      for (const [, l] of all) l.dispose();
+      throw e;
+    }
+    for (const [k, l] of all) if (k !== best) l.dispose();
+    return new AutoLayer(all.find(([k]) => k === best)![1], best, sp, timings);
   }
 }
 
+export type AutoChoice = 'sparse' | 'dense' | 'dense-chw';
+
+/** What auto() and the benchmarks run: a layer bound to one geometry. */
+export interface LayerRunner {
+  readonly inputLength: number;
+  readonly outputLength: number;
+  run(x: Tensor, y: Tensor): void;
+  apply(x: Float32Array): Float32Array;
+  dispose(): void;
+}
+
+/** The dense family's packed op for a sparse-shaped layer (W is rows x cols [x 3 x 3], CHW activations). */
+class DenseFamilyLayer implements LayerRunner {
+  readonly inputLength: number;
+  readonly outputLength: number;
+  private run_: (x: Tensor, y: Tensor) => void;
+  private dispose_: () => void;
+  constructor(private tk: Tessera, w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation }) {
+    const ks = o.kernelSize ?? 1;
+    if (geom && 'n' in geom) {
+      if (ks !== 1) throw new ArgumentError('sparse.denseFamilyLayer: {n} geometry needs 1x1 weights');
+      const n = geom.n;
+      this.inputLength = cols * n; this.outputLength = rows * n;
+      if (n === 1) {
+        // GEMV: y (1 x rows) = x (1 x cols) . W^T
+        const wt = new Float32Array(cols * rows);
+        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) wt[c * rows + r] = w[r * cols + c];
+        const mm = tk.dense.packMatmul(wt, cols, rows, { bias: o.bias, activation: o.activation });
+        this.run_ = (x, y) => mm.run(x, y, 1); this.dispose_ = () => mm.dispose();
+      } else {
+        const cv = tk.dense.packConv2d(w, { c: cols, h: 1, w: n, cout: rows, kh: 1, kw: 1, bias: o.bias, activation: o.activation });
+        this.run_ = (x, y) => cv.run(x, y, 1); this.dispose_ = () => cv.dispose();
+      }
+    } else {
+      const g = geom as { h: number; w: number; stride?: 1 | 2; pad?: 0 | 1 };
+      const stride = g.stride ?? 1, pad = g.pad ?? (ks === 3 ? 1 : 0);
+      const cv = tk.dense.packConv2d(w, { c: cols, h: g.h, w: g.w, cout: rows, kh: ks, kw: ks, stride, pad, bias: o.bias, activation: o.activation });
+      this.inputLength = cols * g.h * g.w; this.outputLength = cv.outShape[0] * cv.outShape[1] * cv.outShape[2];
+      this.run_ = (x, y) => cv.run(x, y, 1); this.dispose_ = () => cv.dispose();
+    }
+  }
+  run(x: Tensor, y: Tensor): void { this.run_(x, y); }
+  apply(x: Float32Array): Float32Array { return applyVia(this.tk, this, x, 'dense layer apply'); }
+  dispose(): void { this.dispose_(); }
+}
+
 /** A packed layer resident in linear memory, bound to one input geometry. */
-export class SparseLayer {
+export class SparseLayer implements LayerRunner {
   readonly rows: number;
   readonly cols: number;
   readonly kernelSize: KernelSize;
@@ -236,12 +301,7 @@ export class SparseLayer {
   }
 
   /** Copying convenience: Float32Array in, Float32Array out. */
-  apply(x: Float32Array): Float32Array {
-    if (!(x instanceof Float32Array)) throw new DTypeError('SparseLayer.apply: x must be a Float32Array');
-    if (x.length !== this.inputLength) throw new ShapeError(`SparseLayer.apply: x has ${x.length} elements, expected ${this.inputLength}`);
-    const tx = this.tk.tensorFrom(x), ty = this.tk.tensor('f32', [this.outputLength]);
-    try { this.run(tx, ty); return ty.read() as Float32Array; } finally { tx.dispose(); ty.dispose(); }
-  }
+  apply(x: Float32Array): Float32Array { return applyVia(this.tk, this, x, 'SparseLayer.apply'); }
 
   dispose(): void {
     if (!this.st) return;
@@ -251,10 +311,10 @@ export class SparseLayer {
   }
 }
 
-/** The result of tk.sparse.auto: the faster of dense and sparse for this layer. */
-export class AutoLayer {
-  constructor(readonly layer: SparseLayer, readonly choice: 'sparse' | 'dense', readonly sparse: SparseMatrix,
-    readonly timings?: { sparseMs: number; denseMs: number }) {}
+/** The result of tk.sparse.auto: the fastest of sparse / dense for this layer (timings in ms when measured). */
+export class AutoLayer implements LayerRunner {
+  constructor(readonly layer: LayerRunner, readonly choice: AutoChoice, readonly sparse: SparseMatrix,
+    readonly timings?: Partial<Record<AutoChoice, number>>) {}
   get inputLength(): number { return this.layer.inputLength; }
   get outputLength(): number { return this.layer.outputLength; }
   run(x: Tensor, y: Tensor): void { this.layer.run(x, y); }
@@ -391,23 +451,29 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
   }
 }
 
-/** Median of a few interleaved timings of both layers on zero input (used once per auto layer). */
-function measurePair(tk: Tessera, s: SparseLayer, d: SparseLayer): { sparseMs: number; denseMs: number } {
-  const x = tk.tensor('f32', [s.inputLength]), y = tk.tensor('f32', [s.outputLength]);
+/** Median of a few interleaved timings of each layer on zero input (used once per auto layer). */
+function measureAll(tk: Tessera, layers: LayerRunner[]): number[] {
+  const x = tk.tensor('f32', [layers[0].inputLength]), y = tk.tensor('f32', [layers[0].outputLength]);
   try {
     x.view().fill(0);
     const now = () => performance.now();
-    const one = (l: SparseLayer) => { const t = now(); l.run(x, y); return now() - t; };
+    const one = (l: LayerRunner) => { const t = now(); l.run(x, y); return now() - t; };
     // warm up (tier-up) and size the repeat count so each sample lasts >= ~2 ms
-    let t0 = 0;
-    for (let i = 0; i < 3; i++) { t0 = Math.min(one(s), one(d)); }
+    let t0 = Infinity;
+    for (let i = 0; i < 3; i++) for (const l of layers) t0 = Math.min(t0, one(l));
     const reps = Math.max(1, Math.min(50, Math.ceil(2 / Math.max(t0, 1e-3))));
-    const ss: number[] = [], ds: number[] = [];
+    const samples = layers.map(() => [] as number[]);
     for (let r = 0; r < 5; r++) {
-      let t = now(); for (let i = 0; i < reps; i++) s.run(x, y); ss.push((now() - t) / reps);
-      t = now(); for (let i = 0; i < reps; i++) d.run(x, y); ds.push((now() - t) / reps);
+      layers.forEach((l, i) => { const t = now(); for (let k = 0; k < reps; k++) l.run(x, y); samples[i].push((now() - t) / reps); });
     }
-    const med = (a: number[]) => a.sort((p, q) => p - q)[a.length >> 1];
-    return { sparseMs: med(ss), denseMs: med(ds) };
+    return samples.map((a) => a.sort((p, q) => p - q)[a.length >> 1]);
   } finally { x.dispose(); y.dispose(); }
+}
+
+/** Copying helper for runners: Float32Array in, Float32Array out through temporary tensors. */
+function applyVia(tk: Tessera, l: LayerRunner, x: Float32Array, where: string): Float32Array {
+  if (!(x instanceof Float32Array)) throw new DTypeError(`${where}: x must be a Float32Array`);
+  if (x.length !== l.inputLength) throw new ShapeError(`${where}: x has ${x.length} elements, expected ${l.inputLength}`);
+  const tx = tk.tensorFrom(x), ty = tk.tensor('f32', [l.outputLength]);
+  try { l.run(tx, ty); return ty.read() as Float32Array; } finally { tx.dispose(); ty.dispose(); }
 }

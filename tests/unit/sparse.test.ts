@@ -169,9 +169,21 @@ for (const tier of TIERS) {
       }
       for (const policy of ['measure', 'density'] as const) {
         const a = t.sparse.auto(w, rows, cols, { n }, { bias, activation: 'relu6', policy });
-        expect(['sparse', 'dense']).toContain(a.choice);
+        expect(['sparse', 'dense', 'dense-chw']).toContain(a.choice);
+        if (policy === 'measure') expect(Object.keys(a.timings ?? {}).sort()).toEqual(['dense', 'dense-chw', 'sparse']);
         expect(maxScaledErr(a.apply(x), ref.y, ref.mag)).toBeLessThanOrEqual(tol(cols));
         a.dispose();
+      }
+      // the dense family's op behind the same interface (GEMV for n = 1, 1x1 conv otherwise)
+      for (const nn of [1, n]) {
+        const xx = randomF32(cols * nn, 46);
+        const rr = refMatmul(w, bias, rows, cols, xx, nn, 'relu');
+        const df = t.sparse.denseFamilyLayer(w, rows, cols, { n: nn }, { bias, activation: 'relu' });
+        expect(maxScaledErr(df.apply(xx), rr.y, rr.mag)).toBeLessThanOrEqual(tol(cols));
+        df.dispose();
+        const a1 = t.sparse.auto(w, rows, cols, { n: nn }, { bias, activation: 'relu' });
+        expect(maxScaledErr(a1.apply(xx), rr.y, rr.mag)).toBeLessThanOrEqual(tol(cols));
+        a1.dispose();
       }
       // conv layer with panels
       const w3 = sparseWeights(9, 4, 0.5, 44, [4, 1], 3);
@@ -187,6 +199,9 @@ for (const tier of TIERS) {
       const d3 = t.sparse.denseLayer(w3, 9, 4, { h: 10, w: 13, stride: 2, pad: 1 }, { kernelSize: 3, bias: bias.subarray(0, 9) });
       expect(maxScaledErr(d3.apply(x3), ref3.y, ref3.mag)).toBeLessThanOrEqual(tol(36));
       d3.dispose();
+      const a3 = t.sparse.auto(w3, 9, 4, { h: 10, w: 13, stride: 2, pad: 1 }, { kernelSize: 3, bias: bias.subarray(0, 9) });
+      expect(maxScaledErr(a3.apply(x3), ref3.y, ref3.mag)).toBeLessThanOrEqual(tol(36));
+      a3.dispose();
       // shape / dtype errors on run
       const l = t.sparse.layer(sp, { n });
       expect(() => l.run(ty, ty)).toThrow(ShapeError);
