@@ -27,3 +27,17 @@ export function f32_pad3x3_chw(c: i32, h: i32, w: i32, pad: i32, stride: i32, in
     }
   }
 }
+
+/**
+ * Compaction after a flattened stride-1 conv: the kernel computed `rows` output rows of `srcPitch`
+ * floats per plane (only the first w of each are real outputs; planes are srcPlane floats apart);
+ * copy the real w outputs of each row to a dense [planes][rows][w] output.
+ */
+export function f32_unpad_rows(planes: i32, rows: i32, w: i32, srcPitch: i32, srcPlane: i32, src: usize, dst: usize): void {
+  const rowBytes = <usize>w << 2;
+  for (let p = 0; p < planes; p++) {
+    const s = src + (<usize>p * <usize>srcPlane << 2);
+    const d = dst + (<usize>p * <usize>(rows * w) << 2);
+    for (let r = 0; r < rows; r++) memory.copy(d + <usize>r * rowBytes, s + (<usize>(r * srcPitch) << 2), rowBytes);
+  }
+}

@@ -417,7 +417,7 @@ function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: num
   if (n === 1) {
     const x0 = px + sp.first * 4;
     if (sp.blockRows === 4) k.f32_spmv_4x1__wasmsimd(sp.groups, sp.singleRows, x0, st.w, st.nz, st.dm, py, lo, hi);
-    else k.f32_spmv_1x1__scalar(sp.rows, x0, st.w, st.nz, st.dm, py, lo, hi);
+    else k.f32_spmv_1x1__scalar_u4(sp.rows, x0, st.w, st.nz, st.dm, py, lo, hi);
     return;
   }
   const f = sp.blockRows === 4
@@ -442,11 +442,26 @@ function runDenseMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px
 function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number, chunks?: Chunk[]): void {
   const k = tk.kernels;
   k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
-  const rowStep = g.rowLen * 4 * g.stride, os = g.oh * g.ow * 4;
   // 4-channel groups: 8-pixel tiles (8 accumulators); single channels (unstructured): 16-pixel tiles
   // (4 accumulators per row but 4x fewer weight splats per load); only matters when ng = 0.
-  const f = sp.groups > 0 ? k.f32_spconv3x3_8x4__wasmsimd : CONV_TILE_1 === 32 ? k.f32_spconv3x3_32x4__wasmsimd : k.f32_spconv3x3_16x4__wasmsimd;
-  for (const c of chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9)) {
+  const tile = sp.groups > 0 ? 8 : CONV_TILE_1;
+  const f = tile === 8 ? k.f32_spconv3x3_8x4__wasmsimd : tile === 32 ? k.f32_spconv3x3_32x4__wasmsimd : k.f32_spconv3x3_16x4__wasmsimd;
+  const list = chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9);
+  if (g.stride === 1 && g.ow % tile !== 0) {
+    // Flattened rows (stride 1): output position q = y*Wp + x over [0, L), L = (oh-1)*Wp + ow, reads
+    // in[q + tap] as one long row, so narrow images (7, 14, 28 wide) get full tiles instead of
+    // 4/2/1-pixel tails; the Wp-ow junk columns per row land in a temporary and are dropped by
+    // f32_unpad_rows. Reads stay inside the padded plane: max q + tap = (oh+2)*Wp - 1.
+    const L = (g.oh - 1) * g.rowLen + g.ow;
+    const tmp = tk.arena.alloc(sp.rows * L * 4);
+    for (const c of list) {
+      f(1, L, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * L * 4, 0, lo, hi);
+    }
+    k.f32_unpad_rows(sp.rows, g.oh, g.ow, g.rowLen, L, tmp, py);
+    return;
+  }
+  const rowStep = g.rowLen * 4 * g.stride, os = g.oh * g.ow * 4;
+  for (const c of list) {
     f(g.oh, g.ow, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, py + c.row * os, rowStep, lo, hi);
   }
 }

@@ -115,6 +115,10 @@ for (const tier of TIERS) {
         const tiles = block[0] === 4 ? [8, 12, 16] as const : [16, 32] as const;
         checkMatmul(t, w, rows, cols, n, block, act, 300 + it, tiles[it % tiles.length]);
       }
+      // batch-1 (GEMV kernels) with long rows: exercises the 4-wide / 8-wide unrolled walks and their tails
+      for (const [rows, cols, s] of [[13, 100, 0.3], [7, 257, 0.8], [21, 64, 0]] as const) {
+        for (const block of BLOCKS) checkMatmul(t, sparseWeights(rows, cols, s, rows + cols, block), rows, cols, 1, block, 'relu6', 400 + rows);
+      }
     });
 
     it('conv2d 3x3: stride 1/2, pad 0/1, kernel groups and single kernels, odd sizes', async () => {
