@@ -289,19 +289,38 @@ export class SparseLayer implements LayerRunner {
     if (x.length !== this.inputLength) throw new ShapeError(`SparseLayer.run: x has ${x.length} elements, expected ${this.inputLength}`);
     if (y.length !== this.outputLength) throw new ShapeError(`SparseLayer.run: y has ${y.length} elements, expected ${this.outputLength}`);
     if (x.ptr === y.ptr) throw new ArgumentError('SparseLayer.run: x and y must be different tensors');
-    this.tk.run(() => {
-      if (this.geom) {
-        const pp = this.tk.arena.alloc(this.geom.paddedBytes);
-        // dense 3x3 layers (temporary baseline) run the same kernel on the full index stream
-        runConv3x3(this.tk, this.meta, st, this.geom, x.ptr, pp, y.ptr, this.lo, this.hi, this.chunks);
-      } else {
-        (this.dense ? runDenseMatmul : runMatmul)(this.tk, this.meta, st, this.n, x.ptr, y.ptr, this.lo, this.hi, this.tile, this.chunks);
-      }
-    });
+    this.tk.run(() => this.exec(st, x.ptr, y.ptr));
   }
 
   /** Copying convenience: Float32Array in, Float32Array out. */
   apply(x: Float32Array): Float32Array { return applyVia(this.tk, this, x, 'SparseLayer.apply'); }
+
+  /**
+   * Pointer form for engines that manage their own arena buffers (e.g. ping-pong activations):
+   * xPtr / yPtr are byte offsets of inputLength / outputLength f32 values. They are checked to be
+   * 4-byte aligned, inside linear memory and non-overlapping; the caller owns the buffers (the arena
+   * tail pad after x covers the kernels' <= 16-byte vector over-read).
+   */
+  runPtr(xPtr: number, yPtr: number): void {
+    const st = this.st;
+    if (!st) throw new DisposedError('SparseLayer');
+    const mem = this.tk.memory.bytes, xb = this.inputLength * 4, yb = this.outputLength * 4;
+    for (const [p, b, name] of [[xPtr, xb, 'xPtr'], [yPtr, yb, 'yPtr']] as const) {
+      if (!Number.isInteger(p) || p <= 0 || p % 4 !== 0 || p + b + 16 > mem) throw new ArgumentError(`SparseLayer.runPtr: ${name} ${p} (+${b} B) is not an aligned range inside linear memory`);
+    }
+    if (xPtr < yPtr + yb && yPtr < xPtr + xb) throw new ArgumentError('SparseLayer.runPtr: x and y overlap');
+    this.tk.run(() => this.exec(st, xPtr, yPtr));
+  }
+
+  private exec(st: Staged, xp: number, yp: number): void {
+    if (this.geom) {
+      const pp = this.tk.arena.alloc(this.geom.paddedBytes);
+      // dense 3x3 layers (temporary baseline) run the same kernel on the full index stream
+      runConv3x3(this.tk, this.meta, st, this.geom, xp, pp, yp, this.lo, this.hi, this.chunks);
+    } else {
+      (this.dense ? runDenseMatmul : runMatmul)(this.tk, this.meta, st, this.n, xp, yp, this.lo, this.hi, this.tile, this.chunks);
+    }
+  }
 
   dispose(): void {
     if (!this.st) return;

@@ -206,6 +206,17 @@ for (const tier of TIERS) {
       const a3 = t.sparse.auto(w3, 9, 4, { h: 10, w: 13, stride: 2, pad: 1 }, { kernelSize: 3, bias: bias.subarray(0, 9) });
       expect(maxScaledErr(a3.apply(x3), ref3.y, ref3.mag)).toBeLessThanOrEqual(tol(36));
       a3.dispose();
+      // pointer form (engines with their own ping-pong buffers)
+      {
+        const l = t.sparse.layer(sp, { n }, { activation: 'relu6' });
+        ty.view().fill(NaN);
+        l.runPtr(tx.ptr, ty.ptr);
+        expect(maxScaledErr(ty.read() as Float32Array, ref.y, ref.mag)).toBeLessThanOrEqual(tol(cols));
+        expect(() => l.runPtr(tx.ptr, tx.ptr)).toThrow(ArgumentError);
+        expect(() => l.runPtr(tx.ptr + 2, ty.ptr)).toThrow(ArgumentError);
+        expect(() => l.runPtr(tx.ptr, t.memory.bytes - 8)).toThrow(ArgumentError);
+        l.dispose();
+      }
       // shape / dtype errors on run
       const l = t.sparse.layer(sp, { n });
       expect(() => l.run(ty, ty)).toThrow(ShapeError);
