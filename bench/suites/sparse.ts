@@ -30,10 +30,12 @@ const MOBILENET: Shape1x1[] = [
   { name: 'fc', hw: 1, cin: 1024, cout: 1000, count: 1 },
 ];
 const RESNET3x3 = [
-  { name: 'res-3x3-64', c: 64, hw: 56 },
-  { name: 'res-3x3-128', c: 128, hw: 28 },
-  { name: 'res-3x3-256', c: 256, hw: 14 },
-  { name: 'res-3x3-512', c: 512, hw: 7 },
+  { name: 'res-3x3-64', c: 64, cout: 64, hw: 56, stride: 1 as const },
+  { name: 'res-3x3-128', c: 128, cout: 128, hw: 28, stride: 1 as const },
+  { name: 'res-3x3-256', c: 256, cout: 256, hw: 14, stride: 1 as const },
+  { name: 'res-3x3-512', c: 512, cout: 512, hw: 7, stride: 1 as const },
+  // the first conv of ResNet-18 stage 2 (downsampling): 64 -> 128, 56x56 -> 28x28
+  { name: 'res-3x3-s2', c: 64, cout: 128, hw: 56, stride: 2 as const },
 ];
 
 function rand(n: number, seed: number): Float32Array {
@@ -126,20 +128,21 @@ export const sparseSuite: Suite = {
       // ResNet-18 3x3 stride 1 pad 1
       for (const R of RESNET3x3) {
         if (only && !only.includes(R.name)) continue;
-        const { c, hw } = R;
-        const w0 = rand(c * c * 9, 21), bias = rand(c, 22), xv = rand(c * hw * hw, 23);
-        const geom = { h: hw, w: hw, stride: 1 as const, pad: 1 as const };
-        const x = tk.tensorFrom(xv), y = tk.tensor('f32', [c * hw * hw]);
-        const { dense, label, denseNote } = bestDense(ctx, tk, w0, c, c, geom, bias, 3, x, y, xv);
-        const macs = c * c * 9 * hw * hw;
+        const { c, cout, hw, stride } = R;
+        const ohw = Math.floor((hw - 1) / stride) + 1;
+        const w0 = rand(cout * c * 9, 21), bias = rand(cout, 22), xv = rand(c * hw * hw, 23);
+        const geom = { h: hw, w: hw, stride, pad: 1 as const };
+        const x = tk.tensorFrom(xv), y = tk.tensor('f32', [cout * ohw * ohw]);
+        const { dense, label, denseNote } = bestDense(ctx, tk, w0, cout, c, geom, bias, 3, x, y, xv);
+        const macs = cout * c * 9 * ohw * ohw;
         for (const block of [[4, 1], [1, 1]] as const) {
           for (const s of SPARSITIES) {
-            const wp = tk.sparse.prune(w0, c, c, { sparsity: s, block, kernelSize: 3 });
-            const sp = tk.sparse.pack(wp, c, c, { block, bias, kernelSize: 3 });
+            const wp = tk.sparse.prune(w0, cout, c, { sparsity: s, block, kernelSize: 3 });
+            const sp = tk.sparse.pack(wp, cout, c, { block, bias, kernelSize: 3 });
             const lay = tk.sparse.layer(sp, geom, { activation: 'relu' });
-            const err = checkAgainstDense(tk, lay, wp, bias, c, c, geom, xv, 3);
+            const err = checkAgainstDense(tk, lay, wp, bias, cout, c, geom, xv, 3);
             const t = paired(ctx, () => dense.run(x, y), () => lay.run(x, y));
-            emit(ctx, tier, `${R.name} 3x3`, `${c}->${c} @${hw}x${hw} s1p1`, `${block[0] === 4 ? 'group 4x1x3x3' : 'kernel 1x1x3x3'} s=${s}`, t, macs, err, s, sp.blockFill, label, denseNote);
+            emit(ctx, tier, `${R.name} 3x3`, `${c}->${cout} @${hw}x${hw} s${stride}p1`, `${block[0] === 4 ? 'group 4x1x3x3' : 'kernel 1x1x3x3'} s=${s}`, t, macs, err, s, sp.blockFill, label, denseNote);
             lay.dispose();
           }
         }
