@@ -178,7 +178,12 @@ export class SparseOps {
       return new AutoLayer(make[choice](), choice, sp);
     }
     const timings: Partial<Record<AutoChoice, number>> = {};
-    const all = (Object.keys(make) as AutoChoice[]).map((k) => [k, make[k]()] as const);
+    // the sparse candidate must build (its errors are the caller's); a dense candidate that cannot
+    // handle this geometry is simply not a candidate
+    const all: (readonly [AutoChoice, LayerRunner])[] = [['sparse', make.sparse()]];
+    for (const k of ['dense', 'dense-chw'] as const) {
+      try { all.push([k, make[k]()]); } catch { /* not available for this layer */ }
+    }
     let best: AutoChoice = 'sparse';
     try {
       const t = measureAll(this.tk, all.map(([, l]) => l));
@@ -368,13 +373,19 @@ function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: bool
   const alloc = (b: number, tag: string) => (persistent ? a.allocPersistent(b, 64, tag) : a.alloc(b, 16, tag));
   const w = alloc(sp.vals.length * 4, 'sparse.vals');
   const nz = alloc(sp.nnz.length * 4, 'sparse.nnz');
-  const dm = alloc(sp.delta.length * kk * 4, 'sparse.dmap');
+  // batch-1 FC (rowBytes 4, cols <= 65536): u16 absolute column indices instead of i32 deltas
+  const u16idx = !conv && rowBytes === 4 && sp.cols <= 65536;
+  const dm = alloc(sp.delta.length * kk * (u16idx ? 2 : 4), 'sparse.dmap');
   const m = tk.memory;
   m.f32.set(sp.vals, w >> 2);
   const u32 = m.u32;
   for (let b = 0; b < sp.nnz.length; b++) u32[(nz >> 2) + b] = sp.nnz[b] * kk;
   const i32 = m.i32, base = dm >> 2;
-  if (!conv) {
+  if (u16idx) {
+    const u16 = m.u16, b16 = dm >> 1;
+    let col = sp.first;
+    for (let i = 0; i < sp.delta.length; i++) { u16[b16 + i] = col; col += sp.delta[i]; }
+  } else if (!conv) {
     for (let i = 0; i < sp.delta.length; i++) i32[base + i] = sp.delta[i] * rowBytes;
   } else {
     const taps = tapOffsets(conv);
@@ -434,6 +445,8 @@ function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
 function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
   if (n === 1) {
+    // staged with u16 column indices when cols <= 65536 (see stage), else i32 byte deltas
+    if (sp.cols <= 65536) { k.f32_spmv_4x1_u16__wasmsimd(sp.groups, sp.singleRows, px, st.w, st.nz, st.dm, py, lo, hi); return; }
     const x0 = px + sp.first * 4;
     if (sp.blockRows === 4) k.f32_spmv_4x1__wasmsimd(sp.groups, sp.singleRows, x0, st.w, st.nz, st.dm, py, lo, hi);
     else k.f32_spmv_1x1__scalar_u4(sp.rows, x0, st.w, st.nz, st.dm, py, lo, hi);
