@@ -9,7 +9,7 @@
 //        the high halves columns 4..7 (widening needs no shuffles).
 //   packed A (conv weights, Cout x K): ceil(Cout/MR) panels [K][MR] (broadcast operand), zero-padded.
 // The tile shape is MR x 8 with MR in {4,5,6} ("shape" = MR), chosen per tier by the bindings
-// (denseDefaultMR): 12 accumulators need FMA (no temporaries) to fit the 15 usable xmm registers.
+// (denseDefaultMR; tk.dense.mr overrides it for tuning).
 import { f32_gemm_4x8__wasmsimd, f32_gemm_5x8__wasmsimd, f32_gemm_6x8__wasmsimd,
   f32_igemm_4x8__wasmsimd, f32_igemm_5x8__wasmsimd, f32_igemm_6x8__wasmsimd } from "./gen/gemm";
 import { madd, clamp } from "../common/simd";
@@ -21,9 +21,13 @@ export const KC: i32 = 256;
 /** Rows of A packed per block (multiple of every MR). */
 export const MC: i32 = 120;
 
-/** Default MR of this tier: 6x8 with FMA (relaxed), 5x8 with mul+add (needs one temporary register). */
+/**
+ * Default MR of this tier. Measured on x64 V8 (scratch tuning run, same process, best of 7):
+ * 4x8 reaches ~97% of the 12-chain peak on both tiers, while 5x8 and 6x8 drop to ~60-70% (V8's
+ * register allocator spills with 10-12 accumulators + operands), so 4x8 everywhere.
+ */
 export function denseDefaultMR(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
+  return 4;
 }
 
 /** flags of the micro-kernels (see scripts/gen-dense.mjs) */
