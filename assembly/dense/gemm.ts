@@ -299,44 +299,35 @@ export function f32_gemm_nc(mr: i32, m: i32, n: i32, k: i32, a: usize, lda: i32,
 }
 
 /**
- * y[n] = act(x[k] . B + bias), B packed f32 panels. Two panels at a time (two sequential streams),
- * each with accumulators for even and odd k: 8 independent chains.
+ * y[n] = act(x[k] . B + bias), B packed f32 panels. Three panels per pass (three sequential
+ * streams, 6 accumulators). Register budget on x64 V8: TurboFan issues all loads of an iteration
+ * before the arithmetic, so loads + accumulators + invariants must stay <= 15 xmm or it spills.
  */
 export function f32_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
   const panels = (n + NR - 1) / NR;
   const pstride = <usize>k << 5;
   let j = 0;
-  for (; j + 2 <= panels; j += 2) {
-    let p = bp + <usize>j * pstride;
-    let q = p + pstride;
+  for (; j + 3 <= panels; j += 3) {
+    let p0 = bp + <usize>j * pstride;
+    let p1 = p0 + pstride, p2 = p1 + pstride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0);
     let xp = x;
-    let kk = 0;
-    for (; kk + 2 <= k; kk += 2) {
+    for (let kk = 0; kk < k; kk++) {
       const x0 = v128.load32_splat(xp);
-      const x1 = v128.load32_splat(xp, 4);
-      a0 = madd(x0, v128.load(p), a0);
-      a1 = madd(x0, v128.load(p, 16), a1);
-      a2 = madd(x0, v128.load(q), a2);
-      a3 = madd(x0, v128.load(q, 16), a3);
-      e0 = madd(x1, v128.load(p, 32), e0);
-      e1 = madd(x1, v128.load(p, 48), e1);
-      e2 = madd(x1, v128.load(q, 32), e2);
-      e3 = madd(x1, v128.load(q, 48), e3);
-      p += 64; q += 64; xp += 8;
+      a0 = madd(x0, v128.load(p0), a0);
+      a1 = madd(x0, v128.load(p0, 16), a1);
+      a2 = madd(x0, v128.load(p1), a2);
+      a3 = madd(x0, v128.load(p1, 16), a3);
+      a4 = madd(x0, v128.load(p2), a4);
+      a5 = madd(x0, v128.load(p2, 16), a5);
+      p0 += 32; p1 += 32; p2 += 32; xp += 4;
     }
-    if (kk < k) {
-      const x0 = v128.load32_splat(xp);
-      a0 = madd(x0, v128.load(p), a0);
-      a1 = madd(x0, v128.load(p, 16), a1);
-      a2 = madd(x0, v128.load(q), a2);
-      a3 = madd(x0, v128.load(q, 16), a3);
-    }
-    finish(f32x4.add(a0, e0), f32x4.add(a1, e1), j, NR, y, bias, clampOn, vmin, vmax, tile);
-    finish(f32x4.add(a2, e2), f32x4.add(a3, e3), j + 1, min(NR, n - (j + 1) * NR), y, bias, clampOn, vmin, vmax, tile);
+    finish(a0, a1, j, NR, y, bias, clampOn, vmin, vmax, tile);
+    finish(a2, a3, j + 1, NR, y, bias, clampOn, vmin, vmax, tile);
+    finish(a4, a5, j + 2, min(NR, n - (j + 2) * NR), y, bias, clampOn, vmin, vmax, tile);
   }
-  if (j < panels) {
+  for (; j < panels; j++) {
     let p = bp + <usize>j * pstride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
     let xp = x;
@@ -359,62 +350,93 @@ export function f32_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias:
   }
 }
 
+// Constants for the f16 GEMV loops, loaded from memory before the loops: a v128.const inside a
+// loop is re-materialised on every use by V8 (no loop-invariant hoisting), a loaded value stays in
+// a register. [0]: 0x8fffe000 (clear the 3 sign copies and the 13 junk low bits), [1]: 2^112.
+const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, 0x77800000, 0x77800000, 0x77800000, 0x77800000], 16);
+
+/**
+ * Widen the 4 low (HI=false) or high (HI=true) halves of the i32 lanes of h (8 halves of one packed
+ * panel row) to f32. Fast form: put the half in the top 16 bits (hi: already there), arithmetic
+ * shift right by 3 (exponent/mantissa land in f32 position, w * 2^-112), then one AND clears the 3
+ * sign copies and, for hi, the other half's bits that slid into the low 13 mantissa bits.
+ * MODE (by sizeof): 1 -> x was pre-scaled by 2^112, use as is (exact); 2 -> multiply by 2^112;
+ * 8 -> exact general converter (inf/NaN present).
+ */
 // @ts-ignore: decorator
-@inline function gemvF16<EXACT>(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
-  const exact: bool = sizeof<EXACT>() == 8;
+@inline function widenM<MODE>(h: v128, hi: bool, msk: v128, scale: v128): v128 {
+  if (sizeof<MODE>() == 8) return f16x4ToF32x4(hi ? i32x4.shr_u(h, 16) : v128.and(h, i32x4.splat(0xffff)));
+  const x = v128.and(i32x4.shr_s(hi ? h : i32x4.shl(h, 16), 3), msk);
+  if (sizeof<MODE>() == 2) return f32x4.mul(x, scale);
+  return x;
+}
+
+// @ts-ignore: decorator
+@inline function gemvF16<MODE>(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
+  const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
   const panels = (n + NR - 1) / NR;
   const pstride = <usize>k << 4;
   let j = 0;
-  for (; j + 2 <= panels; j += 2) {
-    let p = bp + <usize>j * pstride;
-    let q = p + pstride;
+  // 3 panels per pass: 3 sequential streams, 6 accumulators (see the register budget note above)
+  for (; j + 3 <= panels; j += 3) {
+    let p0 = bp + <usize>j * pstride;
+    let p1 = p0 + pstride, p2 = p1 + pstride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
-    let xp = x;
-    let kk = 0;
-    for (; kk + 2 <= k; kk += 2) {
-      const x0 = v128.load32_splat(xp);
-      const x1 = v128.load32_splat(xp, 4);
-      const hp = v128.load(p), hq = v128.load(q);
-      const hp1 = v128.load(p, 16), hq1 = v128.load(q, 16);
-      a0 = madd(x0, widenLo(hp, exact), a0);
-      a1 = madd(x0, widenHi(hp, exact), a1);
-      a2 = madd(x0, widenLo(hq, exact), a2);
-      a3 = madd(x0, widenHi(hq, exact), a3);
-      e0 = madd(x1, widenLo(hp1, exact), e0);
-      e1 = madd(x1, widenHi(hp1, exact), e1);
-      e2 = madd(x1, widenLo(hq1, exact), e2);
-      e3 = madd(x1, widenHi(hq1, exact), e3);
-      p += 32; q += 32; xp += 8;
-    }
-    if (kk < k) {
-      const x0 = v128.load32_splat(xp);
-      const hp = v128.load(p), hq = v128.load(q);
-      a0 = madd(x0, widenLo(hp, exact), a0);
-      a1 = madd(x0, widenHi(hp, exact), a1);
-      a2 = madd(x0, widenLo(hq, exact), a2);
-      a3 = madd(x0, widenHi(hq, exact), a3);
-    }
-    finish(f32x4.add(a0, e0), f32x4.add(a1, e1), j, NR, y, bias, clampOn, vmin, vmax, tile);
-    finish(f32x4.add(a2, e2), f32x4.add(a3, e3), j + 1, min(NR, n - (j + 1) * NR), y, bias, clampOn, vmin, vmax, tile);
-  }
-  if (j < panels) {
-    let p = bp + <usize>j * pstride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0);
     let xp = x;
     for (let kk = 0; kk < k; kk++) {
       const x0 = v128.load32_splat(xp);
-      const hp = v128.load(p);
-      a0 = madd(x0, widenLo(hp, exact), a0);
-      a1 = madd(x0, widenHi(hp, exact), a1);
-      p += 16; xp += 4;
+      const h0 = v128.load(p0), h1 = v128.load(p1), h2 = v128.load(p2);
+      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
+      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
+      a2 = madd(x0, widenM<MODE>(h1, false, msk, scale), a2);
+      a3 = madd(x0, widenM<MODE>(h1, true, msk, scale), a3);
+      a4 = madd(x0, widenM<MODE>(h2, false, msk, scale), a4);
+      a5 = madd(x0, widenM<MODE>(h2, true, msk, scale), a5);
+      p0 += 16; p1 += 16; p2 += 16; xp += 4;
     }
-    finish(a0, a1, j, min(NR, n - j * NR), y, bias, clampOn, vmin, vmax, tile);
+    finish(a0, a1, j, NR, y, bias, clampOn, vmin, vmax, tile);
+    finish(a2, a3, j + 1, NR, y, bias, clampOn, vmin, vmax, tile);
+    finish(a4, a5, j + 2, min(NR, n - (j + 2) * NR), y, bias, clampOn, vmin, vmax, tile);
+  }
+  for (; j < panels; j++) {
+    let p = bp + <usize>j * pstride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
+    let xp = x;
+    let kk = 0;
+    for (; kk + 2 <= k; kk += 2) {
+      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp, 4);
+      const h0 = v128.load(p), h1 = v128.load(p, 16);
+      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
+      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
+      e0 = madd(x1, widenM<MODE>(h1, false, msk, scale), e0);
+      e1 = madd(x1, widenM<MODE>(h1, true, msk, scale), e1);
+      p += 32; xp += 8;
+    }
+    if (kk < k) {
+      const x0 = v128.load32_splat(xp);
+      const h0 = v128.load(p);
+      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
+      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
+    }
+    finish(f32x4.add(a0, e0), f32x4.add(a1, e1), j, min(NR, n - j * NR), y, bias, clampOn, vmin, vmax, tile);
   }
 }
 
-/** y[n] = act(x[k] . B + bias) with B packed as f16 panels, widened in registers, f32 accumulation. */
-export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize, exact: i32): void {
-  if (exact) gemvF16<f64>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
-  else gemvF16<f32>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
+/**
+ * y[n] = act(x[k] . B + bias) with B packed as f16 panels, widened in registers, f32 accumulation.
+ * xs: k f32 of scratch. When every |x| < 2^16 the 2^112 rebias of the fast widening is folded into
+ * a scaled copy of x (x * 2^112 stays finite; each product x*w is then formed exactly as before,
+ * so results are identical), saving a multiply per 4 weights. exact: packed weights hold inf/NaN.
+ */
+export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize, exact: i32, xs: usize): void {
+  if (exact) { gemvF16<i64>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile); return; }
+  let big = false;
+  for (let i = 0; i < k; i++) {
+    const v = abs<f32>(load<f32>(x + (<usize>i << 2)));
+    if (!(v < 65536.0)) { big = true; break; }
+    store<f32>(xs + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * reinterpret<f32>(0x77800000));
+  }
+  if (big) gemvF16<i16>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
+  else gemvF16<i8>(n, k, xs, bp, y, bias, clampOn, vmin, vmax, tile);
 }
