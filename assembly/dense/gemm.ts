@@ -129,6 +129,29 @@ export function f32_pack_a(mr: i32, rows: i32, k: i32, a: usize, lda: i32, dst: 
     const r0 = p * mr;
     const nr = min(mr, rows - r0);
     const d0 = dst + <usize>p * <usize>k * <usize>(mr * 4);
+    if (mr == 4 && nr == 4) {
+      // 4x4 transposes: rows r0..r0+3, 4 k at a time -> 4 panel rows [k][4]
+      const s0 = a + <usize>r0 * ldab, s1 = s0 + ldab, s2 = s1 + ldab, s3 = s2 + ldab;
+      let kk = 0;
+      for (; kk + 4 <= k; kk += 4) {
+        const o = <usize>kk << 2;
+        const x0 = v128.load(s0 + o), x1 = v128.load(s1 + o), x2 = v128.load(s2 + o), x3 = v128.load(s3 + o);
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        const d = d0 + (<usize>kk << 4);
+        v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+      }
+      for (; kk < k; kk++) {
+        const o = <usize>kk << 2;
+        const d = d0 + (<usize>kk << 4);
+        store<f32>(d, load<f32>(s0 + o)); store<f32>(d, load<f32>(s1 + o), 4);
+        store<f32>(d, load<f32>(s2 + o), 8); store<f32>(d, load<f32>(s3 + o), 12);
+      }
+      continue;
+    }
     for (let r = 0; r < mr; r++) {
       let d = d0 + (<usize>r << 2);
       if (r < nr) {

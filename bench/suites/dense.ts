@@ -8,6 +8,9 @@
 //   packed   lin.apply(a) / cv.apply(x): weights packed once, activations copied in, result copied
 //            out — the same contract as the peers (tfjs persistent weight tensor + dataSync,
 //            ORT initializer + session.run). Ratios vs peers are computed on this row and the copying row.
+//   tensor + read() lin.run(aTensor, outTensor) then outTensor.read(): the activation lives in
+//            the arena (like tfjs' persistent input tensor), the result is copied out to a JS array
+//            (like dataSync) — exactly the tfjs timing contract.
 //   zero-copy lin.run(aTensor, outTensor): arena tensors, no copies.
 import type { Tessera, Tier } from '../../bindings/index.js';
 import type { BenchContext, Suite } from '../lib/context.js';
@@ -124,6 +127,8 @@ export const denseSuite: Suite = {
           const tp = ctx.time(() => lin.apply(a, m), topts);
           row('packed (B packed once)', tp, lin.apply(a, m), true);
           const at = tk.tensorFrom(a), ot = tk.tensor('f32', [m * n]);
+          const tr = ctx.time(() => { lin.run(at, ot, m); return ot.read(); }, topts);
+          row('a tensor + read() (tfjs contract)', tr, ot.read(), true);
           const tz = ctx.time(() => lin.run(at, ot, m), topts);
           row('zero-copy', tz, ot.read(), false);
           at.dispose(); ot.dispose(); lin.dispose();
@@ -173,6 +178,8 @@ export const denseSuite: Suite = {
         const tp = ctx.time(() => cv.apply(x), topts);
         row('packed (W packed once)', tp, cv.apply(x), true);
         const xt = tk.tensorFrom(x), ot = tk.tensor('f32', [cout * ho * wo]);
+        const tr = ctx.time(() => { cv.run(xt, ot); return ot.read(); }, topts);
+        row('x tensor + read() (tfjs contract)', tr, ot.read(), true);
         const tz = ctx.time(() => cv.run(xt, ot), topts);
         row('zero-copy', tz, ot.read(), false);
         xt.dispose(); ot.dispose(); cv.dispose();
