@@ -169,11 +169,35 @@ export function f32_conv_im2col_nchw(mr: i32, cout: i32, cin: i32, h: i32, wd: i
     for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
       const d = col + <usize>((ci * kh + ky) * kw + kx) * ldcol;
       const xp = x + (<usize>(ci * h * wd) << 2);
-      let oy = oy0, ox = ox0;
-      for (let i = 0; i < n; i++) {
-        const iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
-        store<f32>(d + (<usize>i << 2), (<u32>iy < <u32>h && <u32>ix < <u32>wd) ? load<f32>(xp + (<usize>(iy * wd + ix) << 2)) : 0);
-        if (++ox == wo) { ox = 0; oy++; }
+      // walk the block one output-row segment at a time: rows outside the input and the columns
+      // that fall into the left/right padding are zero-filled, the rest is a (strided) copy
+      let i = 0, oy = oy0, ox = ox0;
+      while (i < n) {
+        const seg = min(n - i, wo - ox);
+        const dseg = d + (<usize>i << 2);
+        const iy = oy * sh - pt + ky * dh;
+        if (<u32>iy >= <u32>h) {
+          memory.fill(dseg, 0, <usize>seg << 2);
+        } else {
+          // valid ox: 0 <= ox*sw - pl + kx*dw < wd
+          const off = kx * dw - pl;
+          let lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          let hi = (wd - 1 - off) >= 0 ? (wd - 1 - off) / sw + 1 : 0;
+          lo = min(max(lo, ox), ox + seg);
+          hi = min(max(hi, lo), ox + seg);
+          if (lo > ox) memory.fill(dseg, 0, <usize>(lo - ox) << 2);
+          if (hi < ox + seg) memory.fill(dseg + (<usize>(hi - ox) << 2), 0, <usize>(ox + seg - hi) << 2);
+          const src = xp + (<usize>(iy * wd + lo * sw + off) << 2);
+          const dst = dseg + (<usize>(lo - ox) << 2);
+          if (hi <= lo) { /* nothing valid in this segment */ }
+          else if (sw == 1) memory.copy(dst, src, <usize>(hi - lo) << 2);
+          else {
+            const sstep = <usize>sw << 2;
+            let sp = src;
+            for (let q = 0; q < hi - lo; q++) { store<f32>(dst + (<usize>q << 2), load<f32>(sp)); sp += sstep; }
+          }
+        }
+        i += seg; ox = 0; oy++;
       }
       for (let i = n; i < pb; i++) store<f32>(d + (<usize>i << 2), 0);
     }
@@ -199,7 +223,8 @@ export function f32_dwconv_scratch(hp: i32, wpad: i32): i32 {
 
 /** Row pitch of the padded plane: room for the widest vector over-read (multiple of 4). */
 export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i32): i32 {
-  const need = max(wd + pl + pr, (((wo + 3) & ~3) - 1) * sw + kw + 8);
+  // the 3x3 paths process 8 outputs per step: reads reach column (W8 - 8) * sw + 20 (W8 = wo rounded up to 8)
+  const need = max(wd + pl + pr, ((wo + 7) & ~7) * sw + kw + 16);
   return (need + 3) & ~3;
 }
 
@@ -302,21 +327,41 @@ function dw3x3s1(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i3
 // @ts-ignore: decorator
 @inline function odds(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 1, 3, 5, 7); }
 
-// 4 outputs at ox read padded columns 2ox .. 2ox+8 of the row: taps 0/1 are the even/odd lanes of
-// [2ox, 2ox+8), tap 2 the even lanes of [2ox+2, 2ox+10).
+// 8 outputs at ox read padded columns 2ox .. 2ox+16 of the row (5 loads x0..x4 = [2ox, 2ox+20)):
+// tap 0 = even lanes, tap 1 = odd lanes, tap 2 = the even lanes shifted by one
+// (shuffle(e01, e23, 1..4) = columns 2ox+2 .. 2ox+8, shuffle(e23, x4, 1..4) = 2ox+10 .. 2ox+16).
 // @ts-ignore: decorator
 @inline function dwPassS2<PASS>(r: usize, wk: usize, racc: usize, y: usize, wo: i32, vb: v128, clampOn: i32, lo: v128, hi: v128, tile: usize): void {
   const first = sizeof<PASS>() == 1, last = sizeof<PASS>() == 4;
   const w0 = v128.load32_splat(wk), w1 = v128.load32_splat(wk, 4), w2 = v128.load32_splat(wk, 8);
-  for (let ox = 0; ox < wo; ox += 4) {
+  for (let ox = 0; ox < wo; ox += 8) {
     const o = <usize>ox << 3;
-    const x0 = v128.load(r + o), x1 = v128.load(r + o, 16), x2 = v128.load(r + o, 8), x3 = v128.load(r + o, 24);
-    let a = first ? vb : v128.load(racc + (<usize>ox << 2));
-    a = madd(w0, evens(x0, x1), a);
+    const x0 = v128.load(r + o), x1 = v128.load(r + o, 16), x2 = v128.load(r + o, 32), x3 = v128.load(r + o, 48), x4 = v128.load(r + o, 64);
+    const ro = racc + (<usize>ox << 2);
+    let a = first ? vb : v128.load(ro);
+    let b = first ? vb : v128.load(ro, 16);
+    const e01 = evens(x0, x1), e23 = evens(x2, x3);
+    a = madd(w0, e01, a);
+    b = madd(w0, e23, b);
     a = madd(w1, odds(x0, x1), a);
-    a = madd(w2, evens(x2, x3), a);
-    if (last) storePartial(y + (<usize>ox << 2), act(a, clampOn, lo, hi), wo - ox, tile);
-    else v128.store(racc + (<usize>ox << 2), a);
+    b = madd(w1, odds(x2, x3), b);
+    a = madd(w2, v128.shuffle<f32>(e01, e23, 1, 2, 3, 4), a);
+    b = madd(w2, v128.shuffle<f32>(e23, x4, 1, 2, 3, 4), b);
+    if (last) {
+      const yo = y + (<usize>ox << 2);
+      a = act(a, clampOn, lo, hi);
+      b = act(b, clampOn, lo, hi);
+      if (ox + 8 <= wo) {
+        v128.store(yo, a);
+        v128.store(yo, b, 16);
+      } else {
+        storePartial(yo, a, wo - ox, tile);
+        if (wo - ox > 4) storePartial(yo + 16, b, wo - ox - 4, tile);
+      }
+    } else {
+      v128.store(ro, a);
+      v128.store(ro, b, 16);
+    }
   }
 }
 
