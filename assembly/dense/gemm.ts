@@ -246,7 +246,7 @@ export function f16_widen_n(src: usize, dst: usize, n: i32): void {
 
 /** Scratch bytes f32_gemm_nc needs: edge tile (MR*8) + packed A block (MC x KC) + a widened f16 B chunk (KC x 8). */
 export function f32_gemm_nc_scratch(): i32 {
-  return 6 * NR * 4 + MC * KC * 4 + KC * NR * 4 + 64;
+  return 6 * NR * 4 + MC * KC * 4 + (MC * KC / 4) * NR * 4 + 128;
 }
 
 /**
@@ -254,18 +254,22 @@ export function f32_gemm_nc_scratch(): i32 {
  * bf16 != 0; exact16 selects the exact f16 widening). lda/ldc are row strides in elements.
  * bias: 0 or ceil(n/8)*8 f32 (zero-padded). clampOn: apply [vmin, vmax].
  * Loop nest: K blocks of KC (B panel chunk and A panel in L1) > M blocks of MC (packed A block in
- * L2) > 8-column panels > MR-row panels.
+ * L2) > 8-column panels > MR-row panels. With at most 2 row panels (m <= 2*MR) there is no B reuse
+ * to protect, and short K blocks would read B in 8 KiB pieces 128 KiB apart: the K block then
+ * grows to what the A scratch holds (MC*KC floats), so B streams in long contiguous runs.
  */
 export function f32_gemm_nc(mr: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, bf16: i32, exact16: i32,
   c: usize, ldc: i32, bias: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
   const tile = scratch;
   const apack = (scratch + 6 * NR * 4 + 63) & ~(<usize>63);
-  const bwide = apack + <usize>(MC * KC * 4);
+  const bwide = (apack + <usize>(MC * KC * 4) + 63) & ~(<usize>63);
   const panels = (n + NR - 1) / NR;
   const ldcb = <usize>ldc << 2;
   const mcBlock = (MC / mr) * mr;
-  for (let k0 = 0; k0 < k; k0 += KC) {
-    const kc = min(KC, k - k0);
+  const mpad = (m + mr - 1) / mr * mr;
+  const kcMax = mpad <= 2 * mr ? (MC * KC) / mpad : KC;
+  for (let k0 = 0; k0 < k; k0 += kcMax) {
+    const kc = min(kcMax, k - k0);
     const last = k0 + kc == k;
     let flags = k0 > 0 ? F_ACC : (bias ? F_BIAS_COL : 0);
     if (last && clampOn) flags |= F_CLAMP;
