@@ -23,7 +23,7 @@
 import { attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
 import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
-import { roundHalfX4 } from "./round";
+import { roundHalfUnitX4, roundHalfX4 } from "./round";
 import { madd } from "../common/simd";
 
 export const MODE_F32: i32 = 0;
@@ -354,14 +354,31 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     const ri = rowVec(r0 + i);
     let p = sT + io;
     let sum = f32x4.splat(0), mx = f32x4.splat(NEG_INF);
-    for (let c = 0; c < nv; c++) {
-      let s = v128.load(p);
-      if (!storeF32) s = roundHalfX4(s);
-      sum = f32x4.add(sum, s);
-      if (needMask) s = maskS(s, ri, tm0 + c);
-      v128.store(p, s);
-      mx = f32x4.pmax(mx, s);
-      p += rs;
+    if (needMask) {
+      for (let c = 0; c < nv; c++) {
+        let s = v128.load(p);
+        if (!storeF32) s = roundHalfX4(s);
+        sum = f32x4.add(sum, s);
+        s = maskS(s, ri, tm0 + c);
+        v128.store(p, s);
+        mx = f32x4.pmax(mx, s);
+        p += rs;
+      }
+    } else if (storeF32) {
+      for (let c = 0; c < nv; c++) {
+        const s = v128.load(p);
+        sum = f32x4.add(sum, s);
+        mx = f32x4.pmax(mx, s);
+        p += rs;
+      }
+    } else {
+      for (let c = 0; c < nv; c++) {
+        const s = roundHalfX4(v128.load(p));
+        v128.store(p, s);
+        sum = f32x4.add(sum, s);
+        mx = f32x4.pmax(mx, s);
+        p += rs;
+      }
     }
     const a = f32x4.mul(sum, f32x4.splat(invN));
     const pab = rowv + R_AB * rs + io;
@@ -375,12 +392,20 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     const mloc = v128.bitselect(f32x4.splat(M_INIT_F32), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
     let lloc = f32x4.splat(0);
     p = sT + io;
-    for (let c = 0; c < nv; c++) {
-      let e = expF32x4(f32x4.sub(v128.load(p), mloc));
-      if (!storeF32) e = roundHalfX4(e);
-      v128.store(p, e);
-      lloc = f32x4.add(lloc, e);
-      p += rs;
+    if (storeF32) {
+      for (let c = 0; c < nv; c++) {
+        const e = expF32x4(f32x4.sub(v128.load(p), mloc));
+        v128.store(p, e);
+        lloc = f32x4.add(lloc, e);
+        p += rs;
+      }
+    } else {
+      for (let c = 0; c < nv; c++) {
+        const e = roundHalfUnitX4(expF32x4(f32x4.sub(v128.load(p), mloc)));
+        v128.store(p, e);
+        lloc = f32x4.add(lloc, e);
+        p += rs;
+      }
     }
     const pm = rowv + R_M * rs + io;
     const m = v128.load(pm);

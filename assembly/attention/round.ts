@@ -15,7 +15,17 @@
   r = v128.bitselect(i32x4.splat(0x7f800000), r, f32x4.ge(r, f32x4.splat(65536))); // NaN compares false: kept
   const sub = f32x4.sub(f32x4.add(a, f32x4.splat(0.5)), f32x4.splat(0.5));
   r = v128.bitselect(sub, r, f32x4.lt(a, f32x4.splat(6.103515625e-5)));
-  return v128.or(r, sign);
+  // a NaN whose payload sits in the low 13 bits would otherwise round to inf
+  return v128.bitselect(x, v128.or(r, sign), f32x4.ne(x, x));
+}
+
+/** roundHalfX4 for x in [0, 1] or an arithmetic (quiet, canonical) NaN, i.e. probabilities: no sign, no overflow. */
+// @ts-ignore: decorator
+@inline export function roundHalfUnitX4(x: v128): v128 {
+  const lsb = v128.and(i32x4.shr_u(x, 13), i32x4.splat(1));
+  const r = v128.and(i32x4.add(i32x4.add(x, i32x4.splat(0xfff)), lsb), i32x4.splat(~0x1fff));
+  const sub = f32x4.sub(f32x4.add(x, f32x4.splat(0.5)), f32x4.splat(0.5));
+  return v128.bitselect(sub, r, f32x4.lt(x, f32x4.splat(6.103515625e-5)));
 }
 
 /** Test hook: in-place roundHalfX4 over n floats (n % 4 == 0). */
