@@ -23,7 +23,7 @@
 import { attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
 import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
-import { roundHalfUnitX4, roundHalfX4 } from "./round";
+import { roundHalfUnitX4, roundHalfX4, sel } from "./round";
 import { madd } from "../common/simd";
 
 export const MODE_F32: i32 = 0;
@@ -289,54 +289,57 @@ function packK(kp: usize, kb: usize, krb: usize, nk: i32, ng: i32, d: i32): void
 // masked iff key t > row + off  <=>  row < t - off ; tm = c0 - off is t - off for c = 0
 // @ts-ignore: decorator
 @inline function maskS(s: v128, ri: v128, tm: i32): v128 {
-  return v128.bitselect(f32x4.splat(NEG_INF), s, i32x4.lt_s(ri, i32x4.splat(tm)));
+  return sel(f32x4.splat(NEG_INF), s, i32x4.lt_s(ri, i32x4.splat(tm)));
+}
+
+// The row passes below are deliberately split into single-purpose loops (max; exp + store; sum): one loop
+// doing all of it keeps ~20 vectors live, and TurboFan then spills the running sum (a store-load on the
+// loop-carried chain) and rematerialises constants (3 instructions each) on every iteration.
+
+// @ts-ignore: decorator
+@inline function colMax(p: usize, rs: usize, nv: i32): v128 {
+  let m0 = f32x4.splat(NEG_INF), m1 = m0;
+  let c = 0;
+  for (; c + 2 <= nv; c += 2) { m0 = f32x4.pmax(m0, v128.load(p)); m1 = f32x4.pmax(m1, v128.load(p + rs)); p += rs << 1; }
+  if (c < nv) m0 = f32x4.pmax(m0, v128.load(p));
+  return f32x4.pmax(m0, m1);
+}
+
+// @ts-ignore: decorator
+@inline function colSum(p: usize, rs: usize, nv: i32): v128 {
+  let s0 = f32x4.splat(0), s1 = s0;
+  let c = 0;
+  for (; c + 2 <= nv; c += 2) { s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p + rs)); p += rs << 1; }
+  if (c < nv) s0 = f32x4.add(s0, v128.load(p));
+  return f32x4.add(s0, s1);
+}
+
+/** Mask (store -inf) the entries of one row-vector column strip where key t > row + off; returns the masked max. */
+// @ts-ignore: decorator
+@inline function maskMax(p: usize, rs: usize, nv: i32, ri: v128, tm0: i32): v128 {
+  let mx = f32x4.splat(NEG_INF);
+  for (let c = 0; c < nv; c++) {
+    const s = maskS(v128.load(p), ri, tm0 + c);
+    v128.store(p, s);
+    mx = f32x4.pmax(mx, s);
+    p += rs;
+  }
+  return mx;
 }
 
 /** FA-2 step in f32: m_new = max(m, rowmax S), P = exp(S - m_new), l = alpha*l + rowsum P. */
 function rowsF32(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask: bool, r0: i32, tm0: i32): void {
   for (let i = 0; i < brE; i += 4) {
     const io = <usize>i << 2;
-    let p = sT + io;
-    let mx0 = f32x4.splat(NEG_INF), mx1 = mx0;
-    if (needMask) {
-      const ri = rowVec(r0 + i);
-      for (let c = 0; c < nv; c++) {
-        const s = maskS(v128.load(p), ri, tm0 + c);
-        v128.store(p, s);
-        mx0 = f32x4.pmax(mx0, s);
-        p += rs;
-      }
-    } else {
-      let c = 0;
-      for (; c + 2 <= nv; c += 2) {
-        mx0 = f32x4.pmax(mx0, v128.load(p));
-        mx1 = f32x4.pmax(mx1, v128.load(p + rs));
-        p += rs << 1;
-      }
-      if (c < nv) mx0 = f32x4.pmax(mx0, v128.load(p));
-    }
-    const mx = f32x4.pmax(mx0, mx1);
+    const mx = needMask ? maskMax(sT + io, rs, nv, rowVec(r0 + i), tm0) : colMax(sT + io, rs, nv);
     const pm = rowv + R_M * rs + io;
     const mo = v128.load(pm);
     const mn = f32x4.pmax(mo, mx);
+    let p = sT + io;
+    for (let c = 0; c < nv; c++) { v128.store(p, expF32x4(f32x4.sub(v128.load(p), mn))); p += rs; }
     const alpha = expF32x4(f32x4.sub(mo, mn));
-    let s0 = f32x4.splat(0), s1 = s0;
-    p = sT + io;
-    let c = 0;
-    for (; c + 2 <= nv; c += 2) {
-      const e0 = expF32x4(f32x4.sub(v128.load(p), mn));
-      const e1 = expF32x4(f32x4.sub(v128.load(p + rs), mn));
-      v128.store(p, e0); v128.store(p + rs, e1);
-      s0 = f32x4.add(s0, e0); s1 = f32x4.add(s1, e1);
-      p += rs << 1;
-    }
-    if (c < nv) {
-      const e0 = expF32x4(f32x4.sub(v128.load(p), mn));
-      v128.store(p, e0);
-      s0 = f32x4.add(s0, e0);
-    }
     const pl = rowv + R_L * rs + io;
-    v128.store(pl, madd(alpha, v128.load(pl), f32x4.add(s0, s1)));
+    v128.store(pl, madd(alpha, v128.load(pl), colSum(sT + io, rs, nv)));
     v128.store(pm, mn);
     v128.store(rowv + R_ALPHA * rs + io, alpha);
   }
@@ -353,33 +356,10 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     const io = <usize>i << 2;
     const ri = rowVec(r0 + i);
     let p = sT + io;
-    let sum = f32x4.splat(0), mx = f32x4.splat(NEG_INF);
-    if (needMask) {
-      for (let c = 0; c < nv; c++) {
-        let s = v128.load(p);
-        if (!storeF32) s = roundHalfX4(s);
-        sum = f32x4.add(sum, s);
-        s = maskS(s, ri, tm0 + c);
-        v128.store(p, s);
-        mx = f32x4.pmax(mx, s);
-        p += rs;
-      }
-    } else if (storeF32) {
-      for (let c = 0; c < nv; c++) {
-        const s = v128.load(p);
-        sum = f32x4.add(sum, s);
-        mx = f32x4.pmax(mx, s);
-        p += rs;
-      }
-    } else {
-      for (let c = 0; c < nv; c++) {
-        const s = roundHalfX4(v128.load(p));
-        v128.store(p, s);
-        sum = f32x4.add(sum, s);
-        mx = f32x4.pmax(mx, s);
-        p += rs;
-      }
-    }
+    if (!storeF32) for (let c = 0; c < nv; c++) { v128.store(p, roundHalfX4(v128.load(p))); p += rs; }
+    // the pseudo-average is taken over the n_valid columns BEFORE masking (pasa.md §5)
+    const sum = colSum(sT + io, rs, nv);
+    const mx = needMask ? maskMax(sT + io, rs, nv, ri, tm0) : colMax(sT + io, rs, nv);
     const a = f32x4.mul(sum, f32x4.splat(invN));
     const pab = rowv + R_AB * rs + io;
     let ab = a, abo = a;
@@ -389,24 +369,14 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     }
     const dnew = f32x4.mul(f32x4.sub(a, ab), f32x4.splat(cc));
     const dold = f32x4.mul(f32x4.sub(abo, ab), f32x4.splat(cc));
-    const mloc = v128.bitselect(f32x4.splat(M_INIT_F32), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
-    let lloc = f32x4.splat(0);
+    const mloc = sel(f32x4.splat(M_INIT_F32), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
     p = sT + io;
     if (storeF32) {
-      for (let c = 0; c < nv; c++) {
-        const e = expF32x4(f32x4.sub(v128.load(p), mloc));
-        v128.store(p, e);
-        lloc = f32x4.add(lloc, e);
-        p += rs;
-      }
+      for (let c = 0; c < nv; c++) { v128.store(p, expF32x4(f32x4.sub(v128.load(p), mloc))); p += rs; }
     } else {
-      for (let c = 0; c < nv; c++) {
-        const e = roundHalfUnitX4(expF32x4(f32x4.sub(v128.load(p), mloc)));
-        v128.store(p, e);
-        lloc = f32x4.add(lloc, e);
-        p += rs;
-      }
+      for (let c = 0; c < nv; c++) { v128.store(p, roundHalfUnitX4(expF32x4(f32x4.sub(v128.load(p), mloc)))); p += rs; }
     }
+    const lloc = colSum(sT + io, rs, nv);
     const pm = rowv + R_M * rs + io;
     const m = v128.load(pm);
     const mn = f32x4.pmax(f32x4.add(m, dold), f32x4.add(mloc, dnew));
@@ -452,7 +422,7 @@ function rowsFaithful(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, bc: 
     }
     const dnew = roundHalfX4(f32x4.mul(roundHalfX4(f32x4.sub(a, ab)), cc));
     const dold = roundHalfX4(f32x4.mul(roundHalfX4(f32x4.sub(abo, ab)), cc));
-    const mloc = v128.bitselect(f32x4.splat(M_INIT_F16), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
+    const mloc = sel(f32x4.splat(M_INIT_F16), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
     let lsum = f32x4.splat(0);
     p = sT + io;
     for (let c = 0; c < nv; c++) {
