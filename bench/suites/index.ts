@@ -4,5 +4,6 @@ import { attentionSuite } from './attention.js';
 import { denseSuite } from './dense.js';
 import { f16Suite } from './f16.js';
 import { mobilenetSuite } from './mobilenet.js';
+import { sparseSuite } from './sparse.js';
 
-export const SUITES: Suite[] = [f16Suite, denseSuite, attentionSuite, mobilenetSuite];
+export const SUITES: Suite[] = [f16Suite, denseSuite, sparseSuite, attentionSuite, mobilenetSuite];
