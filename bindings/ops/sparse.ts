@@ -16,6 +16,7 @@ import {
   type KernelSize, type PackOptions, type PruneOptions,
 } from '../sparse-format.js';
 import type { Tessera } from '../tessera.js';
+import { tensor } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Spatial tile (pixels) of the batched 1x1 kernels; 4x1-block kernels: 8, 12, 16; unstructured: 16, 32. */
@@ -214,6 +215,8 @@ export class SparseLayer {
   run(x: Tensor, y: Tensor): void {
     const st = this.st;
     if (!st) throw new DisposedError('SparseLayer');
+    tensor('SparseLayer.run', 'x', x, this.tk.arena);
+    tensor('SparseLayer.run', 'y', y, this.tk.arena);
     if (x.dtype !== 'f32' || y.dtype !== 'f32') throw new DTypeError(`SparseLayer.run: tensors must be f32, got ${x.dtype} and ${y.dtype}`);
     if (x.length !== this.inputLength) throw new ShapeError(`SparseLayer.run: x has ${x.length} elements, expected ${this.inputLength}`);
     if (y.length !== this.outputLength) throw new ShapeError(`SparseLayer.run: y has ${y.length} elements, expected ${this.outputLength}`);
