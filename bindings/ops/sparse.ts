@@ -160,10 +160,11 @@ export class SparseOps {
       choice = sp.density <= be ? 'sparse' : 'dense';
     } else {
       const s = new SparseLayer(this.tk, sp, geom, act, false);
-      const d = this.denseLayer(w, rows, cols, geom, { bias: o.bias, kernelSize: o.kernelSize, activation: act });
+      let d: SparseLayer | undefined;
       try {
+        d = this.denseLayer(w, rows, cols, geom, { bias: o.bias, kernelSize: o.kernelSize, activation: act });
         timings = measurePair(this.tk, s, d);
-      } finally { s.dispose(); d.dispose(); }
+      } finally { s.dispose(); d?.dispose(); } // also when the dense layer cannot be allocated
       choice = timings.sparseMs < timings.denseMs ? 'sparse' : 'dense';
     }
     const layer = choice === 'sparse' ? new SparseLayer(this.tk, sp, geom, act, false) : this.denseLayer(w, rows, cols, geom, { bias: o.bias, kernelSize: o.kernelSize, activation: act });
@@ -235,8 +236,13 @@ export class SparseLayer {
   apply(x: Float32Array): Float32Array {
     if (!(x instanceof Float32Array)) throw new DTypeError('SparseLayer.apply: x must be a Float32Array');
     if (x.length !== this.inputLength) throw new ShapeError(`SparseLayer.apply: x has ${x.length} elements, expected ${this.inputLength}`);
-    const tx = this.tk.tensorFrom(x), ty = this.tk.tensor('f32', [this.outputLength]);
-    try { this.run(tx, ty); return ty.read() as Float32Array; } finally { tx.dispose(); ty.dispose(); }
+    const tx = this.tk.tensorFrom(x);
+    let ty: Tensor | undefined;
+    try {
+      ty = this.tk.tensor('f32', [this.outputLength]);
+      this.run(tx, ty);
+      return ty.read() as Float32Array;
+    } finally { tx.dispose(); ty?.dispose(); } // a failed allocation of y must not leak x
   }
 
   dispose(): void {
@@ -277,9 +283,16 @@ function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: bool
   if (sp.cols * rowBytes > 0x7fffffff) throw new ShapeError(`activation buffer of ${sp.cols} rows x ${rowBytes} bytes exceeds the 2 GiB kernel offset range`);
   const a = tk.arena;
   const alloc = (b: number, tag: string) => (persistent ? a.allocPersistent(b, 64, tag) : a.alloc(b, 16, tag));
-  const w = alloc(sp.vals.length * 4, 'sparse.vals');
-  const nz = alloc(sp.nnz.length * 4, 'sparse.nnz');
-  const dm = alloc(sp.delta.length * 4, 'sparse.dmap');
+  const got: number[] = [];
+  let w: number, nz: number, dm: number;
+  try {
+    got.push(w = alloc(sp.vals.length * 4, 'sparse.vals'));
+    got.push(nz = alloc(sp.nnz.length * 4, 'sparse.nnz'));
+    got.push(dm = alloc(sp.delta.length * 4, 'sparse.dmap'));
+  } catch (e) {
+    if (persistent) for (const p of got) a.free(p); // scopes only free temporaries: persistent blocks must not leak on OOM
+    throw e;
+  }
   const m = tk.memory;
   m.f32.set(sp.vals, w >> 2);
   m.u32.set(sp.nnz, nz >> 2);
@@ -327,21 +340,23 @@ function runDenseConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom,
 
 /** Median of a few interleaved timings of both layers on zero input (used once per auto layer). */
 function measurePair(tk: Tessera, s: SparseLayer, d: SparseLayer): { sparseMs: number; denseMs: number } {
-  const x = tk.tensor('f32', [s.inputLength]), y = tk.tensor('f32', [s.outputLength]);
+  const x = tk.tensor('f32', [s.inputLength]);
+  let y: Tensor | undefined;
   try {
+    const yt = y = tk.tensor('f32', [s.outputLength]);
     x.view().fill(0);
     const now = () => performance.now();
-    const one = (l: SparseLayer) => { const t = now(); l.run(x, y); return now() - t; };
+    const one = (l: SparseLayer) => { const t = now(); l.run(x, yt); return now() - t; };
     // warm up (tier-up) and size the repeat count so each sample lasts >= ~2 ms
     let t0 = 0;
     for (let i = 0; i < 3; i++) { t0 = Math.min(one(s), one(d)); }
     const reps = Math.max(1, Math.min(50, Math.ceil(2 / Math.max(t0, 1e-3))));
     const ss: number[] = [], ds: number[] = [];
     for (let r = 0; r < 5; r++) {
-      let t = now(); for (let i = 0; i < reps; i++) s.run(x, y); ss.push((now() - t) / reps);
-      t = now(); for (let i = 0; i < reps; i++) d.run(x, y); ds.push((now() - t) / reps);
+      let t = now(); for (let i = 0; i < reps; i++) s.run(x, yt); ss.push((now() - t) / reps);
+      t = now(); for (let i = 0; i < reps; i++) d.run(x, yt); ds.push((now() - t) / reps);
     }
     const med = (a: number[]) => a.sort((p, q) => p - q)[a.length >> 1];
     return { sparseMs: med(ss), denseMs: med(ds) };
-  } finally { x.dispose(); y.dispose(); }
+  } finally { x.dispose(); y?.dispose(); }
 }

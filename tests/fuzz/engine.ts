@@ -25,6 +25,7 @@ export interface OpTally {
   leaks: number;
   hostile: number;
   hostileFailures: number;
+  ms: number;
 }
 
 export interface FuzzReport {
@@ -119,7 +120,7 @@ export async function fuzz(ctx: FuzzContext, ops: readonly OpSpec[], o: FuzzOpti
   const over = () => !!o.budgetMs && performance.now() - t0 > o.budgetMs;
   for (const op of ops) {
     if (o.filter && !o.filter(op)) continue;
-    const t: OpTally = { op: op.name, cases: 0, expectedErrors: 0, failures: 0, corruptions: 0, leaks: 0, hostile: 0, hostileFailures: 0 };
+    const t: OpTally = { op: op.name, cases: 0, expectedErrors: 0, failures: 0, corruptions: 0, leaks: 0, hostile: 0, hostileFailures: 0, ms: 0 };
     tallies.push(t);
     const opBudget = o.budgetMs ? o.budgetMs / ops.length : 0;
     const opStart = performance.now();
@@ -163,23 +164,24 @@ export async function fuzz(ctx: FuzzContext, ops: readonly OpSpec[], o: FuzzOpti
         if (ha.usedBytes !== hb.usedBytes || ha.blocks !== hb.blocks) { t.leaks++; note(`${where} hostile (${h.desc}): LEAK ${hb.blocks} -> ${ha.blocks} blocks`); }
       }
     }
+    t.ms = performance.now() - opStart;
     o.onProgress?.(t);
   }
   return { tier: ctx.tk.features.tier, seed: o.seed, tallies, problems, ms: performance.now() - t0 };
 }
 
 export function totals(ts: readonly OpTally[]): Omit<OpTally, 'op'> {
-  const z = { cases: 0, expectedErrors: 0, failures: 0, corruptions: 0, leaks: 0, hostile: 0, hostileFailures: 0 };
+  const z = { cases: 0, expectedErrors: 0, failures: 0, corruptions: 0, leaks: 0, hostile: 0, hostileFailures: 0, ms: 0 };
   for (const t of ts) for (const k of Object.keys(z) as (keyof typeof z)[]) z[k] += t[k];
   return z;
 }
 
 /** Fixed-width summary table. */
 export function formatTable(ts: readonly OpTally[]): string {
-  const head = ['op', 'cases', 'typed-rejects', 'failures', 'corruptions', 'leaks', 'bad-inputs', 'bad-input-fails'];
-  const rows = ts.map((t) => [t.op, t.cases, t.expectedErrors, t.failures, t.corruptions, t.leaks, t.hostile, t.hostileFailures].map(String));
-  const tot = totals(ts);
-  rows.push(['TOTAL', tot.cases, tot.expectedErrors, tot.failures, tot.corruptions, tot.leaks, tot.hostile, tot.hostileFailures].map(String));
+  const head = ['op', 'cases', 'typed-rejects', 'failures', 'corruptions', 'leaks', 'bad-inputs', 'bad-input-fails', 'seconds'];
+  const row = (n: string, t: Omit<OpTally, 'op'>) => [n, t.cases, t.expectedErrors, t.failures, t.corruptions, t.leaks, t.hostile, t.hostileFailures, (t.ms / 1000).toFixed(1)].map(String);
+  const rows = ts.map((t) => row(t.op, t));
+  rows.push(row('TOTAL', totals(ts)));
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(head), ...rows.map(line)].join('\n');
