@@ -11,6 +11,7 @@ import { halfBits, isFloat16Array } from '../f16js.js';
 import type { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
+import { tensor } from '../validate.js';
 import { splitF16Convert, type KernelName } from './split.js';
 
 export class ParallelOps {
@@ -22,6 +23,8 @@ export class ParallelOps {
   /** Zero-copy f32 <-> f16 conversion between two arena tensors of the same length. */
   async f16Convert(src: Tensor, dst: Tensor): Promise<void> {
     this.alive();
+    tensor('parallel.f16Convert', 'src', src, this.tk.arena, ['f32', 'f16']);
+    tensor('parallel.f16Convert', 'dst', dst, this.tk.arena, ['f32', 'f16']);
     if (src.length !== dst.length) throw new ShapeError(`parallel.f16Convert: src has ${src.length} elements, dst ${dst.length}`);
     let calls;
     if (src.dtype === 'f32' && dst.dtype === 'f16') calls = splitF16Convert('f32_f16_vcvt__wasmsimd_u16', src.ptr, 4, dst.ptr, 2, src.length, this.threads);
