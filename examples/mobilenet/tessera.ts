@@ -67,6 +67,17 @@ export class TesseraBackbone {
     });
   }
 
+  /** Per-layer latency on arena buffers (input = the previous layer's output from one full run). */
+  timeLayers(inputNchw: Float32Array, time: (fn: () => unknown) => number): number[] {
+    const taps: Float32Array[] = [];
+    this.run(inputNchw, taps);
+    return this.layers.map((l, i) => {
+      const src = this.bufs[0].ptr, dst = this.bufs[1].ptr;
+      this.tk.memory.f32.set(i === 0 ? inputNchw : taps[i - 1], src >> 2);
+      return time(() => this.prepared[i].run(src, dst));
+    });
+  }
+
   private read(ptr: number, l: ConvLayer): Float32Array {
     const n = l.cout * l.hOut * l.wOut;
     return this.tk.memory.f32.slice(ptr >> 2, (ptr >> 2) + n);

@@ -67,6 +67,22 @@ export class TfjsBackbone {
     return d;
   }
 
+  /**
+   * Per-layer latency: each layer alone on a persistent input tensor (the previous layer's output
+   * from one full run), timed with `time` (returns ms). Output read back with dataSync like run().
+   */
+  timeLayers(inputNhwc: Float32Array, time: (fn: () => unknown) => number): number[] {
+    const taps: Float32Array[] = [];
+    this.run(inputNhwc, taps);
+    return this.layers.map((l, i) => {
+      const x = tf.tensor4d(i === 0 ? inputNhwc : taps[i - 1], [1, l.hIn, l.wIn, l.cin]);
+      const args = { x, filter: this.filters[i], strides: l.stride, pad: 'same' as const, bias: this.biases[i], activation: 'relu6' as const };
+      const ms = time(() => { const y = l.kind === 'dw' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args); y.dataSync(); y.dispose(); });
+      x.dispose();
+      return ms;
+    });
+  }
+
   dispose(): void {
     for (const t of [...this.filters, ...this.biases]) t.dispose();
     this.filters = []; this.biases = [];
