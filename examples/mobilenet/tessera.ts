@@ -87,7 +87,7 @@ interface SparseApiShape {
   pack(w: Float32Array, rows: number, cols: number, o: { block?: [number, number]; bias?: Float32Array; kernelSize?: 1 | 3 }): unknown;
   layer(sp: unknown, geom: Geometry, o: { activation?: 'relu6' }): SparseLayerLike;
   denseLayer(w: Float32Array, rows: number, cols: number, geom: Geometry, o: { bias?: Float32Array; kernelSize?: 1 | 3; activation?: 'relu6' }): SparseLayerLike;
-  auto(w: Float32Array, rows: number, cols: number, geom: Geometry, o: { bias?: Float32Array; block?: [number, number]; activation?: 'relu6'; policy?: 'measure' | 'density' }): SparseLayerLike & { choice: 'sparse' | 'dense' };
+  auto(w: Float32Array, rows: number, cols: number, geom: Geometry, o: { bias?: Float32Array; block?: [number, number]; kernelSize?: 1 | 3; activation?: 'relu6'; policy?: 'measure' | 'density' }): SparseLayerLike & { choice: 'sparse' | 'dense' };
 }
 interface DenseApiShape { conv2d?: unknown }
 
@@ -152,7 +152,7 @@ export const sparseLayer: LayerFactory = (tk, l, w) => wrap(tk, l, (geom) => {
 
 /** tk.sparse.auto: packs both, measures both once on this geometry, keeps the faster. */
 export const autoLayer: LayerFactory = (tk, l, w) =>
-  wrap(tk, l, (geom) => sparseApi(tk).auto(w, l.cout, l.cin, geom, { bias: l.bias, block: [4, 1], activation: 'relu6', policy: 'measure' }),
+  wrap(tk, l, (geom) => sparseApi(tk).auto(w, l.cout, l.cin, geom, { bias: l.bias, block: [4, 1], kernelSize: l.k as 1 | 3, activation: 'relu6', policy: 'measure' }),
     (a) => (a as SparseLayerLike & { choice: string }).choice);
 
 /** The dense family's NCHW conv (conv0, depthwise via groups = C, 1x1): wired in when merged. */
