@@ -89,7 +89,10 @@ interface SparseApiShape {
   denseLayer(w: Float32Array, rows: number, cols: number, geom: Geometry, o: { bias?: Float32Array; kernelSize?: 1 | 3; activation?: 'relu6' }): SparseLayerLike;
   auto(w: Float32Array, rows: number, cols: number, geom: Geometry, o: { bias?: Float32Array; block?: [number, number]; kernelSize?: 1 | 3; activation?: 'relu6'; policy?: 'measure' | 'density' }): SparseLayerLike & { choice: 'sparse' | 'dense' };
 }
-interface DenseApiShape { conv2d?: unknown }
+interface DenseOpsShape {
+  packConv2d(w: Float32Array, o: { c: number; h: number; w: number; cout: number; kh: number; kw: number; stride: number;
+    pad: readonly [number, number, number, number]; groups: number; bias: Float32Array; activation: 'relu6' }): SparseLayerLike;
+}
 
 function sparseApi(tk: Tessera): SparseApiShape {
   const s = (tk as unknown as { sparse?: SparseApiShape }).sparse;
@@ -97,7 +100,7 @@ function sparseApi(tk: Tessera): SparseApiShape {
   return s;
 }
 
-export function hasDense(tk: Tessera): boolean { return typeof (tk as unknown as DenseApiShape).conv2d === 'function'; }
+export function hasDense(tk: Tessera): boolean { return typeof (tk as unknown as { dense?: DenseOpsShape }).dense?.packConv2d === 'function'; }
 export function hasSparse(tk: Tessera): boolean { return typeof (tk as unknown as { sparse?: SparseApiShape }).sparse?.auto === 'function'; }
 
 /**
@@ -155,10 +158,15 @@ export const autoLayer: LayerFactory = (tk, l, w) =>
   wrap(tk, l, (geom) => sparseApi(tk).auto(w, l.cout, l.cin, geom, { bias: l.bias, block: [4, 1], kernelSize: l.k as 1 | 3, activation: 'relu6', policy: 'measure' }),
     (a) => (a as SparseLayerLike & { choice: string }).choice);
 
-/** The dense family's NCHW conv (conv0, depthwise via groups = C, 1x1): wired in when merged. */
-export const denseLayer: LayerFactory = (tk) => {
-  if (!hasDense(tk)) throw new Error('tessera dense conv2d is not available in this build (dense family not merged yet)');
-  throw new Error('denseLayer: adapter not wired yet');
+/**
+ * The dense family's NCHW conv (tk.dense.packConv2d: conv0 by implicit GEMM / im2col, depthwise via
+ * groups = C, 1x1 as GEMM), weights packed once, TF 'same' padding passed as [top, left, bottom, right].
+ */
+export const denseLayer: LayerFactory = (tk, l, w) => {
+  const d = (tk as unknown as { dense?: DenseOpsShape }).dense;
+  if (!d || typeof d.packConv2d !== 'function') throw new Error('tessera dense conv2d is not available in this build (dense family not merged yet)');
+  const p = d.packConv2d(w, { c: l.cin, h: l.hIn, w: l.wIn, cout: l.cout, kh: l.k, kw: l.k, stride: l.stride, pad: l.pad, groups: l.groups, bias: l.bias, activation: 'relu6' });
+  return { impl: 'dense', run: (x, y) => p.run(x, y), dispose: () => p.dispose() };
 };
 
 /** Magnitude pruning of a 1x1 layer's [cout][cin] weights in 4x1 blocks (4 output channels x 1 input channel), tk.sparse.prune. */
