@@ -169,6 +169,29 @@ export const denseLayer: LayerFactory = (tk, l, w) => {
   return { impl: 'dense', run: (x, y) => p.run(x, y), dispose: () => p.dispose() };
 };
 
+/**
+ * Our best dense per layer: depthwise -> tk.dense; conv0 and 1x1 -> whichever of tk.dense.packConv2d
+ * and the CHW dense kernels of the sparse family (chwDenseLayer) is faster on this geometry, measured
+ * once at construction (interleaved, median of 5 on a constant input; the loser is freed).
+ */
+export const bestDenseLayer: LayerFactory = (tk, l, w) => {
+  const a = denseLayer(tk, l, w);
+  if (l.kind === 'dw') return a;
+  const b = chwDenseLayer(tk, l, w);
+  const x = tk.tensor('f32', [l.cin * l.hIn * l.wIn]), y = tk.tensor('f32', [l.cout * l.hOut * l.wOut]);
+  try {
+    x.view().fill(0.5);
+    const one = (p: PreparedLayer) => { const t0 = performance.now(); p.run(x, y); return performance.now() - t0; };
+    for (let i = 0; i < 2; i++) { one(a); one(b); }
+    const ta: number[] = [], tb: number[] = [];
+    for (let i = 0; i < 5; i++) { ta.push(one(a)); tb.push(one(b)); }
+    const med = (v: number[]) => v.sort((p, q) => p - q)[2];
+    const [keep, drop] = med(ta) <= med(tb) ? [a, b] : [b, a];
+    drop.dispose();
+    return keep;
+  } catch (e) { a.dispose(); b.dispose(); throw e; } finally { x.dispose(); y.dispose(); }
+};
+
 /** Magnitude pruning of a 1x1 layer's [cout][cin] weights in 4x1 blocks (4 output channels x 1 input channel), tk.sparse.prune. */
 export function prunePointwise(tk: Tessera, layer: ConvLayer, sparsity: number): Float32Array {
   if (layer.kind !== 'pw') throw new Error(`${layer.name}: only 1x1 layers are pruned`);
