@@ -15,6 +15,7 @@ import { F16Ops } from './ops/f16.js';
 import { SparseOps } from './ops/sparse.js';
 import { ParallelOps } from './threads/parallel.js';
 import { ThreadPool } from './threads/pool.js';
+import { DenseOps, type Conv2dOptions, type MatmulOptions, type WeightArray } from './ops/dense.js';
 
 export interface InitOptions {
   /** 'auto' (default): relaxed when it validates and passes the self-test, else simd128. A forced tier that cannot run is an error. */
@@ -160,6 +161,8 @@ export class Tessera {
   readonly pool: ThreadPool;
   /** Async, tiled versions of the ops, split across tk.pool (bit-identical to the single-thread ops). */
   readonly parallel: ParallelOps;
+  /** dense GEMM/GEMV/conv2d: packed (reusable, zero-copy) forms; tk.matmul / tk.conv2d are the copying forms */
+  readonly dense: DenseOps;
   private _disposed = false;
 
   private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features, pool: ThreadPool) {
@@ -171,6 +174,7 @@ export class Tessera {
     this.f16 = new F16Ops(this);
     this.sparse = new SparseOps(this);
     this.parallel = new ParallelOps(this);
+    this.dense = new DenseOps(this);
   }
 
   /** @internal record that threads were requested but not granted */
@@ -282,6 +286,16 @@ export class Tessera {
     if (t.length !== data.length) { t.dispose(); throw new ArgumentError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
     const bits = dtype === 'f16' && !(data instanceof Uint16Array) ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;
     return t.write(bits);
+  }
+
+  /** C[m x n] = act(A[m x k] . B[k x n] + bias), row-major; b is f32 or f16 bits (Uint16Array / Float16Array). */
+  matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts?: MatmulOptions): Float32Array {
+    return this.dense.matmul(a, b, m, k, n, opts);
+  }
+
+  /** NCHW conv2d with OIHW weights (f32 or f16 bits); groups 1 or c (depthwise); bias + relu/relu6 fused. */
+  conv2d(x: Float32Array, w: WeightArray, opts: Conv2dOptions): Float32Array {
+    return this.dense.conv2d(x, w, opts);
   }
 
   /** Arena usage (bytes used, peak, blocks, memory size, cap). */
