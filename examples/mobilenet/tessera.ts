@@ -75,40 +75,22 @@ export class TesseraBackbone {
 }
 
 // ---- adapters onto tessera's ops ------------------------------------------------------------------
-// sparse family (tk.sparse): prune / pack / layer / auto / denseLayer (the CHW dense baseline of the
-// same kernels), NCHW, 1x1 and full 3x3 (stride 1|2, symmetric pad 0|1).
-// dense family (tk.conv2d, depthwise via groups = C): wired in when merged.
-// Typed structurally until both are merged into main, so this file compiles on any branch.
+// dense family: tk.dense.packConv2d (NCHW/OIHW; conv0, depthwise via groups = C, 1x1; any pads).
+// sparse family: tk.sparse prune / pack / layer / auto / denseLayer (the CHW dense variant of the same
+// kernels), NCHW, 1x1 and full 3x3 (stride 1|2, symmetric pad 0|1).
 
 type Geometry = { h: number; w: number; stride?: 1 | 2; pad?: 0 | 1 };
-interface SparseLayerLike { run(x: Tensor<'f32'>, y: Tensor<'f32'>): void; dispose(): void }
-interface SparseApiShape {
-  prune(w: Float32Array, rows: number, cols: number, o: { sparsity: number; block?: [number, number]; kernelSize?: 1 | 3 }): Float32Array;
-  pack(w: Float32Array, rows: number, cols: number, o: { block?: [number, number]; bias?: Float32Array; kernelSize?: 1 | 3 }): unknown;
-  layer(sp: unknown, geom: Geometry, o: { activation?: 'relu6' }): SparseLayerLike;
-  denseLayer(w: Float32Array, rows: number, cols: number, geom: Geometry, o: { bias?: Float32Array; kernelSize?: 1 | 3; activation?: 'relu6' }): SparseLayerLike;
-  auto(w: Float32Array, rows: number, cols: number, geom: Geometry, o: { bias?: Float32Array; block?: [number, number]; kernelSize?: 1 | 3; activation?: 'relu6'; policy?: 'measure' | 'density' }): SparseLayerLike & { choice: 'sparse' | 'dense' };
-}
-interface DenseOpsShape {
-  packConv2d(w: Float32Array, o: { c: number; h: number; w: number; cout: number; kh: number; kw: number; stride: number;
-    pad: readonly [number, number, number, number]; groups: number; bias: Float32Array; activation: 'relu6' }): SparseLayerLike;
-}
+interface LayerLike { run(x: Tensor, y: Tensor): void; dispose(): void }
 
-function sparseApi(tk: Tessera): SparseApiShape {
-  const s = (tk as unknown as { sparse?: SparseApiShape }).sparse;
-  if (!s || typeof s.auto !== 'function') throw new Error('tessera sparse ops are not available in this build (sparse family not merged yet)');
-  return s;
-}
-
-export function hasDense(tk: Tessera): boolean { return typeof (tk as unknown as { dense?: DenseOpsShape }).dense?.packConv2d === 'function'; }
-export function hasSparse(tk: Tessera): boolean { return typeof (tk as unknown as { sparse?: SparseApiShape }).sparse?.auto === 'function'; }
+export function hasDense(tk: Tessera): boolean { return typeof tk.dense?.packConv2d === 'function'; }
+export function hasSparse(tk: Tessera): boolean { return typeof tk.sparse?.auto === 'function'; }
 
 /**
  * TF 'same' padding with stride 2 on an even size is (0 before, 1 after). Kernels that only take a
  * symmetric pad get an explicitly padded copy of the input ((H+pb) x (W+pr), zero bottom row /
  * right column) and pad 0, which gives exactly TF's output grid. Costs one copy of the input.
  */
-function asymmetricPadAdapter(tk: Tessera, l: ConvLayer, inner: SparseLayerLike, impl: string): PreparedLayer {
+function asymmetricPadAdapter(tk: Tessera, l: ConvLayer, inner: LayerLike, impl: string): PreparedLayer {
   const [pt, pl, pb, pr] = l.pad;
   if (pt !== 0 || pl !== 0) throw new Error(`${l.name}: unsupported padding [${l.pad}]`);
   const hp = l.hIn + pb, wp = l.wIn + pr;
@@ -135,7 +117,7 @@ function geometryOf(l: ConvLayer): { geom: Geometry; explicitPad: boolean } {
   return { geom: { h: l.hIn + pb, w: l.wIn + pr, stride: l.stride as 1 | 2, pad: 0 }, explicitPad: true };
 }
 
-function wrap(tk: Tessera, l: ConvLayer, make: (geom: Geometry) => SparseLayerLike, impl: (layer: SparseLayerLike) => string): PreparedLayer {
+function wrap<L extends LayerLike>(tk: Tessera, l: ConvLayer, make: (geom: Geometry) => L, impl: (layer: L) => string): PreparedLayer {
   if (l.kind === 'dw') throw new Error(`${l.name}: depthwise conv needs the dense family (tk.conv2d groups=C)`);
   const { geom, explicitPad } = geometryOf(l);
   const inner = make(geom);
@@ -145,27 +127,23 @@ function wrap(tk: Tessera, l: ConvLayer, make: (geom: Geometry) => SparseLayerLi
 
 /** Dense NCHW baseline of the sparse family (every block stored, same kernels' dense variants): 1x1 and full 3x3. */
 export const chwDenseLayer: LayerFactory = (tk, l, w) =>
-  wrap(tk, l, (geom) => sparseApi(tk).denseLayer(w, l.cout, l.cin, geom, { bias: l.bias, kernelSize: l.k as 1 | 3, activation: 'relu6' }), () => 'dense-chw');
+  wrap(tk, l, (geom) => tk.sparse.denseLayer(w, l.cout, l.cin, geom, { bias: l.bias, kernelSize: l.k as 1 | 3, activation: 'relu6' }), () => 'dense-chw');
 
 /** Always sparse (4x1 blocks of the stored nonzeros). */
-export const sparseLayer: LayerFactory = (tk, l, w) => wrap(tk, l, (geom) => {
-  const api = sparseApi(tk);
-  return api.layer(api.pack(w, l.cout, l.cin, { block: [4, 1], bias: l.bias, kernelSize: l.k as 1 | 3 }), geom, { activation: 'relu6' });
-}, () => 'sparse');
+export const sparseLayer: LayerFactory = (tk, l, w) =>
+  wrap(tk, l, (geom) => tk.sparse.layer(tk.sparse.pack(w, l.cout, l.cin, { block: [4, 1], bias: l.bias, kernelSize: l.k as 1 | 3 }), geom, { activation: 'relu6' }), () => 'sparse');
 
 /** tk.sparse.auto: packs both, measures both once on this geometry, keeps the faster. */
 export const autoLayer: LayerFactory = (tk, l, w) =>
-  wrap(tk, l, (geom) => sparseApi(tk).auto(w, l.cout, l.cin, geom, { bias: l.bias, block: [4, 1], kernelSize: l.k as 1 | 3, activation: 'relu6', policy: 'measure' }),
-    (a) => (a as SparseLayerLike & { choice: string }).choice);
+  wrap(tk, l, (geom) => tk.sparse.auto(w, l.cout, l.cin, geom, { bias: l.bias, block: [4, 1], kernelSize: l.k as 1 | 3, activation: 'relu6', policy: 'measure' }),
+    (a) => a.choice);
 
 /**
  * The dense family's NCHW conv (tk.dense.packConv2d: conv0 by implicit GEMM / im2col, depthwise via
  * groups = C, 1x1 as GEMM), weights packed once, TF 'same' padding passed as [top, left, bottom, right].
  */
 export const denseLayer: LayerFactory = (tk, l, w) => {
-  const d = (tk as unknown as { dense?: DenseOpsShape }).dense;
-  if (!d || typeof d.packConv2d !== 'function') throw new Error('tessera dense conv2d is not available in this build (dense family not merged yet)');
-  const p = d.packConv2d(w, { c: l.cin, h: l.hIn, w: l.wIn, cout: l.cout, kh: l.k, kw: l.k, stride: l.stride, pad: l.pad, groups: l.groups, bias: l.bias, activation: 'relu6' });
+  const p = tk.dense.packConv2d(w, { c: l.cin, h: l.hIn, w: l.wIn, cout: l.cout, kh: l.k, kw: l.k, stride: l.stride, pad: l.pad, groups: l.groups, bias: l.bias, activation: 'relu6' });
   return { impl: 'dense', run: (x, y) => p.run(x, y), dispose: () => p.dispose() };
 };
 
@@ -195,5 +173,5 @@ export const bestDenseLayer: LayerFactory = (tk, l, w) => {
 /** Magnitude pruning of a 1x1 layer's [cout][cin] weights in 4x1 blocks (4 output channels x 1 input channel), tk.sparse.prune. */
 export function prunePointwise(tk: Tessera, layer: ConvLayer, sparsity: number): Float32Array {
   if (layer.kind !== 'pw') throw new Error(`${layer.name}: only 1x1 layers are pruned`);
-  return sparseApi(tk).prune(layer.weight, layer.cout, layer.cin, { sparsity, block: [4, 1] });
+  return tk.sparse.prune(layer.weight, layer.cout, layer.cin, { sparsity, block: [4, 1] });
 }
