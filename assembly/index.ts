@@ -5,3 +5,4 @@ export { selftest } from "./selftest";
 export * from "./f16/vcvt";
 export * from "./sparse/index";
 export * from "./dense/index";
+export * from "./attention";

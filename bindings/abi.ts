@@ -78,4 +78,16 @@ export interface DenseExports {
   bench_peak_madd_12(iters: number, seed: number): number;
 }
 
-export type KernelExports = CoreExports & F16Exports & SparseExports & DenseExports;
+/** assembly/attention (see assembly/attention/flash.ts for the argument contract). */
+export interface AttentionExports {
+  attention_fwd(q: number, qHeadStride: number, o: number, oHeadStride: number, nh: number, s1: number,
+    k: number, v: number, kvRows: number, kRowStride: number, vRowStride: number, s2: number, d: number,
+    scratch: number, mode: number, flags: number, scale: number, beta: number, br: number, bc: number): void;
+  attention_prep_kv(k: number, v: number, kRowStride: number, vRowStride: number, s2: number, d: number,
+    kOut: number, vOut: number, mode: number, flags: number, scale: number, beta: number, bc: number): void;
+  attention_scratch_bytes(d: number, br: number, bc: number): number;
+  attention_prep_rows(s2: number, bc: number, mode: number): number;
+  f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;
+}
+
+export type KernelExports = CoreExports & F16Exports & SparseExports & DenseExports & AttentionExports;
