@@ -9,7 +9,7 @@
 import type { Tier } from '../../bindings/index.js';
 import type { Suite } from '../lib/context.js';
 import { timeInterleaved } from '../lib/interleave.js';
-import { loadFaceApiSsdMobilenet } from '../../examples/mobilenet/load.js';
+import { faceApiModelDir, loadFaceApiSsdMobilenet } from '../../examples/mobilenet/load.js';
 import {
   amdahlCeiling, amdahlCeilingFromDensity, buildBackbone, pointwiseBlockDensity, maxRelErr, nhwcToNchw, pointwiseMacFraction, relRmse, SPARSE_MD_CEILINGS, SPARSEBYTENN_30,
   syntheticImage, totalMacs, type ConvLayer,
@@ -32,7 +32,10 @@ export const mobilenetSuite: Suite = {
   name: 'mobilenet',
   description: `MobileNet-v1 backbone ${SIZE}x${SIZE} (face-api weights): tessera dense / pruned 1x1 (4x1 blocks, auto) vs tfjs-wasm, whole-network ms`,
   async run(ctx) {
-    const weights = await loadFaceApiSsdMobilenet();
+    // the cross-runtime runner (browser bundle) passes the repository root as served; else resolve from the source tree
+    const assetBase = (ctx as unknown as { assetBase?: string }).assetBase;
+    const root = assetBase ? new URL(assetBase) : undefined;
+    const weights = await loadFaceApiSsdMobilenet(root && faceApiModelDir(root));
     const layers = buildBackbone(weights, SIZE, SIZE);
     const macs = totalMacs(layers);
     const shape = `${SIZE}x${SIZE}x3 -> 7x7x1024`;
@@ -41,7 +44,7 @@ export const mobilenetSuite: Suite = {
     const base = { suite: 'mobilenet', shape, threads: 1 };
     const rounds = ctx.quick ? 7 : 21;
 
-    await initTfjsWasm();
+    await initTfjsWasm(root);
     const tfDense = new TfjsBackbone(layers);
     const tfTaps: Float32Array[] = [];
     tfDense.run(img.nhwc, tfTaps);

@@ -14,12 +14,17 @@ import type { DecodedWeight } from './weights.js';
 
 let ready: Promise<void> | null = null;
 
-/** Select the wasm backend with 1 thread; the binaries come from node_modules (file path in Node, dev-server URL in a browser). */
-export function initTfjsWasm(): Promise<void> {
+/**
+ * Select the wasm backend with 1 thread; the binaries come from node_modules (file path in Node,
+ * dev-server URL in a browser). repoRoot: the repository root as a URL when this module is bundled
+ * elsewhere (e.g. the browser bench bundle); default: resolved from this file.
+ */
+export function initTfjsWasm(repoRoot?: URL): Promise<void> {
   if (!ready) {
     ready = (async () => {
-      const rel = '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/'; // non-literal: see load.ts
-      const dir = new URL(rel, import.meta.url);
+      const rel = 'node_modules/@tensorflow/tfjs-backend-wasm/dist/'; // non-literal: see load.ts
+      const up = '../../';
+      const dir = new URL(rel, repoRoot ?? new URL(up, import.meta.url));
       setWasmPaths(dir.protocol === 'file:' ? decodeURIComponent(dir.pathname) : dir.href);
       setThreadsCount(1);
       if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: wasm backend failed to initialise');
