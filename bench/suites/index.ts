@@ -1,5 +1,6 @@
 // Registry of benchmark suites. Each kernel family adds its suite here.
 import type { Suite } from '../lib/context.js';
 import { f16Suite } from './f16.js';
+import { threadsSuite } from './threads.js';
 
-export const SUITES: Suite[] = [f16Suite];
+export const SUITES: Suite[] = [f16Suite, threadsSuite];
