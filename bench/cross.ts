@@ -141,6 +141,7 @@ async function runChromium(): Promise<RuntimeRun> {
     executablePath: exe, headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  const browserVersion: string = browser.version();
   const p: Proto = { results: [], done: false };
   const consoleTail: string[] = [];
   try {
@@ -165,6 +166,13 @@ async function runChromium(): Promise<RuntimeRun> {
     await server.close();
   }
   const seconds = (Date.now() - t0) / 1000;
+  if (p.env && browserVersion) p.env.runtimeVersion = `Chromium ${browserVersion}`; // the UA string is reduced to 156.0.0.0
+  if (p.env && p.env.cpu === 'unknown') {
+    // a page cannot see the CPU model; it is this machine's
+    const os = await import('node:os');
+    p.env.cpu = `${os.cpus()[0]?.model?.trim() ?? 'unknown'} (host)`;
+    p.env.platform = `${os.platform()}-${os.arch()} (host)`;
+  }
   if (p.done && p.env) return { runtime: 'chromium', status: 'ok', env: p.env, results: p.results, seconds };
   return { runtime: 'chromium', status: 'failed', env: p.env, results: p.results, seconds, reason: `${p.fatal ?? 'page did not finish'}${consoleTail.length ? ' | console: ' + consoleTail.slice(-3).join(' | ') : ''}` };
 }

@@ -21,7 +21,7 @@ export class ParallelOps {
 
   /** Zero-copy f32 <-> f16 conversion between two arena tensors of the same length. */
   async f16Convert(src: Tensor, dst: Tensor): Promise<void> {
-    this.alive();
+    this.#alive();
     if (src.length !== dst.length) throw new ShapeError(`parallel.f16Convert: src has ${src.length} elements, dst ${dst.length}`);
     let calls;
     if (src.dtype === 'f32' && dst.dtype === 'f16') calls = splitF16Convert('f32_f16_vcvt__wasmsimd_u16', src.ptr, 4, dst.ptr, 2, src.length, this.threads);
@@ -32,10 +32,10 @@ export class ParallelOps {
 
   /** f32 -> f16 bits, like tk.f16.fromF32 but split across threads (streams through threads x 64 Ki-element tiles). */
   async f16FromF32(x: Float32Array): Promise<Uint16Array> {
-    this.alive();
+    this.#alive();
     if (!(x instanceof Float32Array)) throw new DTypeError(`parallel.f16FromF32 expects a Float32Array, got ${x === null ? 'null' : typeof x}`);
     const out = new Uint16Array(x.length);
-    await this.stream(x.length, 4, 2, 'f32_f16_vcvt__wasmsimd_u16',
+    await this.#stream(x.length, 4, 2, 'f32_f16_vcvt__wasmsimd_u16',
       (pi, off, n) => this.tk.memory.f32.set(x.subarray(off, off + n), pi >> 2),
       (po, off, n) => out.set(this.tk.memory.u16.subarray(po >> 1, (po >> 1) + n), off));
     return out;
@@ -43,17 +43,17 @@ export class ParallelOps {
 
   /** f16 bits (Uint16Array / Float16Array) -> f32, like tk.f16.toF32 but split across threads. */
   async f16ToF32(h: Uint16Array | ArrayBufferView): Promise<Float32Array> {
-    this.alive();
+    this.#alive();
     if (!(h instanceof Uint16Array) && !isFloat16Array(h)) throw new DTypeError('parallel.f16ToF32 expects a Uint16Array (half bits) or Float16Array');
     const bits = halfBits(h as Uint16Array);
     const out = new Float32Array(bits.length);
-    await this.stream(bits.length, 2, 4, 'f16_f32_vcvt__wasmsimd_u16',
+    await this.#stream(bits.length, 2, 4, 'f16_f32_vcvt__wasmsimd_u16',
       (pi, off, n) => this.tk.memory.u16.set(bits.subarray(off, off + n), pi >> 1),
       (po, off, n) => out.set(this.tk.memory.f32.subarray(po >> 2, (po >> 2) + n), off));
     return out;
   }
 
-  private async stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,
+  async #stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,
     copyIn: (pi: number, off: number, n: number) => void, copyOut: (po: number, off: number, n: number) => void): Promise<void> {
     const chunk = Math.min(F16_TILE * 4 * this.threads, Math.max(total, 8));
     const a = this.tk.arena;
@@ -74,7 +74,7 @@ export class ParallelOps {
     }
   }
 
-  private alive(): void {
+  #alive(): void {
     if (this.tk.disposed) throw new DisposedError('tessera instance');
   }
 }
