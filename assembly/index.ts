@@ -3,3 +3,4 @@
 export { heapBase, tierRelaxed, tierShared } from "./common/memory";
 export { selftest } from "./selftest";
 export * from "./f16/vcvt";
+export * from "./sparse/index";

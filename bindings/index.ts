@@ -15,3 +15,7 @@ export type { TileCall, RunOptions, PoolStats } from './threads/pool.js';
 export { splitRange } from './threads/split.js';
 export type { DType, MemoryStats } from './memory.js';
 export * from './errors.js';
+export { SparseMatrix, packSparse, pruneSparse, deserializeSparse, validateSparse } from './sparse-format.js';
+export type { SparseBlock, KernelSize, PackOptions, PruneOptions } from './sparse-format.js';
+export { SparseOps, SparseLayer, AutoLayer } from './ops/sparse.js';
+export type { Activation, MatmulOptions, ConvOptions, LayerGeometry, AutoOptions, SpmmTile } from './ops/sparse.js';

@@ -12,6 +12,7 @@ import { f16roundJs } from './f16js.js';
 import { compileSource, defaultWasmUrl, type Flavor, type Tier, type WasmSource } from './loader.js';
 import { Arena, LinearMemory, PAGE, Tensor, type DType, type MemoryStats } from './memory.js';
 import { F16Ops } from './ops/f16.js';
+import { SparseOps } from './ops/sparse.js';
 import { ParallelOps } from './threads/parallel.js';
 import { ThreadPool } from './threads/pool.js';
 
@@ -154,6 +155,7 @@ export class Tessera {
   readonly memory: LinearMemory;
   readonly arena: Arena;
   readonly f16: F16Ops;
+  readonly sparse: SparseOps;
   /** Tile scheduler over the shared memory (size 1 = main thread only). `await tk.pool.run(kernel, tiles)`. */
   readonly pool: ThreadPool;
   /** Async, tiled versions of the ops, split across tk.pool (bit-identical to the single-thread ops). */
@@ -167,6 +169,7 @@ export class Tessera {
     this.features = features;
     this.pool = pool;
     this.f16 = new F16Ops(this);
+    this.sparse = new SparseOps(this);
     this.parallel = new ParallelOps(this);
   }
 

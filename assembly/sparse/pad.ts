@@ -1,0 +1,29 @@
+// Input staging for the 3x3 conv kernels: zero-padded CHW planes.
+//   stride 1: each channel is Hp x Wp (Hp = h + 2*pad, Wp = w + 2*pad), row-major.
+//   stride 2: each padded row is stored as [even columns (Wq) | odd columns (Wq)], Wq = ceil(Wp/2),
+//             so every tap of a stride-2 output row is a unit-stride load (see gen/spconv3x3.ts).
+// The output buffer must hold c * Hp * rowLen floats (rowLen = Wp or 2*Wq); every float is written.
+
+export function f32_pad3x3_chw(c: i32, h: i32, w: i32, pad: i32, stride: i32, input: usize, output: usize): void {
+  const Hp = h + 2 * pad, Wp = w + 2 * pad;
+  const Wq = (Wp + 1) >> 1;
+  const rowLen = stride == 2 ? 2 * Wq : Wp;
+  const plane = <usize>(Hp * rowLen) << 2;
+  memory.fill(output, 0, plane * <usize>c);
+  for (let ch = 0; ch < c; ch++) {
+    const src = input + ((<usize>ch * <usize>(h * w)) << 2);
+    const dst = output + plane * <usize>ch;
+    for (let y = 0; y < h; y++) {
+      const s = src + (<usize>(y * w) << 2);
+      const d = dst + (<usize>((y + pad) * rowLen) << 2);
+      if (stride == 2) {
+        for (let x = 0; x < w; x++) {
+          const px = x + pad;
+          store<f32>(d + (<usize>((px & 1) * Wq + (px >> 1)) << 2), load<f32>(s + (<usize>x << 2)));
+        }
+      } else {
+        memory.copy(d + (<usize>pad << 2), s, <usize>w << 2);
+      }
+    }
+  }
+}
