@@ -10,7 +10,8 @@
 // A runtime that is missing or fails is reported as skipped, with the reason. Chromium is driven by
 // playwright-core (Debian /usr/bin/chromium or $CHROMIUM_PATH) on a localhost page served with
 // COOP/COEP (cross-origin isolated: SharedArrayBuffer for threads, 5 us timers); the bench is
-// bundled for it with esbuild into .bench-web/. Deno and Bun come from the npm packages deno/bun.
+// bundled for it with esbuild into .bench-web/. Bun is a devDependency (npm package bun); Deno is
+// installed on demand into .runtimes/ (npm package deno) when it is not found.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -99,19 +100,46 @@ async function runNode(): Promise<RuntimeRun> {
   return runCli('node', process.execPath, [tsxCli, ...runnerArgs]);
 }
 
-async function runDeno(): Promise<RuntimeRun> {
-  const bin = join(root, 'node_modules/.bin/deno');
+/**
+ * Find a runtime binary: the project's node_modules/.bin, then .runtimes/ (our on-demand install), then
+ * PATH. If none runs, install the pinned npm package into .runtimes/ (`npm install --prefix .runtimes`,
+ * no package.json/lockfile change: the registry here lacks deno's non-linux platform packages, so deno
+ * cannot be a locked devDependency). --no-install disables that.
+ */
+async function findRuntime(name: 'deno' | 'bun', pkg: string): Promise<{ bin: string; version: string } | { reason: string }> {
+  const cands = [join(root, 'node_modules/.bin', name), join(root, '.runtimes/node_modules/.bin', name), name];
+  for (const c of cands) {
+    if (c.includes('/') && !existsSync(c)) continue;
+    const v = await versionOf(c, ['--version']);
+    if (v) return { bin: c, version: v };
+  }
+  if (flag('no-install')) return { reason: `${name} not found (node_modules/.bin, .runtimes/, PATH) and --no-install given` };
+  log(`  [${name}] not found: npm install --prefix .runtimes ${pkg}`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const res = await new Promise<{ code: number | null; out: string }>((done) => {
+    let out = '';
+    const c = spawn(npm, ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', join(root, '.runtimes'), pkg], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout.on('data', (d) => (out += d)); c.stderr.on('data', (d) => (out += d));
+    c.on('error', (e) => done({ code: -1, out: e.message }));
+    c.on('close', (code) => done({ code, out }));
+  });
+  const bin = join(root, '.runtimes/node_modules/.bin', name);
   const v = existsSync(bin) ? await versionOf(bin, ['--version']) : null;
-  if (!v) return { runtime: 'deno', status: 'skipped', reason: existsSync(bin) ? `${bin} does not run on this machine (the npm package deno ships binaries for linux/macos/windows x64/arm64 only)` : 'deno is not installed (optional dependency deno@2.9.6; npm install)', results: [], seconds: 0 };
+  if (v) return { bin, version: v };
+  return { reason: `${name} is not installed and \`npm install --prefix .runtimes ${pkg}\` did not produce a working binary (exit ${res.code}: ${tail(res.out, 300)}); the npm package ships binaries for linux/macos/windows on x64/arm64 only` };
+}
+
+async function runDeno(): Promise<RuntimeRun> {
+  const found = await findRuntime('deno', 'deno@2.9.6');
+  if ('reason' in found) return { runtime: 'deno', status: 'skipped', reason: found.reason, results: [], seconds: 0 };
   // --sloppy-imports: our TypeScript sources import './x.js' files that exist as './x.ts'
-  return runCli('deno', bin, ['run', '-A', '--sloppy-imports', '--quiet', ...runnerArgs]);
+  return runCli('deno', found.bin, ['run', '-A', '--sloppy-imports', '--quiet', ...runnerArgs]);
 }
 
 async function runBun(): Promise<RuntimeRun> {
-  const bin = join(root, 'node_modules/.bin/bun');
-  const v = existsSync(bin) ? await versionOf(bin, ['--version']) : null;
-  if (!v) return { runtime: 'bun', status: 'skipped', reason: existsSync(bin) ? `${bin} does not run on this machine` : 'bun is not installed (optional dependency bun@1.4.5; npm install)', results: [], seconds: 0 };
-  return runCli('bun', bin, runnerArgs);
+  const found = await findRuntime('bun', 'bun@1.4.5');
+  if ('reason' in found) return { runtime: 'bun', status: 'skipped', reason: found.reason, results: [], seconds: 0 };
+  return runCli('bun', found.bin, runnerArgs);
 }
 
 /** esbuild bundle of bench/web/entry.ts + the pool worker, next to which '../build/*.wasm' resolves. */

@@ -33,9 +33,37 @@ function f16Case(n: number): ThreadCase {
   };
 }
 
+/** Sparse 1x1 layer (MobileNet-like pointwise conv, CHW), 4x1 blocks at `sparsity`, or its dense-CHW baseline. */
+function sparseCase(rows: number, cols: number, n: number, sparsity: number, dense: boolean): ThreadCase {
+  const flops = 2 * rows * cols * n; // dense-equivalent, as everywhere in the bench
+  return {
+    op: dense ? 'dense CHW 1x1 (sparse family baseline)' : `sparse 1x1 4x1-blocks`, shape: `${rows}x${cols} · n=${n}${dense ? '' : ` · sparsity=${sparsity}`}`, flops,
+    setup(one, many) {
+      let s = 12345;
+      const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+      const w0 = Float32Array.from({ length: rows * cols }, rnd);
+      const w = one.sparse.prune(w0, rows, cols, { sparsity });
+      const x = Float32Array.from({ length: cols * n }, rnd);
+      const mk = (tk: Tessera) => (dense ? tk.sparse.denseLayer(w, rows, cols, { n }) : tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n }));
+      const L1 = mk(one), L2 = mk(many);
+      const x1 = one.tensorFrom(x), y1 = one.tensor('f32', [rows * n]);
+      const x2 = many.tensorFrom(x), y2 = many.tensor('f32', [rows * n]);
+      return {
+        single: () => L1.run(x1, y1),
+        parallel: () => many.parallel.sparseRun(L2, x2, y2),
+        identical: () => { const a = y1.read(), b = y2.read(); for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false; return true; },
+        dispose: () => { L1.dispose(); L2.dispose(); x1.dispose(); y1.dispose(); x2.dispose(); y2.dispose(); },
+      };
+    },
+  };
+}
+
 /** Cases per family. Families add theirs here when their splitter lands in bindings/threads/split.ts. */
 function cases(ctx: BenchContext): ThreadCase[] {
   const out: ThreadCase[] = [f16Case(ctx.quick ? 1 << 21 : 1 << 23)];
+  const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
+  out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
+  if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));
   return out.filter((c) => ctx.wants(c.shape));
 }
 

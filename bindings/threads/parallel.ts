@@ -11,7 +11,16 @@ import { halfBits, isFloat16Array } from '../f16js.js';
 import type { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
-import { splitF16Convert, type KernelName } from './split.js';
+import type { AutoLayer, SparseLayer } from '../ops/sparse.js';
+import type { SparseMatrix } from '../sparse-format.js';
+import { splitColumns, splitF16Convert, type KernelName } from './split.js';
+
+/** The fields of a SparseLayer the threaded path reads (private in ops/sparse.ts; keep in sync). */
+interface SparseLayerInternals {
+  st: { w: number; nz: number; dm: number } | null;
+  meta: SparseMatrix; n: number; tile: number; geom: unknown; dense: boolean; lo: number; hi: number;
+  inputLength: number; outputLength: number;
+}
 
 export class ParallelOps {
   constructor(private tk: Tessera) {}
@@ -51,6 +60,35 @@ export class ParallelOps {
       (pi, off, n) => this.tk.memory.u16.set(bits.subarray(off, off + n), pi >> 1),
       (po, off, n) => out.set(this.tk.memory.f32.subarray(po >> 2, (po >> 2) + n), off));
     return out;
+  }
+
+  /**
+   * Run a resident sparse (or its dense-CHW baseline) 1x1 layer on tensors, split into spatial tiles
+   * (column ranges of X and Y) across tk.pool. Bit-identical to layer.run(x, y). 3x3 conv layers and
+   * n = 1 (GEMV) run as one call.
+   */
+  async sparseRun(layer: SparseLayer | AutoLayer, x: Tensor, y: Tensor): Promise<void> {
+    this.#alive();
+    const L = ('layer' in layer ? layer.layer : layer) as unknown as SparseLayerInternals;
+    if (!L.st) throw new DisposedError('SparseLayer');
+    if (L.geom || L.n <= 1 || this.threads < 2) { (L as unknown as SparseLayer).run(x, y); return; }
+    if (x.dtype !== 'f32' || y.dtype !== 'f32') throw new DTypeError(`parallel.sparseRun: tensors must be f32, got ${x.dtype} and ${y.dtype}`);
+    if (x.length !== L.inputLength || y.length !== L.outputLength) throw new ShapeError(`parallel.sparseRun: x/y have ${x.length}/${y.length} elements, expected ${L.inputLength}/${L.outputLength}`);
+    const sp = L.meta, st = L.st, n = L.n, os = n * 4, px = x.ptr, py = y.ptr;
+    let calls;
+    if (L.dense) {
+      // same kernel choice as runDenseMatmul in ops/sparse.ts
+      const k: KernelName = L.tile === 16 ? 'f32_chwgemm_16x4__wasmsimd' : L.tile === 12 ? 'f32_chwgemm_12x4__wasmsimd' : 'f32_chwgemm_8x4__wasmsimd';
+      calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, sp.cols, px + s * 4, st.w, py + s * 4, os, os, L.lo, L.hi]);
+    } else {
+      // same kernel choice as runMatmul in ops/sparse.ts; the delta walk starts at row sp.first
+      const k: KernelName = sp.blockRows === 4
+        ? (L.tile === 16 ? 'f32_spmm_16x4__wasmsimd' : L.tile === 12 ? 'f32_spmm_12x4__wasmsimd' : 'f32_spmm_8x4__wasmsimd')
+        : (L.tile === 16 ? 'f32_spmm_16x1__wasmsimd' : 'f32_spmm_32x1__wasmsimd');
+      const x0 = px + sp.first * n * 4;
+      calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, x0 + s * 4, st.w, st.nz, st.dm, py + s * 4, os, L.lo, L.hi]);
+    }
+    await this.tk.pool.runCalls(calls);
   }
 
   async #stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,

@@ -29,3 +29,14 @@ export function tileCount(threads: number, perThread = 4): number {
 export function splitF16Convert(kernel: KernelName, src: number, srcBytes: number, dst: number, dstBytes: number, n: number, threads: number): TileCall[] {
   return splitRange(n, tileCount(threads), 16, 16 * 1024).map(([s, c]) => [kernel, src + s * srcBytes, dst + s * dstBytes, c] as TileCall);
 }
+
+/**
+ * Sparse / dense-CHW 1x1 matmul (Y[rows x n] = W · X[K x n]): spatial tiles = column ranges of X and Y.
+ * The kernels walk rows with byte strides fixed by the full n (deltas, os), so a tile only offsets the
+ * X and Y pointers and shrinks mc. Ranges start at multiples of the kernel's pixel tile, so every
+ * column goes through the same micro-kernel width as in the one-call run (bit-identical).
+ * `args(start, count)` returns the call for columns [start, start+count).
+ */
+export function splitColumns(n: number, tile: number, threads: number, args: (start: number, count: number) => TileCall): TileCall[] {
+  return splitRange(n, tileCount(threads), tile, Math.max(tile, 64)).map(([s, c]) => args(s, c));
+}
