@@ -42,4 +42,52 @@ export interface SparseExports {
   f32_pad3x3_chw(c: number, h: number, w: number, pad: number, stride: number, input: number, output: number): void;
 }
 
-export type KernelExports = CoreExports & F16Exports & SparseExports;
+/** Dense family (assembly/dense): GEMM/GEMV drivers, packing, NCHW convs, peak probes. */
+export interface DenseExports {
+  denseDefaultMR(): number;
+  f32_pack_b_nr8(k: number, n: number, k0: number, kr: number, b: number, ldb: number, dst: number): void;
+  f16_pack_b_nr8(k: number, n: number, k0: number, kr: number, b: number, ldb: number, dst: number): void;
+  f32_pack_a(mr: number, rows: number, k: number, a: number, lda: number, dst: number): void;
+  f16_pack_a(mr: number, rows: number, k: number, a: number, lda: number, dst: number): void;
+  f16_has_nonfinite(p: number, n: number): number;
+  f32_to_f16_n(src: number, dst: number, n: number): void;
+  f16_widen_panel(src: number, dst: number, rows: number, exact: number): void;
+  f16_widen_n(src: number, dst: number, n: number): void;
+  f32_gemm_nc_scratch(): number;
+  f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,
+    c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
+  f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number): void;
+  f32_conv1x1_scratch(mr: number, k: number): number;
+  f32_conv1x1_nchw(mr: number, cout: number, cin: number, hw: number, x: number, w: number, wf16: number, bias: number,
+    y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  conv_s1_band_rows(cin: number, kh: number, wp: number, ho: number): number;
+  f32_conv_s1_scratch(mr: number, cin: number, kh: number, kw: number, wp: number, bh: number): number;
+  f32_conv_s1_nchw(mr: number, cout: number, cin: number, h: number, w: number, kh: number, kw: number, pt: number, pl: number, pr: number,
+    ho: number, wo: number, bh: number, x: number, wt: number, wf16: number, bias: number, y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  conv_im2col_block(k: number): number;
+  f32_conv_im2col_scratch(mr: number, k: number, pb: number): number;
+  f32_conv_im2col_nchw(mr: number, cout: number, cin: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number,
+    dh: number, dw: number, pt: number, pl: number, ho: number, wo: number, pb: number, x: number, wt: number, wf16: number, bias: number, y: number,
+    clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  f32_dwconv_scratch(hp: number, pitch: number): number;
+  dwconv_pitch(w: number, pl: number, pr: number, kw: number, sw: number, wo: number): number;
+  f32_dwconv_nchw(c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, pb: number, pr: number,
+    ho: number, wo: number, x: number, wt: number, bias: number, y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  bench_peak_muladd_12(iters: number, seed: number): number;
+  bench_peak_madd_12(iters: number, seed: number): number;
+}
+
+/** assembly/attention (see assembly/attention/flash.ts for the argument contract). */
+export interface AttentionExports {
+  attention_fwd(q: number, qHeadStride: number, o: number, oHeadStride: number, nh: number, s1: number,
+    k: number, v: number, kvRows: number, kRowStride: number, vRowStride: number, s2: number, d: number,
+    scratch: number, mode: number, flags: number, scale: number, beta: number, br: number, bc: number): void;
+  attention_prep_kv(k: number, v: number, kRowStride: number, vRowStride: number, s2: number, d: number,
+    kOut: number, vOut: number, mode: number, flags: number, scale: number, beta: number, bc: number): void;
+  attention_scratch_bytes(d: number, br: number, bc: number): number;
+  attention_prep_rows(s2: number, bc: number, mode: number): number;
+  f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;
+}
+
+export type KernelExports = CoreExports & F16Exports & SparseExports & DenseExports & AttentionExports;

@@ -15,6 +15,8 @@ import { F16Ops } from './ops/f16.js';
 import { SparseOps } from './ops/sparse.js';
 import { ParallelOps } from './threads/parallel.js';
 import { ThreadPool } from './threads/pool.js';
+import { DenseOps, type Conv2dOptions, type MatmulOptions, type WeightArray } from './ops/dense.js';
+import { AttentionOps, decodeOptions, type AttentionDecodeOptions, type AttentionOptions } from './ops/attention.js';
 
 export interface InitOptions {
   /** 'auto' (default): relaxed when it validates and passes the self-test, else simd128. A forced tier that cannot run is an error. */
@@ -160,6 +162,9 @@ export class Tessera {
   readonly pool: ThreadPool;
   /** Async, tiled versions of the ops, split across tk.pool (bit-identical to the single-thread ops). */
   readonly parallel: ParallelOps;
+  /** dense GEMM/GEMV/conv2d: packed (reusable, zero-copy) forms; tk.matmul / tk.conv2d are the copying forms */
+  readonly dense: DenseOps;
+  private readonly attn: AttentionOps;
   private _disposed = false;
 
   private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features, pool: ThreadPool) {
@@ -171,6 +176,8 @@ export class Tessera {
     this.f16 = new F16Ops(this);
     this.sparse = new SparseOps(this);
     this.parallel = new ParallelOps(this);
+    this.dense = new DenseOps(this);
+    this.attn = new AttentionOps(this);
   }
 
   /** @internal record that threads were requested but not granted */
@@ -282,6 +289,41 @@ export class Tessera {
     if (t.length !== data.length) { t.dispose(); throw new ArgumentError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
     const bits = dtype === 'f16' && !(data instanceof Uint16Array) ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;
     return t.write(bits);
+  }
+
+  /** C[m x n] = act(A[m x k] . B[k x n] + bias), row-major; b is f32 or f16 bits (Uint16Array / Float16Array). */
+  matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts?: MatmulOptions): Float32Array {
+    return this.dense.matmul(a, b, m, k, n, opts);
+  }
+
+  /** NCHW conv2d with OIHW weights (f32 or f16 bits); groups 1 or c (depthwise); bias + relu/relu6 fused. */
+  conv2d(x: Float32Array, w: WeightArray, opts: Conv2dOptions): Float32Array {
+    return this.dense.conv2d(x, w, opts);
+  }
+
+  /**
+   * softmax(Q K^T * scale) V, flash-tiled (see bindings/ops/attention.ts). Arrays in -> Float32Array out, or
+   * Tensors in -> f32 Tensor out (zero-copy; pass `out` to reuse a tensor).
+   */
+  attention(q: Float32Array | Uint16Array | ArrayBufferView, k: Float32Array | Uint16Array | ArrayBufferView, v: Float32Array | Uint16Array | ArrayBufferView, options: AttentionOptions): Float32Array;
+  attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions, out?: Tensor<'f32'>): Tensor<'f32'>;
+  attention(q: any, k: any, v: any, options: AttentionOptions, out?: Tensor<'f32'>): Float32Array | Tensor<'f32'> {
+    if (this._disposed) throw new DisposedError('tessera instance');
+    return q instanceof Tensor ? this.attn.runTensors(q, k, v, options, out) : this.attn.run(q, k, v, options);
+  }
+
+  /**
+   * One decode step against a KV cache: q [heads, 1, headDim]; kCache / vCache [kvHeads, capacity, headDim]
+   * of which the first kvLength rows per head are valid (no copy of the cache in the tensor form).
+   */
+  attentionDecode(q: Float32Array | Uint16Array | ArrayBufferView, kCache: Float32Array | Uint16Array | ArrayBufferView, vCache: Float32Array | Uint16Array | ArrayBufferView, options: AttentionDecodeOptions): Float32Array;
+  attentionDecode(q: Tensor, kCache: Tensor, vCache: Tensor, options: AttentionDecodeOptions, out?: Tensor<'f32'>): Tensor<'f32'>;
+  attentionDecode(q: any, kCache: any, vCache: any, options: AttentionDecodeOptions, out?: Tensor<'f32'>): Float32Array | Tensor<'f32'> {
+    const kvHeads = options?.kvHeads ?? options?.heads;
+    const len = (kCache as { length?: unknown })?.length;
+    const capacity = kCache instanceof Tensor && kCache.shape.length === 3 ? kCache.shape[1]
+      : typeof len === 'number' && kvHeads > 0 && options?.headDim > 0 ? len / (kvHeads * options.headDim) : NaN;
+    return this.attention(q, kCache, vCache, decodeOptions(options, capacity), out);
   }
 
   /** Arena usage (bytes used, peak, blocks, memory size, cap). */

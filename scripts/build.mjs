@@ -21,7 +21,13 @@ for (const target of targets) {
 }
 console.log(`wasm: built ${targets.join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 if (!wasmOnly) {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  } catch {
+    // exit here: an uncaught error would reach binaryen's process-wide handler, which prints its whole minified source
+    console.error('bindings: tsc failed (errors above)');
+    process.exit(1);
+  }
   // the thread-pool worker is plain JS (loaded as-is by worker_threads / Web Workers): copy it next to pool.js
   mkdirSync('dist/threads', { recursive: true });
   copyFileSync('bindings/threads/worker.mjs', 'dist/threads/worker.mjs');
