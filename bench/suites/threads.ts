@@ -42,17 +42,37 @@ function sparseCase(rows: number, cols: number, n: number, sparsity: number, den
       let s = 12345;
       const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
       const w0 = Float32Array.from({ length: rows * cols }, rnd);
-      const w = one.sparse.prune(w0, rows, cols, { sparsity });
+      const sparse = (one as any).sparse;
+      const w = sparse.prune(w0, rows, cols, { sparsity });
       const x = Float32Array.from({ length: cols * n }, rnd);
-      const mk = (tk: Tessera) => (dense ? tk.sparse.denseLayer(w, rows, cols, { n }) : tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n }));
+      const mk = (tk: Tessera) => { const sp = (tk as any).sparse; return dense ? sp.denseLayer(w, rows, cols, { n }) : sp.layer(sp.pack(w, rows, cols), { n }); };
       const L1 = mk(one), L2 = mk(many);
       const x1 = one.tensorFrom(x), y1 = one.tensor('f32', [rows * n]);
       const x2 = many.tensorFrom(x), y2 = many.tensor('f32', [rows * n]);
       return {
         single: () => L1.run(x1, y1),
-        parallel: () => many.parallel.sparseRun(L2, x2, y2),
+        parallel: () => (many.parallel as any).sparseRun(L2, x2, y2),
         identical: () => { const a = y1.read(), b = y2.read(); for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false; return true; },
         dispose: () => { L1.dispose(); L2.dispose(); x1.dispose(); y1.dispose(); x2.dispose(); y2.dispose(); },
+      };
+    },
+  };
+}
+
+/** Dense GEMM with packed f32 weights (m = k = n = size), row panels of C split across threads. */
+function gemmCase(size: number): ThreadCase {
+  const m = size, k = size, n = size;
+  return {
+    op: 'dense GEMM f32 (packed B)', shape: `M${m}xK${k}xN${n}`, flops: 2 * m * n * k,
+    setup(one, many) {
+      const a = new Float32Array(m * k).map((_, i) => Math.sin(i) * 0.5), b = new Float32Array(k * n).map((_, i) => Math.cos(i) * 0.5);
+      const p1 = (one as any).dense.packMatmul(b, k, n), p2 = (many as any).dense.packMatmul(b, k, n);
+      const a1 = one.tensorFrom(a), c1 = one.tensor('f32', [m * n]), a2 = many.tensorFrom(a), c2 = many.tensor('f32', [m * n]);
+      return {
+        single: () => p1.run(a1, c1, m),
+        parallel: () => (many.parallel as any).matmulRun(p2, a2, c2, m),
+        identical: () => { const x = c1.read(), y = c2.read(); for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false; return true; },
+        dispose: () => { p1.dispose(); p2.dispose(); a1.dispose(); c1.dispose(); a2.dispose(); c2.dispose(); },
       };
     },
   };
@@ -61,10 +81,23 @@ function sparseCase(rows: number, cols: number, n: number, sparsity: number, den
 /** Cases per family. Families add theirs here when their splitter lands in bindings/threads/split.ts. */
 function cases(ctx: BenchContext): ThreadCase[] {
   const out: ThreadCase[] = [f16Case(ctx.quick ? 1 << 21 : 1 << 23)];
+  if (hasOp('dense')) out.push(...(ctx.quick ? [1024] : [512, 1024]).map(gemmCase));
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
-  out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
-  if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));
+  if (hasOp('sparse')) {
+    out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
+    if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));
+  }
   return out.filter((c) => ctx.wants(c.shape));
+}
+
+/** Families land at different times: a case runs only when the instance has the family's ops. */
+let probeTk: Tessera | null = null;
+function hasOp(ns: 'dense' | 'attention' | 'sparse'): boolean {
+  const p = probeTk as any;
+  if (!p) return false;
+  if (ns === 'dense') return typeof p.dense?.packMatmul === 'function' && typeof p.parallel?.matmulRun === 'function';
+  if (ns === 'attention') return typeof p.attention === 'function' && typeof p.parallel?.attention === 'function';
+  return typeof p.sparse?.layer === 'function' && typeof p.parallel?.sparseRun === 'function';
 }
 
 export const threadsSuite: Suite = {
@@ -75,6 +108,7 @@ export const threadsSuite: Suite = {
     const one = await ctx.tk(tier, 1);
     const many = await ctx.tk(tier, ctx.threads);
     const threads = many.features.threads;
+    probeTk = many;
     for (const c of cases(ctx)) {
       const base = { suite: 'threads', op: c.op, shape: c.shape, engine: 'tessera', variant: tier };
       let io;

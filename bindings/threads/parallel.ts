@@ -11,9 +11,15 @@ import { halfBits, isFloat16Array } from '../f16js.js';
 import type { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
+import type { MatmulOptions, PackedMatmul, WeightArray } from '../ops/dense.js';
 import type { AutoLayer, SparseLayer } from '../ops/sparse.js';
 import type { SparseMatrix } from '../sparse-format.js';
-import { splitColumns, splitF16Convert, type KernelName } from './split.js';
+import { splitColumns, splitF16Convert, splitGemmRows, type KernelName } from './split.js';
+
+/** The fields of a PackedMatmul the threaded path reads (private in ops/dense.ts; keep in sync). */
+interface PackedMatmulInternals {
+  ptr: number; biasPtr: number; act: { clampOn: number; lo: number; hi: number }; exact16: number; dtype: 'f32' | 'f16'; k: number; n: number;
+}
 
 /** The fields of a SparseLayer the threaded path reads (private in ops/sparse.ts; keep in sync). */
 interface SparseLayerInternals {
@@ -89,6 +95,45 @@ export class ParallelOps {
       calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, x0 + s * 4, st.w, st.nz, st.dm, py + s * 4, os, L.lo, L.hi]);
     }
     await this.tk.pool.runCalls(calls);
+  }
+
+  /**
+   * Zero-copy GEMM with packed weights, split into row panels of C across tk.pool:
+   * out[m x n] = act(a[m x k] · B + bias). Bit-identical to packed.run(a, out, m). m = 1 (GEMV) runs as one call.
+   */
+  async matmulRun(packed: PackedMatmul, a: Tensor, out: Tensor, m?: number): Promise<void> {
+    this.#alive();
+    const P = packed as unknown as PackedMatmulInternals;
+    const mm = m ?? a.length / P.k;
+    if (P.ptr < 0) throw new DisposedError('PackedMatmul');
+    if (mm <= 1 || this.threads < 2) { packed.run(a, out, mm); return; }
+    if (!Number.isSafeInteger(mm) || a.dtype !== 'f32' || out.dtype !== 'f32' || a.length !== mm * P.k || out.length !== mm * P.n) {
+      packed.run(a, out, mm); // let the single-thread op raise the precise typed error
+      return;
+    }
+    const k = this.tk.kernels, mr = this.tk.dense.mr, pa = a.ptr, pc = out.ptr;
+    const { clampOn, lo, hi } = P.act;
+    const f16 = P.dtype === 'f16' ? 1 : 0;
+    const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
+      ['f32_gemm_nc', mr, c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
+    await this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } });
+  }
+
+  /** Copying GEMM like tk.matmul (packs b, copies a in and the result out), with the multiply split across threads. */
+  async matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts?: MatmulOptions): Promise<Float32Array> {
+    this.#alive();
+    const packed = this.tk.dense.packMatmul(b, k, n, opts);
+    let ta: Tensor | null = null, tc: Tensor | null = null;
+    try {
+      if (!(a instanceof Float32Array)) throw new DTypeError('parallel.matmul: a must be a Float32Array');
+      if (a.length !== m * k) throw new ShapeError(`parallel.matmul: a has ${a.length} elements, expected m*k = ${m}*${k}`);
+      ta = this.tk.tensorFrom(a);
+      tc = this.tk.tensor('f32', [m * n]);
+      await this.matmulRun(packed, ta, tc, m);
+      return tc.read() as Float32Array;
+    } finally {
+      ta?.dispose(); tc?.dispose(); packed.dispose();
+    }
   }
 
   async #stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,

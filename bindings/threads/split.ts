@@ -40,3 +40,14 @@ export function splitF16Convert(kernel: KernelName, src: number, srcBytes: numbe
 export function splitColumns(n: number, tile: number, threads: number, args: (start: number, count: number) => TileCall): TileCall[] {
   return splitRange(n, tileCount(threads), tile, Math.max(tile, 64)).map(([s, c]) => args(s, c));
 }
+
+/**
+ * Dense GEMM C[m x n] = A[m x k] · B (B packed in 8-column panels): row panels of C. A tile is rows
+ * [start, start+count): A and C pointers move by start rows, m shrinks; B, bias and the flags are
+ * shared. Starts are multiples of the micro-kernel's MR rows, so each row of C is computed by the
+ * same micro-kernel code, in the same k order, as in the one-call run (bit-identical). The scratch
+ * argument (packed A block + edge tile) is per thread: pass RunOptions.scratch.
+ */
+export function splitGemmRows(m: number, mr: number, threads: number, args: (start: number, count: number) => TileCall): TileCall[] {
+  return splitRange(m, tileCount(threads), mr, 4 * mr).map(([s, c]) => args(s, c));
+}
