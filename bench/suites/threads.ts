@@ -78,10 +78,32 @@ function gemmCase(size: number): ThreadCase {
   };
 }
 
+/** Flash attention f32, non-causal, [heads, S, d]: (head, query block) tiles across threads. */
+function attentionCase(heads: number, S: number, d: number): ThreadCase {
+  return {
+    op: 'attention f32 flash', shape: `H=${heads} S=${S} d=${d}`, flops: 4 * heads * S * S * d,
+    setup(one, many) {
+      const o = { heads, seqQ: S, seqK: S, headDim: d };
+      const n = heads * S * d;
+      const mk = (seed: number) => new Float32Array(n).map((_, i) => Math.sin(i * 0.37 + seed));
+      const q = mk(1), k = mk(2), v = mk(3);
+      const t1 = [q, k, v].map((x) => one.tensorFrom(x)), t2 = [q, k, v].map((x) => many.tensorFrom(x));
+      const o1 = one.tensor('f32', [n]) as any, o2 = many.tensor('f32', [n]) as any;
+      return {
+        single: () => (one as any).attention(t1[0], t1[1], t1[2], o, o1),
+        parallel: () => (many.parallel as any).attention(t2[0], t2[1], t2[2], o, o2),
+        identical: () => { const x = o1.read(), y = o2.read(); for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false; return true; },
+        dispose: () => { [...t1, ...t2, o1, o2].forEach((t) => t.dispose()); },
+      };
+    },
+  };
+}
+
 /** Cases per family. Families add theirs here when their splitter lands in bindings/threads/split.ts. */
 function cases(ctx: BenchContext): ThreadCase[] {
   const out: ThreadCase[] = [f16Case(ctx.quick ? 1 << 21 : 1 << 23)];
   if (hasOp('dense')) out.push(...(ctx.quick ? [1024] : [512, 1024]).map(gemmCase));
+  if (hasOp('attention')) out.push(...(ctx.quick ? [attentionCase(2, 4096, 64)] : [attentionCase(2, 1024, 64), attentionCase(4, 4096, 64)]));
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
   if (hasOp('sparse')) {
     out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));

@@ -6,15 +6,18 @@
  * Buffers used by an in-flight async op are persistent arena blocks freed in `finally`, so a
  * synchronous op called while one is awaiting cannot reset them.
  */
-import { DTypeError, DisposedError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
-import type { Tensor } from '../memory.js';
+import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
+import { ATTN_FLAG_F16, attentionPlan, type AttentionOptions } from '../ops/attention.js';
 import type { MatmulOptions, PackedMatmul, WeightArray } from '../ops/dense.js';
 import type { AutoLayer, SparseLayer } from '../ops/sparse.js';
 import type { SparseMatrix } from '../sparse-format.js';
-import { splitColumns, splitF16Convert, splitGemmRows, type KernelName } from './split.js';
+import { splitAttention, splitColumns, splitF16Convert, splitGemmRows, type KernelName, } from './split.js';
+
+type TileCallT = [string, ...number[]];
 
 /** The fields of a PackedMatmul the threaded path reads (private in ops/dense.ts; keep in sync). */
 interface PackedMatmulInternals {
@@ -134,6 +137,69 @@ export class ParallelOps {
     } finally {
       ta?.dispose(); tc?.dispose(); packed.dispose();
     }
+  }
+
+  /**
+   * Flash attention on tensors (the zero-copy form of tk.attention), split into (query head, query-row
+   * block) tiles across tk.pool. q [heads, seqQ, d], k / v [kvHeads, kvCapacity, d] (f32 or f16),
+   * out f32 [heads, seqQ, d] (allocated if not given). Bit-identical to tk.attention(q, k, v, o, out).
+   * The fp16 precisions (and f16 k/v) first prepare every KV head in one parallel phase; that costs
+   * 2 · kvHeads · seqK · d · 4 bytes, where the one-thread op keeps one KV head at a time.
+   */
+  async attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Promise<Tensor<'f32'>> {
+    this.#alive();
+    const what = 'parallel.attention';
+    for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) {
+      if (!(t instanceof Tensor)) throw new ArgumentError(`${what}: ${n} must be a Tensor`);
+      if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new DTypeError(`${what}: ${n} must be an f32 or f16 tensor, got ${t.dtype}`);
+      void t.ptr;
+    }
+    if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
+    const p = attentionPlan(o, what);
+    const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
+    if (q.length !== qLen) throw new ShapeError(`${what}: q tensor has ${q.length} elements, expected heads*seqQ*headDim = ${qLen}`);
+    if (k.length !== kvLen || v.length !== kvLen) throw new ShapeError(`${what}: k/v tensors have ${k.length}/${v.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
+    if (out !== undefined) {
+      if (!(out instanceof Tensor) || out.dtype !== 'f32') throw new DTypeError(`${what}: out must be an f32 Tensor`);
+      if (out.length !== qLen) throw new ShapeError(`${what}: out has ${out.length} elements, expected ${qLen}`);
+      void out.ptr;
+    }
+    if (this.threads < 2) return this.tk.attention(q, k, v, o, out);
+    const kern = this.tk.kernels, a = this.tk.arena;
+    const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
+    const qe = q.dtype === 'f16' ? 2 : 4, ke = k.dtype === 'f16' ? 2 : 4;
+    const kvF16 = k.dtype === 'f16' ? ATTN_FLAG_F16 : 0, qF16 = q.dtype === 'f16' ? ATTN_FLAG_F16 : 0;
+    const prep = p.mode !== 0 || kvF16 !== 0;
+    const rows = prep ? kern.attention_prep_rows(p.s2, p.bc, p.mode) : p.s2;
+    const held: number[] = [];
+    try {
+      // per KV head: the K/V the forward kernel reads (raw rows, or prepared K' / V16 buffers)
+      const kv: { k: number; v: number; stride: number }[] = [];
+      const prepCalls: TileCallT[] = [];
+      for (let g = 0; g < p.kvHeads; g++) {
+        const kp0 = k.ptr + g * p.cap * p.d * ke, vp0 = v.ptr + g * p.cap * p.d * ke;
+        if (!prep) { kv.push({ k: kp0, v: vp0, stride: p.d }); continue; }
+        const kp = a.allocPersistent(rows * p.d * 4, 64, "attn K'"); held.push(kp);
+        const vp = a.allocPersistent(rows * p.d * 4, 64, 'attn V16'); held.push(vp);
+        kv.push({ k: kp, v: vp, stride: p.d });
+        prepCalls.push(['attention_prep_kv', kp0, vp0, p.d, p.d, p.s2, p.d, kp, vp, p.mode, p.flags | kvF16, p.scale, p.beta, p.bc]);
+      }
+      if (prepCalls.length) await this.tk.pool.runCalls(prepCalls);
+      const flags = (p.flags & ~ATTN_FLAG_F16) | qF16;
+      const causal = (p.flags & 1) !== 0;
+      const calls = splitAttention(p.heads, p.s1, p.br, causal, this.threads, (h, r0, rc) => {
+        const g = Math.floor(h / p.group), off = (h * p.s1 + r0) * p.d;
+        return ['attention_fwd', q.ptr + off * qe, p.s1 * p.d, res.ptr + off * 4, p.s1 * p.d, 1, rc, kv[g].k, kv[g].v, rows, kv[g].stride, kv[g].stride, p.s2, p.d,
+          0, p.mode, flags, p.scale, p.beta, p.br, p.bc];
+      });
+      await this.tk.pool.runCalls(calls, { scratch: { bytes: kern.attention_scratch_bytes(p.d, p.br, p.bc), arg: 13 } });
+    } catch (e) {
+      if (!out) res.dispose();
+      throw e;
+    } finally {
+      for (const b of held) a.free(b);
+    }
+    return res;
   }
 
   async #stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,

@@ -51,3 +51,18 @@ export function splitColumns(n: number, tile: number, threads: number, args: (st
 export function splitGemmRows(m: number, mr: number, threads: number, args: (start: number, count: number) => TileCall): TileCall[] {
   return splitRange(m, tileCount(threads), mr, 4 * mr).map(([s, c]) => args(s, c));
 }
+
+/**
+ * Attention (flash, per query head): tiles are (query head, query-row block) pairs writing disjoint
+ * output rows. Heads first; rows are split too (blocks aligned to blockQ) only when there are too few
+ * heads to feed the threads and the mask does not depend on the block's position (non-causal).
+ * `args(head, rowStart, rowCount)` returns the call.
+ */
+export function splitAttention(heads: number, seqQ: number, blockQ: number, causal: boolean, threads: number,
+  args: (head: number, rowStart: number, rowCount: number) => TileCall): TileCall[] {
+  const want = tileCount(threads);
+  const rowParts = causal || heads >= want ? 1 : Math.ceil(want / heads);
+  const out: TileCall[] = [];
+  for (let h = 0; h < heads; h++) for (const [s, c] of splitRange(seqQ, rowParts, blockQ, blockQ)) out.push(args(h, s, c));
+  return out;
+}
