@@ -142,16 +142,41 @@ async function runBun(): Promise<RuntimeRun> {
   return runCli('bun', found.bin, runnerArgs);
 }
 
-/** esbuild bundle of bench/web/entry.ts + the pool worker, next to which '../build/*.wasm' resolves. */
+/**
+ * Browser stand-ins for node: built-ins (bundled instead of them). Suites and peer adapters written for
+ * Node import node:module / node:path to find package files; in the page those resolve to URLs under
+ * the served repository root (the bundle lives in <root>/.bench-web/). Any other node: module is a
+ * CommonJS proxy whose functions throw "not available in the browser" when called, so a suite that
+ * needs it fails with that message instead of the whole bundle failing to load.
+ */
+const NODE_SHIMS: Record<string, string> = {
+  module: `const root = new URL('../', import.meta.url);
+export function createRequire() { return { resolve: (spec) => new URL('node_modules/' + spec + '/dist/index.js', root).href }; }
+export default { createRequire };`,
+  path: `const dirname = (p) => String(p).replace(/\\/[^/]*$/, '') || '/';
+const join = (...a) => a.join('/').replace(/([^:])\\/{2,}/g, '$1/');
+export { dirname, join, join as resolve };
+export default { dirname, join, resolve: join, sep: '/' };`,
+};
+
 async function bundleWeb(): Promise<void> {
   const esbuild = await import('esbuild');
   const out = join(root, '.bench-web');
   mkdirSync(out, { recursive: true });
   await esbuild.build({
     entryPoints: [join(root, 'bench/web/entry.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    outfile: join(out, 'bench.mjs'), external: ['node:*'], logLevel: 'error', sourcemap: false,
-    // onnxruntime-web / tfjs reference node built-ins behind runtime checks; keep them out of the browser bundle
+    outfile: join(out, 'bench.mjs'), logLevel: 'error', sourcemap: false,
     define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [{
+      name: 'node-shims',
+      setup(b) {
+        b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path.slice(5), namespace: 'node-shim' }));
+        b.onLoad({ filter: /.*/, namespace: 'node-shim' }, (a) => ({
+          loader: 'js',
+          contents: NODE_SHIMS[a.path] ?? `module.exports = new Proxy({}, { get: (_, k) => k === '__esModule' ? false : () => { throw new Error('node:${a.path}.' + String(k) + ' is not available in the browser'); } });`,
+        }));
+      },
+    }],
   });
   copyFileSync(join(root, 'bindings/threads/worker.mjs'), join(out, 'worker.mjs'));
 }
