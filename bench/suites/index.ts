@@ -5,5 +5,6 @@ import { denseSuite } from './dense.js';
 import { f16Suite } from './f16.js';
 import { mobilenetSuite } from './mobilenet.js';
 import { sparseSuite } from './sparse.js';
+import { threadsSuite } from './threads.js';
 
-export const SUITES: Suite[] = [f16Suite, denseSuite, sparseSuite, attentionSuite, mobilenetSuite];
+export const SUITES: Suite[] = [f16Suite, denseSuite, sparseSuite, attentionSuite, mobilenetSuite, threadsSuite];
