@@ -14,7 +14,7 @@
  */
 import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
-import type { Tensor } from '../memory.js';
+import { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
@@ -94,7 +94,7 @@ function checkBias(bias: unknown, len: number, where: string): Float32Array | un
 
 function checkTensor(t: unknown, len: number, name: string, where: string): Tensor {
   const x = t as Tensor;
-  if (!x || typeof x !== 'object' || typeof (x as any).dtype !== 'string') throw new ArgumentError(`${where}: ${name} must be a Tensor (tk.tensor / tk.tensorFrom)`);
+  if (!(x instanceof Tensor)) throw new ArgumentError(`${where}: ${name} must be a Tensor (tk.tensor / tk.tensorFrom), got ${describe(x)}`);
   if (x.disposed) throw new DisposedError(`${where}: ${name}`);
   if (x.dtype !== 'f32') throw new DTypeError(`${where}: ${name} must be an f32 tensor, got ${x.dtype}`);
   if (x.length !== len) throw new ShapeError(`${where}: ${name} has ${x.length} elements, expected ${len}`);
@@ -162,7 +162,8 @@ export class PackedMatmul {
   run(a: Tensor, out: Tensor, m?: number): void {
     const where = 'PackedMatmul.run';
     if (this.ptr < 0) throw new DisposedError('PackedMatmul');
-    const mm = m ?? (a?.length ?? 0) / this.k;
+    if (!(a instanceof Tensor)) throw new ArgumentError(`${where}: a must be a Tensor (tk.tensor / tk.tensorFrom), got ${describe(a)}`);
+    const mm = m ?? a.length / this.k;
     dim(mm, 'm', where);
     checkTensor(a, mm * this.k, 'a', where);
     checkTensor(out, mm * this.n, 'out', where);
@@ -390,11 +391,17 @@ export class PackedConv2d {
 
 /** tk.dense: packed (reusable) forms and tuning knobs. tk.matmul / tk.conv2d delegate here. */
 export class DenseOps {
-  /** Rows of the GEMM micro-tile (4, 5 or 6; tier default). Packed conv weights keep the MR they were packed with. */
-  mr: number;
+  private _mr: number;
 
   constructor(private tk: Tessera) {
-    this.mr = tk.kernels.denseDefaultMR();
+    this._mr = tk.kernels.denseDefaultMR();
+  }
+
+  /** Rows of the GEMM micro-tile: 4 (default on both tiers), 5 or 6 — a tuning knob. Packed conv weights keep the MR they were packed with. */
+  get mr(): number { return this._mr; }
+  set mr(v: number) {
+    if (v !== 4 && v !== 5 && v !== 6) throw new ArgumentError(`dense.mr must be 4, 5 or 6, got ${String(v)}`);
+    this._mr = v;
   }
 
   packMatmul(b: WeightArray, k: number, n: number, opts: MatmulOptions = {}): PackedMatmul {
