@@ -13,9 +13,32 @@ export interface CoreExports {
 export interface F16Exports {
   f32_f16_vcvt__scalar_u1(src: number, dst: number, n: number): void;
   f16_f32_vcvt__scalar_u1(src: number, dst: number, n: number): void;
-  f32_f16_vcvt__wasmsimd_u8(src: number, dst: number, n: number): void;
-  f16_f32_vcvt__wasmsimd_u8(src: number, dst: number, n: number): void;
+  f32_f16_vcvt__wasmsimd_u16(src: number, dst: number, n: number): void;
+  f16_f32_vcvt__wasmsimd_u16(src: number, dst: number, n: number): void;
   f32_f16round__wasmsimd_u4(buf: number, n: number): void;
+}
+
+/** Sparse family (assembly/sparse): see bindings/ops/sparse.ts for the packed layout. */
+type SpmmFn = (mc: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, os: number, vmin: number, vmax: number) => void;
+type ChwGemmFn = (mc: number, ng: number, nr1: number, K: number, input: number, w: number, output: number, os: number, stride: number, vmin: number, vmax: number) => void;
+type SpConvFn = (oh: number, ow: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, rowStep: number, vmin: number, vmax: number) => void;
+export interface SparseExports {
+  f32_spmm_32x1__wasmsimd: SpmmFn;
+  f32_spmm_16x1__wasmsimd: SpmmFn;
+  f32_spmm_8x4__wasmsimd: SpmmFn;
+  f32_spmm_12x4__wasmsimd: SpmmFn;
+  f32_spmm_16x4__wasmsimd: SpmmFn;
+  f32_chwgemm_8x4__wasmsimd: ChwGemmFn;
+  f32_chwgemm_12x4__wasmsimd: ChwGemmFn;
+  f32_chwgemm_16x4__wasmsimd: ChwGemmFn;
+  f32_spconv3x3_8x4__wasmsimd: SpConvFn;
+  f32_spconv3x3_16x4__wasmsimd: SpConvFn;
+  f32_spconv3x3_32x4__wasmsimd: SpConvFn;
+  f32_spmv_4x1__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
+  f32_spmv_1x1__scalar_u4(nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
+  f32_chwgemv_4x1__wasmsimd(ng: number, nr1: number, K: number, x: number, w: number, y: number, vmin: number, vmax: number): void;
+  f32_unpad_rows(planes: number, rows: number, w: number, srcPitch: number, srcPlane: number, src: number, dst: number): void;
+  f32_pad3x3_chw(c: number, h: number, w: number, pad: number, stride: number, input: number, output: number): void;
 }
 
 /** Dense family (assembly/dense): GEMM/GEMV drivers, packing, NCHW convs, peak probes. */
@@ -54,4 +77,17 @@ export interface DenseExports {
   bench_peak_madd_12(iters: number, seed: number): number;
 }
 
-export type KernelExports = CoreExports & F16Exports & DenseExports;
+/** assembly/attention (see assembly/attention/flash.ts for the argument contract). */
+export interface AttentionExports {
+  attention_fwd(q: number, qHeadStride: number, o: number, oHeadStride: number, nh: number, s1: number,
+    k: number, v: number, kvRows: number, kRowStride: number, vRowStride: number, s2: number, d: number,
+    scratch: number, mode: number, flags: number, scale: number, beta: number, br: number, bc: number): void;
+  attention_prep_kv(k: number, v: number, kRowStride: number, vRowStride: number, s2: number, d: number,
+    kOut: number, vOut: number, mode: number, flags: number, scale: number, beta: number, bc: number): void;
+  attention_scratch_bytes(d: number, br: number, bc: number): number;
+  attention_prep_rows(s2: number, bc: number, mode: number): number;
+  f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;
+  f32_f16round_fast__wasmsimd_u4(buf: number, n: number): void;
+}
+
+export type KernelExports = CoreExports & F16Exports & SparseExports & DenseExports & AttentionExports;

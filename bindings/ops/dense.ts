@@ -14,8 +14,9 @@
  */
 import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
-import { Tensor } from '../memory.js';
+import type { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
+import { tensor as tensorArg } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Weights: f32, or IEEE half bits (Uint16Array, or Float16Array where the runtime has it). */
@@ -92,13 +93,9 @@ function checkBias(bias: unknown, len: number, where: string): Float32Array | un
   return b;
 }
 
-function checkTensor(t: unknown, len: number, name: string, where: string): Tensor {
-  const x = t as Tensor;
-  if (!(x instanceof Tensor)) throw new ArgumentError(`${where}: ${name} must be a Tensor (tk.tensor / tk.tensorFrom), got ${describe(x)}`);
-  if (x.disposed) throw new DisposedError(`${where}: ${name}`);
-  if (x.dtype !== 'f32') throw new DTypeError(`${where}: ${name} must be an f32 tensor, got ${x.dtype}`);
-  if (x.length !== len) throw new ShapeError(`${where}: ${name} has ${x.length} elements, expected ${len}`);
-  return x;
+/** A live f32 Tensor of this instance (not a look-alike object, not another instance's: its ptr would address our memory). */
+function checkTensor(tk: Tessera, t: unknown, len: number, name: string, where: string): Tensor {
+  return tensorArg(where, name, t, tk.arena, 'f32', len);
 }
 
 /** Matmul weights packed once into 8-column panels (f32 or f16) in the arena. */
@@ -162,11 +159,11 @@ export class PackedMatmul {
   run(a: Tensor, out: Tensor, m?: number): void {
     const where = 'PackedMatmul.run';
     if (this.ptr < 0) throw new DisposedError('PackedMatmul');
-    if (!(a instanceof Tensor)) throw new ArgumentError(`${where}: a must be a Tensor (tk.tensor / tk.tensorFrom), got ${describe(a)}`);
+    tensorArg(where, 'a', a, this.tk.arena, 'f32');
     const mm = m ?? a.length / this.k;
     dim(mm, 'm', where);
-    checkTensor(a, mm * this.k, 'a', where);
-    checkTensor(out, mm * this.n, 'out', where);
+    checkTensor(this.tk, a, mm * this.k, 'a', where);
+    checkTensor(this.tk, out, mm * this.n, 'out', where);
     if (a.ptr === out.ptr) throw new ArgumentError(`${where}: a and out must be different tensors`);
     this.tk.run(() => this.exec(mm, a.ptr, out.ptr));
   }
@@ -316,8 +313,8 @@ export class PackedConv2d {
     if (this.ptr < 0) throw new DisposedError('PackedConv2d');
     const g = this.geom;
     dim(n, 'n', where);
-    checkTensor(x, n * g.c * g.h * g.w, 'x', where);
-    checkTensor(out, n * g.cout * g.ho * g.wo, 'out', where);
+    checkTensor(this.tk, x, n * g.c * g.h * g.w, 'x', where);
+    checkTensor(this.tk, out, n * g.cout * g.ho * g.wo, 'out', where);
     if (x.ptr === out.ptr) throw new ArgumentError(`${where}: x and out must be different tensors`);
     this.tk.run(() => this.exec(n, x.ptr, out.ptr));
   }

@@ -1,0 +1,239 @@
+/**
+ * Attention: softmax(Q K^T * scale) V per head, tiled flash attention in wasm (never an S1 x S2 buffer).
+ *
+ *   tk.attention(q, k, v, { heads, kvHeads?, seqQ, seqK, headDim, causal?, scale?, precision?, beta? })
+ *
+ * Layout [heads, seq, headDim] row-major for q and the output, [kvHeads, kvCapacity, headDim] for k and v
+ * (kvCapacity defaults to seqK; a larger capacity lets a preallocated KV cache be used without copying,
+ * only its first seqK rows per head are read). kvHeads must divide heads (grouped-query attention: query
+ * head h uses KV head floor(h / (heads / kvHeads))).
+ *
+ * precision:
+ *   'f32'           f32 flash attention (default; the fast, accurate path).
+ *   'f16'           naive fp16 flash attention with strict fp16 rounding of the scores (pasa.md "naive_post":
+ *                   S = f16(f16(QK^T)·scale)); overflows to non-finite output exactly where fp16 hardware does.
+ *   'pasa'          PASA (pasa.md §2.5): fp16 Q, K', V, scores and probabilities, f32 row bookkeeping, f32
+ *                   output accumulator, beta = 31/32 by default; exact for any seqK (tail blocks use their own mean).
+ *   'pasa-faithful' the reference implementation's all-fp16 recurrence (pasa.md §2.3), 128-key blocks padded
+ *                   by duplicating keys, beta = 0.9689941 by default; for comparison with the paper's hardware.
+ * In the fp16 precisions the inputs are rounded to fp16 first (f16 inputs are used as is) and the output is
+ * rounded to fp16 (returned as f32 values).
+ *
+ * Forms: arrays in / Float32Array out (the copying form streams one KV-head group at a time, so wasm memory
+ * holds one group plus O(tile) scratch), or Tensors in / Tensor out (zero-copy, `tk.attention(qT, kT, vT, o)`).
+ * Memory: scratch is (3·d·bq + bk·bq + 10·bq)·4 bytes, plus — only in the fp16 precisions or for f16 k/v —
+ * one prepared KV head (2·seqK·d·4 bytes).
+ */
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { halfBits, isFloat16Array } from '../f16js.js';
+import { Tensor } from '../memory.js';
+import type { Tessera } from '../tessera.js';
+import { tensor as tensorArg } from '../validate.js';
+
+export type AttentionPrecision = 'f32' | 'f16' | 'pasa' | 'pasa-faithful';
+
+export interface AttentionOptions {
+  heads: number;
+  /** KV heads (divides heads). Default: heads. */
+  kvHeads?: number;
+  seqQ: number;
+  seqK: number;
+  headDim: number;
+  /** Bottom-right aligned causal mask: key t is masked for query row r iff t > r + (seqK - seqQ). Rows with no visible key output 0. */
+  causal?: boolean;
+  /** Softmax scale. Default 1/sqrt(headDim). */
+  scale?: number;
+  precision?: AttentionPrecision;
+  /** PASA shift fraction in (0, 1). Default 31/32 ('pasa'), 0.9689941 ('pasa-faithful', the reference's fixed point for 128-key blocks). */
+  beta?: number;
+  /** Rows per KV head in k and v (>= seqK), for KV caches. Default seqK. */
+  kvCapacity?: number;
+  /** Query rows per tile (multiple of 8). Default 32. */
+  blockQ?: number;
+  /** Keys per tile (multiple of 4). Default 64 for 'f32', 128 otherwise (the PASA shift block n). */
+  blockK?: number;
+  /** PASA frame (pasa.md §2.2): running mean of the block pseudo-averages (default) or the first block's. Both are exact. */
+  pasaFrame?: 'running' | 'first';
+  /** 'f32' drops every fp16 rounding from 'pasa' (the exact recurrence in f32; for testing the algebra). Default 'f16'. */
+  pasaStorage?: 'f16' | 'f32';
+}
+
+export interface AttentionDecodeOptions {
+  heads: number;
+  kvHeads?: number;
+  headDim: number;
+  /** Valid rows of the KV cache (the new token included). */
+  kvLength: number;
+  scale?: number;
+  precision?: AttentionPrecision;
+  beta?: number;
+}
+
+type HalfOrF32 = Float32Array | Uint16Array;
+type AttnInput = Float32Array | Uint16Array | ArrayBufferView;
+
+const MODE = { 'f32': 0, 'f16': 1, 'pasa': 2, 'pasa-faithful': 3 } as const;
+const FLAG_CAUSAL = 1, FLAG_F16 = 2, FLAG_STORE_F32 = 4, FLAG_FRAME_FIRST = 8;
+
+interface Plan {
+  heads: number; kvHeads: number; group: number; s1: number; s2: number; d: number; cap: number;
+  mode: number; flags: number; scale: number; beta: number; br: number; bc: number; precision: AttentionPrecision;
+}
+
+function isInt(x: unknown, min: number): x is number { return typeof x === 'number' && Number.isSafeInteger(x) && x >= min; }
+
+/** Validate options (typed errors, before any kernel). */
+function plan(o: AttentionOptions, what: string): Plan {
+  if (typeof o !== 'object' || o === null) throw new ArgumentError(`${what}: options object is required`);
+  const { heads, seqQ, seqK, headDim } = o;
+  const kvHeads = o.kvHeads ?? heads;
+  for (const [n, val] of [['heads', heads], ['kvHeads', kvHeads], ['seqQ', seqQ], ['seqK', seqK], ['headDim', headDim]] as const) {
+    if (!isInt(val, 1)) throw new ShapeError(`${what}: ${n} must be a positive integer, got ${String(val)}`);
+  }
+  if (heads % kvHeads !== 0) throw new ShapeError(`${what}: kvHeads (${kvHeads}) must divide heads (${heads})`);
+  if (headDim % 4 !== 0) throw new ShapeError(`${what}: headDim must be a multiple of 4, got ${headDim}`);
+  const cap = o.kvCapacity ?? seqK;
+  if (!isInt(cap, seqK)) throw new ShapeError(`${what}: kvCapacity must be an integer >= seqK (${seqK}), got ${String(o.kvCapacity)}`);
+  const precision = o.precision ?? 'f32';
+  if (!(precision in MODE)) throw new ArgumentError(`${what}: precision must be 'f32', 'f16', 'pasa' or 'pasa-faithful', got ${String(precision)}`);
+  const scale = o.scale ?? 1 / Math.sqrt(headDim);
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) throw new ArgumentError(`${what}: scale must be a finite positive number, got ${String(scale)}`);
+  const beta = o.beta ?? (precision === 'pasa-faithful' ? 0.9689941 : 31 / 32);
+  if (typeof beta !== 'number' || !(beta > 0 && beta < 1)) throw new ArgumentError(`${what}: beta must be in (0, 1), got ${String(beta)}`);
+  const br = o.blockQ ?? 32;
+  const bc = o.blockK ?? (precision === 'f32' ? 64 : 128);
+  if (!isInt(br, 8) || br % 8 !== 0 || br > 4096) throw new ArgumentError(`${what}: blockQ must be a multiple of 8 in [8, 4096], got ${String(o.blockQ)}`);
+  if (!isInt(bc, 4) || bc % 4 !== 0 || bc > 4096) throw new ArgumentError(`${what}: blockK must be a multiple of 4 in [4, 4096], got ${String(o.blockK)}`);
+  if (o.pasaFrame !== undefined && o.pasaFrame !== 'running' && o.pasaFrame !== 'first') throw new ArgumentError(`${what}: pasaFrame must be 'running' or 'first'`);
+  if (o.pasaStorage !== undefined && o.pasaStorage !== 'f16' && o.pasaStorage !== 'f32') throw new ArgumentError(`${what}: pasaStorage must be 'f16' or 'f32'`);
+  if (o.causal !== undefined && typeof o.causal !== 'boolean') throw new ArgumentError(`${what}: causal must be a boolean`);
+  let flags = o.causal ? FLAG_CAUSAL : 0;
+  if (precision === 'pasa' && o.pasaStorage === 'f32') flags |= FLAG_STORE_F32;
+  if (o.pasaFrame === 'first') flags |= FLAG_FRAME_FIRST;
+  return { heads, kvHeads, group: heads / kvHeads, s1: seqQ, s2: seqK, d: headDim, cap, mode: MODE[precision], flags, scale, beta, br, bc, precision };
+}
+
+function dtypeOf(x: unknown, what: string, name: string): 'f32' | 'f16' {
+  if (x instanceof Float32Array) return 'f32';
+  if (x instanceof Uint16Array || isFloat16Array(x)) return 'f16';
+  throw new DTypeError(`${what}: ${name} must be a Float32Array or f16 bits (Uint16Array / Float16Array), got ${describe(x)}`);
+}
+
+export class AttentionOps {
+  constructor(private tk: Tessera) {}
+
+  /** Copying form: arrays in, Float32Array [heads, seqQ, headDim] out. */
+  run(q: AttnInput, k: AttnInput, v: AttnInput, o: AttentionOptions): Float32Array {
+    const what = 'attention';
+    const p = plan(o, what);
+    const qd = dtypeOf(q, what, 'q'), kd = dtypeOf(k, what, 'k'), vd = dtypeOf(v, what, 'v');
+    if (kd !== vd) throw new DTypeError(`${what}: k and v must have the same dtype, got ${kd} and ${vd}`);
+    const qa = (qd === 'f16' ? halfBits(q as Uint16Array) : q) as HalfOrF32;
+    const ka = (kd === 'f16' ? halfBits(k as Uint16Array) : k) as HalfOrF32;
+    const va = (vd === 'f16' ? halfBits(v as Uint16Array) : v) as HalfOrF32;
+    const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
+    if (qa.length !== qLen) throw new ShapeError(`${what}: q has ${qa.length} elements, expected heads*seqQ*headDim = ${qLen}`);
+    if (ka.length !== kvLen) throw new ShapeError(`${what}: k has ${ka.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
+    if (va.length !== kvLen) throw new ShapeError(`${what}: v has ${va.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
+    const out = new Float32Array(qLen);
+    const tk = this.tk;
+    tk.run(() => {
+      const a = tk.arena;
+      const qe = qd === 'f16' ? 2 : 4, ke = kd === 'f16' ? 2 : 4;
+      const gq = p.group * p.s1 * p.d; // elements of one group's q / o
+      const kvh = p.s2 * p.d; // elements of one KV head actually read
+      const pq = a.alloc(gq * qe, 64, 'attn q');
+      const pk = a.alloc(kvh * ke, 64, 'attn k');
+      const pv = a.alloc(kvh * ke, 64, 'attn v');
+      const po = a.alloc(gq * 4, 64, 'attn o');
+      const ws = this.workspace(p, kd);
+      for (let g = 0; g < p.kvHeads; g++) {
+        const m = tk.memory;
+        put(m, pq, qa.subarray(g * gq, (g + 1) * gq));
+        put(m, pk, ka.subarray(g * p.cap * p.d, g * p.cap * p.d + kvh));
+        put(m, pv, va.subarray(g * p.cap * p.d, g * p.cap * p.d + kvh));
+        this.group(p, pq, qd, pk, pv, kd, p.d, po, ws);
+        out.set(tk.memory.f32.subarray(po >> 2, (po >> 2) + gq), g * gq);
+      }
+    });
+    return out;
+  }
+
+  /** Zero-copy form: q [heads, seqQ, d], k / v [kvHeads, kvCapacity, d] tensors (f32 or f16); out f32 [heads, seqQ, d] (allocated if not given). */
+  runTensors(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Tensor<'f32'> {
+    const what = 'attention';
+    for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) {
+      if (!(t instanceof Tensor)) throw new ArgumentError(`${what}: ${n} must be a Tensor in the tensor form`);
+      tensorArg(what, n, t, this.tk.arena); // live, and of this instance (its ptr addresses our memory)
+      if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new DTypeError(`${what}: ${n} must be an f32 or f16 tensor, got ${t.dtype}`);
+      void t.ptr; // DisposedError if disposed
+    }
+    if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
+    const p = plan(o, what);
+    const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
+    if (q.length !== qLen) throw new ShapeError(`${what}: q tensor has ${q.length} elements, expected heads*seqQ*headDim = ${qLen}`);
+    if (k.length !== kvLen || v.length !== kvLen) throw new ShapeError(`${what}: k/v tensors have ${k.length}/${v.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
+    if (out !== undefined) {
+      if (!(out instanceof Tensor) || out.dtype !== 'f32') throw new DTypeError(`${what}: out must be an f32 Tensor`);
+      if (out.length !== qLen) throw new ShapeError(`${what}: out has ${out.length} elements, expected ${qLen}`);
+      tensorArg(what, 'out', out, this.tk.arena);
+      if (out === q || out === k || out === v) throw new ArgumentError(`${what}: out must not be one of the inputs (rows are read after earlier rows are written)`);
+    }
+    const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
+    try {
+      this.tk.run(() => {
+        const ws = this.workspace(p, k.dtype as 'f32' | 'f16');
+        const qe = q.dtype === 'f16' ? 2 : 4, ke = k.dtype === 'f16' ? 2 : 4;
+        const gq = p.group * p.s1 * p.d;
+        for (let g = 0; g < p.kvHeads; g++) {
+          const kvo = g * p.cap * p.d * ke;
+          this.group(p, q.ptr + g * gq * qe, q.dtype as 'f32' | 'f16', k.ptr + kvo, v.ptr + kvo, k.dtype as 'f32' | 'f16', p.d, res.ptr + g * gq * 4, ws);
+        }
+      });
+    } catch (e) {
+      if (!out) res.dispose();
+      throw e;
+    }
+    return res;
+  }
+
+  /** Scratch tile + (when needed) prepared-KV buffers for one KV head. */
+  private workspace(p: Plan, kd: 'f32' | 'f16'): { scratch: number; kp: number; vp: number; rows: number } {
+    const k = this.tk.kernels, a = this.tk.arena;
+    const scratch = a.alloc(k.attention_scratch_bytes(p.d, p.br, p.bc), 64, 'attn scratch');
+    if (p.mode === 0 && kd === 'f32') return { scratch, kp: 0, vp: 0, rows: 0 };
+    const rows = k.attention_prep_rows(p.s2, p.bc, p.mode);
+    const kp = a.alloc(rows * p.d * 4, 64, 'attn K\'');
+    const vp = a.alloc(rows * p.d * 4, 64, 'attn V16');
+    return { scratch, kp, vp, rows };
+  }
+
+  /** One KV head and its group of query heads. kPtr/vPtr: the KV head's first row (row stride kvStride elements). */
+  private group(p: Plan, qPtr: number, qd: 'f32' | 'f16', kPtr: number, vPtr: number, kd: 'f32' | 'f16', kvStride: number,
+    oPtr: number, ws: { scratch: number; kp: number; vp: number; rows: number }): void {
+    const k = this.tk.kernels;
+    let kk = kPtr, vv = vPtr, rows = p.s2, stride = kvStride;
+    if (ws.kp) {
+      k.attention_prep_kv(kPtr, vPtr, kvStride, kvStride, p.s2, p.d, ws.kp, ws.vp, p.mode, p.flags | (kd === 'f16' ? FLAG_F16 : 0), p.scale, p.beta, p.bc);
+      kk = ws.kp; vv = ws.vp; rows = ws.rows; stride = p.d;
+    }
+    k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, p.group, p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
+      ws.scratch, p.mode, (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0), p.scale, p.beta, p.br, p.bc);
+  }
+}
+
+/** Decode options -> attention options (one query row per head against the first kvLength cache rows). */
+export function decodeOptions(o: AttentionDecodeOptions, capacity: number): AttentionOptions {
+  if (typeof o !== 'object' || o === null) throw new ArgumentError('attentionDecode: options object is required');
+  return { heads: o.heads, kvHeads: o.kvHeads, seqQ: 1, seqK: o.kvLength, headDim: o.headDim, kvCapacity: capacity, scale: o.scale, precision: o.precision, beta: o.beta };
+}
+
+function put(m: Tessera['memory'], ptr: number, src: HalfOrF32): void {
+  if (src instanceof Float32Array) m.f32.set(src, ptr >> 2); else m.u16.set(src, ptr >> 1);
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x !== 'object') return typeof x;
+  return (x as object).constructor?.name ?? 'object';
+}
