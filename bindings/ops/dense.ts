@@ -159,7 +159,8 @@ export class PackedMatmul {
   run(a: Tensor, out: Tensor, m?: number): void {
     const where = 'PackedMatmul.run';
     if (this.ptr < 0) throw new DisposedError('PackedMatmul');
-    const mm = m ?? (a?.length ?? 0) / this.k;
+    tensorArg(where, 'a', a, this.tk.arena, 'f32');
+    const mm = m ?? a.length / this.k;
     dim(mm, 'm', where);
     checkTensor(this.tk, a, mm * this.k, 'a', where);
     checkTensor(this.tk, out, mm * this.n, 'out', where);
@@ -387,11 +388,17 @@ export class PackedConv2d {
 
 /** tk.dense: packed (reusable) forms and tuning knobs. tk.matmul / tk.conv2d delegate here. */
 export class DenseOps {
-  /** Rows of the GEMM micro-tile (4, 5 or 6; tier default). Packed conv weights keep the MR they were packed with. */
-  mr: number;
+  private _mr: number;
 
   constructor(private tk: Tessera) {
-    this.mr = tk.kernels.denseDefaultMR();
+    this._mr = tk.kernels.denseDefaultMR();
+  }
+
+  /** Rows of the GEMM micro-tile: 4 (default on both tiers), 5 or 6 — a tuning knob. Packed conv weights keep the MR they were packed with. */
+  get mr(): number { return this._mr; }
+  set mr(v: number) {
+    if (v !== 4 && v !== 5 && v !== 6) throw new ArgumentError(`dense.mr must be 4, 5 or 6, got ${String(v)}`);
+    this._mr = v;
   }
 
   packMatmul(b: WeightArray, k: number, n: number, opts: MatmulOptions = {}): PackedMatmul {
