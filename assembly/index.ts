@@ -3,4 +3,6 @@
 export { heapBase, tierRelaxed, tierShared } from "./common/memory";
 export { selftest } from "./selftest";
 export * from "./f16/vcvt";
+export * from "./sparse/index";
+export * from "./dense/index";
 export * from "./attention";

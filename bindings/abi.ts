@@ -13,9 +13,68 @@ export interface CoreExports {
 export interface F16Exports {
   f32_f16_vcvt__scalar_u1(src: number, dst: number, n: number): void;
   f16_f32_vcvt__scalar_u1(src: number, dst: number, n: number): void;
-  f32_f16_vcvt__wasmsimd_u8(src: number, dst: number, n: number): void;
-  f16_f32_vcvt__wasmsimd_u8(src: number, dst: number, n: number): void;
+  f32_f16_vcvt__wasmsimd_u16(src: number, dst: number, n: number): void;
+  f16_f32_vcvt__wasmsimd_u16(src: number, dst: number, n: number): void;
   f32_f16round__wasmsimd_u4(buf: number, n: number): void;
+}
+
+/** Sparse family (assembly/sparse): see bindings/ops/sparse.ts for the packed layout. */
+type SpmmFn = (mc: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, os: number, vmin: number, vmax: number) => void;
+type ChwGemmFn = (mc: number, ng: number, nr1: number, K: number, input: number, w: number, output: number, os: number, stride: number, vmin: number, vmax: number) => void;
+type SpConvFn = (oh: number, ow: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, rowStep: number, vmin: number, vmax: number) => void;
+export interface SparseExports {
+  f32_spmm_32x1__wasmsimd: SpmmFn;
+  f32_spmm_16x1__wasmsimd: SpmmFn;
+  f32_spmm_8x4__wasmsimd: SpmmFn;
+  f32_spmm_12x4__wasmsimd: SpmmFn;
+  f32_spmm_16x4__wasmsimd: SpmmFn;
+  f32_chwgemm_8x4__wasmsimd: ChwGemmFn;
+  f32_chwgemm_12x4__wasmsimd: ChwGemmFn;
+  f32_chwgemm_16x4__wasmsimd: ChwGemmFn;
+  f32_spconv3x3_8x4__wasmsimd: SpConvFn;
+  f32_spconv3x3_16x4__wasmsimd: SpConvFn;
+  f32_spconv3x3_32x4__wasmsimd: SpConvFn;
+  f32_spmv_4x1__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
+  f32_spmv_1x1__scalar_u4(nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
+  f32_chwgemv_4x1__wasmsimd(ng: number, nr1: number, K: number, x: number, w: number, y: number, vmin: number, vmax: number): void;
+  f32_unpad_rows(planes: number, rows: number, w: number, srcPitch: number, srcPlane: number, src: number, dst: number): void;
+  f32_pad3x3_chw(c: number, h: number, w: number, pad: number, stride: number, input: number, output: number): void;
+}
+
+/** Dense family (assembly/dense): GEMM/GEMV drivers, packing, NCHW convs, peak probes. */
+export interface DenseExports {
+  denseDefaultMR(): number;
+  f32_pack_b_nr8(k: number, n: number, k0: number, kr: number, b: number, ldb: number, dst: number): void;
+  f16_pack_b_nr8(k: number, n: number, k0: number, kr: number, b: number, ldb: number, dst: number): void;
+  f32_pack_a(mr: number, rows: number, k: number, a: number, lda: number, dst: number): void;
+  f16_pack_a(mr: number, rows: number, k: number, a: number, lda: number, dst: number): void;
+  f16_has_nonfinite(p: number, n: number): number;
+  f32_to_f16_n(src: number, dst: number, n: number): void;
+  f16_widen_panel(src: number, dst: number, rows: number, exact: number): void;
+  f16_widen_n(src: number, dst: number, n: number): void;
+  f32_gemm_nc_scratch(): number;
+  f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,
+    c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
+  f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
+  f32_conv1x1_scratch(mr: number, k: number): number;
+  f32_conv1x1_nchw(mr: number, cout: number, cin: number, hw: number, x: number, w: number, wf16: number, bias: number,
+    y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  conv_s1_band_rows(cin: number, kh: number, wp: number, ho: number): number;
+  f32_conv_s1_scratch(mr: number, cin: number, kh: number, kw: number, wp: number, bh: number): number;
+  f32_conv_s1_nchw(mr: number, cout: number, cin: number, h: number, w: number, kh: number, kw: number, pt: number, pl: number, pr: number,
+    ho: number, wo: number, bh: number, x: number, wt: number, wf16: number, bias: number, y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  conv_im2col_block(k: number): number;
+  f32_conv_im2col_scratch(mr: number, k: number, pb: number): number;
+  f32_conv_im2col_nchw(mr: number, cout: number, cin: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number,
+    dh: number, dw: number, pt: number, pl: number, ho: number, wo: number, pb: number, x: number, wt: number, wf16: number, bias: number, y: number,
+    clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  f32_dwconv_scratch(hp: number, pitch: number): number;
+  dwconv_pitch(w: number, pl: number, pr: number, kw: number, sw: number, wo: number): number;
+  f32_dwconv_nchw(c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, pb: number, pr: number,
+    ho: number, wo: number, x: number, wt: number, bias: number, y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
+  bench_peak_muladd_12(iters: number, seed: number): number;
+  bench_peak_madd_12(iters: number, seed: number): number;
 }
 
 /** assembly/attention (see assembly/attention/flash.ts for the argument contract). */
@@ -31,4 +90,4 @@ export interface AttentionExports {
   f32_f16round_fast__wasmsimd_u4(buf: number, n: number): void;
 }
 
-export type KernelExports = CoreExports & F16Exports & AttentionExports;
+export type KernelExports = CoreExports & F16Exports & SparseExports & DenseExports & AttentionExports;

@@ -88,3 +88,19 @@ export class DisposedError extends TesseraError {
 export class MemoryCorruptionError extends TesseraError {
   constructor(message: string) { super('ERR_MEMORY_CORRUPTION', message); }
 }
+
+/**
+ * A tile of a threaded op failed: a kernel trapped (e.g. out-of-bounds pointer) or a worker died.
+ * The pool stays usable (a dead worker is replaced); `kernel`/`tile` say which call failed.
+ */
+export class ThreadError extends TesseraError {
+  readonly kernel: string;
+  readonly tile: number;
+  readonly thread: number;
+  constructor(message: string, info: { kernel?: string; tile?: number; thread?: number; cause?: unknown } = {}) {
+    super('ERR_THREAD', message, { cause: info.cause });
+    this.kernel = info.kernel ?? '';
+    this.tile = info.tile ?? -1;
+    this.thread = info.thread ?? -1;
+  }
+}

@@ -4,14 +4,19 @@
  */
 import type { KernelExports } from './abi.js';
 import {
-  detectRuntime, enableNodeRelaxedSimd, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
+  detectRuntime, enableNodeRelaxedSimd, hardwareConcurrency, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
   probeSimd, runtimeVersion, type RuntimeName,
 } from './env.js';
-import { ArgumentError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
-import { f16roundJs } from './f16js.js';
+import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
+import { f16roundJs, isFloat16Array } from './f16js.js';
+import { typeName } from './validate.js';
 import { compileSource, defaultWasmUrl, type Flavor, type Tier, type WasmSource } from './loader.js';
 import { Arena, LinearMemory, PAGE, Tensor, type DType, type MemoryStats } from './memory.js';
 import { F16Ops } from './ops/f16.js';
+import { SparseOps } from './ops/sparse.js';
+import { ParallelOps } from './threads/parallel.js';
+import { ThreadPool } from './threads/pool.js';
+import { DenseOps, type Conv2dOptions, type MatmulOptions, type WeightArray } from './ops/dense.js';
 import { AttentionOps, decodeOptions, type AttentionDecodeOptions, type AttentionOptions } from './ops/attention.js';
 
 export interface InitOptions {
@@ -27,8 +32,14 @@ export interface InitOptions {
   nodeFlags?: boolean;
   /** Guard bytes around every arena block, verified after every op (slower; for tests and debugging). */
   debug?: boolean;
-  /** Worker threads sharing the memory (threaded mode). Default 1. */
-  threads?: number;
+  /**
+   * Compute threads sharing one linear memory (threaded mode): the main thread plus threads-1 workers
+   * (worker_threads in Node, module Workers elsewhere). Needs SharedArrayBuffer (browsers: COOP/COEP
+   * cross-origin isolation); without it tessera runs one thread and says why in features.threadsReason.
+   * 'auto' = navigator.hardwareConcurrency (or os.availableParallelism in Node). Default 1.
+   * Threaded ops are async: `await tk.parallel.*(...)` or `await tk.pool.run(kernel, tiles)`.
+   */
+  threads?: number | 'auto';
 }
 
 export interface Features {
@@ -43,6 +54,8 @@ export interface Features {
   float16Array: boolean;
   sharedMemory: boolean;
   crossOriginIsolated: boolean;
+  /** why threads is lower than requested (no SharedArrayBuffer, not cross-origin isolated, workers failed); absent when granted */
+  threadsReason?: string;
   /** why the tier / thread count is what it is (fallbacks, flags set) */
   notes: string[];
 }
@@ -75,8 +88,8 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
   const initBytes = Math.min(o.initialMemoryBytes ?? DEFAULT_INITIAL_MEMORY, maxBytes);
   if (!Number.isSafeInteger(maxBytes) || maxBytes < PAGE || maxBytes > 4 * 1024 * 1024 * 1024) throw new ArgumentError(`init: maxMemoryBytes must be an integer in [64 KiB, 4 GiB], got ${maxBytes}`);
   if (!Number.isSafeInteger(initBytes) || initBytes < PAGE) throw new ArgumentError(`init: initialMemoryBytes must be an integer >= 64 KiB, got ${initBytes}`);
-  const threads = o.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError(`init: threads must be a positive integer, got ${threads}`);
+  const threads = o.threads === 'auto' ? await defaultThreadCount() : o.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ArgumentError(`init: threads must be an integer in [1, 256] or 'auto', got ${String(o.threads)}`);
 
   if (!hasWebAssembly()) throw new WasmUnavailableError();
   if (!probeSimd()) throw new SimdUnsupportedError('this runtime does not support WebAssembly SIMD128 (needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+)');
@@ -90,17 +103,23 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
   }
   if (simd === 'relaxed' && !relaxed) throw new SimdUnsupportedError('relaxed SIMD was requested but does not validate in this runtime (Safari, Bun and Node 20 without the flag lack it); use simd: "auto" or "simd128"');
 
-  const shared = threads > 1 ? probeSharedMemory() : { ok: false, reason: 'threads: 1' };
+  let shared = threads > 1 ? probeSharedMemory() : { ok: false, reason: 'threads: 1' };
+  if (shared.ok && o.wasm !== undefined && !isSourceMap(o.wasm)) {
+    shared = { ok: false, reason: "init({ wasm }) supplied one (non-shared) binary; pass { 'simd128-shared': ..., 'relaxed-shared': ... } sources for threads" };
+  }
   const candidates: Tier[] = simd === 'auto' ? (relaxed ? ['relaxed', 'simd128'] : ['simd128']) : [simd];
   if (simd === 'auto' && !relaxed) notes.push('relaxed SIMD unavailable: using simd128');
 
   let lastErr: unknown;
   for (const tier of candidates) {
     try {
-      const src = pickSource(o.wasm, tier);
+      const flavor: Flavor = shared.ok ? `${tier}-shared` : tier;
+      const src = pickSource(o.wasm, flavor);
       const module = await compileSource(src);
-      const inst = await Tessera.create(module, { tier, maxBytes, initBytes, debug: !!o.debug, relaxed, runtime, notes: [...notes] });
-      if (threads > 1) inst.features.notes.push(`threads: ${threads} requested, running 1: ${shared.ok ? 'threaded mode is not built yet' : shared.reason}`);
+      const inst = await Tessera.create(module, {
+        tier, maxBytes, initBytes, debug: !!o.debug, relaxed, runtime, notes: [...notes], threads: shared.ok ? threads : 1,
+      });
+      if (threads > 1 && !shared.ok) inst.noteThreads(threads, shared.reason ?? 'shared memory unavailable');
       return inst;
     } catch (e) {
       lastErr = e;
@@ -111,13 +130,26 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
   throw lastErr;
 }
 
-function pickSource(w: InitOptions['wasm'], tier: Tier): WasmSource {
-  if (w === undefined) return defaultWasmUrl(tier);
-  if (isSourceMap(w)) return w[tier] ?? defaultWasmUrl(tier);
+function pickSource(w: InitOptions['wasm'], flavor: Flavor): WasmSource {
+  if (w === undefined) return defaultWasmUrl(flavor);
+  if (isSourceMap(w)) return w[flavor] ?? defaultWasmUrl(flavor);
   return w;
 }
 
-interface CreateArgs { tier: Tier; maxBytes: number; initBytes: number; debug: boolean; relaxed: boolean; runtime: RuntimeName; notes: string[] }
+/** 'auto' thread count: navigator.hardwareConcurrency, else os.availableParallelism() in Node/Bun/Deno, else 1. */
+async function defaultThreadCount(): Promise<number> {
+  const hc = hardwareConcurrency();
+  if (hc > 1) return Math.min(hc, 16);
+  try {
+    const spec = 'node:os';
+    const os: any = await import(/* @vite-ignore */ spec);
+    return Math.max(1, Math.min(16, os.availableParallelism?.() ?? os.cpus().length));
+  } catch {
+    return 1;
+  }
+}
+
+interface CreateArgs { tier: Tier; maxBytes: number; initBytes: number; debug: boolean; relaxed: boolean; runtime: RuntimeName; notes: string[]; threads: number }
 
 export class Tessera {
   readonly features: Features;
@@ -126,27 +158,45 @@ export class Tessera {
   readonly memory: LinearMemory;
   readonly arena: Arena;
   readonly f16: F16Ops;
+  readonly sparse: SparseOps;
+  /** Tile scheduler over the shared memory (size 1 = main thread only). `await tk.pool.run(kernel, tiles)`. */
+  readonly pool: ThreadPool;
+  /** Async, tiled versions of the ops, split across tk.pool (bit-identical to the single-thread ops). */
+  readonly parallel: ParallelOps;
+  /** dense GEMM/GEMV/conv2d: packed (reusable, zero-copy) forms; tk.matmul / tk.conv2d are the copying forms */
+  readonly dense: DenseOps;
   private readonly attn: AttentionOps;
   private _disposed = false;
 
-  private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features) {
+  private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features, pool: ThreadPool) {
     this.kernels = kernels;
     this.memory = memory;
     this.arena = arena;
     this.features = features;
+    this.pool = pool;
     this.f16 = new F16Ops(this);
+    this.sparse = new SparseOps(this);
+    this.parallel = new ParallelOps(this);
+    this.dense = new DenseOps(this);
     this.attn = new AttentionOps(this);
+  }
+
+  /** @internal record that threads were requested but not granted */
+  noteThreads(requested: number, reason: string): void {
+    this.features.threadsReason = reason;
+    this.features.notes.push(`threads: ${requested} requested, running 1: ${reason}`);
   }
 
   /** Instantiate a compiled module on a fresh memory, run the self-test, return the instance. */
   static async create(module: WebAssembly.Module, a: CreateArgs): Promise<Tessera> {
     const maxPages = Math.floor(a.maxBytes / PAGE);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(a.initBytes / PAGE), maximum: maxPages });
+    const shared = a.threads > 1;
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(a.initBytes / PAGE), maximum: maxPages, shared } as WebAssembly.MemoryDescriptor);
     const abort = () => { throw new Error('tessera wasm abort'); };
     const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
     const k = instance.exports as unknown as KernelExports;
     const binTier: Tier = k.tierRelaxed() ? 'relaxed' : 'simd128';
-    const lm = new LinearMemory(memory, maxPages * PAGE, false);
+    const lm = new LinearMemory(memory, maxPages * PAGE, shared);
     const arena = new Arena(lm, k.heapBase() >>> 0, a.debug);
     const g = globalThis as any;
     const features: Features = {
@@ -157,13 +207,28 @@ export class Tessera {
       runtime: a.runtime,
       runtimeVersion: runtimeVersion(a.runtime),
       float16Array: hasFloat16Array(),
-      sharedMemory: false,
+      sharedMemory: shared,
       crossOriginIsolated: !!g.crossOriginIsolated,
       notes: a.notes,
     };
     if (binTier !== a.tier) features.notes.push(`the supplied wasm is the ${binTier} build (asked for ${a.tier})`);
-    const tk = new Tessera(k, lm, arena, features);
-    features.fusedMadd = tk.selfTest();
+    let pool = ThreadPool.single(memory, k as unknown as Record<string, unknown>, arena);
+    if (shared) {
+      try {
+        pool = await ThreadPool.start(module, memory, k as unknown as Record<string, unknown>, arena, a.threads);
+        features.threads = pool.size;
+      } catch (e) {
+        features.threadsReason = `workers could not start: ${(e as Error).message}`;
+        features.notes.push(`threads: ${a.threads} requested, running 1: ${features.threadsReason}`);
+      }
+    }
+    const tk = new Tessera(k, lm, arena, features, pool);
+    try {
+      features.fusedMadd = tk.selfTest();
+    } catch (e) {
+      pool.dispose();
+      throw e;
+    }
     return tk;
   }
 
@@ -218,13 +283,24 @@ export class Tessera {
   }
 
   /** Copy a typed array into a new tensor. dtype is inferred: Float32Array -> f32, Uint16Array/Float16Array -> f16, Int32Array -> i32, Uint32Array -> u32, Uint8Array -> u8. */
-  tensorFrom(data: Float32Array | Uint16Array | Int32Array | Uint32Array | Uint8Array, shape: readonly number[] = [data.length]): Tensor {
-    const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' :
-      data instanceof Uint8Array ? 'u8' : 'f16';
+  tensorFrom(data: Float32Array | Uint16Array | Int32Array | Uint32Array | Uint8Array, shape: readonly number[] = [data?.length]): Tensor {
+    const dtype: DType | undefined = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' :
+      data instanceof Uint8Array ? 'u8' : data instanceof Uint16Array || isFloat16Array(data) ? 'f16' : undefined;
+    if (!dtype) throw new DTypeError(`tensorFrom: data must be a Float32Array, Uint16Array/Float16Array, Int32Array, Uint32Array or Uint8Array, got ${typeName(data)}`);
     const t = this.tensor(dtype, shape);
     if (t.length !== data.length) { t.dispose(); throw new ArgumentError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
     const bits = dtype === 'f16' && !(data instanceof Uint16Array) ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;
     return t.write(bits);
+  }
+
+  /** C[m x n] = act(A[m x k] . B[k x n] + bias), row-major; b is f32 or f16 bits (Uint16Array / Float16Array). */
+  matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts?: MatmulOptions): Float32Array {
+    return this.dense.matmul(a, b, m, k, n, opts);
+  }
+
+  /** NCHW conv2d with OIHW weights (f32 or f16 bits); groups 1 or c (depthwise); bias + relu/relu6 fused. */
+  conv2d(x: Float32Array, w: WeightArray, opts: Conv2dOptions): Float32Array {
+    return this.dense.conv2d(x, w, opts);
   }
 
   /**
@@ -258,5 +334,5 @@ export class Tessera {
   get disposed(): boolean { return this._disposed; }
 
   /** Drop the instance; its memory is released to the GC. Further calls throw DisposedError. */
-  dispose(): void { this._disposed = true; }
+  dispose(): void { this._disposed = true; this.pool.dispose(); }
 }

@@ -2,7 +2,7 @@
 // compiles the TypeScript bindings to dist/. Usage: node scripts/build.mjs [--wasm-only] [target...]
 import asc from 'assemblyscript/asc';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const cfg = JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url)));
 const args = process.argv.slice(2);
@@ -21,6 +21,15 @@ for (const target of targets) {
 }
 console.log(`wasm: built ${targets.join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 if (!wasmOnly) {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  } catch {
+    // exit here: an uncaught error would reach binaryen's process-wide handler, which prints its whole minified source
+    console.error('bindings: tsc failed (errors above)');
+    process.exit(1);
+  }
+  // the thread-pool worker is plain JS (loaded as-is by worker_threads / Web Workers): copy it next to pool.js
+  mkdirSync('dist/threads', { recursive: true });
+  copyFileSync('bindings/threads/worker.mjs', 'dist/threads/worker.mjs');
   console.log('bindings: dist/ compiled');
 }

@@ -52,43 +52,47 @@ const F16_EXP_REBIAS: u32 = 0x38000000; // (127 - 15) << 23
   if (e == 0) {
     bits = reinterpret<u32>(<f32>(v & 0x3ff) * reinterpret<f32>(0x33800000)); // m * 2^-24, exact
   } else if (e == 0x7c00) {
-    bits = sh | F32_INF;
+    bits = sh | F32_INF | (v & 0x3ff ? 0x00400000 : 0); // NaN comes out quiet, payload kept
   } else {
     bits = sh + F16_EXP_REBIAS;
   }
   return reinterpret<f32>(bits | sign);
 }
 
-/** Four f32 lanes (v128) -> four f16 values in the low 16 bits of each i32 lane. Branchless. */
+/**
+ * Four f32 lanes (v128) -> four f16 values in the low 16 bits of each i32 lane. Branchless.
+ * Rounding is done by the FPU: adding b = 2^(max(e,-14)+13) to |x| leaves exactly the bits a half
+ * keeps (ulp(b) = the half's ulp at |x|), rounded to nearest even. Then
+ *   half = bits(|x| + b) - bits(b) + ((max(E,113) - 113) << 10)      (E = biased f32 exponent)
+ * which also covers subnormal halves (b = 0.5) and the carry into inf at [65520, 65536).
+ * |x| >= 65536, inf and NaN are selected separately.
+ */
 // @ts-ignore: decorator
 @inline export function f32x4ToF16x4(v: v128): v128 {
-  const sign = v128.and(i32x4.shr_u(v, 16), i32x4.splat(0x8000));
   const a = v128.and(v, i32x4.splat(F32_ABS));
-  // normal range
-  const odd = v128.and(i32x4.shr_u(a, 13), i32x4.splat(1));
-  const nrm = i32x4.shr_u(i32x4.add(i32x4.add(a, i32x4.splat(REBIAS_ROUND)), odd), 13);
-  // subnormal range
-  const sub = i32x4.sub(f32x4.add(a, f32x4.splat(0.5)), i32x4.splat(F32_ONE_HALF));
-  // inf / NaN
-  const nan = v128.or(i32x4.splat(0x7e00), v128.and(i32x4.shr_u(a, 13), i32x4.splat(0x3ff)));
-  const big = v128.bitselect(nan, i32x4.splat(0x7c00), i32x4.gt_s(a, i32x4.splat(F32_INF)));
-  let r = v128.bitselect(sub, nrm, i32x4.lt_s(a, i32x4.splat(F32_HALF_MIN_NORMAL)));
-  r = v128.bitselect(big, r, i32x4.ge_s(a, i32x4.splat(F32_HALF_MAX_EXCL)));
-  return v128.or(r, sign);
+  const bb = i32x4.add(i32x4.max_s(v128.and(a, i32x4.splat(F32_INF)), i32x4.splat(F32_HALF_MIN_NORMAL)), i32x4.splat(13 << 23));
+  const y = f32x4.add(a, bb);
+  let h = i32x4.add(i32x4.sub(y, bb), i32x4.shl(i32x4.sub(i32x4.shr_u(bb, 23), i32x4.splat(126)), 10));
+  // inf for |x| >= 65536, NaN keeps its payload with the quiet bit set
+  const nan = v128.and(i32x4.gt_s(a, i32x4.splat(F32_INF)), v128.or(i32x4.splat(0x200), v128.and(i32x4.shr_u(a, 13), i32x4.splat(0x3ff))));
+  h = v128.bitselect(v128.or(nan, i32x4.splat(0x7c00)), h, i32x4.ge_s(a, i32x4.splat(F32_HALF_MAX_EXCL)));
+  return v128.or(h, v128.and(i32x4.shr_u(v, 16), i32x4.splat(0x8000)));
 }
 
-/** Four f16 values (low 16 bits of each i32 lane, upper bits zero) -> four f32 lanes. Branchless, no denormal arithmetic. */
+/**
+ * Four f16 values (low 16 bits of each i32 lane, upper bits zero) -> four f32 lanes. Branchless,
+ * and no arithmetic on denormal f32 values (slow on some x86 cores):
+ *   normal/inf/NaN: bits((h & 0x7fff) << 13) + (224 << 23), times 2^-112 (exact; inf/NaN stay
+ *                   inf/NaN, an sNaN comes out quiet with its payload);
+ *   subnormal:      bits(0.5 | m) - 0.5 = m * 2^-24 (exact).
+ */
 // @ts-ignore: decorator
 @inline export function f16x4ToF32x4(v: v128): v128 {
-  const sign = i32x4.shl(v128.and(v, i32x4.splat(0x8000)), 16);
-  const e = v128.and(v, i32x4.splat(0x7c00));
-  const sh = i32x4.shl(v128.and(v, i32x4.splat(0x7fff)), 13);
-  const nrm = i32x4.add(sh, i32x4.splat(F16_EXP_REBIAS));
-  const infnan = v128.or(sh, i32x4.splat(F32_INF));
-  const sub = f32x4.mul(f32x4.convert_i32x4_u(v128.and(v, i32x4.splat(0x3ff))), f32x4.splat(reinterpret<f32>(0x33800000)));
-  let r = v128.bitselect(sub, nrm, i32x4.eq(e, i32x4.splat(0)));
-  r = v128.bitselect(infnan, r, i32x4.eq(e, i32x4.splat(0x7c00)));
-  return v128.or(r, sign);
+  const nonsign = v128.and(v, i32x4.splat(0x7fff));
+  const nrm = f32x4.mul(i32x4.add(i32x4.shl(nonsign, 13), i32x4.splat(224 << 23)), f32x4.splat(reinterpret<f32>(0x07800000))); // * 2^-112
+  const sub = f32x4.sub(v128.or(nonsign, i32x4.splat(F32_ONE_HALF)), f32x4.splat(0.5));
+  const r = v128.bitselect(sub, nrm, i32x4.lt_s(nonsign, i32x4.splat(0x400)));
+  return v128.or(r, i32x4.shl(v128.and(v, i32x4.splat(0x8000)), 16));
 }
 
 /** Load 4 halves (8 bytes) at ptr and widen to f32x4. */

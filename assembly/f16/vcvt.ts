@@ -1,6 +1,6 @@
 // f32 <-> f16 conversion kernels (XNNPACK naming: <from>_<to>_vcvt__<isa>_u<unroll>).
 // src/dst are byte pointers into linear memory; n is the element count (any n >= 0).
-// The SIMD kernels do 8 elements per step and finish the tail with the scalar helper, so they
+// The SIMD kernels do 16 elements per step and finish the tail with the scalar helper, so they
 // never read or write past n elements.
 import { f32ToF16, f16ToF32, narrowF16x8, widenF16Lo, widenF16Hi } from "./half";
 
@@ -16,26 +16,28 @@ export function f16_f32_vcvt__scalar_u1(src: usize, dst: usize, n: i32): void {
   }
 }
 
-export function f32_f16_vcvt__wasmsimd_u8(src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const s = src + (<usize>i << 2);
-    v128.store(dst + (<usize>i << 1), narrowF16x8(v128.load(s), v128.load(s, 16)));
+export function f32_f16_vcvt__wasmsimd_u16(src: usize, dst: usize, n: i32): void {
+  const end16 = src + (<usize>(n & ~15) << 2);
+  for (; src < end16; src += 64, dst += 32) {
+    v128.store(dst, narrowF16x8(v128.load(src), v128.load(src, 16)));
+    v128.store(dst, narrowF16x8(v128.load(src, 32), v128.load(src, 48)), 16);
   }
-  for (; i < n; i++) {
+  for (let i = 0, r = n & 15; i < r; i++) {
     store<u16>(dst + (<usize>i << 1), f32ToF16(load<f32>(src + (<usize>i << 2))));
   }
 }
 
-export function f16_f32_vcvt__wasmsimd_u8(src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const h = v128.load(src + (<usize>i << 1));
-    const d = dst + (<usize>i << 2);
-    v128.store(d, widenF16Lo(h));
-    v128.store(d, widenF16Hi(h), 16);
+export function f16_f32_vcvt__wasmsimd_u16(src: usize, dst: usize, n: i32): void {
+  const end16 = src + (<usize>(n & ~15) << 1);
+  for (; src < end16; src += 32, dst += 64) {
+    const h0 = v128.load(src);
+    const h1 = v128.load(src, 16);
+    v128.store(dst, widenF16Lo(h0));
+    v128.store(dst, widenF16Hi(h0), 16);
+    v128.store(dst, widenF16Lo(h1), 32);
+    v128.store(dst, widenF16Hi(h1), 48);
   }
-  for (; i < n; i++) {
+  for (let i = 0, r = n & 15; i < r; i++) {
     store<f32>(dst + (<usize>i << 2), f16ToF32(load<u16>(src + (<usize>i << 1))));
   }
 }

@@ -20,8 +20,8 @@ export const f16Suite: Suite = {
       const err = maxRelErr(x, back.read());
       const k = tk.kernels;
       const cases: [string, () => void][] = [
-        ['f32_f16_vcvt__wasmsimd_u8', () => k.f32_f16_vcvt__wasmsimd_u8(src.ptr, h.ptr, n)],
-        ['f16_f32_vcvt__wasmsimd_u8', () => k.f16_f32_vcvt__wasmsimd_u8(h.ptr, back.ptr, n)],
+        ['f32_f16_vcvt__wasmsimd_u16', () => k.f32_f16_vcvt__wasmsimd_u16(src.ptr, h.ptr, n)],
+        ['f16_f32_vcvt__wasmsimd_u16', () => k.f16_f32_vcvt__wasmsimd_u16(h.ptr, back.ptr, n)],
         ['f32_f16_vcvt__scalar_u1', () => k.f32_f16_vcvt__scalar_u1(src.ptr, h.ptr, n)],
         ['f16_f32_vcvt__scalar_u1', () => k.f16_f32_vcvt__scalar_u1(h.ptr, back.ptr, n)],
       ];

@@ -3,8 +3,8 @@
  * the runtime has it); conversions round to nearest even. Large arrays stream through a fixed-size
  * scratch tile, so the wasm memory needed is bounded whatever the input size.
  */
-import { DTypeError, ShapeError } from '../errors.js';
-import { halfBits, isFloat16Array } from '../f16js.js';
+import { DTypeError, DisposedError, ShapeError } from '../errors.js';
+import { f16bits, f32, tensor } from '../validate.js';
 import type { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
 
@@ -14,65 +14,63 @@ export const F16_TILE = 64 * 1024;
 export class F16Ops {
   constructor(private tk: Tessera) {}
 
-  /** f32 -> f16 bits (round to nearest even). */
-  fromF32(x: Float32Array): Uint16Array {
-    if (!(x instanceof Float32Array)) throw new DTypeError(`f16.fromF32 expects a Float32Array, got ${describe(x)}`);
-    const out = new Uint16Array(x.length);
-    this.stream(x.length, 4, 2, (pi, po, off, n) => {
-      this.tk.memory.f32.set(x.subarray(off, off + n), pi >> 2);
-      this.tk.kernels.f32_f16_vcvt__wasmsimd_u8(pi, po, n);
-      out.set(this.tk.memory.u16.subarray(po >> 1, (po >> 1) + n), off);
-    });
-    return out;
+  /** f32 -> f16 bits (round to nearest even). Pass `out` to reuse an output buffer. */
+  fromF32(x: Float32Array, out?: Uint16Array): Uint16Array {
+    f32('f16.fromF32', 'x', x);
+    const o = f16bits('f16.fromF32', 'out', out ?? new Uint16Array(x.length), x.length);
+    const k = this.tk.kernels;
+    return this.stream(x, o, (pi, po, n) => k.f32_f16_vcvt__wasmsimd_u16(pi, po, n));
   }
 
   /** f16 bits (Uint16Array or Float16Array) -> f32 (exact). */
-  toF32(h: Uint16Array | ArrayBufferView): Float32Array {
-    if (!(h instanceof Uint16Array) && !isFloat16Array(h)) throw new DTypeError(`f16.toF32 expects a Uint16Array (half bits) or Float16Array, got ${describe(h)}`);
-    const bits = halfBits(h as Uint16Array);
-    const out = new Float32Array(bits.length);
-    this.stream(bits.length, 2, 4, (pi, po, off, n) => {
-      this.tk.memory.u16.set(bits.subarray(off, off + n), pi >> 1);
-      this.tk.kernels.f16_f32_vcvt__wasmsimd_u8(pi, po, n);
-      out.set(this.tk.memory.f32.subarray(po >> 2, (po >> 2) + n), off);
-    });
-    return out;
+  toF32(h: Uint16Array | ArrayBufferView, out?: Float32Array): Float32Array {
+    const bits = f16bits('f16.toF32', 'h', h);
+    const o = f32('f16.toF32', 'out', out ?? new Float32Array(bits.length), bits.length);
+    const k = this.tk.kernels;
+    return this.stream(bits, o, (pi, po, n) => k.f16_f32_vcvt__wasmsimd_u16(pi, po, n));
   }
 
   /** Strict emulation: round every f32 to the nearest half value, keeping f32 storage. */
-  round(x: Float32Array): Float32Array {
-    if (!(x instanceof Float32Array)) throw new DTypeError(`f16.round expects a Float32Array, got ${describe(x)}`);
-    const out = new Float32Array(x.length);
-    this.stream(x.length, 4, 0, (pi, _po, off, n) => {
-      this.tk.memory.f32.set(x.subarray(off, off + n), pi >> 2);
-      this.tk.kernels.f32_f16round__wasmsimd_u4(pi, n);
-      out.set(this.tk.memory.f32.subarray(pi >> 2, (pi >> 2) + n), off);
-    });
-    return out;
+  round(x: Float32Array, out?: Float32Array): Float32Array {
+    f32('f16.round', 'x', x);
+    const o = f32('f16.round', 'out', out ?? new Float32Array(x.length), x.length);
+    const k = this.tk.kernels;
+    return this.stream(x, o, (pi, po, n) => { k.f32_f16round__wasmsimd_u4(pi, n); return po; }, true);
   }
 
   /** Zero-copy: convert an f32 tensor into an f16 tensor of the same length (both in the arena). */
   convert(src: Tensor, dst: Tensor): void {
+    if (this.tk.disposed) throw new DisposedError('tessera instance');
+    tensor('f16.convert', 'src', src, this.tk.arena, ['f32', 'f16']);
+    tensor('f16.convert', 'dst', dst, this.tk.arena, ['f32', 'f16']);
     if (src.length !== dst.length) throw new ShapeError(`f16.convert: src has ${src.length} elements, dst ${dst.length}`);
     this.tk.run(() => {
-      if (src.dtype === 'f32' && dst.dtype === 'f16') this.tk.kernels.f32_f16_vcvt__wasmsimd_u8(src.ptr, dst.ptr, src.length);
-      else if (src.dtype === 'f16' && dst.dtype === 'f32') this.tk.kernels.f16_f32_vcvt__wasmsimd_u8(src.ptr, dst.ptr, src.length);
+      if (src.dtype === 'f32' && dst.dtype === 'f16') this.tk.kernels.f32_f16_vcvt__wasmsimd_u16(src.ptr, dst.ptr, src.length);
+      else if (src.dtype === 'f16' && dst.dtype === 'f32') this.tk.kernels.f16_f32_vcvt__wasmsimd_u16(src.ptr, dst.ptr, src.length);
       else throw new DTypeError(`f16.convert: needs f32 -> f16 or f16 -> f32, got ${src.dtype} -> ${dst.dtype}`);
     });
   }
 
-  private stream(total: number, inBytes: number, outBytes: number, step: (pi: number, po: number, off: number, n: number) => void): void {
+  /**
+   * Copy `src` through wasm in tiles of F16_TILE elements: copy a tile in, run `kernel(in, out, n)`,
+   * copy the result out into `dst`. In-place kernels read and write the input tile.
+   */
+  private stream<S extends Float32Array | Uint16Array, D extends Float32Array | Uint16Array>(
+    src: S, dst: D, kernel: (pi: number, po: number, n: number) => unknown, inPlace = false): D {
+    const total = src.length;
     this.tk.run(() => {
       const tile = Math.min(F16_TILE, Math.max(total, 1));
-      const pi = this.tk.arena.alloc(tile * inBytes);
-      const po = outBytes ? this.tk.arena.alloc(tile * outBytes) : 0;
-      for (let off = 0; off < total; off += tile) step(pi, po, off, Math.min(tile, total - off));
+      const pi = this.tk.arena.alloc(tile * src.BYTES_PER_ELEMENT);
+      const po = inPlace ? pi : this.tk.arena.alloc(tile * dst.BYTES_PER_ELEMENT);
+      const viewOf = (a: Float32Array | Uint16Array, p: number, n: number) =>
+        a instanceof Float32Array ? this.tk.memory.f32.subarray(p >> 2, (p >> 2) + n) : this.tk.memory.u16.subarray(p >> 1, (p >> 1) + n);
+      for (let off = 0; off < total; off += tile) {
+        const n = Math.min(tile, total - off);
+        viewOf(src, pi, n).set(src.subarray(off, off + n) as any);
+        kernel(pi, po, n);
+        dst.set(viewOf(dst, po, n) as any, off);
+      }
     });
+    return dst;
   }
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (typeof x !== 'object') return typeof x;
-  return (x as object).constructor?.name ?? 'object';
 }

@@ -1,7 +1,7 @@
 // In-wasm invariants of the half helpers: SIMD == scalar over every half, strict rounding is
 // idempotent, and the conversion kernels never write past n elements.
 import { f32ToF16, f16ToF32, f32x4ToF16x4, f16x4ToF32x4, roundF16, roundF16x4 } from "../../assembly/f16/half";
-import { f32_f16_vcvt__wasmsimd_u8, f16_f32_vcvt__wasmsimd_u8 } from "../../assembly/f16/vcvt";
+import { f32_f16_vcvt__wasmsimd_u16, f16_f32_vcvt__wasmsimd_u16 } from "../../assembly/f16/vcvt";
 
 describe("half helpers", () => {
   it("SIMD widen equals scalar widen for all 65536 halves", () => {
@@ -51,14 +51,14 @@ describe("half helpers", () => {
     for (let n = 0; n < 20; n++) {
       const dst = new StaticArray<u16>(24);
       for (let i = 0; i < 24; i++) dst[i] = 0xbeef;
-      f32_f16_vcvt__wasmsimd_u8(changetype<usize>(src), changetype<usize>(dst), n);
+      f32_f16_vcvt__wasmsimd_u16(changetype<usize>(src), changetype<usize>(dst), n);
       for (let i = 0; i < 24; i++) {
         if (i < n) expect(f16ToF32(dst[i])).toBe(<f32>i + 0.25);
         else expect(dst[i]).toBe(<u16>0xbeef);
       }
       const back = new StaticArray<f32>(24);
       for (let i = 0; i < 24; i++) back[i] = -1.0;
-      f16_f32_vcvt__wasmsimd_u8(changetype<usize>(dst), changetype<usize>(back), n);
+      f16_f32_vcvt__wasmsimd_u16(changetype<usize>(dst), changetype<usize>(back), n);
       for (let i = 0; i < 24; i++) expect(back[i]).toBe(i < n ? <f32>i + 0.25 : <f32>-1.0);
     }
   });

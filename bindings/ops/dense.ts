@@ -1,0 +1,437 @@
+/**
+ * Dense f32 GEMM / GEMV / NCHW conv2d, with f32 or f16 weights (f16 weights are widened to f32 in
+ * registers; accumulation is always f32).
+ *
+ *   tk.matmul(a, b, m, k, n, { bias, activation })   copying: a m x k, b k x n (row-major) -> m x n
+ *   const lin = tk.dense.packMatmul(b, k, n, opts)    pack once (b: Float32Array, or f16 bits)
+ *   lin.run(aTensor, outTensor, m)                     zero-copy on arena tensors
+ *   lin.apply(a, m)                                    copies a in and the result out, weights stay packed
+ *   tk.conv2d(x, w, { n, c, h, w, cout, kh, kw, stride, pad, groups, bias, activation })   NCHW / OIHW
+ *   const cv = tk.dense.packConv2d(w, opts); cv.run(xTensor, outTensor, n); cv.apply(x, n)
+ *
+ * Everything is validated (typed errors) before any kernel runs. Scratch is sized per tile/band,
+ * never per problem; packed weights are persistent arena blocks freed by dispose().
+ */
+import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
+import { halfBits, isFloat16Array } from '../f16js.js';
+import type { Tensor } from '../memory.js';
+import type { Tessera } from '../tessera.js';
+import { tensor as tensorArg } from '../validate.js';
+
+export type Activation = 'none' | 'relu' | 'relu6';
+/** Weights: f32, or IEEE half bits (Uint16Array, or Float16Array where the runtime has it). */
+export type WeightArray = Float32Array | Uint16Array | ArrayBufferView;
+
+export interface MatmulOptions {
+  /** per-output-column bias, length n */
+  bias?: Float32Array;
+  activation?: Activation;
+}
+
+export interface Conv2dOptions {
+  /** batch (default 1) */
+  n?: number;
+  /** input channels, height, width */
+  c: number; h: number; w: number;
+  cout: number; kh: number; kw: number;
+  /** stride (default 1): one number or [sh, sw] */
+  stride?: number | readonly [number, number];
+  /** zero padding (default 0): p, [ph, pw], or [top, left, bottom, right] */
+  pad?: number | readonly [number, number] | readonly [number, number, number, number];
+  /** dilation (default 1; groups = 1 only) */
+  dilation?: number | readonly [number, number];
+  /** 1 (regular) or c (depthwise, cout = c) */
+  groups?: number;
+  /** per-output-channel bias, length cout */
+  bias?: Float32Array;
+  activation?: Activation;
+  /** only 'nchw' (activations NCHW, weights OIHW) */
+  layout?: 'nchw';
+}
+
+const NR = 8;
+/** Elements of B copied into wasm per packing step (bounded staging buffer). */
+const PACK_CHUNK = 1 << 18;
+
+interface Act { clampOn: number; lo: number; hi: number }
+function activationOf(a: Activation | undefined, where: string): Act {
+  switch (a ?? 'none') {
+    case 'none': return { clampOn: 0, lo: -Infinity, hi: Infinity };
+    case 'relu': return { clampOn: 1, lo: 0, hi: Infinity };
+    case 'relu6': return { clampOn: 1, lo: 0, hi: 6 };
+    default: throw new ArgumentError(`${where}: activation must be 'none', 'relu' or 'relu6', got ${String(a)}`);
+  }
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x !== 'object') return typeof x;
+  return (x as object).constructor?.name ?? 'object';
+}
+
+function dim(v: unknown, name: string, where: string, min = 1): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new ShapeError(`${where}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+  return v;
+}
+
+function f32Array(x: unknown, name: string, where: string): Float32Array {
+  if (!(x instanceof Float32Array)) throw new DTypeError(`${where}: ${name} must be a Float32Array, got ${describe(x)}`);
+  return x;
+}
+
+/** Weights as { f16, bits|f32 }. */
+function weightsOf(x: unknown, where: string): { f16: boolean; data: Float32Array | Uint16Array } {
+  if (x instanceof Float32Array) return { f16: false, data: x };
+  if (x instanceof Uint16Array || isFloat16Array(x)) return { f16: true, data: halfBits(x as Uint16Array) };
+  throw new DTypeError(`${where}: weights must be a Float32Array or f16 bits (Uint16Array / Float16Array), got ${describe(x)}`);
+}
+
+function checkBias(bias: unknown, len: number, where: string): Float32Array | undefined {
+  if (bias === undefined) return undefined;
+  const b = f32Array(bias, 'bias', where);
+  if (b.length !== len) throw new ShapeError(`${where}: bias has ${b.length} elements, expected ${len}`);
+  return b;
+}
+
+/** A live f32 Tensor of this instance (not a look-alike object, not another instance's: its ptr would address our memory). */
+function checkTensor(tk: Tessera, t: unknown, len: number, name: string, where: string): Tensor {
+  return tensorArg(where, name, t, tk.arena, 'f32', len);
+}
+
+/** Matmul weights packed once into 8-column panels (f32 or f16) in the arena. */
+export class PackedMatmul {
+  readonly k: number;
+  readonly n: number;
+  readonly dtype: 'f32' | 'f16';
+  private ptr: number;
+  private biasPtr: number;
+  private readonly act: Act;
+  private readonly exact16: number;
+
+  /** @internal use tk.dense.packMatmul */
+  constructor(private tk: Tessera, b: WeightArray, k: number, n: number, opts: MatmulOptions = {}) {
+    const where = 'dense.packMatmul';
+    this.k = dim(k, 'k', where);
+    this.n = dim(n, 'n', where);
+    const w = weightsOf(b, where);
+    if (w.data.length !== k * n) throw new ShapeError(`${where}: b has ${w.data.length} elements, expected k*n = ${k}*${n} = ${k * n}`);
+    const bias = checkBias(opts.bias, n, where);
+    this.act = activationOf(opts.activation, where);
+    this.dtype = w.f16 ? 'f16' : 'f32';
+    const panels = Math.ceil(n / NR);
+    const arena = tk.arena;
+    const ebytes = w.f16 ? 2 : 4;
+    this.ptr = arena.allocPersistent(panels * k * NR * ebytes, 64, 'packed matmul weights');
+    this.biasPtr = 0;
+    try {
+      if (bias) {
+        this.biasPtr = arena.allocPersistent(panels * NR * 4, 64, 'packed matmul bias');
+        const f = tk.memory.f32;
+        f.fill(0, this.biasPtr >> 2, (this.biasPtr >> 2) + panels * NR);
+        f.set(bias, this.biasPtr >> 2);
+      }
+      let nonfinite = 0;
+      tk.run(() => {
+        const rowsPer = Math.max(1, Math.floor(PACK_CHUNK / n));
+        const stage = arena.alloc(Math.min(rowsPer, k) * n * ebytes + 16);
+        for (let k0 = 0; k0 < k; k0 += rowsPer) {
+          const kr = Math.min(rowsPer, k - k0);
+          if (w.f16) {
+            tk.memory.u16.set((w.data as Uint16Array).subarray(k0 * n, (k0 + kr) * n), stage >> 1);
+            nonfinite |= tk.kernels.f16_has_nonfinite(stage, kr * n);
+            tk.kernels.f16_pack_b_nr8(k, n, k0, kr, stage, n, this.ptr);
+          } else {
+            tk.memory.f32.set((w.data as Float32Array).subarray(k0 * n, (k0 + kr) * n), stage >> 2);
+            tk.kernels.f32_pack_b_nr8(k, n, k0, kr, stage, n, this.ptr);
+          }
+        }
+      });
+      this.exact16 = nonfinite;
+    } catch (e) {
+      this.freeAll();
+      throw e;
+    }
+  }
+
+  get disposed(): boolean { return this.ptr < 0; }
+
+  /** Zero-copy: out[m x n] = act(a[m x k] . B + bias); a and out are f32 arena tensors. m defaults to a.length / k. */
+  run(a: Tensor, out: Tensor, m?: number): void {
+    const where = 'PackedMatmul.run';
+    if (this.ptr < 0) throw new DisposedError('PackedMatmul');
+    const mm = m ?? (a?.length ?? 0) / this.k;
+    dim(mm, 'm', where);
+    checkTensor(this.tk, a, mm * this.k, 'a', where);
+    checkTensor(this.tk, out, mm * this.n, 'out', where);
+    if (a.ptr === out.ptr) throw new ArgumentError(`${where}: a and out must be different tensors`);
+    this.tk.run(() => this.exec(mm, a.ptr, out.ptr));
+  }
+
+  /** Copying form with the packed weights: a (m x k) Float32Array in, a fresh Float32Array (m x n) out. */
+  apply(a: Float32Array, m?: number): Float32Array {
+    const where = 'PackedMatmul.apply';
+    if (this.ptr < 0) throw new DisposedError('PackedMatmul');
+    f32Array(a, 'a', where);
+    const mm = m ?? a.length / this.k;
+    dim(mm, 'm', where);
+    if (a.length !== mm * this.k) throw new ShapeError(`${where}: a has ${a.length} elements, expected m*k = ${mm}*${this.k}`);
+    return this.tk.run(() => {
+      const arena = this.tk.arena;
+      const pa = arena.alloc(a.length * 4), po = arena.alloc(mm * this.n * 4);
+      this.tk.memory.f32.set(a, pa >> 2);
+      this.exec(mm, pa, po);
+      return this.tk.memory.f32.slice(po >> 2, (po >> 2) + mm * this.n);
+    });
+  }
+
+  /** Run inside an arena scope (pointers already validated). */
+  private exec(m: number, pa: number, po: number): void {
+    const k = this.tk.kernels;
+    const { clampOn, lo, hi } = this.act;
+    if (m === 1) {
+      const tile = this.tk.arena.alloc(64);
+      if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, this.tk.arena.alloc(this.k * 4));
+      else k.f32_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile);
+      return;
+    }
+    const scratch = this.tk.arena.alloc(k.f32_gemm_nc_scratch(), 64);
+    k.f32_gemm_nc(this.tk.dense.mr, m, this.n, this.k, pa, this.k, this.ptr, this.dtype === 'f16' ? 1 : 0, this.exact16,
+      po, this.n, this.biasPtr, clampOn, lo, hi, scratch);
+  }
+
+  private freeAll(): void {
+    if (this.ptr >= 0) this.tk.arena.free(this.ptr);
+    if (this.biasPtr > 0) this.tk.arena.free(this.biasPtr);
+    this.ptr = -1;
+    this.biasPtr = 0;
+  }
+
+  /** Free the packed weights (idempotent). */
+  dispose(): void {
+    if (this.ptr < 0) return;
+    this.freeAll();
+  }
+}
+
+interface ConvGeom {
+  c: number; h: number; w: number; cout: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
+  pt: number; pl: number; pb: number; pr: number; groups: number; ho: number; wo: number;
+}
+
+function pair(v: unknown, name: string, where: string, dflt: number, min: number): [number, number] {
+  if (v === undefined) return [dflt, dflt];
+  if (typeof v === 'number') { dim(v, name, where, min); return [v, v]; }
+  if (Array.isArray(v) && v.length === 2) return [dim(v[0], name, where, min), dim(v[1], name, where, min)];
+  throw new ArgumentError(`${where}: ${name} must be a number or [h, w], got ${JSON.stringify(v)}`);
+}
+
+function convGeom(o: Conv2dOptions, where: string): ConvGeom {
+  if (!o || typeof o !== 'object') throw new ArgumentError(`${where}: options { c, h, w, cout, kh, kw, ... } are required`);
+  if (o.layout !== undefined && o.layout !== 'nchw') throw new ArgumentError(`${where}: layout must be 'nchw', got ${String(o.layout)}`);
+  const c = dim(o.c, 'c', where), h = dim(o.h, 'h', where), w = dim(o.w, 'w', where);
+  const cout = dim(o.cout, 'cout', where), kh = dim(o.kh, 'kh', where), kw = dim(o.kw, 'kw', where);
+  const [sh, sw] = pair(o.stride, 'stride', where, 1, 1);
+  const [dh, dw] = pair(o.dilation, 'dilation', where, 1, 1);
+  let pt: number, pl: number, pb: number, pr: number;
+  const p = o.pad;
+  if (p === undefined) pt = pl = pb = pr = 0;
+  else if (typeof p === 'number') { dim(p, 'pad', where, 0); pt = pl = pb = pr = p; }
+  else if (Array.isArray(p) && p.length === 2) { pt = pb = dim(p[0], 'pad', where, 0); pl = pr = dim(p[1], 'pad', where, 0); }
+  else if (Array.isArray(p) && p.length === 4) { pt = dim(p[0], 'pad', where, 0); pl = dim(p[1], 'pad', where, 0); pb = dim(p[2], 'pad', where, 0); pr = dim(p[3], 'pad', where, 0); }
+  else throw new ArgumentError(`${where}: pad must be p, [ph, pw] or [top, left, bottom, right], got ${JSON.stringify(p)}`);
+  const groups = o.groups ?? 1;
+  if (groups !== 1 && groups !== c) throw new ArgumentError(`${where}: groups must be 1 or c (= ${c}, depthwise), got ${String(groups)}`);
+  if (groups === c && c > 1 && cout !== c) throw new ShapeError(`${where}: depthwise (groups = c) needs cout = c = ${c}, got ${cout}`);
+  if (groups === c && c > 1 && (dh !== 1 || dw !== 1)) throw new ArgumentError(`${where}: dilation is not supported for depthwise convs`);
+  const ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
+  if (h + pt + pb < ekh || w + pl + pr < ekw) throw new ShapeError(`${where}: kernel ${kh}x${kw} (dilated ${ekh}x${ekw}) is larger than the padded input ${h + pt + pb}x${w + pl + pr}`);
+  const ho = Math.floor((h + pt + pb - ekh) / sh) + 1, wo = Math.floor((w + pl + pr - ekw) / sw) + 1;
+  return { c, h, w, cout, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups: c === 1 ? 1 : groups, ho, wo };
+}
+
+/** Conv weights packed once: MR-row panels (groups = 1) or a plain [c][kh][kw] f32 copy (depthwise). */
+export class PackedConv2d {
+  readonly geom: Readonly<ConvGeom>;
+  readonly dtype: 'f32' | 'f16';
+  /** output shape per image: [cout, ho, wo] */
+  readonly outShape: readonly [number, number, number];
+  private ptr: number;
+  private biasPtr = 0;
+  private readonly mr: number;
+  private readonly act: Act;
+  private readonly depthwise: boolean;
+
+  /** @internal use tk.dense.packConv2d */
+  constructor(private tk: Tessera, w: WeightArray, opts: Conv2dOptions) {
+    const where = 'dense.packConv2d';
+    const g = convGeom(opts, where);
+    this.geom = Object.freeze(g);
+    this.outShape = Object.freeze([g.cout, g.ho, g.wo]) as readonly [number, number, number];
+    const wt = weightsOf(w, where);
+    this.depthwise = g.groups > 1;
+    const kdim = (this.depthwise ? 1 : g.c) * g.kh * g.kw;
+    if (wt.data.length !== g.cout * kdim) throw new ShapeError(`${where}: w has ${wt.data.length} elements, expected cout*${this.depthwise ? '1' : 'c'}*kh*kw = ${g.cout * kdim}`);
+    const bias = checkBias(opts.bias, g.cout, where);
+    this.act = activationOf(opts.activation, where);
+    this.dtype = wt.f16 ? 'f16' : 'f32';
+    this.mr = tk.dense.mr;
+    const arena = tk.arena;
+    const k = tk.kernels;
+    const panels = Math.ceil(g.cout / this.mr);
+    // depthwise weights are tiny: kept as f32 (f16 input is widened exactly at pack time)
+    const bytes = this.depthwise ? g.cout * kdim * 4 : panels * this.mr * kdim * (wt.f16 ? 2 : 4);
+    this.ptr = arena.allocPersistent(bytes, 64, 'packed conv weights');
+    try {
+      if (bias) {
+        this.biasPtr = arena.allocPersistent(panels * this.mr * 4, 64, 'packed conv bias');
+        const f = tk.memory.f32;
+        f.fill(0, this.biasPtr >> 2, (this.biasPtr >> 2) + panels * this.mr);
+        f.set(bias, this.biasPtr >> 2);
+      }
+      tk.run(() => {
+        const stage = arena.alloc(wt.data.length * (wt.f16 ? 2 : 4) + 16);
+        if (wt.f16) tk.memory.u16.set(wt.data as Uint16Array, stage >> 1);
+        else tk.memory.f32.set(wt.data as Float32Array, stage >> 2);
+        if (this.depthwise) {
+          if (wt.f16) k.f16_widen_n(stage, this.ptr, wt.data.length);
+          else tk.memory.u8.copyWithin(this.ptr, stage, stage + wt.data.length * 4);
+        } else if (wt.f16) k.f16_pack_a(this.mr, g.cout, kdim, stage, kdim, this.ptr);
+        else k.f32_pack_a(this.mr, g.cout, kdim, stage, kdim, this.ptr);
+      });
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  get disposed(): boolean { return this.ptr < 0; }
+
+  /** Zero-copy: out[n][cout][ho][wo] = conv(x[n][c][h][w]) on f32 arena tensors. */
+  run(x: Tensor, out: Tensor, n = 1): void {
+    const where = 'PackedConv2d.run';
+    if (this.ptr < 0) throw new DisposedError('PackedConv2d');
+    const g = this.geom;
+    dim(n, 'n', where);
+    checkTensor(this.tk, x, n * g.c * g.h * g.w, 'x', where);
+    checkTensor(this.tk, out, n * g.cout * g.ho * g.wo, 'out', where);
+    if (x.ptr === out.ptr) throw new ArgumentError(`${where}: x and out must be different tensors`);
+    this.tk.run(() => this.exec(n, x.ptr, out.ptr));
+  }
+
+  /** Copying form: x (n*c*h*w) Float32Array in, fresh Float32Array (n*cout*ho*wo) out. */
+  apply(x: Float32Array, n = 1): Float32Array {
+    const where = 'PackedConv2d.apply';
+    if (this.ptr < 0) throw new DisposedError('PackedConv2d');
+    const g = this.geom;
+    f32Array(x, 'x', where);
+    dim(n, 'n', where);
+    if (x.length !== n * g.c * g.h * g.w) throw new ShapeError(`${where}: x has ${x.length} elements, expected n*c*h*w = ${n}*${g.c}*${g.h}*${g.w}`);
+    const outLen = n * g.cout * g.ho * g.wo;
+    return this.tk.run(() => {
+      const arena = this.tk.arena;
+      const px = arena.alloc(x.length * 4), po = arena.alloc(outLen * 4);
+      this.tk.memory.f32.set(x, px >> 2);
+      this.exec(n, px, po);
+      return this.tk.memory.f32.slice(po >> 2, (po >> 2) + outLen);
+    });
+  }
+
+  private exec(n: number, px: number, po: number): void {
+    const g = this.geom, k = this.tk.kernels, arena = this.tk.arena;
+    const { clampOn, lo, hi } = this.act;
+    const inImg = g.c * g.h * g.w * 4, outImg = g.cout * g.ho * g.wo * 4;
+    const wf16 = this.dtype === 'f16' ? 1 : 0;
+    const mr = this.mr;
+    if (this.depthwise) {
+      const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
+      const scratch = arena.alloc(k.f32_dwconv_scratch(Math.max(g.h + g.pt + g.pb, (g.ho - 1) * g.sh + g.kh), pitch), 64);
+      for (let i = 0; i < n; i++) {
+        k.f32_dwconv_nchw(g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.ho, g.wo, px + i * inImg, this.ptr, this.biasPtr,
+          po + i * outImg, clampOn, lo, hi, scratch);
+      }
+      return;
+    }
+    const kdim = g.c * g.kh * g.kw;
+    if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0) {
+      const scratch = arena.alloc(k.f32_conv1x1_scratch(mr, kdim), 64);
+      for (let i = 0; i < n; i++) {
+        k.f32_conv1x1_nchw(mr, g.cout, g.c, g.h * g.w, px + i * inImg, this.ptr, wf16, this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
+      }
+    } else if (g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1) {
+      const wp = g.w + g.pl + g.pr;
+      const bh = k.conv_s1_band_rows(g.c, g.kh, wp, g.ho);
+      const scratch = arena.alloc(k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh), 64);
+      for (let i = 0; i < n; i++) {
+        k.f32_conv_s1_nchw(mr, g.cout, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh, px + i * inImg, this.ptr, wf16,
+          this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
+      }
+    } else {
+      const pb = k.conv_im2col_block(kdim);
+      const scratch = arena.alloc(k.f32_conv_im2col_scratch(mr, kdim, pb), 64);
+      for (let i = 0; i < n; i++) {
+        k.f32_conv_im2col_nchw(mr, g.cout, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
+          px + i * inImg, this.ptr, wf16, this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
+      }
+    }
+  }
+
+  /** Free the packed weights (idempotent). */
+  dispose(): void {
+    if (this.ptr < 0) return;
+    this.tk.arena.free(this.ptr);
+    if (this.biasPtr > 0) this.tk.arena.free(this.biasPtr);
+    this.ptr = -1;
+    this.biasPtr = 0;
+  }
+}
+
+/** tk.dense: packed (reusable) forms and tuning knobs. tk.matmul / tk.conv2d delegate here. */
+export class DenseOps {
+  /** Rows of the GEMM micro-tile (4, 5 or 6; tier default). Packed conv weights keep the MR they were packed with. */
+  mr: number;
+
+  constructor(private tk: Tessera) {
+    this.mr = tk.kernels.denseDefaultMR();
+  }
+
+  packMatmul(b: WeightArray, k: number, n: number, opts: MatmulOptions = {}): PackedMatmul {
+    this.check();
+    return new PackedMatmul(this.tk, b, k, n, opts);
+  }
+
+  packConv2d(w: WeightArray, opts: Conv2dOptions): PackedConv2d {
+    this.check();
+    return new PackedConv2d(this.tk, w, opts);
+  }
+
+  /** C = act(A . B + bias), all row-major; b f32 or f16 bits. Packs b for this call only. */
+  matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts: MatmulOptions = {}): Float32Array {
+    this.check();
+    const where = 'matmul';
+    f32Array(a, 'a', where);
+    dim(m, 'm', where); dim(k, 'k', where); dim(n, 'n', where);
+    if (a.length !== m * k) throw new ShapeError(`${where}: a has ${a.length} elements, expected m*k = ${m}*${k} = ${m * k}`);
+    const w = weightsOf(b, where);
+    if (w.data.length !== k * n) throw new ShapeError(`${where}: b has ${w.data.length} elements, expected k*n = ${k}*${n} = ${k * n}`);
+    checkBias(opts.bias, n, where);
+    activationOf(opts.activation, where);
+    const p = new PackedMatmul(this.tk, b, k, n, opts);
+    try { return p.apply(a, m); } finally { p.dispose(); }
+  }
+
+  /** NCHW conv2d (weights OIHW). Packs w for this call only. */
+  conv2d(x: Float32Array, w: WeightArray, opts: Conv2dOptions): Float32Array {
+    this.check();
+    const where = 'conv2d';
+    f32Array(x, 'x', where);
+    const g = convGeom(opts, where);
+    const n = dim(opts.n ?? 1, 'n', where);
+    if (x.length !== n * g.c * g.h * g.w) throw new ShapeError(`${where}: x has ${x.length} elements, expected n*c*h*w = ${n}*${g.c}*${g.h}*${g.w} = ${n * g.c * g.h * g.w}`);
+    const p = new PackedConv2d(this.tk, w, opts);
+    try { return p.apply(x, n); } finally { p.dispose(); }
+  }
+
+  private check(): void {
+    if (this.tk.disposed) throw new DisposedError('tessera instance');
+  }
+}

@@ -1,0 +1,221 @@
+// Threaded mode: several wasm instances (main + workers) on one shared WebAssembly.Memory.
+// Runs in Node (worker_threads) and Chromium (module Workers; the vitest server sends COOP/COEP).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init, ThreadError, ArgumentError, type Tessera } from '../../bindings/index.js';
+import { defaultWasmUrl } from '../../bindings/loader.js';
+import { randomF32 } from '../helpers/tiers.js';
+
+/** f32 data with the f16 edge cases (ties, overflow, subnormals, signed zero, NaN) sprinkled in. */
+function edgeData(n: number, seed: number): Float32Array {
+  const x = randomF32(n, seed, -70000, 70000);
+  const edges = [0, -0, 65504, 65520, -65520, 1e-8, 2 ** -24, 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, Infinity, -Infinity, NaN, 5.960464477539063e-8];
+  for (let i = 0; i < n; i += 97) x[i] = edges[(i / 97) % edges.length];
+  return x;
+}
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+describe('threaded mode (shared memory, worker pool)', () => {
+  let tk: Tessera;
+  beforeAll(async () => { tk = await init({ threads: 2, debug: true }); });
+  afterAll(() => tk?.dispose());
+
+  it('grants 2 threads on shared memory where SharedArrayBuffer is available', () => {
+    expect(tk.features.threads).toBe(2);
+    expect(tk.features.sharedMemory).toBe(true);
+    expect(tk.features.threadsReason).toBeUndefined();
+    expect(tk.kernels.tierShared()).toBe(1);
+    expect(tk.pool.size).toBe(2);
+    expect(tk.memory.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it('parallel f16 conversion is bit-identical to the single-thread op (odd length, edge values)', async () => {
+    const n = 1_000_003; // not a multiple of 8: the last tile has a scalar tail
+    const x = edgeData(n, 7);
+    const single = tk.f16.fromF32(x);
+    const par = await tk.parallel.f16FromF32(x);
+    expect(sameBits(par, single)).toBe(true);
+    const back1 = tk.f16.toF32(single);
+    const back2 = await tk.parallel.f16ToF32(par);
+    expect(sameBits(back2, back1)).toBe(true);
+  });
+
+  it('zero-copy parallel convert on tensors matches, and both threads did tiles', async () => {
+    const n = 1 << 20;
+    const x = edgeData(n, 11);
+    const src = tk.tensorFrom(x), h1 = tk.tensor('f16', [n]), h2 = tk.tensor('f16', [n]);
+    try {
+      tk.f16.convert(src, h1);
+      const before = [...tk.pool.stats.tilesByThread];
+      await tk.parallel.f16Convert(src, h2);
+      expect(sameBits(h2.read(), h1.read())).toBe(true);
+      // workers-only run: every tile must be done by a worker
+      const w0 = tk.pool.stats.tilesByThread[1];
+      await tk.pool.run('f32_f16_vcvt__wasmsimd_u16', [[src.ptr, h2.ptr, n / 2], [src.ptr + n * 2, h2.ptr + n, n / 2]], { useMain: false });
+      expect(tk.pool.stats.tilesByThread[1] - w0).toBe(2);
+      expect(tk.pool.stats.tilesByThread[0]).toBeGreaterThanOrEqual(before[0]);
+      expect(sameBits(h2.read(), h1.read())).toBe(true);
+    } finally {
+      src.dispose(); h1.dispose(); h2.dispose();
+    }
+  });
+
+  it('concurrent async ops are serialised and all correct', async () => {
+    const xs = [1, 2, 3].map((s) => edgeData(200_000 + s * 8, s));
+    const outs = await Promise.all(xs.map((x) => tk.parallel.f16FromF32(x)));
+    xs.forEach((x, i) => expect(sameBits(outs[i], tk.f16.fromF32(x))).toBe(true));
+  });
+
+  it('a trapping tile in a worker is a typed ThreadError; the instance stays usable', async () => {
+    const bad = tk.memory.bytes - 8; // reads run past the end of memory -> RuntimeError in the worker
+    const e = await tk.pool.run('f32_f16_vcvt__wasmsimd_u16', [[bad, 0, 4096]], { useMain: false }).catch((x) => x);
+    expect(e).toBeInstanceOf(ThreadError);
+    expect(e.code).toBe('ERR_THREAD');
+    expect(e.kernel).toBe('f32_f16_vcvt__wasmsimd_u16');
+    expect(e.thread).toBe(1);
+    const x = edgeData(50_000, 3);
+    expect(sameBits(await tk.parallel.f16FromF32(x), tk.f16.fromF32(x))).toBe(true);
+  });
+
+  it('unknown kernels and non-numeric args are rejected before any thread runs', async () => {
+    await expect(tk.pool.run('no_such_kernel', [[1, 2, 3]])).rejects.toBeInstanceOf(ArgumentError);
+    await expect(tk.pool.runCalls([['f32_f16_vcvt__wasmsimd_u16', 0, NaN, 1]])).rejects.toBeInstanceOf(ArgumentError);
+  });
+
+  it('a worker that dies is replaced; the next job runs on all threads again', async () => {
+    await tk.pool.crashWorkerForTest(1);
+    const x = edgeData(300_000, 5);
+    const w0 = tk.pool.stats.tilesByThread[1];
+    expect(sameBits(await tk.parallel.f16FromF32(x), tk.f16.fromF32(x))).toBe(true);
+    await tk.pool.run('f32_f16_vcvt__wasmsimd_u16', [[0, 0, 0]], { useMain: false }); // a workers-only job proves the replacement runs
+    expect(tk.pool.stats.tilesByThread[1]).toBeGreaterThan(w0);
+    expect(tk.pool.size).toBe(2);
+  });
+
+  it('sparse 1x1 layers (4x1 blocks, unstructured, dense-CHW baseline) split spatially are bit-identical', async () => {
+    const rows = 67, cols = 45, n = 1001; // odd sizes: tail rows, tail columns, tiles not dividing n
+    const w = tk.sparse.prune(randomF32(rows * cols, 21), rows, cols, { sparsity: 0.7 });
+    const bias = randomF32(rows, 22);
+    const x = tk.tensorFrom(randomF32(cols * n, 23));
+    const y1 = tk.tensor('f32', [rows * n]), y2 = tk.tensor('f32', [rows * n]);
+    const layers = [
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols, { bias }), { n }, { activation: 'relu6' }),
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols, { block: [1, 1], bias }), { n }),
+      tk.sparse.denseLayer(w, rows, cols, { n }, { bias, activation: 'relu' }),
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n, tile: 16 }),
+    ];
+    try {
+      for (const L of layers) {
+        y1.view().fill(1); y2.view().fill(2);
+        L.run(x, y1);
+        const before = tk.pool.stats.tiles;
+        await tk.parallel.sparseRun(L, x, y2);
+        expect(tk.pool.stats.tiles - before).toBeGreaterThan(1);
+        expect(sameBits(y2.read(), y1.read())).toBe(true);
+      }
+    } finally {
+      layers.forEach((L) => L.dispose()); x.dispose(); y1.dispose(); y2.dispose();
+    }
+  });
+
+  it('per-thread scratch: each thread gets its own block, substituted into the call', async () => {
+    // f32_f16round__wasmsimd_u4(buf, n) rounds in place: give it the scratch as buf; the scratch pointer
+    // differs per thread, so all threads touching distinct blocks and no error is what we can observe
+    await tk.pool.runCalls(Array.from({ length: 16 }, () => ['f32_f16round__wasmsimd_u4', 0, 1024] as [string, number, number]), { scratch: { bytes: 4096, arg: 0 } });
+    await expect(tk.pool.runCalls([['f32_f16round__wasmsimd_u4', 0, 8]], { scratch: { bytes: 64, arg: 5 } })).rejects.toBeInstanceOf(ArgumentError);
+  });
+
+  it('memory growth while threaded keeps results right (workers re-read memory.buffer)', async () => {
+    const big = tk.tensor('f32', [8 << 20]); // 32 MiB: grows the shared memory
+    try {
+      const x = edgeData(400_000, 9);
+      expect(sameBits(await tk.parallel.f16FromF32(x), tk.f16.fromF32(x))).toBe(true);
+    } finally { big.dispose(); }
+  });
+});
+
+describe('threaded mode fallbacks', () => {
+  it('without SharedArrayBuffer: one thread, a stated reason, parallel ops still work', async () => {
+    const g = globalThis as any;
+    const saved = g.SharedArrayBuffer;
+    g.SharedArrayBuffer = undefined;
+    let tk: Tessera;
+    try {
+      tk = await init({ threads: 2 });
+    } finally {
+      g.SharedArrayBuffer = saved;
+    }
+    expect(tk.features.threads).toBe(1);
+    expect(tk.features.sharedMemory).toBe(false);
+    expect(tk.features.threadsReason).toMatch(/SharedArrayBuffer/);
+    expect(tk.features.notes.join('\n')).toMatch(/threads: 2 requested, running 1/);
+    const x = edgeData(70_000, 1);
+    expect(sameBits(await tk.parallel.f16FromF32(x), tk.f16.fromF32(x))).toBe(true);
+    tk.dispose();
+  });
+
+  it('a single user-supplied binary cannot be shared: one thread with the reason', async () => {
+    const tk = await init({ threads: 2, wasm: defaultWasmUrl('simd128') });
+    expect(tk.features.threads).toBe(1);
+    expect(tk.features.threadsReason).toMatch(/shared/);
+    tk.dispose();
+  });
+
+  it("threads: 'auto' resolves to a positive count", async () => {
+    const tk = await init({ threads: 'auto' });
+    expect(tk.features.threads).toBeGreaterThanOrEqual(1);
+    tk.dispose();
+  });
+});
+
+describe('shared-memory safety of the binaries', () => {
+  // Every instance re-applies active data segments on instantiation. That is only harmless if the
+  // segments lie below heapBase (AS static data), never in the arena that other threads write.
+  it('active data segments of the shared flavours lie below heapBase; no memory-growing start function', async () => {
+    for (const flavor of ['simd128-shared', 'relaxed-shared'] as const) {
+      const url = defaultWasmUrl(flavor);
+      const bytes = url.protocol === 'file:'
+        ? new Uint8Array(await (await import(/* @vite-ignore */ 'node:fs/promises' as string)).readFile(url))
+        : new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const { segments, hasStart } = scanModule(bytes);
+      const tk = await init({ threads: 2, simd: flavor.startsWith('relaxed') ? 'relaxed' : 'simd128' });
+      expect(tk.features.sharedMemory).toBe(true);
+      const heapBase = tk.kernels.heapBase() >>> 0;
+      for (const s of segments) expect(s.offset + s.length).toBeLessThanOrEqual(heapBase);
+      expect(hasStart).toBe(false);
+      tk.dispose();
+    }
+  });
+});
+
+/** Minimal wasm section walker: active data segments with i32.const offsets, and whether a start section exists. */
+function scanModule(b: Uint8Array): { segments: { offset: number; length: number }[]; hasStart: boolean } {
+  let p = 8;
+  const leb = () => { let r = 0, s = 0, x; do { x = b[p++]; r |= (x & 0x7f) << s; s += 7; } while (x & 0x80); return r >>> 0; };
+  const sleb = () => { let r = 0, s = 0, x; do { x = b[p++]; r |= (x & 0x7f) << s; s += 7; } while (x & 0x80); if (s < 32 && (x & 0x40)) r |= -1 << s; return r; };
+  const segments: { offset: number; length: number }[] = [];
+  let hasStart = false;
+  while (p < b.length) {
+    const id = b[p++]; const size = leb(); const end = p + size;
+    if (id === 8) hasStart = true;
+    if (id === 11) {
+      const count = leb();
+      for (let i = 0; i < count; i++) {
+        const kind = leb();
+        if (kind === 1) { const len = leb(); p += len; continue; } // passive
+        if (kind === 2) leb(); // explicit memory index
+        if (b[p++] !== 0x41) throw new Error('data segment offset is not i32.const');
+        const offset = sleb();
+        if (b[p++] !== 0x0b) throw new Error('unexpected offset expression');
+        const len = leb(); p += len;
+        segments.push({ offset, length: len });
+      }
+    }
+    p = end;
+  }
+  return { segments, hasStart };
+}
