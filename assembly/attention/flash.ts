@@ -358,8 +358,15 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     let p = sT + io;
     if (!storeF32) for (let c = 0; c < nv; c++) { v128.store(p, roundHalfX4(v128.load(p))); p += rs; }
     // the pseudo-average is taken over the n_valid columns BEFORE masking (pasa.md §5)
-    const sum = colSum(sT + io, rs, nv);
-    const mx = needMask ? maskMax(sT + io, rs, nv, ri, tm0) : colMax(sT + io, rs, nv);
+    let sum: v128, mx: v128;
+    if (needMask) {
+      sum = colSum(sT + io, rs, nv);
+      mx = maskMax(sT + io, rs, nv, ri, tm0);
+    } else {
+      sum = f32x4.splat(0); mx = f32x4.splat(NEG_INF);
+      p = sT + io;
+      for (let c = 0; c < nv; c++) { const s = v128.load(p); sum = f32x4.add(sum, s); mx = f32x4.pmax(mx, s); p += rs; }
+    }
     const a = f32x4.mul(sum, f32x4.splat(invN));
     const pab = rowv + R_AB * rs + io;
     let ab = a, abo = a;
