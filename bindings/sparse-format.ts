@@ -284,12 +284,13 @@ export function packSparse(w: Float32Array, rows: number, cols: number, o: PackO
     for (let j = 0; j < g; j++) vals.push(o.bias ? o.bias[row + j] : 0);
     for (let c = 0; c < cols; c++) {
       let keep = keepAll;
-      for (let j = 0; j < g && !keep; j++) for (let t = 0; t < kk; t++) if (Math.abs(w[((row + j) * cols + c) * kk + t]) > thr) { keep = true; break; }
+      // !(|w| <= thr): a NaN weight is kept (and propagates as in dense math) instead of being pruned silently
+      for (let j = 0; j < g && !keep; j++) for (let t = 0; t < kk; t++) if (!(Math.abs(w[((row + j) * cols + c) * kk + t]) <= thr)) { keep = true; break; }
       if (!keep) continue;
       nnz[b]++; cols_.push(c);
       for (let t = 0; t < kk; t++) for (let j = 0; j < g; j++) {
         const v = w[((row + j) * cols + c) * kk + t];
-        vals.push(Math.abs(v) > thr || keepAll ? v : 0);
+        vals.push(!(Math.abs(v) <= thr) || keepAll ? v : 0);
       }
     }
     row += g;

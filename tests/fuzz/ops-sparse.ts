@@ -107,8 +107,18 @@ function compare(got: unknown, ref: Ref): string | null {
 
 interface WOpts { block: [4, 1] | [1, 1]; kernelSize: 1 | 3; threshold?: number; bias?: Float32Array }
 
-/** Dense weights with block structure: each (block row, column) block kept with probability `density`. */
+/**
+ * Dense weights with block structure: each (block row, column) block kept with probability `density`;
+ * rarely a NaN / +-Inf weight (must be stored and propagate; non-finite weights meeting a zero-padded
+ * conv tap are implementation-defined, so those only go to 1x1 weights).
+ */
 function weights(r: Rng, rows: number, cols: number, kk: number, block: 4 | 1): Float32Array {
+  const w = weightsFinite(r, rows, cols, kk, block);
+  if (kk === 1 && r.bool(0.1)) for (let i = 0; i < w.length; i++) if (r.bool(0.01)) w[i] = r.pick([NaN, Infinity, -Infinity]);
+  return w;
+}
+
+function weightsFinite(r: Rng, rows: number, cols: number, kk: number, block: 4 | 1): Float32Array {
   const w = new Float32Array(rows * cols * kk);
   const density = r.pick([0, 0.05, 0.2, 0.5, 0.9, 1]);
   const groups = block === 4 ? Math.floor(rows / 4) : 0;
@@ -388,13 +398,13 @@ const pack: OpSpec = {
           let ci = 0;
           for (let c = 0; c < cols; c++) {
             let keep = false;
-            for (let j = 0; j < g; j++) for (let t = 0; t < kk; t++) if (Math.abs(w[((g0 + j) * cols + c) * kk + t]) > thr) keep = true;
+            for (let j = 0; j < g; j++) for (let t = 0; t < kk; t++) if (!(Math.abs(w[((g0 + j) * cols + c) * kk + t]) <= thr)) keep = true; // NaN is kept
             const isStored = R.cols[ci] === c;
             if (keep !== isStored) return `row ${row} col ${c}: stored=${isStored}, should be ${keep}`;
             if (!isStored) continue;
             for (let t = 0; t < kk; t++) {
-              const v = w[(row * cols + c) * kk + t], want = Math.abs(v) > thr ? v : 0;
-              if (!Object.is(R.w[ci][t], want) && !(want === 0 && R.w[ci][t] === 0)) return `row ${row} col ${c} tap ${t}: ${R.w[ci][t]} != ${want}`;
+              const v = w[(row * cols + c) * kk + t], want = !(Math.abs(v) <= thr) ? v : 0;
+              if (!Object.is(R.w[ci][t], want) && !(want === 0 && R.w[ci][t] === 0) && !(Number.isNaN(want) && Number.isNaN(R.w[ci][t]))) return `row ${row} col ${c} tap ${t}: ${R.w[ci][t]} != ${want}`;
             }
             ci++;
           }
