@@ -389,6 +389,10 @@ export class Tensor<D extends DType = DType> {
   readonly shape: readonly number[];
   readonly length: number;
   private _ptr: number;
+  /** async ops in flight that use this tensor (see pin) */
+  private pins = 0;
+  /** dispose() was called while pinned: freed when the last pin is released */
+  private doomed = false;
   private arena: Arena;
 
   constructor(arena: Arena, dtype: D, shape: readonly number[], tag = 'tensor') {
@@ -403,14 +407,31 @@ export class Tensor<D extends DType = DType> {
   }
 
   get ptr(): number {
-    if (this._ptr < 0) throw new DisposedError('Tensor');
+    if (this._ptr < 0 || this.doomed) throw new DisposedError('Tensor');
     return this._ptr;
   }
 
   get byteLength(): number { return this.length * DTYPE_BYTES[this.dtype]; }
   /** @internal true when this is a live tensor of `arena` (ops reject tensors of other instances). */
-  ownedBy(arena: Arena): boolean { return this.arena === arena && this._ptr >= 0 && arena.isLive(this._ptr); }
-  get disposed(): boolean { return this._ptr < 0; }
+  ownedBy(arena: Arena): boolean { return this.arena === arena && this._ptr >= 0 && !this.doomed && arena.isLive(this._ptr); }
+  get disposed(): boolean { return this._ptr < 0 || this.doomed; }
+
+  /**
+   * @internal Keep the memory alive while an async op (worker tiles) may still read or write it: a
+   * dispose() meanwhile only marks the tensor disposed, the block is freed by the last release().
+   * Without this, a tensor disposed during `await tk.parallel.*` was freed and re-allocated while
+   * workers still wrote to it (another tensor's data was overwritten).
+   */
+  pin(): () => void {
+    void this.ptr; // DisposedError if already disposed
+    this.pins++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.pins === 0 && this.doomed) this.release();
+    };
+  }
 
   /** Zero-copy view (invalid after memory growth: re-take it). */
   view(): ViewOf<D> {
@@ -436,8 +457,14 @@ export class Tensor<D extends DType = DType> {
   }
 
   dispose(): void {
-    if (this._ptr < 0) return;
+    if (this._ptr < 0 || this.doomed) return;
+    if (this.pins > 0) { this.doomed = true; return; }
+    this.release();
+  }
+
+  private release(): void {
     this.arena.free(this._ptr);
     this._ptr = -1;
+    this.doomed = false;
   }
 }

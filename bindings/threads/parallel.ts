@@ -30,7 +30,11 @@ export class ParallelOps {
     if (src.dtype === 'f32' && dst.dtype === 'f16') calls = splitF16Convert('f32_f16_vcvt__wasmsimd_u16', src.ptr, 4, dst.ptr, 2, src.length, this.threads);
     else if (src.dtype === 'f16' && dst.dtype === 'f32') calls = splitF16Convert('f16_f32_vcvt__wasmsimd_u16', src.ptr, 2, dst.ptr, 4, src.length, this.threads);
     else throw new DTypeError(`parallel.f16Convert: needs f32 -> f16 or f16 -> f32, got ${src.dtype} -> ${dst.dtype}`);
-    await this.tk.pool.runCalls(calls);
+    // the tiles run later (queued jobs, workers): keep both blocks allocated even if disposed meanwhile
+    const release = [src.pin(), dst.pin()];
+    try {
+      await this.tk.pool.runCalls(calls);
+    } finally { release.forEach((r) => r()); }
   }
 
   /** f32 -> f16 bits, like tk.f16.fromF32 but split across threads (streams through threads x 64 Ki-element tiles). */
