@@ -95,6 +95,8 @@ describe('hostile input (op families)', () => {
       ['tk.tensor of 2^40 elements', () => tk.tensor('f32', [2 ** 20, 2 ** 20]), [OutOfMemoryError, ArgumentError]],
       ['tk.tensor dtype f64', () => tk.tensor('f64' as any, [4]), [DTypeError], /dtype/],
       ['tk.tensorFrom(Float64Array)', () => tk.tensorFrom(new Float64Array(4) as any), [DTypeError]],
+      // the micro-tile height is public: an unbuilt one used to compute garbage (3, 7, 8) or write into static data (1, -1)
+      ...[0, 1, 3, 7, 8, -1, 4.5, NaN].map((v): Bad => [`dense.mr = ${v}`, () => { tk.dense.mr = v; }, [ArgumentError], /mr must be 4, 5 or 6/]),
     );
     await expectRejected(tk, cases);
   });
