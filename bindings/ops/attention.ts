@@ -237,3 +237,7 @@ function describe(x: unknown): string {
   if (typeof x !== 'object') return typeof x;
   return (x as object).constructor?.name ?? 'object';
 }
+
+/** @internal for the threaded path (bindings/threads/parallel.ts): the same validation and flag bits. */
+export { plan as attentionPlan, FLAG_F16 as ATTN_FLAG_F16, FLAG_CAUSAL as ATTN_FLAG_CAUSAL };
+export type { Plan as AttentionPlan };

@@ -190,7 +190,7 @@ export class PackedMatmul {
     const { clampOn, lo, hi } = this.act;
     if (m === 1) {
       const tile = this.tk.arena.alloc(64);
-      if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16);
+      if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, this.tk.arena.alloc(this.k * 4));
       else k.f32_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile);
       return;
     }

@@ -364,7 +364,7 @@ const auto: OpSpec = {
   gen: ({ tk }, r, size) => layerCase(tk, r, size, (w, rows, cols, o, geom, act) => {
     const policy = r.bool(0.85) ? 'density' : 'measure';
     const al = tk.sparse.auto(w, rows, cols, geom, { ...o, activation: act, policy, breakEven: r.next() });
-    return { layer: al as any, matrix: () => al.layer.matrix };
+    return { layer: al as any, matrix: () => al.sparse }; // every choice computes with the same weights (a lossless pack of w)
   }, r.bool()),
   hostile({ tk }, r) {
     const k = r.int(0, 2);

@@ -96,6 +96,39 @@ describe('threaded mode (shared memory, worker pool)', () => {
     expect(tk.pool.size).toBe(2);
   });
 
+  it('sparse 1x1 layers (4x1 blocks, unstructured, dense-CHW baseline) split spatially are bit-identical', async () => {
+    const rows = 67, cols = 45, n = 1001; // odd sizes: tail rows, tail columns, tiles not dividing n
+    const w = tk.sparse.prune(randomF32(rows * cols, 21), rows, cols, { sparsity: 0.7 });
+    const bias = randomF32(rows, 22);
+    const x = tk.tensorFrom(randomF32(cols * n, 23));
+    const y1 = tk.tensor('f32', [rows * n]), y2 = tk.tensor('f32', [rows * n]);
+    const layers = [
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols, { bias }), { n }, { activation: 'relu6' }),
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols, { block: [1, 1], bias }), { n }),
+      tk.sparse.denseLayer(w, rows, cols, { n }, { bias, activation: 'relu' }),
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n, tile: 16 }),
+    ];
+    try {
+      for (const L of layers) {
+        y1.view().fill(1); y2.view().fill(2);
+        L.run(x, y1);
+        const before = tk.pool.stats.tiles;
+        await tk.parallel.sparseRun(L, x, y2);
+        expect(tk.pool.stats.tiles - before).toBeGreaterThan(1);
+        expect(sameBits(y2.read(), y1.read())).toBe(true);
+      }
+    } finally {
+      layers.forEach((L) => L.dispose()); x.dispose(); y1.dispose(); y2.dispose();
+    }
+  });
+
+  it('per-thread scratch: each thread gets its own block, substituted into the call', async () => {
+    // f32_f16round__wasmsimd_u4(buf, n) rounds in place: give it the scratch as buf; the scratch pointer
+    // differs per thread, so all threads touching distinct blocks and no error is what we can observe
+    await tk.pool.runCalls(Array.from({ length: 16 }, () => ['f32_f16round__wasmsimd_u4', 0, 1024] as [string, number, number]), { scratch: { bytes: 4096, arg: 0 } });
+    await expect(tk.pool.runCalls([['f32_f16round__wasmsimd_u4', 0, 8]], { scratch: { bytes: 64, arg: 5 } })).rejects.toBeInstanceOf(ArgumentError);
+  });
+
   it('memory growth while threaded keeps results right (workers re-read memory.buffer)', async () => {
     const big = tk.tensor('f32', [8 << 20]); // 32 MiB: grows the shared memory
     try {
