@@ -87,9 +87,9 @@ function input(r: Rng, n: number, f16: boolean, nanRate: number, roundTo16: bool
 
 type Form = 'arrays' | 'tensors' | 'decode';
 
-function spec(name: string, form: Form): OpSpec {
+function spec(name: string, form: Form, par = false): OpSpec {
   return {
-    name, family: 'attention', tolerance: TOL,
+    name, family: 'attention', tolerance: TOL, async: par,
     gen({ tk }, r, size) {
       const dd = dims(r, size);
       const { heads, kvHeads, d } = dd;
@@ -124,7 +124,7 @@ function spec(name: string, form: Form): OpSpec {
       let res: Tensor<'f32'> | undefined;
       return {
         desc: desc + (out ? ' out given' : ''), arenaOutputs: out ? [out.ptr] : [],
-        run: () => { res = tk.attention(tq, tkk, tv, opts, out); return res.read(); },
+        run: async () => { res = par ? await tk.parallel.attention(tq, tkk, tv, opts, out) : tk.attention(tq, tkk, tv, opts, out); return res.read(); },
         check,
         dispose: () => { tq.dispose(); tkk.dispose(); tv.dispose(); out?.dispose(); if (res !== out) res?.dispose(); },
       };
@@ -172,5 +172,6 @@ function hostile({ tk, other }: FuzzContext, r: Rng, form: Form): HostileCase {
   }
 }
 
-export const ATTENTION_OPS: OpSpec[] = [spec('tk.attention', 'arrays'), spec('tk.attention(tensors)', 'tensors'), spec('tk.attentionDecode', 'decode')];
+export const ATTENTION_OPS: OpSpec[] = [spec('tk.attention', 'arrays'), spec('tk.attention(tensors)', 'tensors'), spec('tk.attentionDecode', 'decode'),
+  { ...spec('parallel.attention', 'tensors', true), hostile: undefined }];
 export type { Tessera };

@@ -88,9 +88,10 @@ function dims(r: Rng, size: SizeClass, large: number[]): number[] {
 
 type Form = 'copy' | 'apply' | 'run';
 
-function matmulSpec(name: string, form: Form): OpSpec {
+/** par: the threaded forms (tk.parallel.matmul / matmulRun), same reference. */
+function matmulSpec(name: string, form: Form, par = false): OpSpec {
   return {
-    name, family: 'dense', tolerance: TOL,
+    name, family: 'dense', tolerance: TOL, async: par,
     gen({ tk }, r, size) {
       tk.dense.mr = r.pick([4, 5, 6]); // every built micro-tile, whatever the tier default
       const [m, k, n] = dims(r, size, form === 'run' ? [64, 256, 256] : [96, 300, 300]);
@@ -106,14 +107,15 @@ function matmulSpec(name: string, form: Form): OpSpec {
       const check = (got: unknown) => compareRef(got, refMatmul(a, w.vals, m, k, n, bias, act));
       if (form === 'copy' || expectError) {
         const packedApply = () => { const p = tk.dense.packMatmul(w.pass, k, n, opts); try { return p.apply(a, m); } finally { p.dispose(); } };
-        return { desc, inputs: [a, w.pass], expectError, run: () => (form === 'copy' ? tk.matmul(a, w.pass, m, k, n, opts) : packedApply()), check };
+        const copy = () => (par ? tk.parallel.matmul(a, w.pass, m, k, n, opts) : tk.matmul(a, w.pass, m, k, n, opts));
+        return { desc, inputs: [a, w.pass], expectError, run: () => (form === 'copy' ? copy() : packedApply()), check };
       }
       const lin = tk.dense.packMatmul(w.pass, k, n, opts);
       if (form === 'apply') return { desc, inputs: [a], run: () => lin.apply(a, m), check, dispose: () => lin.dispose() };
       const ta = tk.tensorFrom(a), to = tk.tensor('f32', [m * n]);
       to.view().fill(NaN);
       return {
-        desc, arenaOutputs: [to.ptr], run: () => lin.run(ta, to, m), check: () => check(to.read()),
+        desc, arenaOutputs: [to.ptr], run: () => (par ? tk.parallel.matmulRun(lin, ta, to, m) : lin.run(ta, to, m)), check: () => check(to.read()),
         dispose: () => { lin.dispose(); ta.dispose(); to.dispose(); },
       };
     },
@@ -224,6 +226,7 @@ function convSpec(name: string, form: Form): OpSpec {
 
 export const DENSE_OPS: OpSpec[] = [
   matmulSpec('tk.matmul', 'copy'), matmulSpec('PackedMatmul.apply', 'apply'), matmulSpec('PackedMatmul.run', 'run'),
+  { ...matmulSpec('parallel.matmul', 'copy', true), hostile: undefined }, matmulSpec('parallel.matmulRun', 'run', true),
   convSpec('tk.conv2d', 'copy'), convSpec('PackedConv2d.apply', 'apply'), convSpec('PackedConv2d.run', 'run'),
 ];
 

@@ -279,7 +279,7 @@ const conv2d: OpSpec = {
 };
 
 /** Shared by the resident layers: build a layer + tensors, run it, compare. */
-function layerCase(tk: Tessera, r: Rng, size: SizeClass, make: (w: Float32Array, rows: number, cols: number, o: WOpts, geom: any, act: Act) => { layer: SparseLayer | { run(x: any, y: any): void; apply(x: Float32Array): Float32Array; dispose(): void; layer?: SparseLayer; matrix?: SparseMatrix }; matrix: () => SparseMatrix }, apply: boolean): FuzzCase {
+function layerCase(tk: Tessera, r: Rng, size: SizeClass, make: (w: Float32Array, rows: number, cols: number, o: WOpts, geom: any, act: Act) => { layer: SparseLayer | { run(x: any, y: any): void; apply(x: Float32Array): Float32Array; dispose(): void; layer?: SparseLayer; matrix?: SparseMatrix }; matrix: () => SparseMatrix }, apply: boolean, par = false): FuzzCase {
   const conv = r.bool(0.5);
   const [rows, c, a, b] = conv ? dims(r, size, [20, 32, 24, 24]) : [...dims(r, size, [64, 200, 300]), 1];
   const ks: 1 | 3 = conv && r.bool(0.8) ? 3 : 1;
@@ -304,7 +304,7 @@ function layerCase(tk: Tessera, r: Rng, size: SizeClass, make: (w: Float32Array,
   const { tx, ty } = stageTensors(tk, x, outLen);
   return {
     desc, arenaOutputs: [ty.ptr],
-    run: () => l.layer.run(tx, ty),
+    run: () => (par ? tk.parallel.sparseRun(l.layer as SparseLayer, tx, ty) : l.layer.run(tx, ty)),
     check: () => compare(ty.read(), ref()),
     dispose: () => { l.layer.dispose(); tx.dispose(); ty.dispose(); },
   };
@@ -341,6 +341,14 @@ const layerRun: OpSpec = {
     return { layer, matrix: () => sp };
   }, false),
   hostile: layerHostile,
+};
+
+const parallelSparseRun: OpSpec = {
+  name: 'parallel.sparseRun', family: 'sparse', tolerance: TOL, async: true,
+  gen: ({ tk }, r, size) => layerCase(tk, r, size, (w, rows, cols, o, geom, act) => {
+    const sp = tk.sparse.pack(w, rows, cols, o);
+    return { layer: tk.sparse.layer(sp, geom, { activation: act }), matrix: () => sp };
+  }, false, true),
 };
 
 const layerApply: OpSpec = {
@@ -544,4 +552,4 @@ const deserialize: OpSpec = {
   },
 };
 
-export const SPARSE_OPS: OpSpec[] = [prune, pack, deserialize, matmul, conv2d, layerRun, layerApply, denseLayer, auto];
+export const SPARSE_OPS: OpSpec[] = [prune, pack, deserialize, matmul, conv2d, layerRun, layerApply, denseLayer, auto, parallelSparseRun];
