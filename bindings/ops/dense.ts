@@ -394,10 +394,15 @@ export class DenseOps {
     this._mr = tk.kernels.denseDefaultMR();
   }
 
-  /** Rows of the GEMM micro-tile: 4 (default on both tiers), 5 or 6 — a tuning knob. Packed conv weights keep the MR they were packed with. */
+  /** Rows of the GEMM micro-tile (4, 5 or 6; tier default). Packed conv weights keep the MR they were packed with. */
   get mr(): number { return this._mr; }
+  /**
+   * Only the built micro-tiles are accepted: the packing and scratch sizes follow mr while the kernels
+   * dispatch 6, 5 or else 4, so any other value computed wrong results (3, 7, 8, 100) or wrote outside
+   * its buffers into static data (1, -1) or divided by zero (0, NaN).
+   */
   set mr(v: number) {
-    if (v !== 4 && v !== 5 && v !== 6) throw new ArgumentError(`dense.mr must be 4, 5 or 6, got ${String(v)}`);
+    if (v !== 4 && v !== 5 && v !== 6) throw new ArgumentError(`dense.mr must be 4, 5 or 6 (the built GEMM micro-tiles), got ${String(v)}`);
     this._mr = v;
   }
 

@@ -48,7 +48,11 @@ export class ParallelOps {
     if (src.dtype === 'f32' && dst.dtype === 'f16') calls = splitF16Convert('f32_f16_vcvt__wasmsimd_u16', src.ptr, 4, dst.ptr, 2, src.length, this.threads);
     else if (src.dtype === 'f16' && dst.dtype === 'f32') calls = splitF16Convert('f16_f32_vcvt__wasmsimd_u16', src.ptr, 2, dst.ptr, 4, src.length, this.threads);
     else throw new DTypeError(`parallel.f16Convert: needs f32 -> f16 or f16 -> f32, got ${src.dtype} -> ${dst.dtype}`);
-    await this.tk.pool.runCalls(calls);
+    // the tiles run later (queued jobs, workers): keep both blocks allocated even if disposed meanwhile
+    const release = [src.pin(), dst.pin()];
+    try {
+      await this.tk.pool.runCalls(calls);
+    } finally { release.forEach((r) => r()); }
   }
 
   /** f32 -> f16 bits, like tk.f16.fromF32 but split across threads (streams through threads x 64 Ki-element tiles). */
@@ -84,6 +88,8 @@ export class ParallelOps {
     const L = ('layer' in layer ? layer.layer : layer) as unknown as SparseLayerInternals;
     if (!L.st) throw new DisposedError('SparseLayer');
     if (L.geom || L.n <= 1 || this.threads < 2) { (L as unknown as SparseLayer).run(x, y); return; }
+    tensor('parallel.sparseRun', 'x', x, this.tk.arena);
+    tensor('parallel.sparseRun', 'y', y, this.tk.arena);
     if (x.dtype !== 'f32' || y.dtype !== 'f32') throw new DTypeError(`parallel.sparseRun: tensors must be f32, got ${x.dtype} and ${y.dtype}`);
     if (x.length !== L.inputLength || y.length !== L.outputLength) throw new ShapeError(`parallel.sparseRun: x/y have ${x.length}/${y.length} elements, expected ${L.inputLength}/${L.outputLength}`);
     const sp = L.meta, st = L.st, n = L.n, os = n * 4, px = x.ptr, py = y.ptr;
@@ -100,7 +106,7 @@ export class ParallelOps {
       const x0 = px + sp.first * n * 4;
       calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, x0 + s * 4, st.w, st.nz, st.dm, py + s * 4, os, L.lo, L.hi]);
     }
-    await this.tk.pool.runCalls(calls);
+    await this.#pinned([x, y], () => this.tk.pool.runCalls(calls));
   }
 
   /**
@@ -113,7 +119,8 @@ export class ParallelOps {
     const mm = m ?? a.length / P.k;
     if (P.ptr < 0) throw new DisposedError('PackedMatmul');
     if (mm <= 1 || this.threads < 2) { packed.run(a, out, mm); return; }
-    if (!Number.isSafeInteger(mm) || a.dtype !== 'f32' || out.dtype !== 'f32' || a.length !== mm * P.k || out.length !== mm * P.n) {
+    if (!Number.isSafeInteger(mm) || !(a instanceof Tensor) || !(out instanceof Tensor) || a.dtype !== 'f32' || out.dtype !== 'f32' || a.length !== mm * P.k || out.length !== mm * P.n ||
+      !a.ownedBy(this.tk.arena) || !out.ownedBy(this.tk.arena) || a === out) {
       packed.run(a, out, mm); // let the single-thread op raise the precise typed error
       return;
     }
@@ -122,7 +129,7 @@ export class ParallelOps {
     const f16 = P.dtype === 'f16' ? 1 : 0;
     const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
       ['f32_gemm_nc', mr, c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
-    await this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } });
+    await this.#pinned([a, out], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } }));
   }
 
   /** Copying GEMM like tk.matmul (packs b, copies a in and the result out), with the multiply split across threads. */
@@ -155,7 +162,7 @@ export class ParallelOps {
     for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) {
       if (!(t instanceof Tensor)) throw new ArgumentError(`${what}: ${n} must be a Tensor`);
       if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new DTypeError(`${what}: ${n} must be an f32 or f16 tensor, got ${t.dtype}`);
-      void t.ptr;
+      tensor(what, n, t, this.tk.arena); // live and of this instance
     }
     if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
     const p = attentionPlan(o, what);
@@ -165,7 +172,8 @@ export class ParallelOps {
     if (out !== undefined) {
       if (!(out instanceof Tensor) || out.dtype !== 'f32') throw new DTypeError(`${what}: out must be an f32 Tensor`);
       if (out.length !== qLen) throw new ShapeError(`${what}: out has ${out.length} elements, expected ${qLen}`);
-      void out.ptr;
+      tensor(what, 'out', out, this.tk.arena);
+      if (out === q || out === k || out === v) throw new ArgumentError(`${what}: out must not be one of the inputs`);
     }
     if (this.threads < 2) return this.tk.attention(q, k, v, o, out);
     const kern = this.tk.kernels, a = this.tk.arena;
@@ -175,6 +183,7 @@ export class ParallelOps {
     const prep = p.mode !== 0 || kvF16 !== 0;
     const rows = prep ? kern.attention_prep_rows(p.s2, p.bc, p.mode) : p.s2;
     const held: number[] = [];
+    const release = [q.pin(), k.pin(), v.pin(), res.pin()]; // tiles run after awaits: keep the blocks if disposed meanwhile
     try {
       // per KV head: the K/V the forward kernel reads (raw rows, or prepared K' / V16 buffers)
       const kv: { k: number; v: number; stride: number }[] = [];
@@ -201,8 +210,15 @@ export class ParallelOps {
       throw e;
     } finally {
       for (const b of held) a.free(b);
+      release.forEach((r) => r());
     }
     return res;
+  }
+
+  /** Keep tensors allocated while `fn`'s tiles may still touch them (a dispose() meanwhile is deferred). */
+  async #pinned<T>(ts: Tensor[], fn: () => Promise<T>): Promise<T> {
+    const release = ts.map((t) => t.pin());
+    try { return await fn(); } finally { release.forEach((r) => r()); }
   }
 
   async #stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,
