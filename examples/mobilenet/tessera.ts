@@ -133,7 +133,15 @@ export const chwDenseLayer: LayerFactory = (tk, l, w) =>
 export const sparseLayer: LayerFactory = (tk, l, w) =>
   wrap(tk, l, (geom) => tk.sparse.layer(tk.sparse.pack(w, l.cout, l.cin, { block: [4, 1], bias: l.bias, kernelSize: l.k as 1 | 3 }), geom, { activation: 'relu6' }), () => 'sparse');
 
-/** tk.sparse.auto: packs both, measures both once on this geometry, keeps the faster. */
+/**
+ * tk.sparse.auto with policy 'density': sparse when the stored 4x1-block density is at or below the
+ * library's break-even (0.8). Deterministic, so benchmark runs on a loaded machine stay comparable.
+ */
+export const autoDensityLayer: LayerFactory = (tk, l, w) =>
+  wrap(tk, l, (geom) => tk.sparse.auto(w, l.cout, l.cin, geom, { bias: l.bias, block: [4, 1], kernelSize: l.k as 1 | 3, activation: 'relu6', policy: 'density' }),
+    (a) => a.choice);
+
+/** tk.sparse.auto (default policy 'measure'): packs both, times both once on this geometry, keeps the faster. */
 export const autoLayer: LayerFactory = (tk, l, w) =>
   wrap(tk, l, (geom) => tk.sparse.auto(w, l.cout, l.cin, geom, { bias: l.bias, block: [4, 1], kernelSize: l.k as 1 | 3, activation: 'relu6', policy: 'measure' }),
     (a) => a.choice);
