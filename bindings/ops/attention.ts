@@ -28,6 +28,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
+import { tensor as tensorArg } from '../validate.js';
 
 export type AttentionPrecision = 'f32' | 'f16' | 'pasa' | 'pasa-faithful';
 
@@ -163,6 +164,7 @@ export class AttentionOps {
     const what = 'attention';
     for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) {
       if (!(t instanceof Tensor)) throw new ArgumentError(`${what}: ${n} must be a Tensor in the tensor form`);
+      tensorArg(what, n, t, this.tk.arena); // live, and of this instance (its ptr addresses our memory)
       if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new DTypeError(`${what}: ${n} must be an f32 or f16 tensor, got ${t.dtype}`);
       void t.ptr; // DisposedError if disposed
     }
@@ -174,7 +176,8 @@ export class AttentionOps {
     if (out !== undefined) {
       if (!(out instanceof Tensor) || out.dtype !== 'f32') throw new DTypeError(`${what}: out must be an f32 Tensor`);
       if (out.length !== qLen) throw new ShapeError(`${what}: out has ${out.length} elements, expected ${qLen}`);
-      void out.ptr;
+      tensorArg(what, 'out', out, this.tk.arena);
+      if (out === q || out === k || out === v) throw new ArgumentError(`${what}: out must not be one of the inputs (rows are read after earlier rows are written)`);
     }
     const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
     try {
