@@ -57,7 +57,7 @@ export interface DenseExports {
   f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
-  f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number): void;
+  f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
   f32_conv1x1_scratch(mr: number, k: number): number;
   f32_conv1x1_nchw(mr: number, cout: number, cin: number, hw: number, x: number, w: number, wf16: number, bias: number,
     y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
@@ -88,6 +88,7 @@ export interface AttentionExports {
   attention_scratch_bytes(d: number, br: number, bc: number): number;
   attention_prep_rows(s2: number, bc: number, mode: number): number;
   f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;
+  f32_f16round_fast__wasmsimd_u4(buf: number, n: number): void;
 }
 
 export type KernelExports = CoreExports & F16Exports & SparseExports & DenseExports & AttentionExports;

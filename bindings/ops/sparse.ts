@@ -16,6 +16,7 @@ import {
   type KernelSize, type PackOptions, type PruneOptions,
 } from '../sparse-format.js';
 import type { Tessera } from '../tessera.js';
+import { tensor } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Spatial tile (pixels) of the batched 1x1 kernels; 4x1-block kernels: 8, 12, 16; unstructured: 16, 32. */
@@ -167,10 +168,13 @@ export class SparseOps {
     if (policy !== 'measure' && policy !== 'density') throw new ArgumentError(`sparse.auto: policy must be 'measure' or 'density', got ${String(policy)}`);
     const act = o.activation;
     const dopts = { bias: o.bias, kernelSize: o.kernelSize, activation: act };
+    // every choice must compute with the same weights: with a threshold the packed matrix dropped
+    // small weights, so the dense candidates take the packed weights, not the caller's w
+    const wd = o.threshold ? sp.toDense().weights : w;
     const make: Record<AutoChoice, () => LayerRunner> = {
       sparse: () => new SparseLayer(this.tk, sp, geom, act, false),
-      dense: () => this.denseFamilyLayer(w, rows, cols, geom, dopts),
-      'dense-chw': () => this.denseLayer(w, rows, cols, geom, dopts),
+      dense: () => this.denseFamilyLayer(wd, rows, cols, geom, dopts),
+      'dense-chw': () => this.denseLayer(wd, rows, cols, geom, dopts),
     };
     if (policy === 'density') {
       const be = o.breakEven ?? 0.8;
@@ -178,14 +182,11 @@ export class SparseOps {
       return new AutoLayer(make[choice](), choice, sp);
     }
     const timings: Partial<Record<AutoChoice, number>> = {};
-    // the sparse candidate must build (its errors are the caller's); a dense candidate that cannot
-    // handle this geometry is simply not a candidate
-    const all: (readonly [AutoChoice, LayerRunner])[] = [['sparse', make.sparse()]];
-    for (const k of ['dense', 'dense-chw'] as const) {
-      try { all.push([k, make[k]()]); } catch { /* not available for this layer */ }
-    }
+    const all: (readonly [AutoChoice, LayerRunner])[] = [];
     let best: AutoChoice = 'sparse';
     try {
+      // built inside the try: if one candidate cannot be allocated, the ones already built are freed
+      for (const k of Object.keys(make) as AutoChoice[]) all.push([k, make[k]()] as const);
       const t = measureAll(this.tk, all.map(([, l]) => l));
       all.forEach(([k], i) => { timings[k] = t[i]; if (t[i] < (timings[best] ?? Infinity)) best = k; });
     } catch (e) {
@@ -290,6 +291,8 @@ export class SparseLayer implements LayerRunner {
   run(x: Tensor, y: Tensor): void {
     const st = this.st;
     if (!st) throw new DisposedError('SparseLayer');
+    tensor('SparseLayer.run', 'x', x, this.tk.arena);
+    tensor('SparseLayer.run', 'y', y, this.tk.arena);
     if (x.dtype !== 'f32' || y.dtype !== 'f32') throw new DTypeError(`SparseLayer.run: tensors must be f32, got ${x.dtype} and ${y.dtype}`);
     if (x.length !== this.inputLength) throw new ShapeError(`SparseLayer.run: x has ${x.length} elements, expected ${this.inputLength}`);
     if (y.length !== this.outputLength) throw new ShapeError(`SparseLayer.run: y has ${y.length} elements, expected ${this.outputLength}`);
@@ -371,11 +374,18 @@ function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: bool
   const a = tk.arena;
   const kk = conv ? 9 : 1;
   const alloc = (b: number, tag: string) => (persistent ? a.allocPersistent(b, 64, tag) : a.alloc(b, 16, tag));
-  const w = alloc(sp.vals.length * 4, 'sparse.vals');
-  const nz = alloc(sp.nnz.length * 4, 'sparse.nnz');
   // batch-1 FC (rowBytes 4, cols <= 65536): u16 absolute column indices instead of i32 deltas
   const u16idx = !conv && rowBytes === 4 && sp.cols <= 65536;
-  const dm = alloc(sp.delta.length * kk * (u16idx ? 2 : 4), 'sparse.dmap');
+  const got: number[] = [];
+  let w: number, nz: number, dm: number;
+  try {
+    got.push(w = alloc(sp.vals.length * 4, 'sparse.vals'));
+    got.push(nz = alloc(sp.nnz.length * 4, 'sparse.nnz'));
+    got.push(dm = alloc(sp.delta.length * kk * (u16idx ? 2 : 4), 'sparse.dmap'));
+  } catch (e) {
+    if (persistent) for (const p of got) a.free(p); // scopes only free temporaries: persistent blocks must not leak on OOM
+    throw e;
+  }
   const m = tk.memory;
   m.f32.set(sp.vals, w >> 2);
   const u32 = m.u32;
@@ -500,27 +510,35 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
 
 /** Median of a few interleaved timings of each layer on zero input (used once per auto layer). */
 function measureAll(tk: Tessera, layers: LayerRunner[]): number[] {
-  const x = tk.tensor('f32', [layers[0].inputLength]), y = tk.tensor('f32', [layers[0].outputLength]);
+  const x = tk.tensor('f32', [layers[0].inputLength]);
+  let y: Tensor | undefined;
   try {
+    y = tk.tensor('f32', [layers[0].outputLength]); // allocated inside the try: its failure must not leak x
+    const yt = y;
     x.view().fill(0);
     const now = () => performance.now();
-    const one = (l: LayerRunner) => { const t = now(); l.run(x, y); return now() - t; };
+    const one = (l: LayerRunner) => { const t = now(); l.run(x, yt); return now() - t; };
     // warm up (tier-up) and size the repeat count so each sample lasts >= ~2 ms
     let t0 = Infinity;
     for (let i = 0; i < 3; i++) for (const l of layers) t0 = Math.min(t0, one(l));
     const reps = Math.max(1, Math.min(50, Math.ceil(2 / Math.max(t0, 1e-3))));
     const samples = layers.map(() => [] as number[]);
     for (let r = 0; r < 5; r++) {
-      layers.forEach((l, i) => { const t = now(); for (let k = 0; k < reps; k++) l.run(x, y); samples[i].push((now() - t) / reps); });
+      layers.forEach((l, i) => { const t = now(); for (let k = 0; k < reps; k++) l.run(x, yt); samples[i].push((now() - t) / reps); });
     }
     return samples.map((a) => a.sort((p, q) => p - q)[a.length >> 1]);
-  } finally { x.dispose(); y.dispose(); }
+  } finally { x.dispose(); y?.dispose(); }
 }
 
 /** Copying helper for runners: Float32Array in, Float32Array out through temporary tensors. */
 function applyVia(tk: Tessera, l: LayerRunner, x: Float32Array, where: string): Float32Array {
   if (!(x instanceof Float32Array)) throw new DTypeError(`${where}: x must be a Float32Array`);
   if (x.length !== l.inputLength) throw new ShapeError(`${where}: x has ${x.length} elements, expected ${l.inputLength}`);
-  const tx = tk.tensorFrom(x), ty = tk.tensor('f32', [l.outputLength]);
-  try { l.run(tx, ty); return ty.read() as Float32Array; } finally { tx.dispose(); ty.dispose(); }
+  const tx = tk.tensorFrom(x);
+  let ty: Tensor | undefined;
+  try {
+    ty = tk.tensor('f32', [l.outputLength]);
+    l.run(tx, ty);
+    return ty.read() as Float32Array;
+  } finally { tx.dispose(); ty?.dispose(); } // a failed allocation of y must not leak x
 }

@@ -10,8 +10,12 @@ import { loadWeights, type DecodedWeight } from './weights.js';
 
 // Non-literal specifier on purpose: Vite rewrites literal `new URL('...', import.meta.url)` asset
 // references and drops the trailing slash of a directory.
-const MODEL_DIR_REL = '../../node_modules/@vladmandic/face-api/model/';
-export const FACE_API_MODEL_DIR = new URL(MODEL_DIR_REL, import.meta.url);
+const MODEL_DIR_REL = 'node_modules/@vladmandic/face-api/model/';
+/** The repository root, resolved from this file (pass your own when this module is bundled elsewhere). */
+const UP2 = '../../'; // non-literal (see above)
+export const REPO_ROOT = new URL(UP2, import.meta.url);
+export const FACE_API_MODEL_DIR = new URL(MODEL_DIR_REL, REPO_ROOT);
+export const faceApiModelDir = (repoRoot: URL = REPO_ROOT): URL => new URL(MODEL_DIR_REL, repoRoot);
 export const SSD_MOBILENET_MANIFEST = 'ssd_mobilenetv1_model-weights_manifest.json';
 
 export async function readBytes(url: URL): Promise<Uint8Array> {

@@ -210,3 +210,31 @@ export function amdahlCeiling(layers: ConvLayer[], sparsity: number): number {
 /** sparse.md §4 (MobileNet-v1 1.0 at 224 incl. FC, 95.04 % of MACs sparsifiable) and SparseByteNN's published point. */
 export const SPARSE_MD_CEILINGS: Record<number, number> = { 0.3: 1.40, 0.5: 1.91, 0.7: 2.98, 0.9: 6.9 };
 export const SPARSEBYTENN_30 = { sparsity: 0.3, speedup: 1.27, note: 'SparseByteNN, MobileNet-v1 @30%, Snapdragon 855, vs its dense' };
+
+/** Fraction of 4x1 blocks (4 consecutive output channels x 1 input channel) holding any nonzero, in a [cout][cin] 1x1 weight; a Cout%4 tail counts as 1x1 blocks. */
+export function blockDensity4x1(w: Float32Array, cout: number, cin: number): number {
+  let stored = 0, total = 0;
+  const g4 = Math.floor(cout / 4) * 4;
+  for (let r = 0; r < cout; r += r < g4 ? 4 : 1) {
+    const g = r < g4 ? 4 : 1;
+    for (let c = 0; c < cin; c++) {
+      let nz = false;
+      for (let j = 0; j < g && !nz; j++) nz = w[(r + j) * cin + c] !== 0;
+      total++; if (nz) stored++;
+    }
+  }
+  return stored / total;
+}
+
+/** MAC-weighted stored-block density of the 1x1 layers (weights[i] replaces layers[i].weight when given). */
+export function pointwiseBlockDensity(layers: ConvLayer[], weights?: (Float32Array | undefined)[]): number {
+  let m = 0, d = 0;
+  layers.forEach((l, i) => { if (l.kind === 'pw') { m += l.macs; d += l.macs * blockDensity4x1(weights?.[i] ?? l.weight, l.cout, l.cin); } });
+  return d / m;
+}
+
+/** Amdahl ceiling from the actual stored-block density of the 1x1 layers (ideal: 1x1 time proportional to stored blocks). */
+export function amdahlCeilingFromDensity(layers: ConvLayer[], density: number): number {
+  const f = pointwiseMacFraction(layers);
+  return 1 / ((1 - f) + f * density);
+}

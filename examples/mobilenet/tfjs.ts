@@ -14,12 +14,17 @@ import type { DecodedWeight } from './weights.js';
 
 let ready: Promise<void> | null = null;
 
-/** Select the wasm backend with 1 thread; the binaries come from node_modules (file path in Node, dev-server URL in a browser). */
-export function initTfjsWasm(): Promise<void> {
+/**
+ * Select the wasm backend with 1 thread; the binaries come from node_modules (file path in Node,
+ * dev-server URL in a browser). repoRoot: the repository root as a URL when this module is bundled
+ * elsewhere (e.g. the browser bench bundle); default: resolved from this file.
+ */
+export function initTfjsWasm(repoRoot?: URL): Promise<void> {
   if (!ready) {
     ready = (async () => {
-      const rel = '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/'; // non-literal: see load.ts
-      const dir = new URL(rel, import.meta.url);
+      const rel = 'node_modules/@tensorflow/tfjs-backend-wasm/dist/'; // non-literal: see load.ts
+      const up = '../../';
+      const dir = new URL(rel, repoRoot ?? new URL(up, import.meta.url));
       setWasmPaths(dir.protocol === 'file:' ? decodeURIComponent(dir.pathname) : dir.href);
       setThreadsCount(1);
       if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: wasm backend failed to initialise');
@@ -65,6 +70,22 @@ export class TfjsBackbone {
     const d = out.dataSync() as Float32Array;
     out.dispose();
     return d;
+  }
+
+  /**
+   * Per-layer latency: each layer alone on a persistent input tensor (the previous layer's output
+   * from one full run), timed with `time` (returns ms). Output read back with dataSync like run().
+   */
+  timeLayers(inputNhwc: Float32Array, time: (fn: () => unknown) => number): number[] {
+    const taps: Float32Array[] = [];
+    this.run(inputNhwc, taps);
+    return this.layers.map((l, i) => {
+      const x = tf.tensor4d(i === 0 ? inputNhwc : taps[i - 1], [1, l.hIn, l.wIn, l.cin]);
+      const args = { x, filter: this.filters[i], strides: l.stride, pad: 'same' as const, bias: this.biases[i], activation: 'relu6' as const };
+      const ms = time(() => { const y = l.kind === 'dw' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args); y.dataSync(); y.dispose(); });
+      x.dispose();
+      return ms;
+    });
   }
 
   dispose(): void {

@@ -4,11 +4,11 @@
 // with node:fs through a lazy import) and in Chromium (weights fetched from the Vite dev server).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFaceApiSsdMobilenet } from '../../examples/mobilenet/load.js';
-import { buildBackbone, maxRelErr, nhwcToNchw, syntheticImage, totalMacs, type ConvLayer } from '../../examples/mobilenet/model.js';
+import { blockDensity4x1, buildBackbone, maxRelErr, nhwcToNchw, syntheticImage, totalMacs, type ConvLayer } from '../../examples/mobilenet/model.js';
 import { backboneRef } from '../../examples/mobilenet/reference.js';
-import { jsLayer, TesseraBackbone } from '../../examples/mobilenet/tessera.js';
+import { autoLayer, bestDenseLayer, denseLayer, jsLayer, prunePointwise, sparseLayer, TesseraBackbone, type LayerFactory } from '../../examples/mobilenet/tessera.js';
 import { initTfjsWasm, runFaceApiStyle, TfjsBackbone } from '../../examples/mobilenet/tfjs.js';
-import { tk as tkFor } from '../helpers/tiers.js';
+import { TIERS, tk as tkFor } from '../helpers/tiers.js';
 import { decodeWeight, halfToFloat, loadWeights, ManifestError, type DecodedWeight } from '../../examples/mobilenet/weights.js';
 
 describe('tfjs weights manifest reader', () => {
@@ -144,4 +144,91 @@ describe('MobileNet-v1 backbone from @vladmandic/face-api weights', () => {
     layers.forEach((_, i) => expect(taps[i]).toEqual(ref[i])); // same code on the same f32 data: bit-identical
     expect(out).toEqual(ref[ref.length - 1]);
   });
+
+  /** worst over layers of max|ours - tfjs| / max|tfjs| */
+  function worstVsTfjs(layers: ConvLayer[], ours: Float32Array[], tf: Float32Array[]): number {
+    return Math.max(...layers.map((l, i) => maxRelErr(ours[i], nhwcToNchw(tf[i], l.cout, l.hOut, l.wOut))));
+  }
+  function tfjsTaps(layers: ConvLayer[], input: Float32Array, w?: (Float32Array | undefined)[]): Float32Array[] {
+    const tb = new TfjsBackbone(layers, w);
+    const taps: Float32Array[] = [];
+    tb.run(input, taps);
+    tb.dispose();
+    return taps;
+  }
+  // Tolerance for tessera vs tfjs-wasm, both f32: measured worst layer 1.1e-5 (simd128) / 1.3e-5
+  // (relaxed, FMA) at 224x224: different summation orders (NCHW GEMM / direct vs XNNPACK NHWC) compounded
+  // through 27 chained layers. 1e-4 keeps ~8x margin; a wrong pad, stride, bias or layout is O(1).
+  const TOL = 1e-4;
+
+  // 224: the standard shapes (even sizes -> asymmetric TF 'same' pads at stride 2);
+  // 57: odd sizes (symmetric pads at stride 2) and spatial tails (57^2, 29^2, 15^2, 8^2 pixels)
+  for (const H of [224, 57]) {
+    it(`tessera dense backbone (tk.dense, and best kernel per layer) matches tfjs-wasm layer by layer at ${H}x${H}, both tiers`, async () => {
+      const layers = buildBackbone(weights, H, H);
+      const img = syntheticImage(H, H, 11);
+      const ref = tfjsTaps(layers, img.nhwc);
+      const finals: Float32Array[] = [];
+      for (const tier of TIERS) {
+        const tk = await tkFor(tier);
+        for (const f of [denseLayer, bestDenseLayer] as LayerFactory[]) {
+          const net = new TesseraBackbone(tk, layers, () => f);
+          const taps: Float32Array[] = [];
+          finals.push(net.run(img.nchw, taps));
+          net.dispose();
+          expect(worstVsTfjs(layers, taps, ref)).toBeLessThan(TOL);
+        }
+      }
+      // differential: every variant agrees with the first (simd128, tk.dense) on the final output
+      for (const o of finals.slice(1)) expect(maxRelErr(o, finals[0])).toBeLessThan(TOL);
+    });
+  }
+
+  it('1x1 layers pruned with tk.sparse.prune (magnitude, 4x1 blocks): only whole blocks removed, block density <= 1 - s', async () => {
+    const tk = await tkFor('simd128');
+    const layers = buildBackbone(weights, 224, 224);
+    for (const s of [0.3, 0.7, 0.9]) {
+      for (const l of layers.filter((x) => x.kind === 'pw')) {
+        const w = prunePointwise(tk, l, s);
+        // prune zeroes round(s * blocks) blocks: density <= 1 - s up to one block of rounding
+        expect(blockDensity4x1(w, l.cout, l.cin)).toBeLessThanOrEqual(1 - s + 1 / ((l.cout / 4) * l.cin));
+        let changed = 0, kept = 0, nonzeroChanged = 0, partialBlocks = 0;
+        for (let i = 0; i < w.length; i++) {
+          if (w[i] !== l.weight[i]) { changed++; if (w[i] !== 0) nonzeroChanged++; } else if (w[i] !== 0) kept++;
+        }
+        // each 4x1 block (4 output channels at one input channel) is either all zero or untouched
+        for (let r = 0; r + 4 <= l.cout; r += 4) for (let c = 0; c < l.cin; c++) {
+          let zeroed = 0, zero = 0;
+          for (let j = 0; j < 4; j++) { const i = (r + j) * l.cin + c; if (w[i] === 0) zero++; if (w[i] === 0 && l.weight[i] !== 0) zeroed++; }
+          if (zeroed > 0 && zero !== 4) partialBlocks++;
+        }
+        expect(nonzeroChanged).toBe(0); // pruning only writes zeros
+        expect(partialBlocks).toBe(0);
+        // (the shipped weights already have zero blocks: pw1 is past 30 % before pruning)
+        if (blockDensity4x1(l.weight, l.cout, l.cin) > 1 - s + 1e-9) expect(changed).toBeGreaterThan(0);
+        expect(kept).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  for (const H of [224, 57]) {
+    it(`pruned backbone (70 % 4x1 blocks) on sparse and auto 1x1 layers matches tfjs-wasm with the same pruned weights at ${H}x${H}, both tiers`, async () => {
+      const layers = buildBackbone(weights, H, H);
+      const img = syntheticImage(H, H, 5);
+      const tk0 = await tkFor('simd128');
+      const pruned = layers.map((l) => (l.kind === 'pw' ? prunePointwise(tk0, l, 0.7) : undefined));
+      const ref = tfjsTaps(layers, img.nhwc, pruned);
+      for (const tier of TIERS) {
+        const tk = await tkFor(tier);
+        for (const f of [sparseLayer, autoLayer] as LayerFactory[]) {
+          const net = new TesseraBackbone(tk, layers, (l) => (l.kind === 'pw' ? f : bestDenseLayer), pruned);
+          const taps: Float32Array[] = [];
+          net.run(img.nchw, taps);
+          if (f === sparseLayer) expect(net.prepared.filter((p) => p.impl === 'sparse').length).toBe(13);
+          net.dispose();
+          expect(worstVsTfjs(layers, taps, ref)).toBeLessThan(TOL);
+        }
+      }
+    });
+  }
 });
