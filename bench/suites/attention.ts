@@ -1,7 +1,7 @@
 // Attention throughput, accuracy and memory, single thread, everything measured in this process:
 //   tessera f32 flash and PASA (copying form: arrays in/out; tensor form: zero-copy arena tensors) vs
 //   onnxruntime-web com.microsoft.MultiHeadAttention and tfjs-backend-wasm per-head matMul/softmax/matMul,
-//   at S = 1024, 2048, 4096 (quick: 1024, 2048), d = 64, H = 1; GFLOP/s = 4*H*S^2*D / time.
+//   at S = 1024, 2048, 4096, d = 64, H = 1; GFLOP/s = 4*H*S^2*D / time (--shapes=S1024 etc. to pick).
 //   Plus the long-sequence case S = 16384, d = 64, H = 8 (~137 GFLOP, one run each), whose extra wasm
 //   memory (arena peak beyond the input and output tensors) must stay under 64 MiB.
 // Every output is checked against a float64 golden on sampled rows (rmse, maxRelErr = max|err| / max|gold|).
@@ -51,21 +51,6 @@ function check(out: ArrayLike<number>, gold: Float64Array[], picks: [number, num
   return { rmse: Math.sqrt(se / n), maxRelErr: maxErr / maxG };
 }
 
-/** Async variant of ctx.time (the peers' run() may return promises): warm-up, >= minRuns samples, median. */
-async function timeAsync(ctx: BenchContext, fn: () => unknown): Promise<{ ms: number; runs: number; spread: number }> {
-  const minRuns = ctx.quick ? 5 : 7, minTotal = ctx.quick ? 150 : 800;
-  let t0 = performance.now(); await fn(); let best = performance.now() - t0;
-  for (let w = 0; w < (ctx.quick ? 4 : 10); w++) { t0 = performance.now(); await fn(); best = Math.min(best, performance.now() - t0); if (best > 200 && w > 1) break; }
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < minRuns || (performance.now() - start < minTotal && samples.length < 60)) {
-    t0 = performance.now(); await fn(); samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
-  const med = samples[samples.length >> 1];
-  return { ms: med, runs: samples.length, spread: (samples[Math.floor(samples.length * 0.75)] - samples[Math.floor(samples.length * 0.25)]) / med };
-}
-
 /** Arena bytes allocated by fn beyond what was live before it (temporaries included, results excluded if disposed). */
 function peakExtra(tk: Tessera, fn: () => void): number {
   const before = tk.arena.stats().usedBytes;
@@ -79,8 +64,8 @@ export const attentionSuite: Suite = {
   description: 'flash attention f32 / PASA vs onnxruntime-web MHA and tfjs-wasm per-head composite (GFLOP/s, RMSE, peak memory)',
   async run(ctx) {
     const D = 64, H = 1;
-    const seqs = ctx.quick ? [1024, 2048] : [1024, 2048, 4096];
-    for (const S of seqs) {
+    for (const S of [1024, 2048, 4096]) {
+      if (!ctx.wants(`S${S} H${H} D${D}`)) continue;
       const n = H * S * D;
       const q = uniform(n, 11), k = uniform(n, 12), v = uniform(n, 13);
       const picks: [number, number][] = [0, 1, S >> 3, S >> 2, S >> 1, S - 2, S - 1].map((r) => [0, r]);
@@ -95,7 +80,7 @@ export const attentionSuite: Suite = {
         const s = await ortMha(H, S, S, D);
         try {
           const c = check(await s.run(q, k, v), gold, picks, S, D);
-          const t = await timeAsync(ctx, () => s.run(q, k, v));
+          const t = await ctx.timeAsync(() => s.run(q, k, v));
           const gf = flop / t.ms / 1e6;
           if (gf > bestPeer) { bestPeer = gf; bestPeerName = 'onnxruntime-web'; }
           emit({ engine: 'onnxruntime-web', variant: `ms.MultiHeadAttention ${s.version}`, ms: t.ms, gflops: gf, runs: t.runs, spread: t.spread, ...c });
@@ -151,6 +136,7 @@ export const attentionSuite: Suite = {
 /** S = 16384, d = 64, 8 heads on the fastest tier: one run per precision, arena peak beyond inputs and outputs. */
 async function longSequence(ctx: BenchContext): Promise<void> {
   const S = 16384, D = 64, H = 8;
+  if (!ctx.wants(`S${S} H${H} D${D}`)) return;
   const tier = ctx.tiers[ctx.tiers.length - 1] as Tier;
   const tk = await ctx.tk(tier);
   const n = H * S * D;
