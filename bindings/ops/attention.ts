@@ -21,7 +21,7 @@
  *
  * Forms: arrays in / Float32Array out (the copying form streams one KV-head group at a time, so wasm memory
  * holds one group plus O(tile) scratch), or Tensors in / Tensor out (zero-copy, `tk.attention(qT, kT, vT, o)`).
- * Memory: scratch is (3·d·bq + bk·bq + 10·bq)·4 bytes, plus — only in the fp16 precisions or for f16 k/v —
+ * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes), plus — only in the fp16 precisions or for f16 k/v —
  * one prepared KV head (2·seqK·d·4 bytes).
  */
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
