@@ -21,8 +21,7 @@ export interface F16Exports {
 /** Sparse family (assembly/sparse): see bindings/ops/sparse.ts for the packed layout. */
 type SpmmFn = (mc: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, os: number, vmin: number, vmax: number) => void;
 type ChwGemmFn = (mc: number, ng: number, nr1: number, K: number, input: number, w: number, output: number, os: number, stride: number, vmin: number, vmax: number) => void;
-type SpConvFn = (oh: number, ow: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, R: number, rowStep: number, H: number, vmin: number, vmax: number) => void;
-type ChwConvFn = (oh: number, ow: number, ng: number, nr1: number, K: number, input: number, w: number, output: number, R: number, rowStep: number, H: number, icStride: number, vmin: number, vmax: number) => void;
+type SpConvFn = (oh: number, ow: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, rowStep: number, vmin: number, vmax: number) => void;
 export interface SparseExports {
   f32_spmm_32x1__wasmsimd: SpmmFn;
   f32_spmm_16x1__wasmsimd: SpmmFn;
@@ -32,13 +31,13 @@ export interface SparseExports {
   f32_chwgemm_8x4__wasmsimd: ChwGemmFn;
   f32_chwgemm_12x4__wasmsimd: ChwGemmFn;
   f32_chwgemm_16x4__wasmsimd: ChwGemmFn;
-  f32_spconv3x3s1_8x4__wasmsimd: SpConvFn;
-  f32_spconv3x3s2_8x4__wasmsimd: SpConvFn;
-  f32_chwconv3x3s1_8x4__wasmsimd: ChwConvFn;
-  f32_chwconv3x3s2_8x4__wasmsimd: ChwConvFn;
+  f32_spconv3x3_8x4__wasmsimd: SpConvFn;
+  f32_spconv3x3_16x4__wasmsimd: SpConvFn;
+  f32_spconv3x3_32x4__wasmsimd: SpConvFn;
   f32_spmv_4x1__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
-  f32_spmv_1x1__scalar(nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
+  f32_spmv_1x1__scalar_u4(nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
   f32_chwgemv_4x1__wasmsimd(ng: number, nr1: number, K: number, x: number, w: number, y: number, vmin: number, vmax: number): void;
+  f32_unpad_rows(planes: number, rows: number, w: number, srcPitch: number, srcPlane: number, src: number, dst: number): void;
   f32_pad3x3_chw(c: number, h: number, w: number, pad: number, stride: number, input: number, output: number): void;
 }
 
@@ -57,7 +56,7 @@ export interface DenseExports {
   f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
-  f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number): void;
+  f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
   f32_conv1x1_scratch(mr: number, k: number): number;
   f32_conv1x1_nchw(mr: number, cout: number, cin: number, hw: number, x: number, w: number, wf16: number, bias: number,
     y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
@@ -88,6 +87,7 @@ export interface AttentionExports {
   attention_scratch_bytes(d: number, br: number, bc: number): number;
   attention_prep_rows(s2: number, bc: number, mode: number): number;
   f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;
+  f32_f16round_fast__wasmsimd_u4(buf: number, n: number): void;
 }
 
 export type KernelExports = CoreExports & F16Exports & SparseExports & DenseExports & AttentionExports;

@@ -18,6 +18,7 @@ export * from './errors.js';
 export { SparseMatrix, packSparse, pruneSparse, deserializeSparse, validateSparse } from './sparse-format.js';
 export type { SparseBlock, KernelSize, PackOptions, PruneOptions } from './sparse-format.js';
 export { SparseOps, SparseLayer, AutoLayer } from './ops/sparse.js';
+export type { LayerRunner, AutoChoice } from './ops/sparse.js';
 export type { MatmulOptions as SparseMatmulOptions, ConvOptions as SparseConvOptions, LayerGeometry, AutoOptions, SpmmTile } from './ops/sparse.js';
 export { DenseOps, PackedMatmul, PackedConv2d } from './ops/dense.js';
 export type { Activation, MatmulOptions, Conv2dOptions, WeightArray } from './ops/dense.js';

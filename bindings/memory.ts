@@ -8,13 +8,31 @@
  * with data aligned to 16 (or 64 on request). Kernels may over-read up to 16 bytes past an input
  * (vector tails) but never write outside their outputs; the pad keeps over-reads inside memory
  * and, in debug mode, carries canaries that `check()` verifies.
+ *
+ * Debug mode also fills every FREE word (never allocated, or freed) with FREE_WORD, so that
+ *   - check() can verify free space near the used region is untouched (a stray write that jumps
+ *     past a neighbour's guard into free memory is still caught), and
+ *   - snapshot() / ArenaSnapshot.verify() can prove that an op changed no byte of linear memory
+ *     except its declared outputs and the blocks it allocated (the fuzzer's no-stray-write check).
+ * Fresh blocks therefore start as FREE_WORD (a NaN) in debug mode: reading scratch that was never
+ * written shows up as NaN in results instead of passing by luck on zeroed memory.
  */
-import { ArgumentError, DisposedError, MemoryCorruptionError, OutOfMemoryError } from './errors.js';
+import { ArgumentError, DTypeError, DisposedError, MemoryCorruptionError, OutOfMemoryError } from './errors.js';
 
 export const PAGE = 65536;
 const GUARD = 16;
 const TAIL = 16;
 const CANARY = 0xa5;
+/**
+ * Debug mode: content of every free arena word (bytes a5 a5 a5 7f). As an f32 it is a NaN and its
+ * upper half is an f16 NaN, so a kernel whose result depends on memory it never wrote (scratch it
+ * forgot to initialise, an over-read past its input) produces NaN, which the fuzzer's reference
+ * check catches even where garbage * 0 would hide a finite value; and no kernel ever writes this
+ * exact non-canonical NaN, so stray writes of NaN results are still visible.
+ */
+export const FREE_WORD = 0x7fa5a5a5;
+/** Debug mode: free bytes checked by check() extend this far past the highest block end ever used. */
+const FREE_CHECK_MARGIN = 64 * 1024;
 
 export interface MemoryStats {
   /** bytes currently allocated (data + guards) */
@@ -29,7 +47,7 @@ export interface MemoryStats {
   maxMemoryBytes: number;
 }
 
-interface Block { start: number; end: number; ptr: number; bytes: number; persistent: boolean; tag: string }
+export interface Block { start: number; end: number; ptr: number; bytes: number; persistent: boolean; tag: string }
 
 /** Typed-array views over linear memory that are rebuilt whenever the memory grows. */
 export class LinearMemory {
@@ -108,12 +126,17 @@ export class Arena {
   private stack: number[] = [];
   private used = 0;
   private peak = 0;
+  /** highest block end ever allocated (bounds the debug free-space checks) */
+  private highWater = 0;
+  /** fault injection (tests): allocations left before the next one fails; -1 = off */
+  private failIn = -1;
 
   constructor(mem: LinearMemory, base: number, debug = false) {
     this.mem = mem;
     this.base = align(base, 64);
     this.debug = debug;
     this.top = this.base;
+    this.highWater = this.base;
     this.syncTop();
   }
 
@@ -133,6 +156,7 @@ export class Arena {
     if (this.debug) this.checkBlock(b);
     this.live.delete(ptr);
     this.used -= b.end - b.start;
+    if (this.debug) this.mem.u32.fill(FREE_WORD, b.start >> 2, b.end >> 2); // block bounds are 16-aligned
     this.insertFree(b.start, b.end);
   }
 
@@ -162,14 +186,71 @@ export class Arena {
 
   resetPeak(): void { this.peak = this.used; }
 
-  /** Verify every live block's guard and tail canaries (debug mode only; no-op otherwise). */
+  /**
+   * Verify every live block's guard and tail canaries, and that free memory up to a margin past the
+   * used region still holds FREE_WORD (debug mode only; no-op otherwise). MemoryCorruptionError names
+   * the block and offset.
+   */
   check(): void {
     if (!this.debug) return;
     for (const b of this.live.values()) this.checkBlock(b);
+    const limit = Math.min(this.top, this.highWater + FREE_CHECK_MARGIN);
+    const w = this.mem.u32;
+    const fill = FREE_WORD >>> 0;
+    for (const f of this.free_) {
+      if (f.start >= limit) break;
+      const end = Math.min(f.end, limit);
+      for (let i = f.start >> 2, e = end >> 2; i < e; i++) {
+        if (w[i] !== fill) {
+          const at = i << 2;
+          throw new MemoryCorruptionError(`free arena memory at byte ${at} was written (${this.describe(at)})`);
+        }
+      }
+    }
   }
+
+  /**
+   * Debug mode: record linear memory [0, used region + margin) so that `verify()` can later prove
+   * that nothing changed except the data of the blocks in `outputs` (pointers of live blocks) and
+   * blocks allocated after the snapshot. Static data below the arena, every other live block
+   * (guards included) and free memory are all compared byte for byte.
+   */
+  snapshot(outputs: Iterable<number> = []): ArenaSnapshot {
+    if (!this.debug) throw new ArgumentError('arena.snapshot() needs init({ debug: true }) (free memory is only tracked in debug mode)');
+    const out = new Set<number>();
+    for (const p of outputs) {
+      if (!this.live.has(p)) throw new ArgumentError(`arena.snapshot: output ${p} is not a live arena block`);
+      out.add(p);
+    }
+    const limit = Math.min(this.top, align(this.highWater + FREE_CHECK_MARGIN, 16));
+    return new ArenaSnapshot(this, this.mem.u8.slice(0, limit), new Map(this.live), out);
+  }
+
+  /** @internal blocks live now */
+  liveBlocks(): ReadonlyMap<number, Block> { return this.live; }
+
+  /** @internal human description of a byte address (which block / guard / free range it is in) */
+  describe(at: number, blocks: ReadonlyMap<number, Block> = this.live): string {
+    if (at < this.base) return `static data below the arena (heap base ${this.base})`;
+    for (const b of blocks.values()) {
+      if (at >= b.start && at < b.end) {
+        const where = at < b.ptr ? `head guard, ${b.ptr - at} B before` : at >= b.ptr + b.bytes ? `tail guard, +${at - b.ptr}` : `data offset ${at - b.ptr}`;
+        return `${b.tag} block @${b.ptr} (${b.bytes} B), ${where}`;
+      }
+    }
+    return 'free memory';
+  }
+
+  /**
+   * Fault injection for tests: the allocation after the next `n` ones throws OutOfMemoryError (as if
+   * the cap were reached), once; null switches it off. Proves every allocation point of an op
+   * unwinds cleanly (no leaked block, no partial state).
+   */
+  failAfter(n: number | null): void { this.failIn = n === null ? -1 : n; }
 
   private allocBlock(bytes: number, alignment: number, persistent: boolean, tag: string): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ArgumentError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
+    if (this.failIn >= 0 && this.failIn-- === 0) throw new OutOfMemoryError(bytes, this.mem.maxBytes, `injected failure (${tag})`);
     const dataBytes = align(Math.max(bytes, 1), 16);
     const need = (start: number) => {
       const ptr = align(start + GUARD, alignment);
@@ -203,6 +284,7 @@ export class Arena {
     if (!persistent) this.stack.push(place.ptr);
     this.used += end - start;
     if (this.used > this.peak) this.peak = this.used;
+    if (end > this.highWater) this.highWater = end;
     if (this.debug) this.paint(blk);
     return place.ptr;
   }
@@ -211,6 +293,7 @@ export class Arena {
   private syncTop(): void {
     const end = this.mem.bytes;
     if (end > this.top) {
+      if (this.debug) this.mem.u32.fill(FREE_WORD, this.top >> 2, end >> 2); // page-aligned
       this.insertFree(this.top, end);
       this.top = end;
     }
@@ -243,6 +326,57 @@ export class Arena {
   }
 }
 
+/**
+ * What linear memory looked like before an op (see Arena.snapshot). verify() throws
+ * MemoryCorruptionError at the first byte that changed outside the allowed ranges, and also runs
+ * the arena's guard/free-space check.
+ */
+export class ArenaSnapshot {
+  constructor(private arena: Arena, private bytes: Uint8Array, private before: Map<number, Block>, private outputs: Set<number>) {}
+
+  /** Byte ranges the op may change: its outputs' data, and blocks allocated since the snapshot. */
+  private allowed(): [number, number][] {
+    const r: [number, number][] = [];
+    for (const p of this.outputs) { const b = this.before.get(p)!; r.push([b.ptr, b.ptr + b.bytes]); }
+    for (const [p, b] of this.arena.liveBlocks()) if (!this.before.has(p)) r.push([b.start, b.end]);
+    return r.sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Number of bytes compared. */
+  get length(): number { return this.bytes.length; }
+
+  verify(): void {
+    const now = this.arena.mem.u8;
+    const old = this.bytes;
+    const n = Math.min(old.length, now.length);
+    if (now.length < old.length) throw new MemoryCorruptionError(`linear memory shrank from ${old.length} to ${now.length} bytes`);
+    const allowed = this.allowed();
+    const w0 = new Uint32Array(old.buffer, old.byteOffset, n >> 2);
+    const w1 = new Uint32Array(now.buffer, now.byteOffset, n >> 2);
+    let k = 0;
+    for (let i = 0; i < w0.length; i++) {
+      if (w0[i] === w1[i]) continue;
+      for (let at = i << 2, e = at + 4; at < e; at++) {
+        if (old[at] === now[at]) continue;
+        while (k < allowed.length && allowed[k][1] <= at) k++;
+        if (k < allowed.length && allowed[k][0] <= at) continue;
+        const was = this.before.get(this.ownerPtr(at) ?? -1);
+        const what = was && this.outputs.has(was.ptr) ? 'guard of output' : 'byte';
+        throw new MemoryCorruptionError(`stray write: ${what} at ${at} changed 0x${old[at].toString(16)} -> 0x${now[at].toString(16)} ` +
+          `(${this.arena.describe(at, this.before)}); only the op's outputs may change`);
+      }
+      // inside an allowed range: jump to its last whole word
+      if (k < allowed.length && allowed[k][0] <= i << 2) i = Math.max(i, (allowed[k][1] >> 2) - 1);
+    }
+    this.arena.check();
+  }
+
+  private ownerPtr(at: number): number | undefined {
+    for (const b of this.before.values()) if (at >= b.start && at < b.end) return b.ptr;
+    return undefined;
+  }
+}
+
 export function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
@@ -261,9 +395,15 @@ export class Tensor<D extends DType = DType> {
   readonly shape: readonly number[];
   readonly length: number;
   private _ptr: number;
+  /** async ops in flight that use this tensor (see pin) */
+  private pins = 0;
+  /** dispose() was called while pinned: freed when the last pin is released */
+  private doomed = false;
   private arena: Arena;
 
   constructor(arena: Arena, dtype: D, shape: readonly number[], tag = 'tensor') {
+    if (!Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype as string)) throw new DTypeError(`tensor dtype must be one of ${Object.keys(DTYPE_BYTES).join(', ')}, got ${String(dtype)}`);
+    if (!Array.isArray(shape)) throw new ArgumentError(`tensor shape must be an array of non-negative integers, got ${String(shape)}`);
     for (const s of shape) if (!Number.isSafeInteger(s) || s < 0) throw new ArgumentError(`tensor shape must be non-negative integers, got [${shape.join(', ')}]`);
     this.arena = arena;
     this.dtype = dtype;
@@ -273,12 +413,31 @@ export class Tensor<D extends DType = DType> {
   }
 
   get ptr(): number {
-    if (this._ptr < 0) throw new DisposedError('Tensor');
+    if (this._ptr < 0 || this.doomed) throw new DisposedError('Tensor');
     return this._ptr;
   }
 
   get byteLength(): number { return this.length * DTYPE_BYTES[this.dtype]; }
-  get disposed(): boolean { return this._ptr < 0; }
+  /** @internal true when this is a live tensor of `arena` (ops reject tensors of other instances). */
+  ownedBy(arena: Arena): boolean { return this.arena === arena && this._ptr >= 0 && !this.doomed && arena.isLive(this._ptr); }
+  get disposed(): boolean { return this._ptr < 0 || this.doomed; }
+
+  /**
+   * @internal Keep the memory alive while an async op (worker tiles) may still read or write it: a
+   * dispose() meanwhile only marks the tensor disposed, the block is freed by the last release().
+   * Without this, a tensor disposed during `await tk.parallel.*` was freed and re-allocated while
+   * workers still wrote to it (another tensor's data was overwritten).
+   */
+  pin(): () => void {
+    void this.ptr; // DisposedError if already disposed
+    this.pins++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.pins === 0 && this.doomed) this.release();
+    };
+  }
 
   /** Zero-copy view (invalid after memory growth: re-take it). */
   view(): ViewOf<D> {
@@ -304,8 +463,14 @@ export class Tensor<D extends DType = DType> {
   }
 
   dispose(): void {
-    if (this._ptr < 0) return;
+    if (this._ptr < 0 || this.doomed) return;
+    if (this.pins > 0) { this.doomed = true; return; }
+    this.release();
+  }
+
+  private release(): void {
     this.arena.free(this._ptr);
     this._ptr = -1;
+    this.doomed = false;
   }
 }

@@ -7,8 +7,9 @@ import {
   detectRuntime, enableNodeRelaxedSimd, hardwareConcurrency, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
   probeSimd, runtimeVersion, type RuntimeName,
 } from './env.js';
-import { ArgumentError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
-import { f16roundJs } from './f16js.js';
+import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
+import { f16roundJs, isFloat16Array } from './f16js.js';
+import { typeName } from './validate.js';
 import { compileSource, defaultWasmUrl, type Flavor, type Tier, type WasmSource } from './loader.js';
 import { Arena, LinearMemory, PAGE, Tensor, type DType, type MemoryStats } from './memory.js';
 import { F16Ops } from './ops/f16.js';
@@ -282,9 +283,10 @@ export class Tessera {
   }
 
   /** Copy a typed array into a new tensor. dtype is inferred: Float32Array -> f32, Uint16Array/Float16Array -> f16, Int32Array -> i32, Uint32Array -> u32, Uint8Array -> u8. */
-  tensorFrom(data: Float32Array | Uint16Array | Int32Array | Uint32Array | Uint8Array, shape: readonly number[] = [data.length]): Tensor {
-    const dtype: DType = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' :
-      data instanceof Uint8Array ? 'u8' : 'f16';
+  tensorFrom(data: Float32Array | Uint16Array | Int32Array | Uint32Array | Uint8Array, shape: readonly number[] = [data?.length]): Tensor {
+    const dtype: DType | undefined = data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' :
+      data instanceof Uint8Array ? 'u8' : data instanceof Uint16Array || isFloat16Array(data) ? 'f16' : undefined;
+    if (!dtype) throw new DTypeError(`tensorFrom: data must be a Float32Array, Uint16Array/Float16Array, Int32Array, Uint32Array or Uint8Array, got ${typeName(data)}`);
     const t = this.tensor(dtype, shape);
     if (t.length !== data.length) { t.dispose(); throw new ArgumentError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
     const bits = dtype === 'f16' && !(data instanceof Uint16Array) ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;

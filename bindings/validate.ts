@@ -3,8 +3,9 @@
  * JavaScript, before any pointer reaches wasm: a bad call throws a typed error naming the problem
  * and leaves the instance and its tensors untouched.
  */
-import { ArgumentError, DTypeError, ShapeError } from './errors.js';
+import { ArgumentError, DTypeError, DisposedError, ShapeError } from './errors.js';
 import { isFloat16Array } from './f16js.js';
+import { Tensor, type Arena, type DType } from './memory.js';
 
 /** Largest dimension we accept: products of dims are kept below 2^31 elements separately. */
 export const MAX_DIM = 2 ** 31 - 1;
@@ -65,6 +66,20 @@ export function f32or16(op: string, name: string, a: unknown, len?: number): { d
   if (a instanceof Float32Array) return { dtype: 'f32', data: f32(op, name, a, len) };
   if (a instanceof Uint16Array || isFloat16Array(a)) return { dtype: 'f16', data: f16bits(op, name, a, len) };
   throw new DTypeError(`${op}: ${name} must be a Float32Array, Uint16Array (half bits) or Float16Array, got ${typeName(a)}`);
+}
+
+/**
+ * A live Tensor of THIS instance (optionally of a dtype and length). A tensor's ptr is an offset into
+ * its own instance's memory: used with another instance (or faked by a plain object) it would make
+ * a kernel read or write arbitrary bytes of this one, so both are rejected.
+ */
+export function tensor(op: string, name: string, t: unknown, arena: Arena, dtype?: DType | readonly DType[], len?: number): Tensor {
+  if (!(t instanceof Tensor)) throw new DTypeError(`${op}: ${name} must be a Tensor (tk.tensor / tk.tensorFrom), got ${typeName(t)}`);
+  if (t.disposed) throw new DisposedError(`${op}: ${name} (Tensor)`);
+  if (!t.ownedBy(arena)) throw new ArgumentError(`${op}: ${name} belongs to another tessera instance (tensors live in their own instance's memory)`);
+  if (dtype !== undefined && !(typeof dtype === 'string' ? [dtype] : dtype).includes(t.dtype)) throw new DTypeError(`${op}: ${name} must be ${typeof dtype === 'string' ? dtype : dtype.join(' or ')}, got ${t.dtype}`);
+  if (len !== undefined && t.length !== len) throw new ShapeError(`${op}: ${name} has ${t.length} elements, expected ${len}`);
+  return t;
 }
 
 /** One of a fixed set of string options. */

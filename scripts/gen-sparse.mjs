@@ -53,11 +53,12 @@ function groupBody(m, G, dense) {
 
 function spmmTile(m, dense) {
   const name = `${dense ? 'chwgemm' : 'spmm'}_tile${m}`;
+  const exp = 'export ';
   const params = dense
     ? `ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128`
     : `ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128`;
   return `/** one ${m}-pixel tile: all 4-row blocks, then the single tail rows */
-function ${name}(${params}): void {
+${exp}function ${name}(${params}): void {
   for (let g = 0; g < ng; g++) {
 ${groupBody(m, 4, dense)}
   }
@@ -96,95 +97,32 @@ ${tailCode}
 }
 
 // ---- 3x3 conv (kernel groups) ----------------------------------------------------------------
-// Per group of G output channels: bias[G], then per stored input channel 9 taps x G weights
-// ([tap][g]). Input is padded CHW (stride 1: rows of Wp; stride 2: each padded row is stored as
-// [even columns | odd columns], both Wq long, so every tap is a unit-stride vector load).
-// R = bytes per stored padded row, H = bytes to the odd half (stride 2 only).
-function tapAddr(s, ky, kx) {
-  if (s === 1) return [`r${ky}`, kx * 4];
-  return kx === 1 ? [`h${ky}`, 0] : [`r${ky}`, kx === 2 ? 4 : 0];
-}
-
-function convTile(m, G, s, dense) {
-  const V = vecs(m);
-  const name = `${dense ? 'chwconv' : 'spconv'}3x3s${s}_tile${m}x${G}`;
-  const params = dense
-    ? `K: i32, p: usize, w: usize, out: usize, os: usize, R: usize, H: usize, icStride: usize, lo: v128, hi: v128`
-    : `n: u32, p: usize, w: usize, dm: usize, out: usize, os: usize, R: usize, H: usize, lo: v128, hi: v128`;
-  const L = [];
-  L.push(`/** ${dense ? 'dense' : 'sparse'} 3x3 stride ${s}: one ${m}-pixel tile of one ${G}-channel group; ${dense ? '' : 'returns the input pointer after the delta walk'} */`);
-  L.push(`function ${name}(${params}): ${dense ? 'void' : 'usize'} {`);
-  for (let g = 0; g < G; g++) L.push(`  let c${g}_0 = v128.load32_splat(w, ${4 * g});` + Array.from({ length: V - 1 }, (_, j) => ` let c${g}_${j + 1} = c${g}_0;`).join(''));
-  L.push(`  w += ${4 * G};`);
-  if (dense) L.push(`  let n = K;`);
-  L.push(`  const R2 = R << 1;`);
-  L.push(`  while (n != 0) {`);
-  L.push(`    const r0 = p, r1 = p + R, r2 = p + R2;`);
-  if (s === 2) L.push(`    const h0 = r0 + H, h1 = r1 + H, h2 = r2 + H;`);
-  if (!dense) L.push(`    p += <usize>load<i32>(dm); dm += 4;`);
-  else L.push(`    p += icStride;`);
-  for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
-    const t = ky * 3 + kx;
-    const [ptr, imm] = tapAddr(s, ky, kx);
-    L.push('    ' + Array.from({ length: V }, (_, j) => `const x${t}_${j} = ${loadX(ptr, m, j, imm)};`).join(' '));
-    for (let g = 0; g < G; g++) {
-      L.push(`    const w${t}_${g} = v128.load32_splat(w, ${4 * (t * G + g)});` + Array.from({ length: V }, (_, j) => ` c${g}_${j} = madd(x${t}_${j}, w${t}_${g}, c${g}_${j});`).join(''));
-    }
-  }
-  L.push(`    w += ${36 * G}; n--;`);
-  L.push(`  }`);
-  for (let g = 0; g < G; g++) {
-    const o = g === 0 ? 'out' : `out + ${g === 1 ? 'os' : `os * ${g}`}`;
-    L.push(`  { const o = ${o};` + Array.from({ length: V }, (_, j) => ' ' + storeY('o', `clamp(c${g}_${j}, lo, hi)`, m, j)).join('') + ' }');
-  }
-  if (!dense) L.push(`  return p;`);
-  L.push(`}`);
-  return L.join('\n') + '\n';
-}
-
-function convDriver(mr, s, dense) {
-  const name = `f32_${dense ? 'chwconv' : 'spconv'}3x3s${s}_${mr}x4__wasmsimd`;
-  const pre = `${dense ? 'chwconv' : 'spconv'}3x3s${s}_tile`;
-  const ms = [mr, ...tails(mr)];
-  const call = (m) => dense
-    ? `${pre}${m}x\${G}(K, base, w, o, os, R, H, icStride, lo, hi)`
-    : `pEnd = ${pre}${m}x\${G}(n, base, w, dm, o, os, R, H, lo, hi) - off`;
-  const tileLoop = (G) => {
-    const c = (m) => call(m).replace('${G}', String(G));
-    return `        let x = 0;
-        for (; x + ${mr} <= ow; x += ${mr}) { const off = rowOff + (<usize>x << 2); const base = inp + off; const o = out + outRow + (<usize>x << 2); ${c(mr)}; }
-${tails(mr).map((m) => `        if (ow - x >= ${m}) { const off = rowOff + (<usize>x << 2); const base = inp + off; const o = out + outRow + (<usize>x << 2); ${c(m)}; x += ${m}; }`).join('\n')}`;
-  };
-  const doc = dense
-    ? `/** Dense direct 3x3 baseline, stride ${s}: every (group, input channel) present; K input channels, icStride bytes apart. */`
-    : `/**
- * Sparse 3x3 conv, stride ${s}, kernel-group pattern (4 output channels x 1 input channel x 9 taps).
- * ng 4-channel groups then nr1 single channels; input = padded input + firstChannel*icStride (start
- * of the delta walk); R = bytes per stored padded row; rowStep = bytes between the first padded rows of
- * consecutive output rows (R for stride 1, 2R for stride 2); H = offset of the odd-column half (stride 2).
- * Output is dense CHW [rows][oh][ow]. Loop order: group outer, spatial tiles inner (group weights stay in L1).
- */`;
-  return `${doc}
-export function ${name}(oh: i32, ow: i32, ng: i32, nr1: i32, ${dense ? 'K: i32, ' : ''}input: usize, w: usize, ${dense ? '' : 'nz: usize, dm: usize, '}output: usize, R: usize, rowStep: usize, H: usize, ${dense ? 'icStride: usize, ' : ''}vmin: f32, vmax: f32): void {
+// The 3x3 conv runs the SAME per-tile spmm loop over an expanded index stream: each stored
+// (group, input channel) contributes 9 entries, one per tap, whose dmap deltas step between tap
+// positions in the padded input (implicit im2col). Weights are [tap][g] per stored channel, i.e.
+// exactly 4 (or 1) weights per entry as in the 1x1 layout. Tiles are row-exact (output row y,
+// pixels x..x+m-1), so only real outputs are written. A fully unrolled 9-tap body was tried first:
+// binaryen nests the 9 single-use accumulator updates into one expression tree, loads every
+// operand up front and V8 spills everything (5x slower), so the tap loop is the dmap walk instead.
+function convDriver(mr) {
+  const name = `f32_spconv3x3_${mr}x4__wasmsimd`;
+  const call = (m) => `spmm_tile${m}(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi)`;
+  return `/**
+ * Sparse 3x3 conv (stride 1 or 2; the stride lives in the dmap and rowStep) on a padded CHW input:
+ * ng 4-channel groups then nr1 single channels; nz = 9 * stored channels per block row; input =
+ * padded input + firstChannel * planeBytes; rowStep = bytes between the first padded input rows of
+ * consecutive output rows. Output is dense CHW [rows][oh][ow]. Call it per row panel (chunk) so the
+ * panel's weights stay in cache while all spatial tiles stream through.
+ */
+export function ${name}(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   const os: usize = <usize>(oh * ow) << 2;
-  let inp = input, out = output;
-  for (let g = 0; g < ng + nr1; g++) {
-    const G = g < ng ? 4 : 1;
-    ${dense ? '' : 'const n = load<u32>(nz); nz += 4;\n    let pEnd = inp;\n    '}for (let y = 0; y < oh; y++) {
-      const rowOff = <usize>y * rowStep;
-      const outRow = <usize>(y * ow) << 2;
-      if (G == 4) {
-${tileLoop(4)}
-      } else {
-${tileLoop(1)}
-      }
-    }
-    ${dense ? `w += <usize>(G + K * 9 * G) << 2;` : `if (oh == 0 || ow == 0) { for (let k: u32 = 0; k < n; k++) pEnd += <usize>load<i32>(dm + (<usize>k << 2)); }
-    inp = pEnd;
-    w += <usize>(G + <i32>n * 9 * G) << 2;
-    dm += <usize>n << 2;`}
-    out += os * G;
+  for (let y = 0; y < oh; y++) {
+    const rowOff = <usize>y * rowStep;
+    const outRow = <usize>(y * ow) << 2;
+    let x = 0;
+    for (; x + ${mr} <= ow; x += ${mr}) ${call(mr)};
+${tails(mr).map((m) => `    if (ow - x >= ${m}) { ${call(m)}; x += ${m}; }`).join('\n')}
   }
 }
 `;
@@ -196,22 +134,21 @@ const imp = `import { madd, clamp } from "../../common/simd";\n`;
 
 const SPMM = [[32, 1], [16, 1], [8, 4], [12, 4], [16, 4]];
 const DENSE = [8, 12, 16];
-let spmm = HEADER + imp + '\n';
+// tiles live in their own module so that assembly/index.ts (export *) only exposes the drivers
+let tilesSrc = HEADER + imp + '\n';
 const tileSizes = new Set();
 for (const [mr] of SPMM) { tileSizes.add(mr); for (const t of tails(mr)) tileSizes.add(t); }
 for (const mr of DENSE) { tileSizes.add(mr); for (const t of tails(mr)) tileSizes.add(t); }
-for (const m of [...tileSizes].sort((a, b) => b - a)) { spmm += spmmTile(m, false) + '\n' + spmmTile(m, true) + '\n'; }
+const tileList = [...tileSizes].sort((a, b) => b - a);
+for (const m of tileList) { tilesSrc += spmmTile(m, false) + '\n' + spmmTile(m, true) + '\n'; }
+writeFileSync(new URL('../assembly/sparse/gen/spmm-tiles.ts', import.meta.url), tilesSrc);
+let spmm = HEADER + `import { ${tileList.flatMap((m) => [`spmm_tile${m}`, `chwgemm_tile${m}`]).join(', ')} } from "./spmm-tiles";\n\n`;
 for (const [mr, nr] of SPMM) spmm += spmmDriver(mr, nr, false) + '\n';
 for (const mr of DENSE) spmm += spmmDriver(mr, 4, true) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spmm.ts', import.meta.url), spmm);
 
-const CONV_MR = [8];
-let conv = HEADER + imp + '\n';
-const convTiles = new Set();
-for (const mr of CONV_MR) { convTiles.add(mr); for (const t of tails(mr)) convTiles.add(t); }
-for (const s of [1, 2]) {
-  for (const m of [...convTiles].sort((a, b) => b - a)) for (const G of [4, 1]) conv += convTile(m, G, s, false) + '\n' + convTile(m, G, s, true) + '\n';
-  for (const mr of CONV_MR) conv += convDriver(mr, s, false) + '\n' + convDriver(mr, s, true) + '\n';
-}
+const CONV_MR = [8, 16, 32];
+let conv = HEADER + `import { spmm_tile32, spmm_tile16, spmm_tile8, spmm_tile4, spmm_tile2, spmm_tile1 } from "./spmm-tiles";\n\n`;
+for (const mr of CONV_MR) conv += convDriver(mr) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spconv3x3.ts', import.meta.url), conv);
 console.log('gen-sparse: wrote assembly/sparse/gen/spmm.ts, assembly/sparse/gen/spconv3x3.ts');

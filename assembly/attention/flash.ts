@@ -7,19 +7,23 @@
 //                 fp16 rounding (the exact-arithmetic recurrence in f32, used to test the algebra).
 //   MODE_FAITHFUL the all-fp16 recurrence of the reference code, pasa.md §2.3.
 //
-// Layout: the query rows of one block live in the vector LANES. Q^T [d][br] is packed per query block,
-// scores are computed as S^T [key][br] = K . Q^T, the output accumulator is O^T [d][br], and all per-row
-// state (m, l, pseudo-averages, ...) is one f32x4 per 4 rows, so the softmax bookkeeping is fully
-// vectorised and K, V are read in their natural [key][d] layout by broadcast loads (no packing of K/V).
-// Scratch is O(tile): (3*d*br + bc*br + 10*br) floats (attention_scratch_bytes); never S1 x S2.
+// Layout: the query rows of one block live in the vector LANES for the scores. Q^T [d][br] is packed per
+// query block, the key block is packed per tile as Kp [key group][d][MRQ keys], scores are S^T [key][br] =
+// Kp . Q^T, and all per-row state (m, l, pseudo-averages, ...) is one f32x4 per 4 rows, so the softmax
+// bookkeeping is fully vectorised. P.V is computed as PV [br][d] = P (broadcast from P^T) . V with V read in
+// its natural [key][d] layout, and the output accumulator O [br][d] is row-major.
+// Row maxima use pmax (one maxps on x86; f32x4.max's NaN/-0 rules cost ~8 instructions): a NaN score is then
+// dropped from the max but still reaches the output through exp(NaN - m). Inner GEMMs (gen/gemm.ts): relaxed tier 6x8 tiles (12 accumulators, FMA), simd128 tier 4x8 (mul+add needs a
+// temporary register, 6x8 would spill). Scratch is O(tile) (attention_scratch_bytes); never S1 x S2.
 //
 // K and V given to attention_fwd are f32 [rows][d] with row strides (a KV cache may have capacity > s2).
 // In the fp16 modes they are the output of attention_prep_kv (K' or f16-rounded K, f16-rounded V, held as
 // exactly representable f32 values so the inner GEMM runs at f32 speed; the numerics are those of fp16
-// storage). Reads past s2 are clamped to row kvRows-1; those columns are masked.
-import { attn_gemm_4x8 } from "./gen/gemm";
+// storage). Keys at or past kvRows are packed as zeros; columns past s2 are never used (masked).
+import { attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
-import { f16ToF32, loadF16x4, roundF16, roundF16x4 } from "../f16/half";
+import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
+import { roundHalfUnitX4, roundHalfX4, sel } from "./round";
 import { madd } from "../common/simd";
 
 export const MODE_F32: i32 = 0;
@@ -40,9 +44,28 @@ const M_INIT_F16: f32 = -60000; // the reference's finite fp16 initial max
 const R_M = 0, R_L = 1, R_AB = 2, R_A = 3, R_ALPHA = 4, R_GAMMA = 5;
 const N_ROWVEC = 10;
 
+// Tile shapes: keys per packed group (QK) and rows per PV tile; both tiers align row blocks to 24.
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+const RALIGN: i32 = 24;
+
+// @ts-ignore: decorator
+@inline function roundUp(x: i32, m: i32): i32 { return ((x + m - 1) / m) * m; }
+
+// @ts-ignore: decorator
+@inline function gemmX8(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) attn_gemm_6x8(a, aSk, b, bSk, kc, c, cSi);
+  else attn_gemm_4x8(a, aSk, b, bSk, kc, c, cSi);
+}
+// @ts-ignore: decorator
+@inline function gemmX4(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) attn_gemm_6x4(a, aSk, b, bSk, kc, c, cSi);
+  else attn_gemm_4x4(a, aSk, b, bSk, kc, c, cSi);
+}
+
 /** Scratch bytes attention_fwd needs for head dim d and tile br x bc. */
 export function attention_scratch_bytes(d: i32, br: i32, bc: i32): i32 {
-  return (3 * d * br + bc * br + N_ROWVEC * br) * 4 + 64;
+  const b = roundUp(br, RALIGN), c = roundUp(bc, MR);
+  return (d * b + c * d + c * b + 2 * b * d + N_ROWVEC * b) * 4 + 64;
 }
 
 /** Rows of the prepared K/V buffers attention_prep_kv writes (s2 padded: to whole blocks in faithful mode, else to 4). */
@@ -85,7 +108,7 @@ export function attention_prep_kv(k: usize, v: usize, kRowStride: i32, vRowStrid
       if (!zero) {
         vv = ld4(v + <usize>srcRow * vb + xo * eb, src16);
         kk = ld4(k + <usize>srcRow * kb + xo * eb, src16);
-        if (round) { vv = roundF16x4(vv); kk = roundF16x4(kk); }
+        if (round) { vv = roundHalfX4(vv); kk = roundHalfX4(kk); }
       }
       v128.store(vOut + <usize>t * ob + (xo << 2), vv);
       // kOut first holds the (rounded) keys; PASA / faithful transform them in place below
@@ -113,14 +136,14 @@ export function attention_prep_kv(k: usize, v: usize, kRowStride: i32, vRowStrid
         for (let t = 0; t < nv; t++) {
           const p = kOut + <usize>(c0 + t) * ob + xo;
           let kp = f32x4.mul(f32x4.sub(v128.load(p), bmean), f32x4.splat(scale));
-          if (round) kp = roundF16x4(kp);
+          if (round) kp = roundHalfX4(kp);
           v128.store(p, kp);
         }
       } else {
         for (let t = 0; t < nv; t++) {
           const p = kOut + <usize>(c0 + t) * ob + xo;
           const kt = v128.load(p);
-          v128.store(p, roundF16x4(madd(kt, f32x4.splat(diag), f32x4.mul(f32x4.sub(sum, kt), f32x4.splat(off)))));
+          v128.store(p, roundHalfX4(madd(kt, f32x4.splat(diag), f32x4.mul(f32x4.sub(sum, kt), f32x4.splat(off)))));
         }
       }
     }
@@ -144,13 +167,16 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
   const storeF32 = mode == MODE_PASA && (flags & FLAG_STORE_F32) != 0;
   const frameFirst = (flags & FLAG_FRAME_FIRST) != 0;
   const roundOut = mode != MODE_F32 && !storeF32;
-  const brE = min(br, (s1 + 7) & ~7); // decode (s1 = 1) uses an 8-row block
+  const brE = roundUp(min(br, s1), RALIGN); // decode (s1 = 1) uses one 24-row block
   const rs: usize = <usize>brE << 2; // byte stride of one key/dim row of the transposed tiles
+  const db: usize = <usize>d << 2; // byte stride of one row of O / PV
+  const bcr = roundUp(bc, MR);
   const qT = (scratch + 15) & ~(<usize>15);
-  const sT = qT + <usize>d * rs;
-  const oT = sT + <usize>bc * rs;
-  const pv = oT + <usize>d * rs;
-  const rowv = pv + <usize>d * rs;
+  const kp = qT + <usize>d * rs;
+  const sT = kp + <usize>bcr * db;
+  const oA = sT + <usize>bcr * rs;
+  const pv = oA + <usize>brE * db;
+  const rowv = pv + <usize>brE * db;
   const off = s2 - s1;
   const krb = <usize>kRowStride << 2, vrb = <usize>vRowStride << 2;
   const mInit: f32 = mode == MODE_F16 || mode == MODE_FAITHFUL ? M_INIT_F16 : M_INIT_F32;
@@ -179,22 +205,22 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         v128.store(p + R_L * rs, f32x4.splat(0));
         v128.store(p + R_AB * rs, f32x4.splat(0));
       }
-      memory.fill(oT, 0, <usize>d * rs);
+      memory.fill(oA, 0, <usize>brE * db);
       const lastRow = r0 + nr - 1;
       let j = 0;
       for (let c0 = 0; c0 < s2; c0 += bc) {
         if (causal && c0 > lastRow + off) break; // this and all later key blocks are fully masked
         const nv = min(bc, s2 - c0);
-        const ncols = mode == MODE_FAITHFUL ? bc : (nv + 3) & ~3;
-        // S^T = K_block . Q^T
-        for (let c4 = 0; c4 < ncols; c4 += 4) {
-          const t0 = c0 + c4;
-          const last = kvRows - 1;
-          const a0 = k + <usize>min(t0, last) * krb, a1 = k + <usize>min(t0 + 1, last) * krb;
-          const a2 = k + <usize>min(t0 + 2, last) * krb, a3 = k + <usize>min(t0 + 3, last) * krb;
+        const ncols = mode == MODE_FAITHFUL ? bc : nv; // faithful: the padded keys count in the row mean
+        const ng = (ncols + MR - 1) / MR;
+        packK(kp, k + <usize>c0 * krb, krb, min(ncols, kvRows - c0), ng, d);
+        // S^T = Kp . Q^T
+        for (let g = 0; g < ng; g++) {
+          const a = kp + <usize>g * <usize>MR * db;
+          const c = sT + <usize>(g * MR) * rs;
           for (let r8 = 0; r8 < brE; r8 += 8) {
             const ro = <usize>r8 << 2;
-            attn_gemm_4x8(a0, a1, a2, a3, 4, qT + ro, rs, d, sT + <usize>c4 * rs + ro, rs);
+            gemmX8(a, <usize>MR << 2, qT + ro, rs, d, c + ro, rs);
           }
         }
         const needMask = causal && c0 + nv - 1 > r0 + off;
@@ -202,30 +228,54 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         else if (mode == MODE_PASA) rowsPasa(sT, rowv, rs, brE, nv, needMask, r0, c0 - off, j, beta, storeF32, frameFirst);
         else if (mode == MODE_FAITHFUL) rowsFaithful(sT, rowv, rs, brE, nv, bc, needMask, r0, c0 - off, j, beta);
         else rowsF16(sT, rowv, rs, brE, nv, needMask, r0, c0 - off, scale);
-        // PV^T = V_block^T . P^T
+        // PV = P . V_block  (P read from P^T: MR rows at constant lane offsets)
         const vb = v + <usize>c0 * vrb;
-        for (let x = 0; x < d; x += 4) {
-          const a0 = vb + (<usize>x << 2);
-          for (let r8 = 0; r8 < brE; r8 += 8) {
-            const ro = <usize>r8 << 2;
-            attn_gemm_4x8(a0, a0 + 4, a0 + 8, a0 + 12, vrb, sT + ro, rs, nv, pv + <usize>x * rs + ro, rs);
-          }
+        for (let r = 0; r < brE; r += MR) {
+          const a = sT + (<usize>r << 2);
+          const c = pv + <usize>r * db;
+          let x = 0;
+          for (; x + 8 <= d; x += 8) gemmX8(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
+          if (x < d) gemmX4(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
         }
-        combine(oT, pv, rowv, rs, brE, d, mode, roundOut, j);
+        combine(oA, pv, rowv, rs, brE, d, mode, roundOut, j);
         j++;
       }
-      // O = O^T / l, transposed back to [row][d]
+      // O = O_acc / l
       for (let r = 0; r < nr; r++) {
         const l = load<f32>(rowv + R_L * rs + (<usize>r << 2));
         const inv: f32 = l != 0 ? <f32>1 / l : 0;
+        const src = oA + <usize>r * db;
         const orow = oh + (<usize>(r0 + r) * <usize>d << 2);
-        for (let x = 0; x < d; x++) {
-          const acc = load<f32>(oT + <usize>x * rs + (<usize>r << 2));
-          let y: f32 = l != 0 ? (mode == MODE_F32 ? acc * inv : acc / l) : 0;
-          if (roundOut) y = roundF16(y);
-          store<f32>(orow + (<usize>x << 2), y);
+        for (let x = 0; x < d; x += 4) {
+          const xo = <usize>x << 2;
+          const acc = v128.load(src + xo);
+          let y = l == 0 ? f32x4.splat(0) : mode == MODE_F32 ? f32x4.mul(acc, f32x4.splat(inv)) : f32x4.div(acc, f32x4.splat(l));
+          if (roundOut) y = roundHalfX4(y);
+          v128.store(orow + xo, y);
         }
       }
+    }
+  }
+}
+
+/** Pack keys [0, nk) of a block (rows at kb, stride krb bytes) as [group][d][MR]; keys nk .. ng*MR-1 are zero. */
+function packK(kp: usize, kb: usize, krb: usize, nk: i32, ng: i32, d: i32): void {
+  const gstride = <usize>MR * (<usize>d << 2);
+  const ks: usize = <usize>MR << 2;
+  for (let t = 0; t < ng * MR; t++) {
+    const dst = kp + <usize>(t / MR) * gstride + (<usize>(t % MR) << 2);
+    if (t < nk) {
+      const src = kb + <usize>t * krb;
+      for (let x = 0; x < d; x += 4) {
+        const v = v128.load(src + (<usize>x << 2));
+        const p = dst + <usize>x * ks;
+        store<f32>(p, f32x4.extract_lane(v, 0));
+        store<f32>(p + ks, f32x4.extract_lane(v, 1));
+        store<f32>(p + 2 * ks, f32x4.extract_lane(v, 2));
+        store<f32>(p + 3 * ks, f32x4.extract_lane(v, 3));
+      }
+    } else {
+      for (let x = 0; x < d; x++) store<f32>(dst + <usize>x * ks, 0);
     }
   }
 }
@@ -239,57 +289,59 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
 // masked iff key t > row + off  <=>  row < t - off ; tm = c0 - off is t - off for c = 0
 // @ts-ignore: decorator
 @inline function maskS(s: v128, ri: v128, tm: i32): v128 {
-  return v128.bitselect(f32x4.splat(NEG_INF), s, i32x4.lt_s(ri, i32x4.splat(tm)));
+  return sel(f32x4.splat(NEG_INF), s, i32x4.lt_s(ri, i32x4.splat(tm)));
+}
+
+// The row passes below are deliberately split into single-purpose loops (max; exp + store; sum): one loop
+// doing all of it keeps ~20 vectors live, and TurboFan then spills the running sum (a store-load on the
+// loop-carried chain) and rematerialises constants (3 instructions each) on every iteration.
+
+// @ts-ignore: decorator
+@inline function colMax(p: usize, rs: usize, nv: i32): v128 {
+  let m0 = f32x4.splat(NEG_INF), m1 = m0;
+  let c = 0;
+  for (; c + 2 <= nv; c += 2) { m0 = f32x4.pmax(m0, v128.load(p)); m1 = f32x4.pmax(m1, v128.load(p + rs)); p += rs << 1; }
+  if (c < nv) m0 = f32x4.pmax(m0, v128.load(p));
+  return f32x4.pmax(m0, m1);
+}
+
+// @ts-ignore: decorator
+@inline function colSum(p: usize, rs: usize, nv: i32): v128 {
+  let s0 = f32x4.splat(0), s1 = s0;
+  let c = 0;
+  for (; c + 2 <= nv; c += 2) { s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p + rs)); p += rs << 1; }
+  if (c < nv) s0 = f32x4.add(s0, v128.load(p));
+  return f32x4.add(s0, s1);
+}
+
+/** Mask (store -inf) the entries of one row-vector column strip where key t > row + off; returns the masked max. */
+// @ts-ignore: decorator
+@inline function maskMax(p: usize, rs: usize, nv: i32, ri: v128, tm0: i32): v128 {
+  let mx = f32x4.splat(NEG_INF);
+  for (let c = 0; c < nv; c++) {
+    const s = maskS(v128.load(p), ri, tm0 + c);
+    v128.store(p, s);
+    mx = f32x4.pmax(mx, s);
+    p += rs;
+  }
+  return mx;
 }
 
 /** FA-2 step in f32: m_new = max(m, rowmax S), P = exp(S - m_new), l = alpha*l + rowsum P. */
 function rowsF32(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask: bool, r0: i32, tm0: i32): void {
   for (let i = 0; i < brE; i += 4) {
     const io = <usize>i << 2;
-    let p = sT + io;
-    let mx0 = f32x4.splat(NEG_INF), mx1 = mx0;
-    if (needMask) {
-      const ri = rowVec(r0 + i);
-      for (let c = 0; c < nv; c++) {
-        const s = maskS(v128.load(p), ri, tm0 + c);
-        v128.store(p, s);
-        mx0 = f32x4.max(mx0, s);
-        p += rs;
-      }
-    } else {
-      let c = 0;
-      for (; c + 2 <= nv; c += 2) {
-        mx0 = f32x4.max(mx0, v128.load(p));
-        mx1 = f32x4.max(mx1, v128.load(p + rs));
-        p += rs << 1;
-      }
-      if (c < nv) mx0 = f32x4.max(mx0, v128.load(p));
-    }
-    const mx = f32x4.max(mx0, mx1);
+    const mx = needMask ? maskMax(sT + io, rs, nv, rowVec(r0 + i), tm0) : colMax(sT + io, rs, nv);
     const pm = rowv + R_M * rs + io;
     const mo = v128.load(pm);
-    const mn = f32x4.max(mo, mx);
+    const mn = f32x4.pmax(mo, mx);
+    let p = sT + io;
+    for (let c = 0; c < nv; c++) { v128.store(p, expF32x4(f32x4.sub(v128.load(p), mn))); p += rs; }
     const alpha = expF32x4(f32x4.sub(mo, mn));
-    let s0 = f32x4.splat(0), s1 = s0;
-    p = sT + io;
-    let c = 0;
-    for (; c + 2 <= nv; c += 2) {
-      const e0 = expF32x4(f32x4.sub(v128.load(p), mn));
-      const e1 = expF32x4(f32x4.sub(v128.load(p + rs), mn));
-      v128.store(p, e0); v128.store(p + rs, e1);
-      s0 = f32x4.add(s0, e0); s1 = f32x4.add(s1, e1);
-      p += rs << 1;
-    }
-    if (c < nv) {
-      const e0 = expF32x4(f32x4.sub(v128.load(p), mn));
-      v128.store(p, e0);
-      s0 = f32x4.add(s0, e0);
-    }
     const pl = rowv + R_L * rs + io;
-    v128.store(pl, madd(alpha, v128.load(pl), f32x4.add(s0, s1)));
+    v128.store(pl, madd(alpha, v128.load(pl), colSum(sT + io, rs, nv)));
     v128.store(pm, mn);
     v128.store(rowv + R_ALPHA * rs + io, alpha);
-    v128.store(rowv + R_GAMMA * rs + io, f32x4.splat(1));
   }
 }
 
@@ -304,15 +356,16 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     const io = <usize>i << 2;
     const ri = rowVec(r0 + i);
     let p = sT + io;
-    let sum = f32x4.splat(0), mx = f32x4.splat(NEG_INF);
-    for (let c = 0; c < nv; c++) {
-      let s = v128.load(p);
-      if (!storeF32) s = roundF16x4(s);
-      sum = f32x4.add(sum, s);
-      if (needMask) s = maskS(s, ri, tm0 + c);
-      v128.store(p, s);
-      mx = f32x4.max(mx, s);
-      p += rs;
+    if (!storeF32) for (let c = 0; c < nv; c++) { v128.store(p, roundHalfX4(v128.load(p))); p += rs; }
+    // the pseudo-average is taken over the n_valid columns BEFORE masking (pasa.md §5)
+    let sum: v128, mx: v128;
+    if (needMask) {
+      sum = colSum(sT + io, rs, nv);
+      mx = maskMax(sT + io, rs, nv, ri, tm0);
+    } else {
+      sum = f32x4.splat(0); mx = f32x4.splat(NEG_INF);
+      p = sT + io;
+      for (let c = 0; c < nv; c++) { const s = v128.load(p); sum = f32x4.add(sum, s); mx = f32x4.pmax(mx, s); p += rs; }
     }
     const a = f32x4.mul(sum, f32x4.splat(invN));
     const pab = rowv + R_AB * rs + io;
@@ -323,19 +376,17 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     }
     const dnew = f32x4.mul(f32x4.sub(a, ab), f32x4.splat(cc));
     const dold = f32x4.mul(f32x4.sub(abo, ab), f32x4.splat(cc));
-    const mloc = v128.bitselect(f32x4.splat(M_INIT_F32), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
-    let lloc = f32x4.splat(0);
+    const mloc = sel(f32x4.splat(M_INIT_F32), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
     p = sT + io;
-    for (let c = 0; c < nv; c++) {
-      let e = expF32x4(f32x4.sub(v128.load(p), mloc));
-      if (!storeF32) e = roundF16x4(e);
-      v128.store(p, e);
-      lloc = f32x4.add(lloc, e);
-      p += rs;
+    if (storeF32) {
+      for (let c = 0; c < nv; c++) { v128.store(p, expF32x4(f32x4.sub(v128.load(p), mloc))); p += rs; }
+    } else {
+      for (let c = 0; c < nv; c++) { v128.store(p, roundHalfUnitX4(expF32x4(f32x4.sub(v128.load(p), mloc)))); p += rs; }
     }
+    const lloc = colSum(sT + io, rs, nv);
     const pm = rowv + R_M * rs + io;
     const m = v128.load(pm);
-    const mn = f32x4.max(f32x4.add(m, dold), f32x4.add(mloc, dnew));
+    const mn = f32x4.pmax(f32x4.add(m, dold), f32x4.add(mloc, dnew));
     const alpha = expF32x4(f32x4.add(f32x4.sub(m, mn), dold));
     const gamma = expF32x4(f32x4.add(f32x4.sub(mloc, mn), dnew));
     const pl = rowv + R_L * rs + io;
@@ -360,42 +411,42 @@ function rowsFaithful(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, bc: 
     let p = sT + io;
     let sum = f32x4.splat(0), mx = f32x4.splat(NEG_INF);
     for (let c = 0; c < bc; c++) {
-      let s = roundF16x4(v128.load(p));
+      let s = roundHalfX4(v128.load(p));
       sum = f32x4.add(sum, s);
       if (c < nv) {
         if (needMask) s = maskS(s, ri, tm0 + c);
-        mx = f32x4.max(mx, s);
+        mx = f32x4.pmax(mx, s);
       }
       v128.store(p, s);
       p += rs;
     }
-    const a = roundF16x4(f32x4.mul(sum, invN));
+    const a = roundHalfX4(f32x4.mul(sum, invN));
     const pab = rowv + R_AB * rs + io;
     let ab = a, abo = a;
     if (j > 0) {
       abo = v128.load(pab);
-      ab = roundF16x4(f32x4.add(roundF16x4(f32x4.mul(a, w1)), roundF16x4(f32x4.mul(abo, w0))));
+      ab = roundHalfX4(f32x4.add(roundHalfX4(f32x4.mul(a, w1)), roundHalfX4(f32x4.mul(abo, w0))));
     }
-    const dnew = roundF16x4(f32x4.mul(roundF16x4(f32x4.sub(a, ab)), cc));
-    const dold = roundF16x4(f32x4.mul(roundF16x4(f32x4.sub(abo, ab)), cc));
-    const mloc = v128.bitselect(f32x4.splat(M_INIT_F16), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
+    const dnew = roundHalfX4(f32x4.mul(roundHalfX4(f32x4.sub(a, ab)), cc));
+    const dold = roundHalfX4(f32x4.mul(roundHalfX4(f32x4.sub(abo, ab)), cc));
+    const mloc = sel(f32x4.splat(M_INIT_F16), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
     let lsum = f32x4.splat(0);
     p = sT + io;
     for (let c = 0; c < nv; c++) {
-      const e = roundF16x4(expF32x4(roundF16x4(f32x4.sub(v128.load(p), mloc))));
+      const e = roundHalfX4(expF32x4(roundHalfX4(f32x4.sub(v128.load(p), mloc))));
       v128.store(p, e);
       lsum = f32x4.add(lsum, e);
       p += rs;
     }
-    const lloc = roundF16x4(lsum);
+    const lloc = roundHalfX4(lsum);
     const pm = rowv + R_M * rs + io;
     const m = v128.load(pm);
-    const mn = f32x4.max(roundF16x4(f32x4.add(m, dold)), roundF16x4(f32x4.add(mloc, dnew)));
-    const alpha = roundF16x4(expF32x4(roundF16x4(f32x4.add(roundF16x4(f32x4.sub(m, mn)), dold))));
-    const gamma = roundF16x4(expF32x4(roundF16x4(f32x4.add(roundF16x4(f32x4.sub(mloc, mn)), dnew))));
+    const mn = f32x4.pmax(roundHalfX4(f32x4.add(m, dold)), roundHalfX4(f32x4.add(mloc, dnew)));
+    const alpha = roundHalfX4(expF32x4(roundHalfX4(f32x4.add(roundHalfX4(f32x4.sub(m, mn)), dold))));
+    const gamma = roundHalfX4(expF32x4(roundHalfX4(f32x4.add(roundHalfX4(f32x4.sub(mloc, mn)), dnew))));
     const pl = rowv + R_L * rs + io;
-    const gl = roundF16x4(f32x4.mul(gamma, lloc));
-    v128.store(pl, j == 0 ? gl : roundF16x4(f32x4.add(roundF16x4(f32x4.mul(alpha, v128.load(pl))), gl)));
+    const gl = roundHalfX4(f32x4.mul(gamma, lloc));
+    v128.store(pl, j == 0 ? gl : roundHalfX4(f32x4.add(roundHalfX4(f32x4.mul(alpha, v128.load(pl))), gl)));
     v128.store(pm, mn);
     v128.store(pab, ab);
     v128.store(rowv + R_ALPHA * rs + io, alpha);
@@ -413,57 +464,56 @@ function rowsF16(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask:
     let p = sT + io;
     let mx = f32x4.splat(NEG_INF);
     for (let c = 0; c < nv; c++) {
-      let s = roundF16x4(f32x4.mul(roundF16x4(v128.load(p)), tau));
+      let s = roundHalfX4(f32x4.mul(roundHalfX4(v128.load(p)), tau));
       if (needMask) s = maskS(s, ri, tm0 + c);
       v128.store(p, s);
-      mx = f32x4.max(mx, s);
+      mx = f32x4.pmax(mx, s);
       p += rs;
     }
     const pm = rowv + R_M * rs + io;
     const m = v128.load(pm);
-    const mn = f32x4.max(m, mx);
+    const mn = f32x4.pmax(m, mx);
     let lsum = f32x4.splat(0);
     p = sT + io;
     for (let c = 0; c < nv; c++) {
-      const e = roundF16x4(expF32x4(roundF16x4(f32x4.sub(v128.load(p), mn))));
+      const e = roundHalfX4(expF32x4(roundHalfX4(f32x4.sub(v128.load(p), mn))));
       v128.store(p, e);
       lsum = f32x4.add(lsum, e);
       p += rs;
     }
-    const alpha = roundF16x4(expF32x4(roundF16x4(f32x4.sub(m, mn))));
+    const alpha = roundHalfX4(expF32x4(roundHalfX4(f32x4.sub(m, mn))));
     const pl = rowv + R_L * rs + io;
-    v128.store(pl, roundF16x4(f32x4.add(roundF16x4(f32x4.mul(alpha, v128.load(pl))), roundF16x4(lsum))));
+    v128.store(pl, roundHalfX4(f32x4.add(roundHalfX4(f32x4.mul(alpha, v128.load(pl))), roundHalfX4(lsum))));
     v128.store(pm, mn);
     v128.store(rowv + R_ALPHA * rs + io, alpha);
   }
 }
 
-/** O = alpha*O + gamma*PV per mode (PV rounded to fp16 in the fp16 modes). */
-function combine(oT: usize, pv: usize, rowv: usize, rs: usize, brE: i32, d: i32, mode: i32, roundPV: bool, j: i32): void {
-  for (let i = 0; i < brE; i += 4) {
-    const io = <usize>i << 2;
-    const alpha = v128.load(rowv + R_ALPHA * rs + io);
-    const gamma = v128.load(rowv + R_GAMMA * rs + io);
-    let po = oT + io, pp = pv + io;
+/** O = alpha*O + gamma*PV per row (O, PV are [br][d]; alpha, gamma per row), per mode (PV rounded to fp16 in the fp16 modes). */
+function combine(oA: usize, pv: usize, rowv: usize, rs: usize, brE: i32, d: i32, mode: i32, roundPV: bool, j: i32): void {
+  const db = <usize>d << 2;
+  for (let r = 0; r < brE; r++) {
+    const ro = <usize>r << 2;
+    const alpha = f32x4.splat(load<f32>(rowv + R_ALPHA * rs + ro));
+    const gamma = f32x4.splat(load<f32>(rowv + R_GAMMA * rs + ro));
+    let po = oA + <usize>r * db, pp = pv + <usize>r * db;
+    const end = po + db;
     if (mode == MODE_F32) {
-      for (let x = 0; x < d; x++) { v128.store(po, madd(alpha, v128.load(po), v128.load(pp))); po += rs; pp += rs; }
+      for (; po < end; po += 16, pp += 16) v128.store(po, madd(alpha, v128.load(po), v128.load(pp)));
     } else if (mode == MODE_PASA) {
-      for (let x = 0; x < d; x++) {
+      for (; po < end; po += 16, pp += 16) {
         let t = v128.load(pp);
-        if (roundPV) t = roundF16x4(t);
+        if (roundPV) t = roundHalfX4(t);
         v128.store(po, madd(alpha, v128.load(po), f32x4.mul(gamma, t)));
-        po += rs; pp += rs;
       }
     } else if (mode == MODE_FAITHFUL) {
-      for (let x = 0; x < d; x++) {
-        const g = roundF16x4(f32x4.mul(gamma, roundF16x4(v128.load(pp))));
-        v128.store(po, j == 0 ? g : roundF16x4(f32x4.add(roundF16x4(f32x4.mul(alpha, v128.load(po))), g)));
-        po += rs; pp += rs;
+      for (; po < end; po += 16, pp += 16) {
+        const g = roundHalfX4(f32x4.mul(gamma, roundHalfX4(v128.load(pp))));
+        v128.store(po, j == 0 ? g : roundHalfX4(f32x4.add(roundHalfX4(f32x4.mul(alpha, v128.load(po))), g)));
       }
     } else {
-      for (let x = 0; x < d; x++) {
-        v128.store(po, roundF16x4(f32x4.add(roundF16x4(f32x4.mul(alpha, v128.load(po))), roundF16x4(v128.load(pp)))));
-        po += rs; pp += rs;
+      for (; po < end; po += 16, pp += 16) {
+        v128.store(po, roundHalfX4(f32x4.add(roundHalfX4(f32x4.mul(alpha, v128.load(po))), roundHalfX4(v128.load(pp)))));
       }
     }
   }

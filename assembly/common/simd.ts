@@ -26,10 +26,15 @@
   }
 }
 
-/** Clamp to [lo, hi] with pmin/pmax (one instruction each on x86; NaN passes through as XNNPACK's _x86 flavour). */
+/**
+ * Clamp to [lo, hi] with pmin/pmax (one instruction each on x86). NaN propagates: pmin(a, b) is
+ * `b < a ? b : a`, so with v as the FIRST operand a NaN lane compares false and stays v (with the
+ * operands the other way round NaN became hi: +Inf for no activation, 6 for ReLU6). Matches the
+ * scalar min/max kernels and the documented "NaN in, NaN out".
+ */
 // @ts-ignore: decorator
 @inline export function clamp(v: v128, lo: v128, hi: v128): v128 {
-  return f32x4.pmax(lo, f32x4.pmin(hi, v));
+  return f32x4.pmax(f32x4.pmin(v, hi), lo);
 }
 
 /** Horizontal sum of the four f32 lanes. */

@@ -169,11 +169,35 @@ export function f32_conv_im2col_nchw(mr: i32, cout: i32, cin: i32, h: i32, wd: i
     for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
       const d = col + <usize>((ci * kh + ky) * kw + kx) * ldcol;
       const xp = x + (<usize>(ci * h * wd) << 2);
-      let oy = oy0, ox = ox0;
-      for (let i = 0; i < n; i++) {
-        const iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
-        store<f32>(d + (<usize>i << 2), (<u32>iy < <u32>h && <u32>ix < <u32>wd) ? load<f32>(xp + (<usize>(iy * wd + ix) << 2)) : 0);
-        if (++ox == wo) { ox = 0; oy++; }
+      // walk the block one output-row segment at a time: rows outside the input and the columns
+      // that fall into the left/right padding are zero-filled, the rest is a (strided) copy
+      let i = 0, oy = oy0, ox = ox0;
+      while (i < n) {
+        const seg = min(n - i, wo - ox);
+        const dseg = d + (<usize>i << 2);
+        const iy = oy * sh - pt + ky * dh;
+        if (<u32>iy >= <u32>h) {
+          memory.fill(dseg, 0, <usize>seg << 2);
+        } else {
+          // valid ox: 0 <= ox*sw - pl + kx*dw < wd
+          const off = kx * dw - pl;
+          let lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          let hi = (wd - 1 - off) >= 0 ? (wd - 1 - off) / sw + 1 : 0;
+          lo = min(max(lo, ox), ox + seg);
+          hi = min(max(hi, lo), ox + seg);
+          if (lo > ox) memory.fill(dseg, 0, <usize>(lo - ox) << 2);
+          if (hi < ox + seg) memory.fill(dseg + (<usize>(hi - ox) << 2), 0, <usize>(ox + seg - hi) << 2);
+          const src = xp + (<usize>(iy * wd + lo * sw + off) << 2);
+          const dst = dseg + (<usize>(lo - ox) << 2);
+          if (hi <= lo) { /* nothing valid in this segment */ }
+          else if (sw == 1) memory.copy(dst, src, <usize>(hi - lo) << 2);
+          else {
+            const sstep = <usize>sw << 2;
+            let sp = src;
+            for (let q = 0; q < hi - lo; q++) { store<f32>(dst + (<usize>q << 2), load<f32>(sp)); sp += sstep; }
+          }
+        }
+        i += seg; ox = 0; oy++;
       }
       for (let i = n; i < pb; i++) store<f32>(d + (<usize>i << 2), 0);
     }
@@ -192,14 +216,15 @@ export function f32_conv_im2col_nchw(mr: i32, cout: i32, cin: i32, h: i32, wd: i
 
 // ---------------------------------------------------------------- depthwise
 
-/** Scratch for depthwise: one zero-padded plane (hp x wpad) + 16 floats of slack each side + a store tile. */
+/** Scratch for depthwise: store tile + row accumulator (wpad) + one zero-padded plane (hp x wpad) + slack. */
 export function f32_dwconv_scratch(hp: i32, wpad: i32): i32 {
-  return (hp * wpad + 64) * 4 + 128;
+  return (hp * wpad + 64) * 4 + 128 + wpad * 4 + 64;
 }
 
 /** Row pitch of the padded plane: room for the widest vector over-read (multiple of 4). */
 export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i32): i32 {
-  const need = max(wd + pl + pr, (((wo + 3) & ~3) - 1) * sw + kw + 8);
+  // the 3x3 paths process 8 outputs per step: reads reach column (W8 - 8) * sw + 20 (W8 = wo rounded up to 8)
+  const need = max(wd + pl + pr, ((wo + 7) & ~7) * sw + kw + 16);
   return (need + 3) & ~3;
 }
 
@@ -220,7 +245,8 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
   const hp = h + pt + pb;
   const pitch = dwconv_pitch(wd, pl, pr, kw, sw, wo);
   const tile = scratch;
-  const buf = alignUp(scratch + 64, 64);
+  const racc = alignUp(scratch + 64, 64);
+  const buf = alignUp(racc + (<usize>pitch << 2), 64);
   const pitchb = <usize>pitch << 2;
   const rowsNeeded = max(hp, (ho - 1) * sh + kh);
   for (let ch = 0; ch < c; ch++) {
@@ -237,8 +263,8 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
     const wc = w + <usize>(ch * kh * kw) * 4;
     const b0: f32 = bias ? load<f32>(bias + (<usize>ch << 2)) : 0;
     const yc = y + <usize>(ch * ho * wo) * 4;
-    if (kh == 3 && kw == 3 && sh == 1 && sw == 1) dw3x3s1(buf, pitchb, wc, b0, yc, ho, wo, clampOn, vmin, vmax, tile);
-    else if (kh == 3 && kw == 3 && sh == 2 && sw == 2) dw3x3s2(buf, pitchb, wc, b0, yc, ho, wo, clampOn, vmin, vmax, tile);
+    if (kh == 3 && kw == 3 && sh == 1 && sw == 1) dw3x3s1(buf, pitchb, wc, b0, yc, ho, wo, clampOn, vmin, vmax, tile, racc);
+    else if (kh == 3 && kw == 3 && sh == 2 && sw == 2) dw3x3s2(buf, pitchb, wc, b0, yc, ho, wo, clampOn, vmin, vmax, tile, racc);
     else dwGeneric(buf, pitchb, wc, b0, yc, kh, kw, sh, sw, ho, wo, clampOn, vmin, vmax);
   }
 }
@@ -248,52 +274,51 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
   return clampOn ? clamp(v, lo, hi) : v;
 }
 
-function dw3x3s1(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
-  const w0 = v128.load32_splat(wc), w1 = v128.load32_splat(wc, 4), w2 = v128.load32_splat(wc, 8);
-  const w3 = v128.load32_splat(wc, 12), w4 = v128.load32_splat(wc, 16), w5 = v128.load32_splat(wc, 20);
-  const w6 = v128.load32_splat(wc, 24), w7 = v128.load32_splat(wc, 28), w8 = v128.load32_splat(wc, 32);
+// The 3x3 depthwise kernels run one pass per kernel row ky (3 taps each) over a row accumulator
+// `racc` (L1-resident): x64 V8 issues all loads of a loop iteration before its arithmetic, so an
+// iteration's loads + accumulators + weights must fit the 15 usable xmm registers; a 9-tap body
+// does not. Pass 0 starts from the bias, pass 2 applies the activation and writes the output row.
+
+// @ts-ignore: decorator
+@inline function dwPassS1<PASS>(r: usize, wk: usize, racc: usize, y: usize, wo: i32, vb: v128, clampOn: i32, lo: v128, hi: v128, tile: usize): void {
+  const first = sizeof<PASS>() == 1, last = sizeof<PASS>() == 4;
+  const w0 = v128.load32_splat(wk), w1 = v128.load32_splat(wk, 4), w2 = v128.load32_splat(wk, 8);
+  for (let ox = 0; ox < wo; ox += 8) {
+    const o = <usize>ox << 2;
+    let a = first ? vb : v128.load(racc + o);
+    let b = first ? vb : v128.load(racc + o, 16);
+    a = madd(w0, v128.load(r + o), a);
+    b = madd(w0, v128.load(r + o, 16), b);
+    a = madd(w1, v128.load(r + o, 4), a);
+    b = madd(w1, v128.load(r + o, 20), b);
+    a = madd(w2, v128.load(r + o, 8), a);
+    b = madd(w2, v128.load(r + o, 24), b);
+    if (last) {
+      a = act(a, clampOn, lo, hi);
+      b = act(b, clampOn, lo, hi);
+      if (ox + 8 <= wo) {
+        v128.store(y + o, a);
+        v128.store(y + o, b, 16);
+      } else {
+        storePartial(y + o, a, wo - ox, tile);
+        if (wo - ox > 4) storePartial(y + o + 16, b, wo - ox - 4, tile);
+      }
+    } else {
+      v128.store(racc + o, a);
+      v128.store(racc + o, b, 16);
+    }
+  }
+}
+
+function dw3x3s1(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32, tile: usize, racc: usize): void {
   const vb = f32x4.splat(b0);
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   for (let oy = 0; oy < ho; oy++) {
-    const r0 = buf + <usize>oy * pitchb, r1 = r0 + pitchb, r2 = r1 + pitchb;
+    const r0 = buf + <usize>oy * pitchb;
     const yr = y + (<usize>(oy * wo) << 2);
-    let ox = 0;
-    for (; ox + 8 <= wo; ox += 8) {
-      const o = <usize>ox << 2;
-      let a = madd(w0, v128.load(r0 + o), vb);
-      let b = madd(w0, v128.load(r0 + o, 16), vb);
-      a = madd(w1, v128.load(r0 + o, 4), a);
-      b = madd(w1, v128.load(r0 + o, 20), b);
-      a = madd(w2, v128.load(r0 + o, 8), a);
-      b = madd(w2, v128.load(r0 + o, 24), b);
-      a = madd(w3, v128.load(r1 + o), a);
-      b = madd(w3, v128.load(r1 + o, 16), b);
-      a = madd(w4, v128.load(r1 + o, 4), a);
-      b = madd(w4, v128.load(r1 + o, 20), b);
-      a = madd(w5, v128.load(r1 + o, 8), a);
-      b = madd(w5, v128.load(r1 + o, 24), b);
-      a = madd(w6, v128.load(r2 + o), a);
-      b = madd(w6, v128.load(r2 + o, 16), b);
-      a = madd(w7, v128.load(r2 + o, 4), a);
-      b = madd(w7, v128.load(r2 + o, 20), b);
-      a = madd(w8, v128.load(r2 + o, 8), a);
-      b = madd(w8, v128.load(r2 + o, 24), b);
-      v128.store(yr + o, act(a, clampOn, lo, hi));
-      v128.store(yr + o, act(b, clampOn, lo, hi), 16);
-    }
-    for (; ox < wo; ox += 4) {
-      const o = <usize>ox << 2;
-      let a = madd(w0, v128.load(r0 + o), vb);
-      a = madd(w1, v128.load(r0 + o, 4), a);
-      a = madd(w2, v128.load(r0 + o, 8), a);
-      a = madd(w3, v128.load(r1 + o), a);
-      a = madd(w4, v128.load(r1 + o, 4), a);
-      a = madd(w5, v128.load(r1 + o, 8), a);
-      a = madd(w6, v128.load(r2 + o), a);
-      a = madd(w7, v128.load(r2 + o, 4), a);
-      a = madd(w8, v128.load(r2 + o, 8), a);
-      storePartial(yr + o, act(a, clampOn, lo, hi), wo - ox, tile);
-    }
+    dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
+    dwPassS1<u16>(r0 + pitchb, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
+    dwPassS1<u32>(r0 + 2 * pitchb, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
   }
 }
 
@@ -302,32 +327,53 @@ function dw3x3s1(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i3
 // @ts-ignore: decorator
 @inline function odds(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 1, 3, 5, 7); }
 
-function dw3x3s2(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
-  const w0 = v128.load32_splat(wc), w1 = v128.load32_splat(wc, 4), w2 = v128.load32_splat(wc, 8);
-  const w3 = v128.load32_splat(wc, 12), w4 = v128.load32_splat(wc, 16), w5 = v128.load32_splat(wc, 20);
-  const w6 = v128.load32_splat(wc, 24), w7 = v128.load32_splat(wc, 28), w8 = v128.load32_splat(wc, 32);
+// 8 outputs at ox read padded columns 2ox .. 2ox+16 of the row (5 loads x0..x4 = [2ox, 2ox+20)):
+// tap 0 = even lanes, tap 1 = odd lanes, tap 2 = the even lanes shifted by one
+// (shuffle(e01, e23, 1..4) = columns 2ox+2 .. 2ox+8, shuffle(e23, x4, 1..4) = 2ox+10 .. 2ox+16).
+// @ts-ignore: decorator
+@inline function dwPassS2<PASS>(r: usize, wk: usize, racc: usize, y: usize, wo: i32, vb: v128, clampOn: i32, lo: v128, hi: v128, tile: usize): void {
+  const first = sizeof<PASS>() == 1, last = sizeof<PASS>() == 4;
+  const w0 = v128.load32_splat(wk), w1 = v128.load32_splat(wk, 4), w2 = v128.load32_splat(wk, 8);
+  for (let ox = 0; ox < wo; ox += 8) {
+    const o = <usize>ox << 3;
+    const x0 = v128.load(r + o), x1 = v128.load(r + o, 16), x2 = v128.load(r + o, 32), x3 = v128.load(r + o, 48), x4 = v128.load(r + o, 64);
+    const ro = racc + (<usize>ox << 2);
+    let a = first ? vb : v128.load(ro);
+    let b = first ? vb : v128.load(ro, 16);
+    const e01 = evens(x0, x1), e23 = evens(x2, x3);
+    a = madd(w0, e01, a);
+    b = madd(w0, e23, b);
+    a = madd(w1, odds(x0, x1), a);
+    b = madd(w1, odds(x2, x3), b);
+    a = madd(w2, v128.shuffle<f32>(e01, e23, 1, 2, 3, 4), a);
+    b = madd(w2, v128.shuffle<f32>(e23, x4, 1, 2, 3, 4), b);
+    if (last) {
+      const yo = y + (<usize>ox << 2);
+      a = act(a, clampOn, lo, hi);
+      b = act(b, clampOn, lo, hi);
+      if (ox + 8 <= wo) {
+        v128.store(yo, a);
+        v128.store(yo, b, 16);
+      } else {
+        storePartial(yo, a, wo - ox, tile);
+        if (wo - ox > 4) storePartial(yo + 16, b, wo - ox - 4, tile);
+      }
+    } else {
+      v128.store(ro, a);
+      v128.store(ro, b, 16);
+    }
+  }
+}
+
+function dw3x3s2(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32, tile: usize, racc: usize): void {
   const vb = f32x4.splat(b0);
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   for (let oy = 0; oy < ho; oy++) {
-    const r0 = buf + <usize>(2 * oy) * pitchb, r1 = r0 + pitchb, r2 = r1 + pitchb;
+    const r0 = buf + <usize>(2 * oy) * pitchb;
     const yr = y + (<usize>(oy * wo) << 2);
-    // 4 outputs at ox read padded columns 2ox .. 2ox+8
-    for (let ox = 0; ox < wo; ox += 4) {
-      const o = <usize>ox << 3;
-      let x0 = v128.load(r0 + o), x1 = v128.load(r0 + o, 16), x2 = v128.load(r0 + o, 8), x3 = v128.load(r0 + o, 24);
-      let a = madd(w0, evens(x0, x1), vb);
-      let b = f32x4.mul(w1, odds(x0, x1));
-      a = madd(w2, evens(x2, x3), a);
-      x0 = v128.load(r1 + o); x1 = v128.load(r1 + o, 16); x2 = v128.load(r1 + o, 8); x3 = v128.load(r1 + o, 24);
-      b = madd(w3, evens(x0, x1), b);
-      a = madd(w4, odds(x0, x1), a);
-      b = madd(w5, evens(x2, x3), b);
-      x0 = v128.load(r2 + o); x1 = v128.load(r2 + o, 16); x2 = v128.load(r2 + o, 8); x3 = v128.load(r2 + o, 24);
-      a = madd(w6, evens(x0, x1), a);
-      b = madd(w7, odds(x0, x1), b);
-      a = madd(w8, evens(x2, x3), a);
-      storePartial(yr + (<usize>ox << 2), act(f32x4.add(a, b), clampOn, lo, hi), wo - ox, tile);
-    }
+    dwPassS2<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
+    dwPassS2<u16>(r0 + pitchb, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
+    dwPassS2<u32>(r0 + 2 * pitchb, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
   }
 }
 

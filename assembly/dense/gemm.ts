@@ -9,7 +9,7 @@
 //        the high halves columns 4..7 (widening needs no shuffles).
 //   packed A (conv weights, Cout x K): ceil(Cout/MR) panels [K][MR] (broadcast operand), zero-padded.
 // The tile shape is MR x 8 with MR in {4,5,6} ("shape" = MR), chosen per tier by the bindings
-// (denseDefaultMR): 12 accumulators need FMA (no temporaries) to fit the 15 usable xmm registers.
+// (denseDefaultMR; tk.dense.mr overrides it for tuning).
 import { f32_gemm_4x8__wasmsimd, f32_gemm_5x8__wasmsimd, f32_gemm_6x8__wasmsimd,
   f32_igemm_4x8__wasmsimd, f32_igemm_5x8__wasmsimd, f32_igemm_6x8__wasmsimd } from "./gen/gemm";
 import { madd, clamp } from "../common/simd";
@@ -21,9 +21,13 @@ export const KC: i32 = 256;
 /** Rows of A packed per block (multiple of every MR). */
 export const MC: i32 = 120;
 
-/** Default MR of this tier: 6x8 with FMA (relaxed), 5x8 with mul+add (needs one temporary register). */
+/**
+ * Default MR of this tier. Measured on x64 V8 (scratch tuning run, same process, best of 7):
+ * 4x8 reaches ~97% of the 12-chain peak on both tiers, while 5x8 and 6x8 drop to ~60-70% (V8's
+ * register allocator spills with 10-12 accumulators + operands), so 4x8 everywhere.
+ */
 export function denseDefaultMR(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
+  return 4;
 }
 
 /** flags of the micro-kernels (see scripts/gen-dense.mjs) */
@@ -125,6 +129,29 @@ export function f32_pack_a(mr: i32, rows: i32, k: i32, a: usize, lda: i32, dst: 
     const r0 = p * mr;
     const nr = min(mr, rows - r0);
     const d0 = dst + <usize>p * <usize>k * <usize>(mr * 4);
+    if (mr == 4 && nr == 4) {
+      // 4x4 transposes: rows r0..r0+3, 4 k at a time -> 4 panel rows [k][4]
+      const s0 = a + <usize>r0 * ldab, s1 = s0 + ldab, s2 = s1 + ldab, s3 = s2 + ldab;
+      let kk = 0;
+      for (; kk + 4 <= k; kk += 4) {
+        const o = <usize>kk << 2;
+        const x0 = v128.load(s0 + o), x1 = v128.load(s1 + o), x2 = v128.load(s2 + o), x3 = v128.load(s3 + o);
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        const d = d0 + (<usize>kk << 4);
+        v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+      }
+      for (; kk < k; kk++) {
+        const o = <usize>kk << 2;
+        const d = d0 + (<usize>kk << 4);
+        store<f32>(d, load<f32>(s0 + o)); store<f32>(d, load<f32>(s1 + o), 4);
+        store<f32>(d, load<f32>(s2 + o), 8); store<f32>(d, load<f32>(s3 + o), 12);
+      }
+      continue;
+    }
     for (let r = 0; r < mr; r++) {
       let d = d0 + (<usize>r << 2);
       if (r < nr) {
@@ -219,7 +246,7 @@ export function f16_widen_n(src: usize, dst: usize, n: i32): void {
 
 /** Scratch bytes f32_gemm_nc needs: edge tile (MR*8) + packed A block (MC x KC) + a widened f16 B chunk (KC x 8). */
 export function f32_gemm_nc_scratch(): i32 {
-  return 6 * NR * 4 + MC * KC * 4 + KC * NR * 4 + 64;
+  return 6 * NR * 4 + MC * KC * 4 + (MC * KC / 4) * NR * 4 + 128;
 }
 
 /**
@@ -227,18 +254,22 @@ export function f32_gemm_nc_scratch(): i32 {
  * bf16 != 0; exact16 selects the exact f16 widening). lda/ldc are row strides in elements.
  * bias: 0 or ceil(n/8)*8 f32 (zero-padded). clampOn: apply [vmin, vmax].
  * Loop nest: K blocks of KC (B panel chunk and A panel in L1) > M blocks of MC (packed A block in
- * L2) > 8-column panels > MR-row panels.
+ * L2) > 8-column panels > MR-row panels. With at most 2 row panels (m <= 2*MR) there is no B reuse
+ * to protect, and short K blocks would read B in 8 KiB pieces 128 KiB apart: the K block then
+ * grows to what the A scratch holds (MC*KC floats), so B streams in long contiguous runs.
  */
 export function f32_gemm_nc(mr: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, bf16: i32, exact16: i32,
   c: usize, ldc: i32, bias: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
   const tile = scratch;
   const apack = (scratch + 6 * NR * 4 + 63) & ~(<usize>63);
-  const bwide = apack + <usize>(MC * KC * 4);
+  const bwide = (apack + <usize>(MC * KC * 4) + 63) & ~(<usize>63);
   const panels = (n + NR - 1) / NR;
   const ldcb = <usize>ldc << 2;
   const mcBlock = (MC / mr) * mr;
-  for (let k0 = 0; k0 < k; k0 += KC) {
-    const kc = min(KC, k - k0);
+  const mpad = (m + mr - 1) / mr * mr;
+  const kcMax = mpad <= 2 * mr ? (MC * KC) / mpad : KC;
+  for (let k0 = 0; k0 < k; k0 += kcMax) {
+    const kc = min(kcMax, k - k0);
     const last = k0 + kc == k;
     let flags = k0 > 0 ? F_ACC : (bias ? F_BIAS_COL : 0);
     if (last && clampOn) flags |= F_CLAMP;
@@ -295,44 +326,35 @@ export function f32_gemm_nc(mr: i32, m: i32, n: i32, k: i32, a: usize, lda: i32,
 }
 
 /**
- * y[n] = act(x[k] . B + bias), B packed f32 panels. Two panels at a time (two sequential streams),
- * each with accumulators for even and odd k: 8 independent chains.
+ * y[n] = act(x[k] . B + bias), B packed f32 panels. Three panels per pass (three sequential
+ * streams, 6 accumulators). Register budget on x64 V8: TurboFan issues all loads of an iteration
+ * before the arithmetic, so loads + accumulators + invariants must stay <= 15 xmm or it spills.
  */
 export function f32_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
   const panels = (n + NR - 1) / NR;
   const pstride = <usize>k << 5;
   let j = 0;
-  for (; j + 2 <= panels; j += 2) {
-    let p = bp + <usize>j * pstride;
-    let q = p + pstride;
+  for (; j + 3 <= panels; j += 3) {
+    let p0 = bp + <usize>j * pstride;
+    let p1 = p0 + pstride, p2 = p1 + pstride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0);
     let xp = x;
-    let kk = 0;
-    for (; kk + 2 <= k; kk += 2) {
+    for (let kk = 0; kk < k; kk++) {
       const x0 = v128.load32_splat(xp);
-      const x1 = v128.load32_splat(xp, 4);
-      a0 = madd(x0, v128.load(p), a0);
-      a1 = madd(x0, v128.load(p, 16), a1);
-      a2 = madd(x0, v128.load(q), a2);
-      a3 = madd(x0, v128.load(q, 16), a3);
-      e0 = madd(x1, v128.load(p, 32), e0);
-      e1 = madd(x1, v128.load(p, 48), e1);
-      e2 = madd(x1, v128.load(q, 32), e2);
-      e3 = madd(x1, v128.load(q, 48), e3);
-      p += 64; q += 64; xp += 8;
+      a0 = madd(x0, v128.load(p0), a0);
+      a1 = madd(x0, v128.load(p0, 16), a1);
+      a2 = madd(x0, v128.load(p1), a2);
+      a3 = madd(x0, v128.load(p1, 16), a3);
+      a4 = madd(x0, v128.load(p2), a4);
+      a5 = madd(x0, v128.load(p2, 16), a5);
+      p0 += 32; p1 += 32; p2 += 32; xp += 4;
     }
-    if (kk < k) {
-      const x0 = v128.load32_splat(xp);
-      a0 = madd(x0, v128.load(p), a0);
-      a1 = madd(x0, v128.load(p, 16), a1);
-      a2 = madd(x0, v128.load(q), a2);
-      a3 = madd(x0, v128.load(q, 16), a3);
-    }
-    finish(f32x4.add(a0, e0), f32x4.add(a1, e1), j, NR, y, bias, clampOn, vmin, vmax, tile);
-    finish(f32x4.add(a2, e2), f32x4.add(a3, e3), j + 1, min(NR, n - (j + 1) * NR), y, bias, clampOn, vmin, vmax, tile);
+    finish(a0, a1, j, NR, y, bias, clampOn, vmin, vmax, tile);
+    finish(a2, a3, j + 1, NR, y, bias, clampOn, vmin, vmax, tile);
+    finish(a4, a5, j + 2, min(NR, n - (j + 2) * NR), y, bias, clampOn, vmin, vmax, tile);
   }
-  if (j < panels) {
+  for (; j < panels; j++) {
     let p = bp + <usize>j * pstride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
     let xp = x;
@@ -355,62 +377,93 @@ export function f32_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias:
   }
 }
 
+// Constants for the f16 GEMV loops, loaded from memory before the loops: a v128.const inside a
+// loop is re-materialised on every use by V8 (no loop-invariant hoisting), a loaded value stays in
+// a register. [0]: 0x8fffe000 (clear the 3 sign copies and the 13 junk low bits), [1]: 2^112.
+const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, 0x77800000, 0x77800000, 0x77800000, 0x77800000], 16);
+
+/**
+ * Widen the 4 low (HI=false) or high (HI=true) halves of the i32 lanes of h (8 halves of one packed
+ * panel row) to f32. Fast form: put the half in the top 16 bits (hi: already there), arithmetic
+ * shift right by 3 (exponent/mantissa land in f32 position, w * 2^-112), then one AND clears the 3
+ * sign copies and, for hi, the other half's bits that slid into the low 13 mantissa bits.
+ * MODE (by sizeof): 1 -> x was pre-scaled by 2^112, use as is (exact); 2 -> multiply by 2^112;
+ * 8 -> exact general converter (inf/NaN present).
+ */
 // @ts-ignore: decorator
-@inline function gemvF16<EXACT>(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
-  const exact: bool = sizeof<EXACT>() == 8;
+@inline function widenM<MODE>(h: v128, hi: bool, msk: v128, scale: v128): v128 {
+  if (sizeof<MODE>() == 8) return f16x4ToF32x4(hi ? i32x4.shr_u(h, 16) : v128.and(h, i32x4.splat(0xffff)));
+  const x = v128.and(i32x4.shr_s(hi ? h : i32x4.shl(h, 16), 3), msk);
+  if (sizeof<MODE>() == 2) return f32x4.mul(x, scale);
+  return x;
+}
+
+// @ts-ignore: decorator
+@inline function gemvF16<MODE>(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
+  const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
   const panels = (n + NR - 1) / NR;
   const pstride = <usize>k << 4;
   let j = 0;
-  for (; j + 2 <= panels; j += 2) {
-    let p = bp + <usize>j * pstride;
-    let q = p + pstride;
+  // 3 panels per pass: 3 sequential streams, 6 accumulators (see the register budget note above)
+  for (; j + 3 <= panels; j += 3) {
+    let p0 = bp + <usize>j * pstride;
+    let p1 = p0 + pstride, p2 = p1 + pstride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let e0 = f32x4.splat(0), e1 = f32x4.splat(0), e2 = f32x4.splat(0), e3 = f32x4.splat(0);
-    let xp = x;
-    let kk = 0;
-    for (; kk + 2 <= k; kk += 2) {
-      const x0 = v128.load32_splat(xp);
-      const x1 = v128.load32_splat(xp, 4);
-      const hp = v128.load(p), hq = v128.load(q);
-      const hp1 = v128.load(p, 16), hq1 = v128.load(q, 16);
-      a0 = madd(x0, widenLo(hp, exact), a0);
-      a1 = madd(x0, widenHi(hp, exact), a1);
-      a2 = madd(x0, widenLo(hq, exact), a2);
-      a3 = madd(x0, widenHi(hq, exact), a3);
-      e0 = madd(x1, widenLo(hp1, exact), e0);
-      e1 = madd(x1, widenHi(hp1, exact), e1);
-      e2 = madd(x1, widenLo(hq1, exact), e2);
-      e3 = madd(x1, widenHi(hq1, exact), e3);
-      p += 32; q += 32; xp += 8;
-    }
-    if (kk < k) {
-      const x0 = v128.load32_splat(xp);
-      const hp = v128.load(p), hq = v128.load(q);
-      a0 = madd(x0, widenLo(hp, exact), a0);
-      a1 = madd(x0, widenHi(hp, exact), a1);
-      a2 = madd(x0, widenLo(hq, exact), a2);
-      a3 = madd(x0, widenHi(hq, exact), a3);
-    }
-    finish(f32x4.add(a0, e0), f32x4.add(a1, e1), j, NR, y, bias, clampOn, vmin, vmax, tile);
-    finish(f32x4.add(a2, e2), f32x4.add(a3, e3), j + 1, min(NR, n - (j + 1) * NR), y, bias, clampOn, vmin, vmax, tile);
-  }
-  if (j < panels) {
-    let p = bp + <usize>j * pstride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0);
     let xp = x;
     for (let kk = 0; kk < k; kk++) {
       const x0 = v128.load32_splat(xp);
-      const hp = v128.load(p);
-      a0 = madd(x0, widenLo(hp, exact), a0);
-      a1 = madd(x0, widenHi(hp, exact), a1);
-      p += 16; xp += 4;
+      const h0 = v128.load(p0), h1 = v128.load(p1), h2 = v128.load(p2);
+      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
+      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
+      a2 = madd(x0, widenM<MODE>(h1, false, msk, scale), a2);
+      a3 = madd(x0, widenM<MODE>(h1, true, msk, scale), a3);
+      a4 = madd(x0, widenM<MODE>(h2, false, msk, scale), a4);
+      a5 = madd(x0, widenM<MODE>(h2, true, msk, scale), a5);
+      p0 += 16; p1 += 16; p2 += 16; xp += 4;
     }
-    finish(a0, a1, j, min(NR, n - j * NR), y, bias, clampOn, vmin, vmax, tile);
+    finish(a0, a1, j, NR, y, bias, clampOn, vmin, vmax, tile);
+    finish(a2, a3, j + 1, NR, y, bias, clampOn, vmin, vmax, tile);
+    finish(a4, a5, j + 2, min(NR, n - (j + 2) * NR), y, bias, clampOn, vmin, vmax, tile);
+  }
+  for (; j < panels; j++) {
+    let p = bp + <usize>j * pstride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
+    let xp = x;
+    let kk = 0;
+    for (; kk + 2 <= k; kk += 2) {
+      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp, 4);
+      const h0 = v128.load(p), h1 = v128.load(p, 16);
+      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
+      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
+      e0 = madd(x1, widenM<MODE>(h1, false, msk, scale), e0);
+      e1 = madd(x1, widenM<MODE>(h1, true, msk, scale), e1);
+      p += 32; xp += 8;
+    }
+    if (kk < k) {
+      const x0 = v128.load32_splat(xp);
+      const h0 = v128.load(p);
+      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
+      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
+    }
+    finish(f32x4.add(a0, e0), f32x4.add(a1, e1), j, min(NR, n - j * NR), y, bias, clampOn, vmin, vmax, tile);
   }
 }
 
-/** y[n] = act(x[k] . B + bias) with B packed as f16 panels, widened in registers, f32 accumulation. */
-export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize, exact: i32): void {
-  if (exact) gemvF16<f64>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
-  else gemvF16<f32>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
+/**
+ * y[n] = act(x[k] . B + bias) with B packed as f16 panels, widened in registers, f32 accumulation.
+ * xs: k f32 of scratch. When every |x| < 2^16 the 2^112 rebias of the fast widening is folded into
+ * a scaled copy of x (x * 2^112 stays finite; each product x*w is then formed exactly as before,
+ * so results are identical), saving a multiply per 4 weights. exact: packed weights hold inf/NaN.
+ */
+export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize, exact: i32, xs: usize): void {
+  if (exact) { gemvF16<i64>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile); return; }
+  let big = false;
+  for (let i = 0; i < k; i++) {
+    const v = abs<f32>(load<f32>(x + (<usize>i << 2)));
+    if (!(v < 65536.0)) { big = true; break; }
+    store<f32>(xs + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * reinterpret<f32>(0x77800000));
+  }
+  if (big) gemvF16<i16>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
+  else gemvF16<i8>(n, k, xs, bp, y, bias, clampOn, vmin, vmax, tile);
 }

@@ -17,7 +17,17 @@ export function f32_pad3x3_chw(c: i32, h: i32, w: i32, pad: i32, stride: i32, in
       const s = src + (<usize>(y * w) << 2);
       const d = dst + (<usize>((y + pad) * rowLen) << 2);
       if (stride == 2) {
-        for (let x = 0; x < w; x++) {
+        // input x = 2j + e lands in half ((e + pad) & 1) at slot j + ((e + pad) >> 1)
+        const dEven = d + (<usize>((pad & 1) * Wq + (pad >> 1)) << 2);
+        const dOdd = d + (<usize>(((1 + pad) & 1) * Wq + ((1 + pad) >> 1)) << 2);
+        let x = 0;
+        for (; x + 8 <= w; x += 8) {
+          const a = v128.load(s + (<usize>x << 2)), b = v128.load(s + (<usize>x << 2), 16);
+          const j4 = <usize>(x >> 1) << 2;
+          v128.store(dEven + j4, v128.shuffle<f32>(a, b, 0, 2, 4, 6));
+          v128.store(dOdd + j4, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+        }
+        for (; x < w; x++) {
           const px = x + pad;
           store<f32>(d + (<usize>((px & 1) * Wq + (px >> 1)) << 2), load<f32>(s + (<usize>x << 2)));
         }
@@ -25,5 +35,19 @@ export function f32_pad3x3_chw(c: i32, h: i32, w: i32, pad: i32, stride: i32, in
         memory.copy(d + (<usize>pad << 2), s, <usize>w << 2);
       }
     }
+  }
+}
+
+/**
+ * Compaction after a flattened stride-1 conv: the kernel computed `rows` output rows of `srcPitch`
+ * floats per plane (only the first w of each are real outputs; planes are srcPlane floats apart);
+ * copy the real w outputs of each row to a dense [planes][rows][w] output.
+ */
+export function f32_unpad_rows(planes: i32, rows: i32, w: i32, srcPitch: i32, srcPlane: i32, src: usize, dst: usize): void {
+  const rowBytes = <usize>w << 2;
+  for (let p = 0; p < planes; p++) {
+    const s = src + (<usize>p * <usize>srcPlane << 2);
+    const d = dst + (<usize>p * <usize>(rows * w) << 2);
+    for (let r = 0; r < rows; r++) memory.copy(d + <usize>r * rowBytes, s + (<usize>(r * srcPitch) << 2), rowBytes);
   }
 }

@@ -4,43 +4,48 @@
 import { madd, clamp } from "../common/simd";
 
 /**
- * Sparse GEMV, 4x1 blocks: acc(4 rows) += w_block * splat(x[col]). Two accumulators hide the
- * add latency. x = x + firstCol*4 (start of the delta walk); dmap deltas are in bytes (dcol*4).
+ * Sparse GEMV, 4x1 blocks: acc(4 rows) += w_block * splat(x[col]). Four accumulators hide the FMA
+ * latency. x = x + firstCol*4 (start of the delta walk); dmap deltas are in bytes (dcol*4).
  */
 export function f32_spmv_4x1__wasmsimd(ng: i32, nr1: i32, x: usize, w: usize, nz: usize, dm: usize, y: usize, vmin: f32, vmax: f32): void {
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   for (let g = 0; g < ng; g++) {
-    let a0 = v128.load(w); let a1 = f32x4.splat(0);
+    let a0 = v128.load(w); let a1 = f32x4.splat(0), a2 = a1, a3 = a1;
     w += 16;
     let n = load<u32>(nz); nz += 4;
-    while (n >= 2) {
+    while (n >= 4) {
       const x0 = v128.load32_splat(x); x += <usize>load<i32>(dm);
       const x1 = v128.load32_splat(x); x += <usize>load<i32>(dm, 4);
+      const x2 = v128.load32_splat(x); x += <usize>load<i32>(dm, 8);
+      const x3 = v128.load32_splat(x); x += <usize>load<i32>(dm, 12);
       a0 = madd(v128.load(w), x0, a0);
       a1 = madd(v128.load(w, 16), x1, a1);
-      w += 32; dm += 8; n -= 2;
+      a2 = madd(v128.load(w, 32), x2, a2);
+      a3 = madd(v128.load(w, 48), x3, a3);
+      w += 64; dm += 16; n -= 4;
     }
-    if (n != 0) {
+    while (n != 0) {
       a0 = madd(v128.load(w), v128.load32_splat(x), a0);
-      x += <usize>load<i32>(dm); w += 16; dm += 4;
+      x += <usize>load<i32>(dm); w += 16; dm += 4; n--;
     }
-    v128.store(y, clamp(f32x4.add(a0, a1), lo, hi));
+    v128.store(y, clamp(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), lo, hi));
     y += 16;
   }
   spmvRows(nr1, x, w, nz, dm, y, vmin, vmax);
 }
 
-/** Unstructured sparse GEMV: one row at a time, 4 scalar accumulators (pass ng = 0 rows through spmv_4x1 or call directly). */
-export function f32_spmv_1x1__scalar(nr1: i32, x: usize, w: usize, nz: usize, dm: usize, y: usize, vmin: f32, vmax: f32): void {
+/** Unstructured sparse GEMV: one row at a time, 4 independent scalar accumulators (pass all rows as nr1). */
+export function f32_spmv_1x1__scalar_u4(nr1: i32, x: usize, w: usize, nz: usize, dm: usize, y: usize, vmin: f32, vmax: f32): void {
   spmvRows(nr1, x, w, nz, dm, y, vmin, vmax);
 }
 
 // @ts-ignore: decorator
 @inline function spmvRows(nr1: i32, x: usize, w: usize, nz: usize, dm: usize, y: usize, vmin: f32, vmax: f32): void {
   for (let r = 0; r < nr1; r++) {
-    let a0 = load<f32>(w), a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
+    let a0: f32 = load<f32>(w);
     w += 4;
     let n = load<u32>(nz); nz += 4;
+    let a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
     while (n >= 4) {
       const x0 = load<f32>(x); x += <usize>load<i32>(dm);
       const x1 = load<f32>(x); x += <usize>load<i32>(dm, 4);
@@ -53,7 +58,8 @@ export function f32_spmv_1x1__scalar(nr1: i32, x: usize, w: usize, nz: usize, dm
       a0 += load<f32>(w) * load<f32>(x); x += <usize>load<i32>(dm);
       w += 4; dm += 4; n--;
     }
-    store<f32>(y, min(max((a0 + a1) + (a2 + a3), vmin), vmax));
+    const sum = (a0 + a1) + (a2 + a3);
+    store<f32>(y, min(max(sum, vmin), vmax));
     y += 4;
   }
 }

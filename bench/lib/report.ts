@@ -23,6 +23,16 @@ export interface Result {
 export interface Environment {
   runtime: string; runtimeVersion: string; tier: string; relaxedSimd: boolean; fusedMadd: boolean;
   threads: number; crossOriginIsolated: boolean; cpu: string; cores: number; platform: string; date: string;
+  /** measured step of performance.now() */
+  timerResolutionMs?: number;
+  float16Array?: boolean;
+  /** shared WebAssembly.Memory usable here (threads possible) */
+  sharedMemory?: boolean;
+  /** why threaded runs fell back to one thread */
+  threadsReason?: string;
+  userAgent?: string;
+  preset?: 'quick' | 'default' | 'full';
+  notes?: string[];
 }
 
 export function fmt(x: number | undefined | null, digits = 3): string {

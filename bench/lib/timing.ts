@@ -34,7 +34,7 @@ export function time(fn: () => unknown, o: TimingOptions = {}): Timing {
   return { ms: med, minMs: samples[0], runs: samples.length, inner, spread: (q3 - q1) / med };
 }
 
-/** Same method as time() for async calls (e.g. onnxruntime-web's session.run). */
+/** Same method as time(), for async calls (threaded ops): each call is awaited before the next starts. */
 export async function timeAsync(fn: () => Promise<unknown>, o: TimingOptions = {}): Promise<Timing> {
   const minRuns = o.minRuns ?? 7, maxRuns = o.maxRuns ?? 60, minTotal = o.minTotalMs ?? 800, minSample = o.minSampleMs ?? 5;
   let t0 = now(); await fn(); const one = now() - t0;
@@ -56,4 +56,16 @@ export async function timeAsync(fn: () => Promise<unknown>, o: TimingOptions = {
   const med = samples[samples.length >> 1];
   const q1 = samples[Math.floor(samples.length * 0.25)], q3 = samples[Math.floor(samples.length * 0.75)];
   return { ms: med, minMs: samples[0], runs: samples.length, inner, spread: (q3 - q1) / med };
+}
+
+/** Smallest observable step of performance.now() in ms (browsers clamp it: 5 us isolated, 100 us otherwise). */
+export function timerResolutionMs(): number {
+  let best = Infinity;
+  for (let i = 0; i < 20; i++) {
+    const a = now();
+    let b = now();
+    while (b === a) b = now();
+    best = Math.min(best, b - a);
+  }
+  return best;
 }

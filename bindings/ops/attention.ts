@@ -28,6 +28,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
+import { tensor as tensorArg } from '../validate.js';
 
 export type AttentionPrecision = 'f32' | 'f16' | 'pasa' | 'pasa-faithful';
 
@@ -47,7 +48,7 @@ export interface AttentionOptions {
   beta?: number;
   /** Rows per KV head in k and v (>= seqK), for KV caches. Default seqK. */
   kvCapacity?: number;
-  /** Query rows per tile (multiple of 8). Default 32. */
+  /** Query rows per tile (multiple of 8; the kernel rounds it up to a multiple of 24, its row-tile alignment). Default 48. */
   blockQ?: number;
   /** Keys per tile (multiple of 4). Default 64 for 'f32', 128 otherwise (the PASA shift block n). */
   blockK?: number;
@@ -99,7 +100,7 @@ function plan(o: AttentionOptions, what: string): Plan {
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) throw new ArgumentError(`${what}: scale must be a finite positive number, got ${String(scale)}`);
   const beta = o.beta ?? (precision === 'pasa-faithful' ? 0.9689941 : 31 / 32);
   if (typeof beta !== 'number' || !(beta > 0 && beta < 1)) throw new ArgumentError(`${what}: beta must be in (0, 1), got ${String(beta)}`);
-  const br = o.blockQ ?? 32;
+  const br = o.blockQ ?? 48;
   const bc = o.blockK ?? (precision === 'f32' ? 64 : 128);
   if (!isInt(br, 8) || br % 8 !== 0 || br > 4096) throw new ArgumentError(`${what}: blockQ must be a multiple of 8 in [8, 4096], got ${String(o.blockQ)}`);
   if (!isInt(bc, 4) || bc % 4 !== 0 || bc > 4096) throw new ArgumentError(`${what}: blockK must be a multiple of 4 in [4, 4096], got ${String(o.blockK)}`);
@@ -163,6 +164,7 @@ export class AttentionOps {
     const what = 'attention';
     for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) {
       if (!(t instanceof Tensor)) throw new ArgumentError(`${what}: ${n} must be a Tensor in the tensor form`);
+      tensorArg(what, n, t, this.tk.arena); // live, and of this instance (its ptr addresses our memory)
       if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new DTypeError(`${what}: ${n} must be an f32 or f16 tensor, got ${t.dtype}`);
       void t.ptr; // DisposedError if disposed
     }
@@ -174,7 +176,8 @@ export class AttentionOps {
     if (out !== undefined) {
       if (!(out instanceof Tensor) || out.dtype !== 'f32') throw new DTypeError(`${what}: out must be an f32 Tensor`);
       if (out.length !== qLen) throw new ShapeError(`${what}: out has ${out.length} elements, expected ${qLen}`);
-      void out.ptr;
+      tensorArg(what, 'out', out, this.tk.arena);
+      if (out === q || out === k || out === v) throw new ArgumentError(`${what}: out must not be one of the inputs (rows are read after earlier rows are written)`);
     }
     const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
     try {
@@ -214,8 +217,14 @@ export class AttentionOps {
       k.attention_prep_kv(kPtr, vPtr, kvStride, kvStride, p.s2, p.d, ws.kp, ws.vp, p.mode, p.flags | (kd === 'f16' ? FLAG_F16 : 0), p.scale, p.beta, p.bc);
       kk = ws.kp; vv = ws.vp; rows = ws.rows; stride = p.d;
     }
-    k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, p.group, p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
-      ws.scratch, p.mode, (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0), p.scale, p.beta, p.br, p.bc);
+    // Decode with GQA: the group's single query rows are contiguous ([group][1][d]), so run them as the rows of
+    // one block (the kernel keeps query rows in vector lanes: one row alone would fill 1 of 24). Rows are
+    // independent, so the result is bit-identical; causal is a no-op for seqQ = 1 and must not see the stacking.
+    const stack = p.s1 === 1 && p.group > 1;
+    let flags = (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0);
+    if (stack) flags &= ~FLAG_CAUSAL;
+    k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, stack ? 1 : p.group, stack ? p.group : p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
+      ws.scratch, p.mode, flags, p.scale, p.beta, p.br, p.bc);
   }
 }
 
@@ -234,3 +243,7 @@ function describe(x: unknown): string {
   if (typeof x !== 'object') return typeof x;
   return (x as object).constructor?.name ?? 'object';
 }
+
+/** @internal for the threaded path (bindings/threads/parallel.ts): the same validation and flag bits. */
+export { plan as attentionPlan, FLAG_F16 as ATTN_FLAG_F16, FLAG_CAUSAL as ATTN_FLAG_CAUSAL };
+export type { Plan as AttentionPlan };

@@ -16,6 +16,7 @@ import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.
 import { halfBits, isFloat16Array } from '../f16js.js';
 import type { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
+import { tensor as tensorArg } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Weights: f32, or IEEE half bits (Uint16Array, or Float16Array where the runtime has it). */
@@ -92,13 +93,9 @@ function checkBias(bias: unknown, len: number, where: string): Float32Array | un
   return b;
 }
 
-function checkTensor(t: unknown, len: number, name: string, where: string): Tensor {
-  const x = t as Tensor;
-  if (!x || typeof x !== 'object' || typeof (x as any).dtype !== 'string') throw new ArgumentError(`${where}: ${name} must be a Tensor (tk.tensor / tk.tensorFrom)`);
-  if (x.disposed) throw new DisposedError(`${where}: ${name}`);
-  if (x.dtype !== 'f32') throw new DTypeError(`${where}: ${name} must be an f32 tensor, got ${x.dtype}`);
-  if (x.length !== len) throw new ShapeError(`${where}: ${name} has ${x.length} elements, expected ${len}`);
-  return x;
+/** A live f32 Tensor of this instance (not a look-alike object, not another instance's: its ptr would address our memory). */
+function checkTensor(tk: Tessera, t: unknown, len: number, name: string, where: string): Tensor {
+  return tensorArg(where, name, t, tk.arena, 'f32', len);
 }
 
 /** Matmul weights packed once into 8-column panels (f32 or f16) in the arena. */
@@ -162,10 +159,11 @@ export class PackedMatmul {
   run(a: Tensor, out: Tensor, m?: number): void {
     const where = 'PackedMatmul.run';
     if (this.ptr < 0) throw new DisposedError('PackedMatmul');
-    const mm = m ?? (a?.length ?? 0) / this.k;
+    tensorArg(where, 'a', a, this.tk.arena, 'f32');
+    const mm = m ?? a.length / this.k;
     dim(mm, 'm', where);
-    checkTensor(a, mm * this.k, 'a', where);
-    checkTensor(out, mm * this.n, 'out', where);
+    checkTensor(this.tk, a, mm * this.k, 'a', where);
+    checkTensor(this.tk, out, mm * this.n, 'out', where);
     if (a.ptr === out.ptr) throw new ArgumentError(`${where}: a and out must be different tensors`);
     this.tk.run(() => this.exec(mm, a.ptr, out.ptr));
   }
@@ -193,7 +191,7 @@ export class PackedMatmul {
     const { clampOn, lo, hi } = this.act;
     if (m === 1) {
       const tile = this.tk.arena.alloc(64);
-      if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16);
+      if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, this.tk.arena.alloc(this.k * 4));
       else k.f32_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile);
       return;
     }
@@ -315,8 +313,8 @@ export class PackedConv2d {
     if (this.ptr < 0) throw new DisposedError('PackedConv2d');
     const g = this.geom;
     dim(n, 'n', where);
-    checkTensor(x, n * g.c * g.h * g.w, 'x', where);
-    checkTensor(out, n * g.cout * g.ho * g.wo, 'out', where);
+    checkTensor(this.tk, x, n * g.c * g.h * g.w, 'x', where);
+    checkTensor(this.tk, out, n * g.cout * g.ho * g.wo, 'out', where);
     if (x.ptr === out.ptr) throw new ArgumentError(`${where}: x and out must be different tensors`);
     this.tk.run(() => this.exec(n, x.ptr, out.ptr));
   }
@@ -390,11 +388,22 @@ export class PackedConv2d {
 
 /** tk.dense: packed (reusable) forms and tuning knobs. tk.matmul / tk.conv2d delegate here. */
 export class DenseOps {
-  /** Rows of the GEMM micro-tile (4, 5 or 6; tier default). Packed conv weights keep the MR they were packed with. */
-  mr: number;
+  private _mr: number;
 
   constructor(private tk: Tessera) {
-    this.mr = tk.kernels.denseDefaultMR();
+    this._mr = tk.kernels.denseDefaultMR();
+  }
+
+  /** Rows of the GEMM micro-tile (4, 5 or 6; tier default). Packed conv weights keep the MR they were packed with. */
+  get mr(): number { return this._mr; }
+  /**
+   * Only the built micro-tiles are accepted: the packing and scratch sizes follow mr while the kernels
+   * dispatch 6, 5 or else 4, so any other value computed wrong results (3, 7, 8, 100) or wrote outside
+   * its buffers into static data (1, -1) or divided by zero (0, NaN).
+   */
+  set mr(v: number) {
+    if (v !== 4 && v !== 5 && v !== 6) throw new ArgumentError(`dense.mr must be 4, 5 or 6 (the built GEMM micro-tiles), got ${String(v)}`);
+    this._mr = v;
   }
 
   packMatmul(b: WeightArray, k: number, n: number, opts: MatmulOptions = {}): PackedMatmul {

@@ -3,8 +3,8 @@
  * the runtime has it); conversions round to nearest even. Large arrays stream through a fixed-size
  * scratch tile, so the wasm memory needed is bounded whatever the input size.
  */
-import { DTypeError, ShapeError } from '../errors.js';
-import { f16bits, f32 } from '../validate.js';
+import { DTypeError, DisposedError, ShapeError } from '../errors.js';
+import { f16bits, f32, tensor } from '../validate.js';
 import type { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
 
@@ -40,6 +40,9 @@ export class F16Ops {
 
   /** Zero-copy: convert an f32 tensor into an f16 tensor of the same length (both in the arena). */
   convert(src: Tensor, dst: Tensor): void {
+    if (this.tk.disposed) throw new DisposedError('tessera instance');
+    tensor('f16.convert', 'src', src, this.tk.arena, ['f32', 'f16']);
+    tensor('f16.convert', 'dst', dst, this.tk.arena, ['f32', 'f16']);
     if (src.length !== dst.length) throw new ShapeError(`f16.convert: src has ${src.length} elements, dst ${dst.length}`);
     this.tk.run(() => {
       if (src.dtype === 'f32' && dst.dtype === 'f16') this.tk.kernels.f32_f16_vcvt__wasmsimd_u16(src.ptr, dst.ptr, src.length);

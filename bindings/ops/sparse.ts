@@ -16,6 +16,7 @@ import {
   type KernelSize, type PackOptions, type PruneOptions,
 } from '../sparse-format.js';
 import type { Tessera } from '../tessera.js';
+import { tensor } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Spatial tile (pixels) of the batched 1x1 kernels; 4x1-block kernels: 8, 12, 16; unstructured: 16, 32. */
@@ -24,7 +25,7 @@ export type SpmmTile = 8 | 12 | 16 | 32;
 export interface MatmulOptions { activation?: Activation; /** override the kernel tile (benchmarks) */ tile?: SpmmTile }
 export interface ConvOptions { c: number; h: number; w: number; stride?: 1 | 2; pad?: 0 | 1; activation?: Activation }
 /** Geometry a resident layer is bound to: a matmul with n activation columns, or a conv input. */
-export type LayerGeometry = { n: number; tile?: SpmmTile } | { h: number; w: number; stride?: 1 | 2; pad?: 0 | 1 };
+export type LayerGeometry = { n: number; tile?: SpmmTile; /** row-panel budget in bytes (benchmarks) */ chunkBytes?: number } | { h: number; w: number; stride?: 1 | 2; pad?: 0 | 1; chunkBytes?: number };
 
 export interface AutoOptions extends PackOptions {
   activation?: Activation;
@@ -35,7 +36,10 @@ export interface AutoOptions extends PackOptions {
 }
 
 /** Default tiles, picked from bench/suites/sparse.ts on x86-64 (V8): see the report in the suite. */
-const DEFAULT_TILE_4 = 8, DEFAULT_TILE_1 = 32;
+const DEFAULT_TILE_4 = 8, DEFAULT_TILE_1 = 16;
+let CONV_TILE_1: 16 | 32 = 16;
+/** @internal benchmark hook: spatial tile of the unstructured 3x3 kernels */
+export function setConvTile1(t: 16 | 32): void { CONV_TILE_1 = t; }
 
 function clampOf(a: Activation | undefined, fn: string): [number, number] {
   switch (a ?? 'none') {
@@ -117,7 +121,7 @@ export class SparseOps {
     if (sp.kernelSize === 1) return this.matmul(sp, x, g.h * g.w, { activation: o.activation });
     return this.tk.run(() => {
       const a = this.tk.arena;
-      const st = stage(this.tk, sp, g.planeBytes, false);
+      const st = stage(this.tk, sp, g.planeBytes, false, g);
       const px = a.alloc(x.length * 4), pp = a.alloc(g.paddedBytes), py = a.alloc(sp.rows * g.oh * g.ow * 4);
       this.tk.memory.f32.set(x, px >> 2);
       runConv3x3(this.tk, sp, st, g, px, pp, py, lo, hi);
@@ -144,34 +148,104 @@ export class SparseOps {
   }
 
   /**
-   * Per-layer dense vs sparse choice: packs both, measures both once on this geometry (or compares the
-   * stored density with a break-even), keeps the faster and frees the other.
+   * Our best dense path for the same layer: the dense family's pre-packed ops (tk.dense.packConv2d
+   * for 1x1 / 3x3 convs and batched matmul, tk.dense.packMatmul GEMV for n = 1), behind the same
+   * run/apply interface as a SparseLayer.
+   */
+  denseFamilyLayer(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation } = {}): LayerRunner {
+    return new DenseFamilyLayer(this.tk, w, rows, cols, geom, o);
+  }
+
+  /**
+   * Per-layer dense vs sparse choice: packs the candidates (sparse, the dense family's packed op,
+   * and the CHW dense kernels of this family), times each once on this geometry, keeps the fastest
+   * and frees the others. policy 'density' skips the timing: sparse when the stored density is at
+   * most breakEven, else the dense family's op.
    */
   auto(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: AutoOptions = {}): AutoLayer {
     const sp = packSparse(w, rows, cols, o);
     const policy = o.policy ?? 'measure';
     if (policy !== 'measure' && policy !== 'density') throw new ArgumentError(`sparse.auto: policy must be 'measure' or 'density', got ${String(policy)}`);
     const act = o.activation;
-    let choice: 'sparse' | 'dense';
-    let timings: { sparseMs: number; denseMs: number } | undefined;
+    const dopts = { bias: o.bias, kernelSize: o.kernelSize, activation: act };
+    // every choice must compute with the same weights: with a threshold the packed matrix dropped
+    // small weights, so the dense candidates take the packed weights, not the caller's w
+    const wd = o.threshold ? sp.toDense().weights : w;
+    const make: Record<AutoChoice, () => LayerRunner> = {
+      sparse: () => new SparseLayer(this.tk, sp, geom, act, false),
+      dense: () => this.denseFamilyLayer(wd, rows, cols, geom, dopts),
+      'dense-chw': () => this.denseLayer(wd, rows, cols, geom, dopts),
+    };
     if (policy === 'density') {
       const be = o.breakEven ?? 0.8;
-      choice = sp.density <= be ? 'sparse' : 'dense';
-    } else {
-      const s = new SparseLayer(this.tk, sp, geom, act, false);
-      const d = this.denseLayer(w, rows, cols, geom, { bias: o.bias, kernelSize: o.kernelSize, activation: act });
-      try {
-        timings = measurePair(this.tk, s, d);
-      } finally { s.dispose(); d.dispose(); }
-      choice = timings.sparseMs < timings.denseMs ? 'sparse' : 'dense';
+      const choice: AutoChoice = sp.density <= be ? 'sparse' : 'dense';
+      return new AutoLayer(make[choice](), choice, sp);
     }
-    const layer = choice === 'sparse' ? new SparseLayer(this.tk, sp, geom, act, false) : this.denseLayer(w, rows, cols, geom, { bias: o.bias, kernelSize: o.kernelSize, activation: act });
-    return new AutoLayer(layer, choice, sp, timings);
+    const timings: Partial<Record<AutoChoice, number>> = {};
+    const all: (readonly [AutoChoice, LayerRunner])[] = [];
+    let best: AutoChoice = 'sparse';
+    try {
+      // built inside the try: if one candidate cannot be allocated, the ones already built are freed
+      for (const k of Object.keys(make) as AutoChoice[]) all.push([k, make[k]()] as const);
+      const t = measureAll(this.tk, all.map(([, l]) => l));
+      all.forEach(([k], i) => { timings[k] = t[i]; if (t[i] < (timings[best] ?? Infinity)) best = k; });
+    } catch (e) {
+      for (const [, l] of all) l.dispose();
+      throw e;
+    }
+    for (const [k, l] of all) if (k !== best) l.dispose();
+    return new AutoLayer(all.find(([k]) => k === best)![1], best, sp, timings);
   }
 }
 
+export type AutoChoice = 'sparse' | 'dense' | 'dense-chw';
+
+/** What auto() and the benchmarks run: a layer bound to one geometry. */
+export interface LayerRunner {
+  readonly inputLength: number;
+  readonly outputLength: number;
+  run(x: Tensor, y: Tensor): void;
+  apply(x: Float32Array): Float32Array;
+  dispose(): void;
+}
+
+/** The dense family's packed op for a sparse-shaped layer (W is rows x cols [x 3 x 3], CHW activations). */
+class DenseFamilyLayer implements LayerRunner {
+  readonly inputLength: number;
+  readonly outputLength: number;
+  private run_: (x: Tensor, y: Tensor) => void;
+  private dispose_: () => void;
+  constructor(private tk: Tessera, w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation }) {
+    const ks = o.kernelSize ?? 1;
+    if (geom && 'n' in geom) {
+      if (ks !== 1) throw new ArgumentError('sparse.denseFamilyLayer: {n} geometry needs 1x1 weights');
+      const n = geom.n;
+      this.inputLength = cols * n; this.outputLength = rows * n;
+      if (n === 1) {
+        // GEMV: y (1 x rows) = x (1 x cols) . W^T
+        const wt = new Float32Array(cols * rows);
+        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) wt[c * rows + r] = w[r * cols + c];
+        const mm = tk.dense.packMatmul(wt, cols, rows, { bias: o.bias, activation: o.activation });
+        this.run_ = (x, y) => mm.run(x, y, 1); this.dispose_ = () => mm.dispose();
+      } else {
+        const cv = tk.dense.packConv2d(w, { c: cols, h: 1, w: n, cout: rows, kh: 1, kw: 1, bias: o.bias, activation: o.activation });
+        this.run_ = (x, y) => cv.run(x, y, 1); this.dispose_ = () => cv.dispose();
+      }
+    } else {
+      const g = geom as { h: number; w: number; stride?: 1 | 2; pad?: 0 | 1 };
+      const stride = g.stride ?? 1, pad = g.pad ?? (ks === 3 ? 1 : 0);
+      const cv = tk.dense.packConv2d(w, { c: cols, h: g.h, w: g.w, cout: rows, kh: ks, kw: ks, stride, pad, bias: o.bias, activation: o.activation });
+      this.inputLength = cols * g.h * g.w; this.outputLength = cv.outShape[0] * cv.outShape[1] * cv.outShape[2];
+      this.run_ = (x, y) => cv.run(x, y, 1); this.dispose_ = () => cv.dispose();
+    }
+  }
+  run(x: Tensor, y: Tensor): void { this.run_(x, y); }
+  apply(x: Float32Array): Float32Array { return applyVia(this.tk, this, x, 'dense layer apply'); }
+  dispose(): void { this.dispose_(); }
+}
+
 /** A packed layer resident in linear memory, bound to one input geometry. */
-export class SparseLayer {
+export class SparseLayer implements LayerRunner {
   readonly rows: number;
   readonly cols: number;
   readonly kernelSize: KernelSize;
@@ -183,6 +257,7 @@ export class SparseLayer {
   private st: Staged | null;
   private lo: number; private hi: number;
   private n = 0; private tile: SpmmTile;
+  private chunks: Chunk[] | undefined;
   private geom: ConvGeom | null = null;
   private meta: SparseMatrix;
 
@@ -195,14 +270,16 @@ export class SparseLayer {
       if (sp.kernelSize !== 1) throw new ArgumentError('sparse.layer: {n} geometry needs 1x1 weights; pass {h, w, stride, pad} for 3x3');
       if (!isPosInt(geom.n)) throw new ShapeError(`sparse.layer: n must be a positive integer, got ${geom.n}`);
       this.n = geom.n; this.tile = checkTile(sp, geom.tile, dense);
+      this.chunks = planChunks(sp, geom.chunkBytes ?? DEFAULT_CHUNK_BYTES);
       this.inputLength = sp.cols * geom.n; this.outputLength = sp.rows * geom.n; this.outputShape = [sp.rows, geom.n];
     } else {
       const g = convGeom('sparse.layer', sp, (geom ?? {}) as { h: number; w: number });
-      if (sp.kernelSize === 1) { this.n = g.h * g.w; this.tile = checkTile(sp, undefined, dense); } else this.geom = g;
+      if (sp.kernelSize === 1) { this.n = g.h * g.w; this.tile = checkTile(sp, undefined, dense); this.chunks = planChunks(sp, DEFAULT_CHUNK_BYTES); } else this.geom = g;
       this.inputLength = g.c * g.h * g.w; this.outputLength = sp.rows * g.oh * g.ow; this.outputShape = [sp.rows, g.oh, g.ow];
     }
     const stride = this.geom ? this.geom.planeBytes : this.n * 4;
-    this.st = tk.run(() => stage(tk, sp, stride, true));
+    if (this.geom) this.chunks = planChunks(sp, (geom as { chunkBytes?: number }).chunkBytes ?? DEFAULT_CHUNK_BYTES, 9);
+    this.st = tk.run(() => stage(tk, sp, stride, true, this.geom ?? undefined));
     // matrix arrays are copied into the arena: the layer no longer depends on later JS-side mutation
   }
 
@@ -214,26 +291,43 @@ export class SparseLayer {
   run(x: Tensor, y: Tensor): void {
     const st = this.st;
     if (!st) throw new DisposedError('SparseLayer');
+    tensor('SparseLayer.run', 'x', x, this.tk.arena);
+    tensor('SparseLayer.run', 'y', y, this.tk.arena);
     if (x.dtype !== 'f32' || y.dtype !== 'f32') throw new DTypeError(`SparseLayer.run: tensors must be f32, got ${x.dtype} and ${y.dtype}`);
     if (x.length !== this.inputLength) throw new ShapeError(`SparseLayer.run: x has ${x.length} elements, expected ${this.inputLength}`);
     if (y.length !== this.outputLength) throw new ShapeError(`SparseLayer.run: y has ${y.length} elements, expected ${this.outputLength}`);
     if (x.ptr === y.ptr) throw new ArgumentError('SparseLayer.run: x and y must be different tensors');
-    this.tk.run(() => {
-      if (this.geom) {
-        const pp = this.tk.arena.alloc(this.geom.paddedBytes);
-        (this.dense ? runDenseConv3x3 : runConv3x3)(this.tk, this.meta, st, this.geom, x.ptr, pp, y.ptr, this.lo, this.hi);
-      } else {
-        (this.dense ? runDenseMatmul : runMatmul)(this.tk, this.meta, st, this.n, x.ptr, y.ptr, this.lo, this.hi, this.tile);
-      }
-    });
+    this.tk.run(() => this.exec(st, x.ptr, y.ptr));
   }
 
   /** Copying convenience: Float32Array in, Float32Array out. */
-  apply(x: Float32Array): Float32Array {
-    if (!(x instanceof Float32Array)) throw new DTypeError('SparseLayer.apply: x must be a Float32Array');
-    if (x.length !== this.inputLength) throw new ShapeError(`SparseLayer.apply: x has ${x.length} elements, expected ${this.inputLength}`);
-    const tx = this.tk.tensorFrom(x), ty = this.tk.tensor('f32', [this.outputLength]);
-    try { this.run(tx, ty); return ty.read() as Float32Array; } finally { tx.dispose(); ty.dispose(); }
+  apply(x: Float32Array): Float32Array { return applyVia(this.tk, this, x, 'SparseLayer.apply'); }
+
+  /**
+   * Pointer form for engines that manage their own arena buffers (e.g. ping-pong activations):
+   * xPtr / yPtr are byte offsets of inputLength / outputLength f32 values. They are checked to be
+   * 4-byte aligned, inside linear memory and non-overlapping; the caller owns the buffers (the arena
+   * tail pad after x covers the kernels' <= 16-byte vector over-read).
+   */
+  runPtr(xPtr: number, yPtr: number): void {
+    const st = this.st;
+    if (!st) throw new DisposedError('SparseLayer');
+    const mem = this.tk.memory.bytes, xb = this.inputLength * 4, yb = this.outputLength * 4;
+    for (const [p, b, name] of [[xPtr, xb, 'xPtr'], [yPtr, yb, 'yPtr']] as const) {
+      if (!Number.isInteger(p) || p <= 0 || p % 4 !== 0 || p + b + 16 > mem) throw new ArgumentError(`SparseLayer.runPtr: ${name} ${p} (+${b} B) is not an aligned range inside linear memory`);
+    }
+    if (xPtr < yPtr + yb && yPtr < xPtr + xb) throw new ArgumentError('SparseLayer.runPtr: x and y overlap');
+    this.tk.run(() => this.exec(st, xPtr, yPtr));
+  }
+
+  private exec(st: Staged, xp: number, yp: number): void {
+    if (this.geom) {
+      const pp = this.tk.arena.alloc(this.geom.paddedBytes);
+      // dense 3x3 layers (temporary baseline) run the same kernel on the full index stream
+      runConv3x3(this.tk, this.meta, st, this.geom, xp, pp, yp, this.lo, this.hi, this.chunks);
+    } else {
+      (this.dense ? runDenseMatmul : runMatmul)(this.tk, this.meta, st, this.n, xp, yp, this.lo, this.hi, this.tile, this.chunks);
+    }
   }
 
   dispose(): void {
@@ -244,10 +338,10 @@ export class SparseLayer {
   }
 }
 
-/** The result of tk.sparse.auto: the faster of dense and sparse for this layer. */
-export class AutoLayer {
-  constructor(readonly layer: SparseLayer, readonly choice: 'sparse' | 'dense', readonly sparse: SparseMatrix,
-    readonly timings?: { sparseMs: number; denseMs: number }) {}
+/** The result of tk.sparse.auto: the fastest of sparse / dense for this layer (timings in ms when measured). */
+export class AutoLayer implements LayerRunner {
+  constructor(readonly layer: LayerRunner, readonly choice: AutoChoice, readonly sparse: SparseMatrix,
+    readonly timings?: Partial<Record<AutoChoice, number>>) {}
   get inputLength(): number { return this.layer.inputLength; }
   get outputLength(): number { return this.layer.outputLength; }
   run(x: Tensor, y: Tensor): void { this.layer.run(x, y); }
@@ -269,76 +363,174 @@ function checkTile(sp: SparseMatrix, tile: SpmmTile | undefined, dense = false):
   return tile;
 }
 
-/** Copy vals / nnz / scaled deltas into the arena (temporary inside tk.run, or persistent). */
-function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: boolean): Staged {
+/**
+ * Copy vals / nnz / scaled deltas into the arena (temporary inside tk.run, or persistent).
+ * 1x1: one dmap entry per stored block, delta * rowBytes. 3x3 (conv geometry given): each stored
+ * block expands to 9 entries, one per tap, stepping between the tap positions
+ * col * planeBytes + tapOffset[t] of the padded input (implicit im2col; the last entry closes the walk).
+ */
+function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: boolean, conv?: ConvGeom): Staged {
   if (sp.cols * rowBytes > 0x7fffffff) throw new ShapeError(`activation buffer of ${sp.cols} rows x ${rowBytes} bytes exceeds the 2 GiB kernel offset range`);
   const a = tk.arena;
+  const kk = conv ? 9 : 1;
   const alloc = (b: number, tag: string) => (persistent ? a.allocPersistent(b, 64, tag) : a.alloc(b, 16, tag));
-  const w = alloc(sp.vals.length * 4, 'sparse.vals');
-  const nz = alloc(sp.nnz.length * 4, 'sparse.nnz');
-  const dm = alloc(sp.delta.length * 4, 'sparse.dmap');
+  const got: number[] = [];
+  let w: number, nz: number, dm: number;
+  try {
+    got.push(w = alloc(sp.vals.length * 4, 'sparse.vals'));
+    got.push(nz = alloc(sp.nnz.length * 4, 'sparse.nnz'));
+    got.push(dm = alloc(sp.delta.length * kk * 4, 'sparse.dmap'));
+  } catch (e) {
+    if (persistent) for (const p of got) a.free(p); // scopes only free temporaries: persistent blocks must not leak on OOM
+    throw e;
+  }
   const m = tk.memory;
   m.f32.set(sp.vals, w >> 2);
-  m.u32.set(sp.nnz, nz >> 2);
+  const u32 = m.u32;
+  for (let b = 0; b < sp.nnz.length; b++) u32[(nz >> 2) + b] = sp.nnz[b] * kk;
   const i32 = m.i32, base = dm >> 2;
-  for (let i = 0; i < sp.delta.length; i++) i32[base + i] = sp.delta[i] * rowBytes;
+  if (!conv) {
+    for (let i = 0; i < sp.delta.length; i++) i32[base + i] = sp.delta[i] * rowBytes;
+  } else {
+    const taps = tapOffsets(conv);
+    let col = sp.first, prev = sp.first * rowBytes, e = 0;
+    for (let k = 0; k < sp.delta.length; k++) {
+      for (let t = 0; t < 9; t++) {
+        const pos = col * rowBytes + taps[t];
+        if (e > 0) i32[base + e - 1] = pos - prev;
+        prev = pos; e++;
+      }
+      col += sp.delta[k];
+    }
+    if (e > 0) i32[base + e - 1] = sp.first * rowBytes - prev;
+  }
   return { w, nz, dm };
 }
 
-function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile): void {
+/** Byte offsets of the 9 taps relative to an output pixel's top-left input position (tap 0 is 0). */
+function tapOffsets(g: ConvGeom): number[] {
+  const R = g.rowLen * 4, out: number[] = [];
+  for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
+    // stride 2 rows are stored [even columns | odd columns]: kx=1 is the odd half, kx=2 the next even column
+    out.push(ky * R + (g.stride === 1 ? kx * 4 : kx === 1 ? g.Wq * 4 : kx === 2 ? 4 : 0));
+  }
+  return out;
+}
+
+/**
+ * Row-panel blocking for the batched kernels: the block rows are split into chunks whose packed
+ * weights (+ dmap) fit in `budget` bytes, and each chunk runs over all spatial tiles before the next.
+ * One chunk = XNNPACK's order (tile outer, all rows inner); small chunks keep a panel of weights hot in
+ * L1/L2 when the whole matrix would be re-streamed from L3 for every tile (late MobileNet layers).
+ */
+interface Chunk { ng: number; nr1: number; wOff: number; nzOff: number; dmOff: number; col: number; row: number }
+export const DEFAULT_CHUNK_BYTES = 96 * 1024;
+
+function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
+  const out: Chunk[] = [];
+  const nb = sp.nnz.length, groups = sp.groups;
+  let b = 0, wOff = 0, k = 0, col = sp.first, row = 0;
+  while (b < nb) {
+    const c: Chunk = { ng: 0, nr1: 0, wOff: wOff * 4, nzOff: b * 4, dmOff: k * kk * 4, col, row };
+    let bytes = 0;
+    do {
+      const g = b < groups ? 4 : 1, n = sp.nnz[b];
+      bytes += (g + n * g * kk) * 4 + n * kk * 4;
+      for (let i = 0; i < n; i++) col += sp.delta[k + i];
+      wOff += g + n * g * kk; k += n; row += g;
+      if (g === 4) c.ng++; else c.nr1++;
+      b++;
+    } while (b < nb && bytes + (sp.nnz[b] * kk + 1) * 4 * (b < groups ? 5 : 2) <= budget);
+    out.push(c);
+  }
+  return out;
+}
+
+function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
-  const x0 = px + sp.first * n * 4;
   if (n === 1) {
+    const x0 = px + sp.first * 4;
     if (sp.blockRows === 4) k.f32_spmv_4x1__wasmsimd(sp.groups, sp.singleRows, x0, st.w, st.nz, st.dm, py, lo, hi);
-    else k.f32_spmv_1x1__scalar(sp.rows, x0, st.w, st.nz, st.dm, py, lo, hi);
+    else k.f32_spmv_1x1__scalar_u4(sp.rows, x0, st.w, st.nz, st.dm, py, lo, hi);
     return;
   }
   const f = sp.blockRows === 4
     ? (tile === 16 ? k.f32_spmm_16x4__wasmsimd : tile === 12 ? k.f32_spmm_12x4__wasmsimd : k.f32_spmm_8x4__wasmsimd)
     : (tile === 16 ? k.f32_spmm_16x1__wasmsimd : k.f32_spmm_32x1__wasmsimd);
-  f(n, sp.groups, sp.singleRows, x0, st.w, st.nz, st.dm, py, n * 4, lo, hi);
+  const rb = n * 4;
+  for (const c of chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES)) {
+    f(n, c.ng, c.nr1, px + c.col * rb, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, py + c.row * rb, rb, lo, hi);
+  }
 }
 
-function runDenseMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile): void {
+function runDenseMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
   if (n === 1) { k.f32_chwgemv_4x1__wasmsimd(sp.groups, sp.singleRows, sp.cols, px, st.w, py, lo, hi); return; }
   const f = tile === 16 ? k.f32_chwgemm_16x4__wasmsimd : tile === 12 ? k.f32_chwgemm_12x4__wasmsimd : k.f32_chwgemm_8x4__wasmsimd;
-  f(n, sp.groups, sp.singleRows, sp.cols, px, st.w, py, n * 4, n * 4, lo, hi);
+  const rb = n * 4;
+  for (const c of chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES)) {
+    f(n, c.ng, c.nr1, sp.cols, px, st.w + c.wOff, py + c.row * rb, rb, rb, lo, hi);
+  }
 }
 
-function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number): void {
+function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number, chunks?: Chunk[]): void {
   const k = tk.kernels;
   k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
-  const R = g.rowLen * 4;
-  const f = g.stride === 2 ? k.f32_spconv3x3s2_8x4__wasmsimd : k.f32_spconv3x3s1_8x4__wasmsimd;
-  f(g.oh, g.ow, sp.groups, sp.singleRows, pp + sp.first * g.planeBytes, st.w, st.nz, st.dm, py, R, R * g.stride, g.Wq * 4, lo, hi);
+  // 4-channel groups: 8-pixel tiles (8 accumulators); single channels (unstructured): 16-pixel tiles
+  // (4 accumulators per row but 4x fewer weight splats per load); only matters when ng = 0.
+  const tile = sp.groups > 0 ? 8 : CONV_TILE_1;
+  const f = tile === 8 ? k.f32_spconv3x3_8x4__wasmsimd : tile === 32 ? k.f32_spconv3x3_32x4__wasmsimd : k.f32_spconv3x3_16x4__wasmsimd;
+  const list = chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9);
+  if (g.stride === 1 && g.ow % tile !== 0) {
+    // Flattened rows (stride 1): output position q = y*Wp + x over [0, L), L = (oh-1)*Wp + ow, reads
+    // in[q + tap] as one long row, so narrow images (7, 14, 28 wide) get full tiles instead of
+    // 4/2/1-pixel tails; the Wp-ow junk columns per row land in a temporary and are dropped by
+    // f32_unpad_rows. Reads stay inside the padded plane: max q + tap = (oh+2)*Wp - 1.
+    const L = (g.oh - 1) * g.rowLen + g.ow;
+    const tmp = tk.arena.alloc(sp.rows * L * 4);
+    for (const c of list) {
+      f(1, L, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * L * 4, 0, lo, hi);
+    }
+    k.f32_unpad_rows(sp.rows, g.oh, g.ow, g.rowLen, L, tmp, py);
+    return;
+  }
+  const rowStep = g.rowLen * 4 * g.stride, os = g.oh * g.ow * 4;
+  for (const c of list) {
+    f(g.oh, g.ow, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, py + c.row * os, rowStep, lo, hi);
+  }
 }
 
-function runDenseConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number): void {
-  const k = tk.kernels;
-  k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
-  const R = g.rowLen * 4;
-  const f = g.stride === 2 ? k.f32_chwconv3x3s2_8x4__wasmsimd : k.f32_chwconv3x3s1_8x4__wasmsimd;
-  f(g.oh, g.ow, sp.groups, sp.singleRows, sp.cols, pp, st.w, py, R, R * g.stride, g.Wq * 4, g.planeBytes, lo, hi);
-}
-
-/** Median of a few interleaved timings of both layers on zero input (used once per auto layer). */
-function measurePair(tk: Tessera, s: SparseLayer, d: SparseLayer): { sparseMs: number; denseMs: number } {
-  const x = tk.tensor('f32', [s.inputLength]), y = tk.tensor('f32', [s.outputLength]);
+/** Median of a few interleaved timings of each layer on zero input (used once per auto layer). */
+function measureAll(tk: Tessera, layers: LayerRunner[]): number[] {
+  const x = tk.tensor('f32', [layers[0].inputLength]);
+  let y: Tensor | undefined;
   try {
+    y = tk.tensor('f32', [layers[0].outputLength]); // allocated inside the try: its failure must not leak x
+    const yt = y;
     x.view().fill(0);
     const now = () => performance.now();
-    const one = (l: SparseLayer) => { const t = now(); l.run(x, y); return now() - t; };
+    const one = (l: LayerRunner) => { const t = now(); l.run(x, yt); return now() - t; };
     // warm up (tier-up) and size the repeat count so each sample lasts >= ~2 ms
-    let t0 = 0;
-    for (let i = 0; i < 3; i++) { t0 = Math.min(one(s), one(d)); }
+    let t0 = Infinity;
+    for (let i = 0; i < 3; i++) for (const l of layers) t0 = Math.min(t0, one(l));
     const reps = Math.max(1, Math.min(50, Math.ceil(2 / Math.max(t0, 1e-3))));
-    const ss: number[] = [], ds: number[] = [];
+    const samples = layers.map(() => [] as number[]);
     for (let r = 0; r < 5; r++) {
-      let t = now(); for (let i = 0; i < reps; i++) s.run(x, y); ss.push((now() - t) / reps);
-      t = now(); for (let i = 0; i < reps; i++) d.run(x, y); ds.push((now() - t) / reps);
+      layers.forEach((l, i) => { const t = now(); for (let k = 0; k < reps; k++) l.run(x, yt); samples[i].push((now() - t) / reps); });
     }
-    const med = (a: number[]) => a.sort((p, q) => p - q)[a.length >> 1];
-    return { sparseMs: med(ss), denseMs: med(ds) };
-  } finally { x.dispose(); y.dispose(); }
+    return samples.map((a) => a.sort((p, q) => p - q)[a.length >> 1]);
+  } finally { x.dispose(); y?.dispose(); }
+}
+
+/** Copying helper for runners: Float32Array in, Float32Array out through temporary tensors. */
+function applyVia(tk: Tessera, l: LayerRunner, x: Float32Array, where: string): Float32Array {
+  if (!(x instanceof Float32Array)) throw new DTypeError(`${where}: x must be a Float32Array`);
+  if (x.length !== l.inputLength) throw new ShapeError(`${where}: x has ${x.length} elements, expected ${l.inputLength}`);
+  const tx = tk.tensorFrom(x);
+  let ty: Tensor | undefined;
+  try {
+    ty = tk.tensor('f32', [l.outputLength]);
+    l.run(tx, ty);
+    return ty.read() as Float32Array;
+  } finally { tx.dispose(); ty?.dispose(); } // a failed allocation of y must not leak x
 }

@@ -6,12 +6,31 @@
  * Buffers used by an in-flight async op are persistent arena blocks freed in `finally`, so a
  * synchronous op called while one is awaiting cannot reset them.
  */
-import { DTypeError, DisposedError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
-import type { Tensor } from '../memory.js';
+import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
-import { splitF16Convert, type KernelName } from './split.js';
+import { tensor } from '../validate.js';
+import { ATTN_FLAG_F16, attentionPlan, type AttentionOptions } from '../ops/attention.js';
+import type { MatmulOptions, PackedMatmul, WeightArray } from '../ops/dense.js';
+import type { AutoLayer, SparseLayer } from '../ops/sparse.js';
+import type { SparseMatrix } from '../sparse-format.js';
+import { splitAttention, splitColumns, splitF16Convert, splitGemmRows, type KernelName, } from './split.js';
+
+type TileCallT = [string, ...number[]];
+
+/** The fields of a PackedMatmul the threaded path reads (private in ops/dense.ts; keep in sync). */
+interface PackedMatmulInternals {
+  tk: Tessera; ptr: number; biasPtr: number; act: { clampOn: number; lo: number; hi: number }; exact16: number; dtype: 'f32' | 'f16'; k: number; n: number;
+}
+
+/** The fields of a SparseLayer the threaded path reads (private in ops/sparse.ts; keep in sync). */
+interface SparseLayerInternals {
+  st: { w: number; nz: number; dm: number } | null;
+  tk: Tessera; meta: SparseMatrix; n: number; tile: number; geom: unknown; dense: boolean; lo: number; hi: number;
+  inputLength: number; outputLength: number;
+}
 
 export class ParallelOps {
   constructor(private tk: Tessera) {}
@@ -21,21 +40,27 @@ export class ParallelOps {
 
   /** Zero-copy f32 <-> f16 conversion between two arena tensors of the same length. */
   async f16Convert(src: Tensor, dst: Tensor): Promise<void> {
-    this.alive();
+    this.#alive();
+    tensor('parallel.f16Convert', 'src', src, this.tk.arena, ['f32', 'f16']);
+    tensor('parallel.f16Convert', 'dst', dst, this.tk.arena, ['f32', 'f16']);
     if (src.length !== dst.length) throw new ShapeError(`parallel.f16Convert: src has ${src.length} elements, dst ${dst.length}`);
     let calls;
     if (src.dtype === 'f32' && dst.dtype === 'f16') calls = splitF16Convert('f32_f16_vcvt__wasmsimd_u16', src.ptr, 4, dst.ptr, 2, src.length, this.threads);
     else if (src.dtype === 'f16' && dst.dtype === 'f32') calls = splitF16Convert('f16_f32_vcvt__wasmsimd_u16', src.ptr, 2, dst.ptr, 4, src.length, this.threads);
     else throw new DTypeError(`parallel.f16Convert: needs f32 -> f16 or f16 -> f32, got ${src.dtype} -> ${dst.dtype}`);
-    await this.tk.pool.runCalls(calls);
+    // the tiles run later (queued jobs, workers): keep both blocks allocated even if disposed meanwhile
+    const release = [src.pin(), dst.pin()];
+    try {
+      await this.tk.pool.runCalls(calls);
+    } finally { release.forEach((r) => r()); }
   }
 
   /** f32 -> f16 bits, like tk.f16.fromF32 but split across threads (streams through threads x 64 Ki-element tiles). */
   async f16FromF32(x: Float32Array): Promise<Uint16Array> {
-    this.alive();
+    this.#alive();
     if (!(x instanceof Float32Array)) throw new DTypeError(`parallel.f16FromF32 expects a Float32Array, got ${x === null ? 'null' : typeof x}`);
     const out = new Uint16Array(x.length);
-    await this.stream(x.length, 4, 2, 'f32_f16_vcvt__wasmsimd_u16',
+    await this.#stream(x.length, 4, 2, 'f32_f16_vcvt__wasmsimd_u16',
       (pi, off, n) => this.tk.memory.f32.set(x.subarray(off, off + n), pi >> 2),
       (po, off, n) => out.set(this.tk.memory.u16.subarray(po >> 1, (po >> 1) + n), off));
     return out;
@@ -43,17 +68,155 @@ export class ParallelOps {
 
   /** f16 bits (Uint16Array / Float16Array) -> f32, like tk.f16.toF32 but split across threads. */
   async f16ToF32(h: Uint16Array | ArrayBufferView): Promise<Float32Array> {
-    this.alive();
+    this.#alive();
     if (!(h instanceof Uint16Array) && !isFloat16Array(h)) throw new DTypeError('parallel.f16ToF32 expects a Uint16Array (half bits) or Float16Array');
     const bits = halfBits(h as Uint16Array);
     const out = new Float32Array(bits.length);
-    await this.stream(bits.length, 2, 4, 'f16_f32_vcvt__wasmsimd_u16',
+    await this.#stream(bits.length, 2, 4, 'f16_f32_vcvt__wasmsimd_u16',
       (pi, off, n) => this.tk.memory.u16.set(bits.subarray(off, off + n), pi >> 1),
       (po, off, n) => out.set(this.tk.memory.f32.subarray(po >> 2, (po >> 2) + n), off));
     return out;
   }
 
-  private async stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,
+  /**
+   * Run a resident sparse (or its dense-CHW baseline) 1x1 layer on tensors, split into spatial tiles
+   * (column ranges of X and Y) across tk.pool. Bit-identical to layer.run(x, y). 3x3 conv layers and
+   * n = 1 (GEMV) run as one call.
+   */
+  async sparseRun(layer: SparseLayer | AutoLayer, x: Tensor, y: Tensor): Promise<void> {
+    this.#alive();
+    const L = ('layer' in layer ? layer.layer : layer) as unknown as SparseLayerInternals;
+    if (!L || typeof L !== 'object' || !('st' in L)) throw new ArgumentError('parallel.sparseRun: layer must be a SparseLayer or AutoLayer (tk.sparse.layer / auto / denseLayer)');
+    if (L.tk !== this.tk) throw new ArgumentError('parallel.sparseRun: the layer belongs to another tessera instance');
+    if (!L.st) throw new DisposedError('SparseLayer');
+    if (L.geom || L.n <= 1 || this.threads < 2) { (L as unknown as SparseLayer).run(x, y); return; }
+    tensor('parallel.sparseRun', 'x', x, this.tk.arena, 'f32', L.inputLength);
+    tensor('parallel.sparseRun', 'y', y, this.tk.arena, 'f32', L.outputLength);
+    if (x.ptr === y.ptr) throw new ArgumentError('parallel.sparseRun: x and y must be different tensors');
+    const sp = L.meta, st = L.st, n = L.n, os = n * 4, px = x.ptr, py = y.ptr;
+    let calls;
+    if (L.dense) {
+      // same kernel choice as runDenseMatmul in ops/sparse.ts
+      const k: KernelName = L.tile === 16 ? 'f32_chwgemm_16x4__wasmsimd' : L.tile === 12 ? 'f32_chwgemm_12x4__wasmsimd' : 'f32_chwgemm_8x4__wasmsimd';
+      calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, sp.cols, px + s * 4, st.w, py + s * 4, os, os, L.lo, L.hi]);
+    } else {
+      // same kernel choice as runMatmul in ops/sparse.ts; the delta walk starts at row sp.first
+      const k: KernelName = sp.blockRows === 4
+        ? (L.tile === 16 ? 'f32_spmm_16x4__wasmsimd' : L.tile === 12 ? 'f32_spmm_12x4__wasmsimd' : 'f32_spmm_8x4__wasmsimd')
+        : (L.tile === 16 ? 'f32_spmm_16x1__wasmsimd' : 'f32_spmm_32x1__wasmsimd');
+      const x0 = px + sp.first * n * 4;
+      calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, x0 + s * 4, st.w, st.nz, st.dm, py + s * 4, os, L.lo, L.hi]);
+    }
+    await this.#pinned([x, y], () => this.tk.pool.runCalls(calls));
+  }
+
+  /**
+   * Zero-copy GEMM with packed weights, split into row panels of C across tk.pool:
+   * out[m x n] = act(a[m x k] · B + bias). Bit-identical to packed.run(a, out, m). m = 1 (GEMV) runs as one call.
+   */
+  async matmulRun(packed: PackedMatmul, a: Tensor, out: Tensor, m?: number): Promise<void> {
+    this.#alive();
+    const P = packed as unknown as PackedMatmulInternals;
+    if (!P || typeof P !== 'object' || !('biasPtr' in P)) throw new ArgumentError('parallel.matmulRun: packed must be a PackedMatmul (tk.dense.packMatmul)');
+    if (P.tk !== this.tk) throw new ArgumentError('parallel.matmulRun: the packed weights belong to another tessera instance');
+    if (P.ptr < 0) throw new DisposedError('PackedMatmul');
+    const mm = m ?? (a?.length ?? 0) / P.k;
+    if (mm <= 1 || this.threads < 2 || !Number.isSafeInteger(mm)) { packed.run(a, out, mm); return; } // one call (or the op's own typed error)
+    tensor('parallel.matmulRun', 'a', a, this.tk.arena, 'f32', mm * P.k);
+    tensor('parallel.matmulRun', 'out', out, this.tk.arena, 'f32', mm * P.n);
+    if (a.ptr === out.ptr) throw new ArgumentError('parallel.matmulRun: a and out must be different tensors');
+    const k = this.tk.kernels, mr = this.tk.dense.mr, pa = a.ptr, pc = out.ptr;
+    const { clampOn, lo, hi } = P.act;
+    const f16 = P.dtype === 'f16' ? 1 : 0;
+    const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
+      ['f32_gemm_nc', mr, c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
+    await this.#pinned([a, out], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } }));
+  }
+
+  /** Copying GEMM like tk.matmul (packs b, copies a in and the result out), with the multiply split across threads. */
+  async matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts?: MatmulOptions): Promise<Float32Array> {
+    this.#alive();
+    const packed = this.tk.dense.packMatmul(b, k, n, opts);
+    let ta: Tensor | null = null, tc: Tensor | null = null;
+    try {
+      if (!(a instanceof Float32Array)) throw new DTypeError('parallel.matmul: a must be a Float32Array');
+      if (a.length !== m * k) throw new ShapeError(`parallel.matmul: a has ${a.length} elements, expected m*k = ${m}*${k}`);
+      ta = this.tk.tensorFrom(a);
+      tc = this.tk.tensor('f32', [m * n]);
+      await this.matmulRun(packed, ta, tc, m);
+      return tc.read() as Float32Array;
+    } finally {
+      ta?.dispose(); tc?.dispose(); packed.dispose();
+    }
+  }
+
+  /**
+   * Flash attention on tensors (the zero-copy form of tk.attention), split into (query head, query-row
+   * block) tiles across tk.pool. q [heads, seqQ, d], k / v [kvHeads, kvCapacity, d] (f32 or f16),
+   * out f32 [heads, seqQ, d] (allocated if not given). Bit-identical to tk.attention(q, k, v, o, out).
+   * The fp16 precisions (and f16 k/v) first prepare every KV head in one parallel phase; that costs
+   * 2 · kvHeads · seqK · d · 4 bytes, where the one-thread op keeps one KV head at a time.
+   */
+  async attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Promise<Tensor<'f32'>> {
+    this.#alive();
+    const what = 'parallel.attention';
+    for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) tensor(what, n, t, this.tk.arena, ['f32', 'f16']);
+    if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
+    const p = attentionPlan(o, what);
+    const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
+    if (q.length !== qLen) throw new ShapeError(`${what}: q tensor has ${q.length} elements, expected heads*seqQ*headDim = ${qLen}`);
+    if (k.length !== kvLen || v.length !== kvLen) throw new ShapeError(`${what}: k/v tensors have ${k.length}/${v.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
+    if (out !== undefined) {
+      tensor(what, 'out', out, this.tk.arena, 'f32', qLen);
+      if (out.ptr === q.ptr || out.ptr === k.ptr || out.ptr === v.ptr) throw new ArgumentError(`${what}: out must not be one of the inputs`);
+    }
+    if (this.threads < 2) return this.tk.attention(q, k, v, o, out);
+    const kern = this.tk.kernels, a = this.tk.arena;
+    const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
+    const qe = q.dtype === 'f16' ? 2 : 4, ke = k.dtype === 'f16' ? 2 : 4;
+    const kvF16 = k.dtype === 'f16' ? ATTN_FLAG_F16 : 0, qF16 = q.dtype === 'f16' ? ATTN_FLAG_F16 : 0;
+    const prep = p.mode !== 0 || kvF16 !== 0;
+    const rows = prep ? kern.attention_prep_rows(p.s2, p.bc, p.mode) : p.s2;
+    const held: number[] = [];
+    const release = [q.pin(), k.pin(), v.pin(), res.pin()]; // tiles run after awaits: keep the blocks if disposed meanwhile
+    try {
+      // per KV head: the K/V the forward kernel reads (raw rows, or prepared K' / V16 buffers)
+      const kv: { k: number; v: number; stride: number }[] = [];
+      const prepCalls: TileCallT[] = [];
+      for (let g = 0; g < p.kvHeads; g++) {
+        const kp0 = k.ptr + g * p.cap * p.d * ke, vp0 = v.ptr + g * p.cap * p.d * ke;
+        if (!prep) { kv.push({ k: kp0, v: vp0, stride: p.d }); continue; }
+        const kp = a.allocPersistent(rows * p.d * 4, 64, "attn K'"); held.push(kp);
+        const vp = a.allocPersistent(rows * p.d * 4, 64, 'attn V16'); held.push(vp);
+        kv.push({ k: kp, v: vp, stride: p.d });
+        prepCalls.push(['attention_prep_kv', kp0, vp0, p.d, p.d, p.s2, p.d, kp, vp, p.mode, p.flags | kvF16, p.scale, p.beta, p.bc]);
+      }
+      if (prepCalls.length) await this.tk.pool.runCalls(prepCalls);
+      const flags = (p.flags & ~ATTN_FLAG_F16) | qF16;
+      const causal = (p.flags & 1) !== 0;
+      const calls = splitAttention(p.heads, p.s1, p.br, causal, this.threads, (h, r0, rc) => {
+        const g = Math.floor(h / p.group), off = (h * p.s1 + r0) * p.d;
+        return ['attention_fwd', q.ptr + off * qe, p.s1 * p.d, res.ptr + off * 4, p.s1 * p.d, 1, rc, kv[g].k, kv[g].v, rows, kv[g].stride, kv[g].stride, p.s2, p.d,
+          0, p.mode, flags, p.scale, p.beta, p.br, p.bc];
+      });
+      await this.tk.pool.runCalls(calls, { scratch: { bytes: kern.attention_scratch_bytes(p.d, p.br, p.bc), arg: 13 } });
+    } catch (e) {
+      if (!out) res.dispose();
+      throw e;
+    } finally {
+      for (const b of held) a.free(b);
+      release.forEach((r) => r());
+    }
+    return res;
+  }
+
+  /** Keep tensors allocated while `fn`'s tiles may still touch them (a dispose() meanwhile is deferred). */
+  async #pinned<T>(ts: Tensor[], fn: () => Promise<T>): Promise<T> {
+    const release = ts.map((t) => t.pin());
+    try { return await fn(); } finally { release.forEach((r) => r()); }
+  }
+
+  async #stream(total: number, inBytes: number, outBytes: number, kernel: KernelName,
     copyIn: (pi: number, off: number, n: number) => void, copyOut: (po: number, off: number, n: number) => void): Promise<void> {
     const chunk = Math.min(F16_TILE * 4 * this.threads, Math.max(total, 8));
     const a = this.tk.arena;
@@ -74,7 +237,7 @@ export class ParallelOps {
     }
   }
 
-  private alive(): void {
+  #alive(): void {
     if (this.tk.disposed) throw new DisposedError('tessera instance');
   }
 }

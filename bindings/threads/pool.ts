@@ -25,6 +25,12 @@ export type TileCall = [string, ...number[]];
 export interface RunOptions {
   /** Let the main thread compute tiles too (default true). false: workers only (tests, UI responsiveness). */
   useMain?: boolean;
+  /**
+   * Per-thread scratch: kernels that need a private work area (packed A block, softmax tile) get one
+   * block of `bytes` per thread; argument `arg` (0-based, after the kernel name) of every call is
+   * replaced by the pointer of the thread that runs it. Freed when the job ends.
+   */
+  scratch?: { bytes: number; arg: number };
 }
 
 export interface PoolStats { jobs: number; tiles: number; tilesByThread: number[] }
@@ -150,33 +156,45 @@ export class ThreadPool {
     if (this.disposed) return Promise.reject(new DisposedError('thread pool'));
     for (const c of calls) {
       if (typeof this.exports[c[0]] !== 'function') return Promise.reject(new ArgumentError(`pool: no kernel export named '${c[0]}'`));
-      for (let i = 1; i < c.length; i++) if (typeof c[i] !== 'number' || !Number.isFinite(c[i])) return Promise.reject(new ArgumentError(`pool: ${c[0]} argument ${i - 1} is not a finite number`));
+      for (let i = 1; i < c.length; i++) if (typeof c[i] !== 'number' || Number.isNaN(c[i])) return Promise.reject(new ArgumentError(`pool: ${c[0]} argument ${i - 1} is not a number`));
     }
-    const p = this.queue.then(() => this.execute(calls, opts.useMain ?? true));
+    const sc = opts.scratch;
+    if (sc && (!Number.isSafeInteger(sc.bytes) || sc.bytes < 0 || !Number.isInteger(sc.arg) || sc.arg < 0 || calls.some((c) => c.length <= sc.arg + 1))) {
+      return Promise.reject(new ArgumentError('pool: scratch needs integer bytes >= 0 and an argument index every call has'));
+    }
+    const p = this.queue.then(() => this.execute(calls, opts.useMain ?? true, sc));
     this.queue = p.catch(() => undefined);
     return p;
   }
 
-  private async execute(calls: readonly TileCall[], useMain: boolean): Promise<void> {
+  private async execute(calls: readonly TileCall[], useMain: boolean, sc: RunOptions['scratch']): Promise<void> {
     if (this.disposed) throw new DisposedError('thread pool');
     if (calls.length === 0) return;
     this.stats.jobs++;
     this.stats.tiles += calls.length;
     await this.reviveDead();
     const live = this.workers.filter((w) => w.alive);
-    if (live.length === 0 || (calls.length === 1 && useMain)) {
-      // nothing to share: run here, synchronously
-      for (let i = 0; i < calls.length; i++) this.callHere(calls[i], i);
-      this.stats.tilesByThread[0] += calls.length;
-      return;
-    }
-    const job = ++this.jobSeq;
-    const counterPtr = this.arena.allocPersistent(4, 16, 'pool-counter');
+    const blocks: number[] = [];
     try {
+      // one scratch block per participating thread (index 0 = main)
+      if (sc) for (let t = 0; t <= live.length; t++) blocks.push(this.arena.allocPersistent(Math.max(sc.bytes, 16), 64, 'pool-scratch'));
+      const scratchArg = sc ? sc.arg + 1 : -1; // index inside the TileCall array
+      if (live.length === 0 || (calls.length === 1 && useMain)) {
+        // nothing to share: run here, synchronously
+        for (let i = 0; i < calls.length; i++) this.callHere(calls[i], i, scratchArg, blocks[0]);
+        this.stats.tilesByThread[0] += calls.length;
+        return;
+      }
+      const job = ++this.jobSeq;
+      const counterPtr = this.arena.allocPersistent(4, 16, 'pool-counter');
+      blocks.push(counterPtr);
       const counter = new Int32Array(this.memory.buffer, counterPtr, 1);
       Atomics.store(counter, 0, 0);
       const waits = live.map((w) => this.awaitWorker(w, job));
-      for (const w of live) { w.port.ref?.(); w.port.post({ type: 'job', job, counter: counterPtr, calls }); }
+      live.forEach((w, t) => {
+        w.port.ref?.();
+        w.port.post({ type: 'job', job, counter: counterPtr, calls, scratchArg, scratch: sc ? blocks[t + 1] : 0 });
+      });
       let mainErr: unknown = null;
       if (useMain) {
         let i = -1;
@@ -184,7 +202,7 @@ export class ThreadPool {
           for (;;) {
             i = Atomics.add(counter, 0, 1);
             if (i >= calls.length) break;
-            this.callHere(calls[i], i);
+            this.callHere(calls[i], i, scratchArg, blocks[0]);
             this.stats.tilesByThread[0]++;
           }
         } catch (e) {
@@ -198,13 +216,15 @@ export class ThreadPool {
       const failed = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult | undefined;
       if (failed) throw failed.reason;
     } finally {
-      this.arena.free(counterPtr);
+      for (const b of blocks) this.arena.free(b);
     }
   }
 
-  private callHere(c: TileCall, tile: number): void {
+  private callHere(c: TileCall, tile: number, scratchArg = -1, scratch = 0): void {
     try {
-      (this.exports[c[0]] as (...a: number[]) => void)(...(c.slice(1) as number[]));
+      const args = c.slice(1) as number[];
+      if (scratchArg > 0) args[scratchArg - 1] = scratch;
+      (this.exports[c[0]] as (...a: number[]) => void)(...args);
     } catch (e) {
       throw new ThreadError(`tile ${tile} (${c[0]}) failed on the main thread: ${(e as Error)?.message ?? e}`, { kernel: c[0], tile, thread: 0, cause: e });
     }

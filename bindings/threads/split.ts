@@ -29,3 +29,40 @@ export function tileCount(threads: number, perThread = 4): number {
 export function splitF16Convert(kernel: KernelName, src: number, srcBytes: number, dst: number, dstBytes: number, n: number, threads: number): TileCall[] {
   return splitRange(n, tileCount(threads), 16, 16 * 1024).map(([s, c]) => [kernel, src + s * srcBytes, dst + s * dstBytes, c] as TileCall);
 }
+
+/**
+ * Sparse / dense-CHW 1x1 matmul (Y[rows x n] = W · X[K x n]): spatial tiles = column ranges of X and Y.
+ * The kernels walk rows with byte strides fixed by the full n (deltas, os), so a tile only offsets the
+ * X and Y pointers and shrinks mc. Ranges start at multiples of the kernel's pixel tile, so every
+ * column goes through the same micro-kernel width as in the one-call run (bit-identical).
+ * `args(start, count)` returns the call for columns [start, start+count).
+ */
+export function splitColumns(n: number, tile: number, threads: number, args: (start: number, count: number) => TileCall): TileCall[] {
+  return splitRange(n, tileCount(threads), tile, Math.max(tile, 64)).map(([s, c]) => args(s, c));
+}
+
+/**
+ * Dense GEMM C[m x n] = A[m x k] · B (B packed in 8-column panels): row panels of C. A tile is rows
+ * [start, start+count): A and C pointers move by start rows, m shrinks; B, bias and the flags are
+ * shared. Starts are multiples of the micro-kernel's MR rows, so each row of C is computed by the
+ * same micro-kernel code, in the same k order, as in the one-call run (bit-identical). The scratch
+ * argument (packed A block + edge tile) is per thread: pass RunOptions.scratch.
+ */
+export function splitGemmRows(m: number, mr: number, threads: number, args: (start: number, count: number) => TileCall): TileCall[] {
+  return splitRange(m, tileCount(threads), mr, 4 * mr).map(([s, c]) => args(s, c));
+}
+
+/**
+ * Attention (flash, per query head): tiles are (query head, query-row block) pairs writing disjoint
+ * output rows. Heads first; rows are split too (blocks aligned to blockQ) only when there are too few
+ * heads to feed the threads and the mask does not depend on the block's position (non-causal).
+ * `args(head, rowStart, rowCount)` returns the call.
+ */
+export function splitAttention(heads: number, seqQ: number, blockQ: number, causal: boolean, threads: number,
+  args: (head: number, rowStart: number, rowCount: number) => TileCall): TileCall[] {
+  const want = tileCount(threads);
+  const rowParts = causal || heads >= want ? 1 : Math.ceil(want / heads);
+  const out: TileCall[] = [];
+  for (let h = 0; h < heads; h++) for (const [s, c] of splitRange(seqQ, rowParts, blockQ, blockQ)) out.push(args(h, s, c));
+  return out;
+}

@@ -4,9 +4,12 @@
 // Protocol (see pool.ts):
 //   in  { type: 'init', id, module, memory }     -> instantiate `module` on the SHARED `memory`
 //   out { type: 'ready', id } | { type: 'fatal', id, message }
-//   in  { type: 'job', job, counter, calls }     -> claim tiles with Atomics.add on the i32 at byte
+//   in  { type: 'job', job, counter, calls, scratchArg, scratch }
+//                                                -> claim tiles with Atomics.add on the i32 at byte
 //                                                   offset `counter` until it passes calls.length;
-//                                                   calls[i] = [exportName, ...numberArgs]
+//                                                   calls[i] = [exportName, ...numberArgs]; if
+//                                                   scratchArg > 0, calls[i][scratchArg] is replaced
+//                                                   by `scratch` (this thread's private block)
 //   out { type: 'done', job, tiles } | { type: 'error', job, tile, kernel, name, message }
 //   in  { type: 'crash' }                        -> test hook: throw outside any handler (worker dies)
 //
@@ -45,7 +48,9 @@ async function onMessage(msg) {
         const c = calls[i];
         const fn = exportsOf[c[0]];
         if (typeof fn !== 'function') throw new TypeError(`no kernel export named ${c[0]}`);
-        fn.apply(null, c.slice(1));
+        const args = c.slice(1);
+        if (msg.scratchArg > 0) args[msg.scratchArg - 1] = msg.scratch; // this thread's private scratch block
+        fn.apply(null, args);
         tiles++;
       }
       post({ type: 'done', job: msg.job, tiles });

@@ -38,6 +38,7 @@ const MATMUL_SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 3, 5], [1, 64, 8], [1, 100, 17], [1, 257, 40], [1, 513, 24],
   [2, 7, 3], [3, 1, 9], [4, 16, 8], [5, 33, 16], [6, 8, 7], [7, 255, 15],
   [12, 256, 24], [13, 257, 23], [17, 512, 9], [31, 70, 33], [121, 40, 10], [130, 300, 50],
+  [5, 4000, 9], // small M: one long K block per 3840 rows of k (m <= 2*MR), so two blocks here
 ];
 
 for (const tier of TIERS) {
@@ -109,6 +110,26 @@ for (const tier of TIERS) {
       expect(t.memoryStats().usedBytes).toBe(before);
     });
 
+    it('the 5x8 and 6x8 tiles (tuning knob tk.dense.mr) give the same accuracy', async () => {
+      const t = await tk(tier);
+      try {
+        for (const mr of [5, 6]) {
+          t.dense.mr = mr;
+          for (const [m, k, n] of [[13, 300, 17], [6, 9, 8], [1, 40, 9]] as const) {
+            const a = randomF32(m * k, mr), b = randomF32(k * n, mr + 1);
+            const ref = refMatmul(a, b, m, k, n);
+            expect(errorRatio(t.matmul(a, b, m, k, n), ref.y, ref.mag, k), `mr=${mr} ${m}x${k}x${n}`).toBeLessThanOrEqual(1);
+          }
+          const x = randomF32(5 * 9 * 10, 3), w = randomF32(13 * 5 * 9, 4);
+          const o = { n: 1, c: 5, h: 9, w: 10, cout: 13, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1, groups: 1 };
+          const ref = refConv2d(x, w, o);
+          expect(errorRatio(t.conv2d(x, w, { c: 5, h: 9, w: 10, cout: 13, kh: 3, kw: 3, pad: 1 }), ref.y, ref.mag, 45)).toBeLessThanOrEqual(1);
+        }
+      } finally {
+        t.dense.mr = 4;
+      }
+    });
+
     it('typed errors before any kernel runs', async () => {
       const t = await tk(tier);
       const before = t.memoryStats().usedBytes;
@@ -126,6 +147,8 @@ for (const tier of TIERS) {
       expect(() => lin.run(at, ot, 2)).toThrow(ShapeError);
       expect(() => lin.run(at, oh, 2)).toThrow(DTypeError);
       expect(() => lin.run(at, at, 2)).toThrow(ShapeError);
+      expect(() => lin.run(new Float32Array(6) as any, ot, 2)).toThrow(DTypeError);
+      expect(() => { t.dense.mr = 7; }).toThrow(ArgumentError);
       at.dispose(); ot.dispose(); oh.dispose(); lin.dispose();
       expect(t.memoryStats().usedBytes).toBe(before);
     });
@@ -148,6 +171,11 @@ for (const tier of TIERS) {
       { c: 6, h: 10, w: 13, cout: 6, kh: 3, kw: 3, p: [1, 1, 1, 1], g: 6 }, { n: 2, c: 3, h: 5, w: 3, cout: 3, kh: 3, kw: 3, p: [1, 1, 1, 1], g: 3 },
       { c: 5, h: 11, w: 17, cout: 5, kh: 3, kw: 3, s: [2, 2], p: [1, 1, 1, 1], g: 5 }, { c: 4, h: 12, w: 12, cout: 4, kh: 3, kw: 3, s: [2, 2], p: [0, 0, 1, 1], g: 4 },
       { c: 3, h: 9, w: 8, cout: 3, kh: 5, kw: 5, p: [2, 2, 2, 2], g: 3 }, { c: 2, h: 7, w: 9, cout: 2, kh: 3, kw: 3, g: 2 },
+      // tiling boundaries: im2col blocks (256 px) ending mid-row, several stride-1 bands (64 channels x 64 padded columns
+      // -> 14 output rows per band), 1x1 pixel blocks (128 px) with a tail, wide depthwise rows
+      { c: 3, h: 40, w: 40, cout: 6, kh: 3, kw: 3, s: [2, 2], p: [1, 1, 1, 1] }, { c: 64, h: 20, w: 62, cout: 5, kh: 3, kw: 3, p: [1, 1, 1, 1] },
+      { c: 9, h: 15, w: 19, cout: 11, kh: 1, kw: 1 }, { c: 2, h: 6, w: 41, cout: 2, kh: 3, kw: 3, s: [2, 2], p: [1, 1, 1, 1], g: 2 },
+      { c: 2, h: 5, w: 45, cout: 2, kh: 3, kw: 3, p: [1, 1, 1, 1], g: 2 },
     ];
     const full = (o: C) => ({
       n: o.n ?? 1, c: o.c, h: o.h, w: o.w, cout: o.cout, kh: o.kh, kw: o.kw, sh: o.s?.[0] ?? 1, sw: o.s?.[1] ?? 1, dh: o.d?.[0] ?? 1, dw: o.d?.[1] ?? 1,

@@ -96,6 +96,63 @@ describe('threaded mode (shared memory, worker pool)', () => {
     expect(tk.pool.size).toBe(2);
   });
 
+  it('sparse 1x1 layers (4x1 blocks, unstructured, dense-CHW baseline) split spatially are bit-identical', async () => {
+    const rows = 67, cols = 45, n = 1001; // odd sizes: tail rows, tail columns, tiles not dividing n
+    const w = tk.sparse.prune(randomF32(rows * cols, 21), rows, cols, { sparsity: 0.7 });
+    const bias = randomF32(rows, 22);
+    const x = tk.tensorFrom(randomF32(cols * n, 23));
+    const y1 = tk.tensor('f32', [rows * n]), y2 = tk.tensor('f32', [rows * n]);
+    const layers = [
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols, { bias }), { n }, { activation: 'relu6' }),
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols, { block: [1, 1], bias }), { n }),
+      tk.sparse.denseLayer(w, rows, cols, { n }, { bias, activation: 'relu' }),
+      tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n, tile: 16 }),
+    ];
+    try {
+      for (const L of layers) {
+        y1.view().fill(1); y2.view().fill(2);
+        L.run(x, y1);
+        const before = tk.pool.stats.tiles;
+        await tk.parallel.sparseRun(L, x, y2);
+        expect(tk.pool.stats.tiles - before).toBeGreaterThan(1);
+        expect(sameBits(y2.read(), y1.read())).toBe(true);
+      }
+    } finally {
+      layers.forEach((L) => L.dispose()); x.dispose(); y1.dispose(); y2.dispose();
+    }
+  });
+
+  it('per-thread scratch: each thread gets its own block, substituted into the call', async () => {
+    // f32_f16round__wasmsimd_u4(buf, n) rounds in place: give it the scratch as buf; the scratch pointer
+    // differs per thread, so all threads touching distinct blocks and no error is what we can observe
+    await tk.pool.runCalls(Array.from({ length: 16 }, () => ['f32_f16round__wasmsimd_u4', 0, 1024] as [string, number, number]), { scratch: { bytes: 4096, arg: 0 } });
+    await expect(tk.pool.runCalls([['f32_f16round__wasmsimd_u4', 0, 8]], { scratch: { bytes: 64, arg: 5 } })).rejects.toBeInstanceOf(ArgumentError);
+  });
+
+  it('threaded ops reject foreign, disposed and mistyped arguments with typed errors before any tile runs', async () => {
+    const other = await init();
+    const n = 64, rows = 8, cols = 8;
+    const w = randomF32(rows * cols, 31);
+    const L = tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n });
+    const Lother = other.sparse.layer(other.sparse.pack(w, rows, cols), { n });
+    const x = tk.tensorFrom(randomF32(cols * n, 32)), y = tk.tensor('f32', [rows * n]);
+    const xo = other.tensorFrom(randomF32(cols * n, 32));
+    const p = tk.dense.packMatmul(randomF32(cols * rows, 33), cols, rows);
+    try {
+      const tiles = tk.pool.stats.tiles;
+      await expect(tk.parallel.sparseRun(Lother, x, y)).rejects.toBeInstanceOf(ArgumentError);
+      await expect(tk.parallel.sparseRun(L, xo, y)).rejects.toBeInstanceOf(ArgumentError);
+      await expect(tk.parallel.sparseRun(L, x, x)).rejects.toThrow(/elements|different/);
+      await expect(tk.parallel.matmulRun(p, xo, y, n)).rejects.toThrow();
+      await expect(tk.parallel.attention(xo, x, x, { heads: 1, seqQ: n, seqK: n, headDim: cols })).rejects.toBeInstanceOf(ArgumentError);
+      const gone = tk.tensorFrom(randomF32(cols * n, 34)); gone.dispose();
+      await expect(tk.parallel.matmulRun(p, gone, y, n)).rejects.toThrow(/dispos/i);
+      expect(tk.pool.stats.tiles).toBe(tiles);
+    } finally {
+      L.dispose(); Lother.dispose(); x.dispose(); y.dispose(); xo.dispose(); p.dispose(); other.dispose();
+    }
+  });
+
   it('memory growth while threaded keeps results right (workers re-read memory.buffer)', async () => {
     const big = tk.tensor('f32', [8 << 20]); // 32 MiB: grows the shared memory
     try {

@@ -3,7 +3,7 @@
 import { madd } from "../../common/simd";
 
 /** 4 x 8 tile: 8 accumulators. */
-export function attn_gemm_4x8(a0: usize, a1: usize, a2: usize, a3: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
+export function attn_gemm_4x8(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -12,94 +12,23 @@ export function attn_gemm_4x8(a0: usize, a1: usize, a2: usize, a3: usize, aSk: u
   let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0);
   let c31 = f32x4.splat(0);
-  let ka: usize = 0;
   let k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      ka += aSk; b += bSk;
-    }
-  }
   for (; k < kc; k++) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
-    let t = v128.load32_splat(a0 + ka);
+    let t = v128.load32_splat(a);
     c00 = madd(t, b0, c00);
     c01 = madd(t, b1, c01);
-    t = v128.load32_splat(a1 + ka);
+    t = v128.load32_splat(a, 4);
     c10 = madd(t, b0, c10);
     c11 = madd(t, b1, c11);
-    t = v128.load32_splat(a2 + ka);
+    t = v128.load32_splat(a, 8);
     c20 = madd(t, b0, c20);
     c21 = madd(t, b1, c21);
-    t = v128.load32_splat(a3 + ka);
+    t = v128.load32_splat(a, 12);
     c30 = madd(t, b0, c30);
     c31 = madd(t, b1, c31);
-    ka += aSk; b += bSk;
+    a += aSk; b += bSk;
   }
   v128.store(c, c00);
   v128.store(c, c01, 16);
@@ -109,152 +38,10 @@ export function attn_gemm_4x8(a0: usize, a1: usize, a2: usize, a3: usize, aSk: u
   v128.store(c + 2 * cSi, c21, 16);
   v128.store(c + 3 * cSi, c30);
   v128.store(c + 3 * cSi, c31, 16);
-}
-
-/** 4 x 12 tile: 12 accumulators. */
-export function attn_gemm_4x12(a0: usize, a1: usize, a2: usize, a3: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
-  let c00 = f32x4.splat(0);
-  let c01 = f32x4.splat(0);
-  let c02 = f32x4.splat(0);
-  let c10 = f32x4.splat(0);
-  let c11 = f32x4.splat(0);
-  let c12 = f32x4.splat(0);
-  let c20 = f32x4.splat(0);
-  let c21 = f32x4.splat(0);
-  let c22 = f32x4.splat(0);
-  let c30 = f32x4.splat(0);
-  let c31 = f32x4.splat(0);
-  let c32 = f32x4.splat(0);
-  let ka: usize = 0;
-  let k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      const b2 = v128.load(b, 32);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      c02 = madd(t, b2, c02);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      c12 = madd(t, b2, c12);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      c22 = madd(t, b2, c22);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      c32 = madd(t, b2, c32);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      const b2 = v128.load(b, 32);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      c02 = madd(t, b2, c02);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      c12 = madd(t, b2, c12);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      c22 = madd(t, b2, c22);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      c32 = madd(t, b2, c32);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      const b2 = v128.load(b, 32);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      c02 = madd(t, b2, c02);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      c12 = madd(t, b2, c12);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      c22 = madd(t, b2, c22);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      c32 = madd(t, b2, c32);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      const b2 = v128.load(b, 32);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      c02 = madd(t, b2, c02);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      c12 = madd(t, b2, c12);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      c22 = madd(t, b2, c22);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      c32 = madd(t, b2, c32);
-      ka += aSk; b += bSk;
-    }
-  }
-  for (; k < kc; k++) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    const b2 = v128.load(b, 32);
-    let t = v128.load32_splat(a0 + ka);
-    c00 = madd(t, b0, c00);
-    c01 = madd(t, b1, c01);
-    c02 = madd(t, b2, c02);
-    t = v128.load32_splat(a1 + ka);
-    c10 = madd(t, b0, c10);
-    c11 = madd(t, b1, c11);
-    c12 = madd(t, b2, c12);
-    t = v128.load32_splat(a2 + ka);
-    c20 = madd(t, b0, c20);
-    c21 = madd(t, b1, c21);
-    c22 = madd(t, b2, c22);
-    t = v128.load32_splat(a3 + ka);
-    c30 = madd(t, b0, c30);
-    c31 = madd(t, b1, c31);
-    c32 = madd(t, b2, c32);
-    ka += aSk; b += bSk;
-  }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  v128.store(c, c02, 32);
-  v128.store(c + 1 * cSi, c10);
-  v128.store(c + 1 * cSi, c11, 16);
-  v128.store(c + 1 * cSi, c12, 32);
-  v128.store(c + 2 * cSi, c20);
-  v128.store(c + 2 * cSi, c21, 16);
-  v128.store(c + 2 * cSi, c22, 32);
-  v128.store(c + 3 * cSi, c30);
-  v128.store(c + 3 * cSi, c31, 16);
-  v128.store(c + 3 * cSi, c32, 32);
 }
 
 /** 6 x 8 tile: 12 accumulators. */
-export function attn_gemm_6x8(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
+export function attn_gemm_6x8(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -267,124 +54,29 @@ export function attn_gemm_6x8(a0: usize, a1: usize, a2: usize, a3: usize, a4: us
   let c41 = f32x4.splat(0);
   let c50 = f32x4.splat(0);
   let c51 = f32x4.splat(0);
-  let ka: usize = 0;
   let k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      t = v128.load32_splat(a4 + ka);
-      c40 = madd(t, b0, c40);
-      c41 = madd(t, b1, c41);
-      t = v128.load32_splat(a5 + ka);
-      c50 = madd(t, b0, c50);
-      c51 = madd(t, b1, c51);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      t = v128.load32_splat(a4 + ka);
-      c40 = madd(t, b0, c40);
-      c41 = madd(t, b1, c41);
-      t = v128.load32_splat(a5 + ka);
-      c50 = madd(t, b0, c50);
-      c51 = madd(t, b1, c51);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      t = v128.load32_splat(a4 + ka);
-      c40 = madd(t, b0, c40);
-      c41 = madd(t, b1, c41);
-      t = v128.load32_splat(a5 + ka);
-      c50 = madd(t, b0, c50);
-      c51 = madd(t, b1, c51);
-      ka += aSk; b += bSk;
-    }
-    {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let t = v128.load32_splat(a0 + ka);
-      c00 = madd(t, b0, c00);
-      c01 = madd(t, b1, c01);
-      t = v128.load32_splat(a1 + ka);
-      c10 = madd(t, b0, c10);
-      c11 = madd(t, b1, c11);
-      t = v128.load32_splat(a2 + ka);
-      c20 = madd(t, b0, c20);
-      c21 = madd(t, b1, c21);
-      t = v128.load32_splat(a3 + ka);
-      c30 = madd(t, b0, c30);
-      c31 = madd(t, b1, c31);
-      t = v128.load32_splat(a4 + ka);
-      c40 = madd(t, b0, c40);
-      c41 = madd(t, b1, c41);
-      t = v128.load32_splat(a5 + ka);
-      c50 = madd(t, b0, c50);
-      c51 = madd(t, b1, c51);
-      ka += aSk; b += bSk;
-    }
-  }
   for (; k < kc; k++) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
-    let t = v128.load32_splat(a0 + ka);
+    let t = v128.load32_splat(a);
     c00 = madd(t, b0, c00);
     c01 = madd(t, b1, c01);
-    t = v128.load32_splat(a1 + ka);
+    t = v128.load32_splat(a, 4);
     c10 = madd(t, b0, c10);
     c11 = madd(t, b1, c11);
-    t = v128.load32_splat(a2 + ka);
+    t = v128.load32_splat(a, 8);
     c20 = madd(t, b0, c20);
     c21 = madd(t, b1, c21);
-    t = v128.load32_splat(a3 + ka);
+    t = v128.load32_splat(a, 12);
     c30 = madd(t, b0, c30);
     c31 = madd(t, b1, c31);
-    t = v128.load32_splat(a4 + ka);
+    t = v128.load32_splat(a, 16);
     c40 = madd(t, b0, c40);
     c41 = madd(t, b1, c41);
-    t = v128.load32_splat(a5 + ka);
+    t = v128.load32_splat(a, 20);
     c50 = madd(t, b0, c50);
     c51 = madd(t, b1, c51);
-    ka += aSk; b += bSk;
+    a += aSk; b += bSk;
   }
   v128.store(c, c00);
   v128.store(c, c01, 16);
@@ -398,4 +90,62 @@ export function attn_gemm_6x8(a0: usize, a1: usize, a2: usize, a3: usize, a4: us
   v128.store(c + 4 * cSi, c41, 16);
   v128.store(c + 5 * cSi, c50);
   v128.store(c + 5 * cSi, c51, 16);
+}
+
+/** 4 x 4 tile: 4 accumulators. */
+export function attn_gemm_4x4(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
+  let c00 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let k = 0;
+  for (; k < kc; k++) {
+    const b0 = v128.load(b);
+    let t = v128.load32_splat(a);
+    c00 = madd(t, b0, c00);
+    t = v128.load32_splat(a, 4);
+    c10 = madd(t, b0, c10);
+    t = v128.load32_splat(a, 8);
+    c20 = madd(t, b0, c20);
+    t = v128.load32_splat(a, 12);
+    c30 = madd(t, b0, c30);
+    a += aSk; b += bSk;
+  }
+  v128.store(c, c00);
+  v128.store(c + 1 * cSi, c10);
+  v128.store(c + 2 * cSi, c20);
+  v128.store(c + 3 * cSi, c30);
+}
+
+/** 6 x 4 tile: 6 accumulators. */
+export function attn_gemm_6x4(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
+  let c00 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c40 = f32x4.splat(0);
+  let c50 = f32x4.splat(0);
+  let k = 0;
+  for (; k < kc; k++) {
+    const b0 = v128.load(b);
+    let t = v128.load32_splat(a);
+    c00 = madd(t, b0, c00);
+    t = v128.load32_splat(a, 4);
+    c10 = madd(t, b0, c10);
+    t = v128.load32_splat(a, 8);
+    c20 = madd(t, b0, c20);
+    t = v128.load32_splat(a, 12);
+    c30 = madd(t, b0, c30);
+    t = v128.load32_splat(a, 16);
+    c40 = madd(t, b0, c40);
+    t = v128.load32_splat(a, 20);
+    c50 = madd(t, b0, c50);
+    a += aSk; b += bSk;
+  }
+  v128.store(c, c00);
+  v128.store(c + 1 * cSi, c10);
+  v128.store(c + 2 * cSi, c20);
+  v128.store(c + 3 * cSi, c30);
+  v128.store(c + 4 * cSi, c40);
+  v128.store(c + 5 * cSi, c50);
 }

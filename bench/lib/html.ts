@@ -1,0 +1,258 @@
+/**
+ * Cross-runtime report: a Markdown summary and a self-contained HTML page with inline SVG charts
+ * (no scripts, no CDN). Renders whatever data is present:
+ *   - throughput per kernel per runtime (GFLOP/s, else G elem/s, else GB/s), one chart per suite;
+ *   - ours vs peers (rows whose engine is not 'tessera'), per suite and shape;
+ *   - threaded speed-up (ratio vs '1 thread');
+ *   - sparse speed-up vs sparsity (ratio vs something 'dense', sparsity from the row);
+ *   - attention peak memory vs sequence length (peakBytes with S=... in the shape).
+ */
+import { fmt, type Environment, type Result } from './report.js';
+
+export interface RuntimeRun {
+  runtime: string;
+  status: 'ok' | 'failed' | 'skipped';
+  reason?: string;
+  env?: Environment;
+  results: Result[];
+  seconds: number;
+}
+
+type Metric = { key: 'gflops' | 'gelems' | 'gbps'; unit: string };
+const METRICS: Metric[] = [{ key: 'gflops', unit: 'GFLOP/s' }, { key: 'gelems', unit: 'G elem/s' }, { key: 'gbps', unit: 'GB/s' }];
+const PALETTE = ['#3b6fb6', '#d9822b', '#3a9b5c', '#b33d3d', '#7b5ea7', '#8c6d3f', '#c1579b', '#5f6b73', '#1f9e9e', '#a3a830'];
+
+function esc(s: unknown): string {
+  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function metricOf(rs: Result[]): Metric | null {
+  for (const m of METRICS) if (rs.some((r) => typeof r[m.key] === 'number')) return m;
+  return null;
+}
+
+/** Horizontal grouped bar chart. */
+function barChart(title: string, unit: string, groups: { label: string; bars: { series: string; value: number | null; title?: string }[] }[], seriesOrder: string[]): string {
+  if (!groups.length) return '';
+  const color = (s: string) => PALETTE[Math.max(0, seriesOrder.indexOf(s)) % PALETTE.length];
+  const barH = 13, gap = 10, labelW = 300, plotW = 520, left = labelW + 10;
+  const maxV = Math.max(1e-9, ...groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)));
+  let y = 30;
+  const parts: string[] = [];
+  for (const g of groups) {
+    const h = g.bars.length * barH;
+    parts.push(`<text x="${labelW}" y="${y + h / 2 + 4}" text-anchor="end" class="lbl">${esc(g.label.length > 48 ? g.label.slice(0, 47) + '…' : g.label)}<title>${esc(g.label)}</title></text>`);
+    g.bars.forEach((b, i) => {
+      const by = y + i * barH;
+      if (b.value === null || !Number.isFinite(b.value)) {
+        parts.push(`<text x="${left + 2}" y="${by + barH - 3}" class="na">${esc(b.series)}: n/a<title>${esc(b.title ?? '')}</title></text>`);
+        return;
+      }
+      const w = Math.max(1, (b.value / maxV) * plotW);
+      parts.push(`<rect x="${left}" y="${by + 1}" width="${w.toFixed(1)}" height="${barH - 2}" fill="${color(b.series)}"><title>${esc(`${b.series}: ${fmt(b.value)} ${unit}${b.title ? ' — ' + b.title : ''}`)}</title></rect>`);
+      parts.push(`<text x="${left + w + 4}" y="${by + barH - 3}" class="val">${esc(fmt(b.value))}</text>`);
+    });
+    y += h + gap;
+  }
+  const legend = seriesOrder.map((s, i) => `<rect x="${left + i * 120}" y="8" width="10" height="10" fill="${color(s)}"/><text x="${left + i * 120 + 14}" y="17" class="lbl" text-anchor="start">${esc(s)}</text>`).join('');
+  const H = y + 10, W = left + plotW + 60;
+  return `<figure><figcaption>${esc(title)} <span class="unit">(${esc(unit)}, longer is better)</span></figcaption>` +
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${legend}${parts.join('')}</svg></figure>`;
+}
+
+/** Line chart (optionally log2 x axis). */
+function lineChart(title: string, xLabel: string, yLabel: string, series: { name: string; points: [number, number][] }[], logX = false): string {
+  const all = series.flatMap((s) => s.points);
+  if (all.length < 2) return '';
+  const W = 640, H = 320, L = 70, R = 170, T = 20, B = 45;
+  const fx = (x: number) => (logX ? Math.log2(x) : x);
+  const xs = all.map((p) => fx(p[0])), ys = all.map((p) => p[1]);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs) === x0 ? x0 + 1 : Math.max(...xs);
+  const y0 = Math.min(0, ...ys), y1 = Math.max(...ys) <= y0 ? y0 + 1 : Math.max(...ys) * 1.08;
+  const px = (x: number) => L + ((fx(x) - x0) / (x1 - x0)) * (W - L - R);
+  const py = (y: number) => H - B - ((y - y0) / (y1 - y0)) * (H - T - B);
+  const parts: string[] = [];
+  for (let i = 0; i <= 4; i++) {
+    const v = y0 + ((y1 - y0) * i) / 4;
+    parts.push(`<line x1="${L}" x2="${W - R}" y1="${py(v)}" y2="${py(v)}" class="grid"/><text x="${L - 6}" y="${py(v) + 4}" text-anchor="end" class="lbl">${esc(fmt(v))}</text>`);
+  }
+  const xticks = [...new Set(all.map((p) => p[0]))].sort((a, b) => a - b);
+  for (const x of xticks) parts.push(`<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle" class="lbl">${esc(fmt(x))}</text>`);
+  series.forEach((s, i) => {
+    const pts = [...s.points].sort((a, b) => a[0] - b[0]);
+    const c = PALETTE[i % PALETTE.length];
+    parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}"/>`);
+    for (const p of pts) parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3" fill="${c}"><title>${esc(`${s.name}: x=${fmt(p[0])}, y=${fmt(p[1])}`)}</title></circle>`);
+    parts.push(`<rect x="${W - R + 10}" y="${T + i * 16}" width="10" height="10" fill="${c}"/><text x="${W - R + 24}" y="${T + i * 16 + 9}" class="lbl">${esc(s.name.length > 24 ? s.name.slice(0, 23) + '…' : s.name)}</text>`);
+  });
+  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle" class="lbl">${esc(xLabel)}</text>`);
+  parts.push(`<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" class="lbl" transform="rotate(-90 14 ${(T + H - B) / 2})">${esc(yLabel)}</text>`);
+  return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">` +
+    `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" class="axis"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" class="axis"/>${parts.join('')}</svg></figure>`;
+}
+
+const okRuns = (runs: RuntimeRun[]) => runs.filter((r) => r.results.length);
+const rowKey = (r: Result) => `${r.op} · ${r.shape} · ${r.variant}${r.threads > 1 ? ` · ${r.threads}T` : ''}`;
+
+/** Parse a sparsity in [0, 1] from a result (field `sparsity`, or "sparsity=0.9" / "90%" in variant/shape). */
+export function sparsityOf(r: Result): number | null {
+  const any = r as any;
+  if (typeof any.sparsity === 'number') return any.sparsity > 1 ? any.sparsity / 100 : any.sparsity;
+  const m = `${r.variant} ${r.shape}`.match(/sparsity[=:\s]*([0-9.]+)\s*(%?)|([0-9.]+)\s*%\s*sparse|(?:^|\s)s=([0-9.]+)/i);
+  if (!m) return null;
+  const v = Number(m[1] ?? m[3] ?? m[4]);
+  if (!Number.isFinite(v)) return null;
+  return m[2] === '%' || m[3] !== undefined || v > 1 ? v / 100 : v;
+}
+
+function charts(runs: RuntimeRun[]): string {
+  const live = okRuns(runs);
+  const rtNames = live.map((r) => r.runtime);
+  const suites = [...new Set(live.flatMap((r) => r.results.map((x) => x.suite)))];
+  const out: string[] = [];
+
+  // 1. throughput per kernel per runtime (tessera rows)
+  for (const suite of suites) {
+    const rows = live.flatMap((r) => r.results.filter((x) => x.suite === suite && x.engine === 'tessera').map((x) => ({ rt: r.runtime, x })));
+    const m = metricOf(rows.map((r) => r.x));
+    if (!m) continue;
+    const keys = [...new Set(rows.map((r) => rowKey(r.x)))].slice(0, 60);
+    const groups = keys.map((k) => ({
+      label: k,
+      bars: rtNames.map((rt) => { const hit = rows.find((r) => r.rt === rt && rowKey(r.x) === k); return { series: rt, value: hit ? (hit.x[m.key] as number | undefined) ?? null : null, title: hit?.x.error }; })
+        .filter((b) => b.value !== null || rows.some((r) => r.rt === b.series)),
+    }));
+    out.push(barChart(`${suite}: tessera throughput per kernel and runtime`, m.unit, groups, rtNames));
+  }
+
+  // 2. ours vs peers (same suite and shape; best tessera variant vs each peer engine), per runtime
+  for (const suite of suites) {
+    const rows = live.flatMap((r) => r.results.filter((x) => x.suite === suite && x.ms !== null).map((x) => ({ rt: r.runtime, x })));
+    if (!rows.some((r) => r.x.engine !== 'tessera')) continue;
+    const m = metricOf(rows.map((r) => r.x));
+    if (!m) continue;
+    const series = [...new Set(rows.flatMap((r) => [`${r.x.engine}@${r.rt}`]))];
+    const shapes = [...new Set(rows.filter((r) => r.x.engine !== 'tessera').map((r) => `${r.x.op} · ${r.x.shape}`))];
+    const groups = shapes.map((label) => {
+      const shape = label.split(' · ')[1];
+      return {
+        label,
+        bars: series.map((s) => {
+          const [engine, rt] = s.split('@');
+          const cands = rows.filter((r) => r.rt === rt && r.x.engine === engine && r.x.shape === shape && (engine === 'tessera' || `${r.x.op} · ${r.x.shape}` === label));
+          const best = cands.reduce<Result | null>((b, r) => ((r.x[m.key] ?? 0) > ((b?.[m.key] as number) ?? -1) ? r.x : b), null);
+          return { series: s, value: best ? (best[m.key] as number | undefined) ?? null : null, title: best ? `${best.op} ${best.variant} ${best.threads}T` : undefined };
+        }).filter((b) => b.value !== null),
+      };
+    }).filter((g) => g.bars.length);
+    out.push(barChart(`${suite}: tessera vs peers (best variant, same shape, same process)`, m.unit, groups, series));
+  }
+
+  // 3. threaded speed-up
+  const thr = live.flatMap((r) => r.results.filter((x) => x.ratio?.vs === '1 thread').map((x) => ({ rt: r.runtime, x })));
+  if (thr.length) {
+    const keys = [...new Set(thr.map((r) => `${r.x.op} · ${r.x.shape} · ${r.x.threads}T`))];
+    out.push(barChart('Threaded mode: speed-up over one thread (same process, bit-identical output)', '× vs 1 thread', keys.map((k) => ({
+      label: k, bars: rtNames.map((rt) => { const h = thr.find((r) => r.rt === rt && `${r.x.op} · ${r.x.shape} · ${r.x.threads}T` === k); return { series: rt, value: h?.x.ratio?.value ?? null }; }).filter((b) => b.value !== null),
+    })), rtNames));
+  }
+
+  // 4. sparse speed-up vs sparsity
+  const sp = live.flatMap((r) => r.results.filter((x) => x.ratio && /dense/i.test(x.ratio.vs) && sparsityOf(x) !== null).map((x) => ({ rt: r.runtime, x })));
+  if (sp.length) {
+    const byS = new Map<string, [number, number][]>();
+    for (const { rt, x } of sp) {
+      const name = `${rt} ${x.op} ${x.shape.replace(/sparsity[=:\s]*[0-9.]+%?/i, '').trim()}`.slice(0, 40);
+      (byS.get(name) ?? byS.set(name, []).get(name)!).push([sparsityOf(x)! * 100, x.ratio!.value]);
+    }
+    out.push(lineChart('Sparse speed-up vs dense (same process) by sparsity', 'sparsity (%)', 'speed-up (×)', [...byS].slice(0, 10).map(([name, points]) => ({ name, points }))));
+  }
+
+  // 5. attention memory vs sequence length
+  const att = live.flatMap((r) => r.results.filter((x) => typeof x.peakBytes === 'number' && /(?:^|[^a-z])S\s*=\s*\d+/i.test(x.shape)).map((x) => ({ rt: r.runtime, x })));
+  if (att.length) {
+    const bySeries = new Map<string, [number, number][]>();
+    for (const { rt, x } of att) {
+      const S = Number(x.shape.match(/(?:^|[^a-z])S\s*=\s*(\d+)/i)![1]);
+      const name = `${x.engine} ${x.variant} (${rt})`;
+      (bySeries.get(name) ?? bySeries.set(name, []).get(name)!).push([S, x.peakBytes! / 2 ** 20]);
+    }
+    out.push(lineChart('Attention: peak working memory vs sequence length', 'sequence length S (log2 axis)', 'peak memory (MiB)', [...bySeries].slice(0, 10).map(([name, points]) => ({ name, points })), true));
+  }
+  return out.join('\n');
+}
+
+function envRows(runs: RuntimeRun[]): string[][] {
+  return runs.map((r) => {
+    const e = r.env;
+    return [r.runtime, r.status + (r.reason ? `: ${r.reason}` : ''), e ? `${e.runtimeVersion}` : '', e?.tier ?? '', e ? (e.relaxedSimd ? `yes (${e.fusedMadd ? 'fused' : 'unfused'})` : 'no') : '',
+      e ? `${e.threads}${e.threadsReason ? ` (${e.threadsReason})` : ''}` : '', e ? String(e.crossOriginIsolated) : '', e?.timerResolutionMs !== undefined ? `${fmt(e.timerResolutionMs * 1000)} µs` : '',
+      e ? String(e.float16Array ?? '') : '', e ? `${e.cpu} ×${e.cores}` : '', r.seconds ? `${r.seconds.toFixed(0)} s` : ''];
+  });
+}
+const ENV_HEAD = ['runtime', 'status', 'version', 'tiers', 'relaxed SIMD', 'threads', 'COI', 'timer', 'Float16Array', 'CPU', 'wall'];
+
+export function renderMarkdown(runs: RuntimeRun[], cmd: string): string {
+  const live = okRuns(runs);
+  const lines: string[] = [`# tessera cross-runtime benchmark`, '', `Command: \`${cmd}\` — ${new Date().toISOString()}`, ''];
+  lines.push(`| ${ENV_HEAD.join(' | ')} |`, `|${ENV_HEAD.map(() => '---').join('|')}|`);
+  for (const row of envRows(runs)) lines.push(`| ${row.map((c) => c.replace(/\|/g, '/').replace(/\n/g, ' ')).join(' | ')} |`);
+  lines.push('');
+  // pivot: one row per measurement key, one column per runtime
+  const all = live.flatMap((r) => r.results.map((x) => ({ rt: r.runtime, x })));
+  const keyOf = (x: Result) => `${x.suite}|${x.op}|${x.shape}|${x.engine}|${x.variant}|${x.threads}`;
+  const keys = [...new Set(all.map((a) => keyOf(a.x)))];
+  const rts = live.map((r) => r.runtime);
+  lines.push(`| suite | op | shape | engine | variant | threads | ${rts.map((r) => `${r}`).join(' | ')} | unit | max err | notes |`);
+  lines.push(`|---|---|---|---|---|---:|${rts.map(() => '---:').join('|')}|---|---:|---|`);
+  for (const k of keys) {
+    const hits = all.filter((a) => keyOf(a.x) === k);
+    const m = metricOf(hits.map((h) => h.x));
+    const unit = m ? m.unit : 'ms';
+    const cells = rts.map((rt) => {
+      const h = hits.find((a) => a.rt === rt)?.x;
+      if (!h) return '';
+      if (h.ms === null) return 'n/a';
+      const v = m ? (h[m.key] as number | undefined) : h.ms;
+      return `${fmt(v)}${h.ratio ? ` (${fmt(h.ratio.value)}× vs ${h.ratio.vs})` : ''}`;
+    });
+    const errs = hits.map((h) => h.x.maxRelErr ?? h.x.rmse).filter((e): e is number => typeof e === 'number');
+    const notes = [...new Set(hits.map((h) => h.x.error ?? h.x.note).filter(Boolean))].map((s) => String(s).split('\n')[0].slice(0, 120).replace(/\|/g, '/')).join('; ');
+    const [suite, op, shape, engine, variant, threads] = k.split('|');
+    lines.push(`| ${suite} | ${op} | ${shape} | ${engine} | ${variant} | ${threads} | ${cells.join(' | ')} | ${unit} | ${errs.length ? fmt(Math.max(...errs)) : ''} | ${notes} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function renderHtml(runs: RuntimeRun[], cmd: string): string {
+  const table = (head: string[], rows: string[][]) => `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  const details = okRuns(runs).map((r) => `<details><summary>${esc(r.runtime)}: all ${r.results.length} results</summary>` + table(
+    ['suite', 'op', 'shape', 'engine', 'variant', 'threads', 'ms', 'GFLOP/s', 'G elem/s', 'GB/s', 'ratio', 'max err', 'peak MiB', 'runs', 'IQR/med', 'note'],
+    r.results.map((x) => [x.suite, x.op, x.shape, x.engine, x.variant, String(x.threads), x.ms === null ? 'n/a' : fmt(x.ms), fmt(x.gflops), fmt(x.gelems), fmt(x.gbps),
+      x.ratio ? `${fmt(x.ratio.value)}× vs ${x.ratio.vs}` : '', fmt(x.maxRelErr ?? x.rmse), x.peakBytes !== undefined ? fmt(x.peakBytes / 2 ** 20) : '', String(x.runs ?? ''), fmt(x.spread), (x.error ?? x.note ?? '').split('\n')[0]]),
+  ) + '</details>').join('\n');
+  const notes = runs.filter((r) => r.env?.notes?.length).map((r) => `<li><b>${esc(r.runtime)}</b>: ${esc(r.env!.notes!.join('; '))}</li>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tessera cross-runtime benchmark</title>
+<style>
+body { font: 14px/1.45 system-ui, -apple-system, Segoe UI, sans-serif; margin: 1.5rem auto; max-width: 1000px; color: #1d232a; padding: 0 1rem; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #dde; }
+table { border-collapse: collapse; font-size: 12px; margin: .5rem 0; } th, td { border: 1px solid #dde; padding: 2px 6px; text-align: left; vertical-align: top; }
+th { background: #f3f5f8; } figure { margin: 1rem 0; overflow-x: auto; } figcaption { font-weight: 600; margin-bottom: .3rem; }
+.unit { font-weight: 400; color: #667; } svg .lbl { font-size: 11px; fill: #333; } svg .val { font-size: 10px; fill: #333; } svg .na { font-size: 10px; fill: #999; font-style: italic; }
+svg .grid { stroke: #eee; } svg .axis { stroke: #999; } code { background: #f3f5f8; padding: 0 3px; }
+</style></head><body>
+<h1>tessera cross-runtime benchmark</h1>
+<p>Command: <code>${esc(cmd)}</code> · generated ${esc(new Date().toISOString())}. Medians of repeated runs after adaptive warm-up; every output is checked against a reference inside the benchmark (max err). Ratios come from measurements in the same process.</p>
+<h2>Runtimes</h2>
+${table(ENV_HEAD, envRows(runs))}
+${notes ? `<ul>${notes}</ul>` : ''}
+<h2>Charts</h2>
+${charts(runs) || '<p>No numeric results.</p>'}
+<h2>All results</h2>
+${details}
+</body></html>
+`;
+}

@@ -1,0 +1,184 @@
+// Attention throughput, accuracy and memory, single thread, everything measured in this process:
+//   tessera f32 flash and PASA (copying form: arrays in/out; tensor form: zero-copy arena tensors) vs
+//   onnxruntime-web com.microsoft.MultiHeadAttention and tfjs-backend-wasm per-head matMul/softmax/matMul,
+//   at S = 1024, 2048, 4096 (quick: 1024, 2048), d = 64, H = 1; GFLOP/s = 4*H*S^2*D / time.
+//   Plus the long-sequence case S = 16384, d = 64, H = 8 (~137 GFLOP, one run each), whose extra wasm
+//   memory (arena peak beyond the input and output tensors) must stay under 64 MiB.
+// Every output is checked against a float64 golden on sampled rows (rmse, maxRelErr = max|err| / max|gold|).
+import type { Tessera, Tier } from '../../bindings/index.js';
+import type { AttentionOptions } from '../../bindings/index.js';
+import type { BenchContext, Suite } from '../lib/context.js';
+import type { Result } from '../lib/report.js';
+import { ortMha } from '../peers/attn-ort.js';
+import { tfjsAttention } from '../peers/attn-tfjs.js';
+
+const MiB = 1024 * 1024;
+
+function uniform(n: number, seed: number): Float32Array {
+  let x = seed >>> 0 || 1;
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; a[i] = (x / 4294967296) * 2 - 1; }
+  return a;
+}
+
+/** f64 golden for selected (head, row) pairs of [H, S, D] non-causal attention with H kv heads. */
+function goldenRows(q: Float32Array, k: Float32Array, v: Float32Array, S: number, D: number, picks: [number, number][]): Float64Array[] {
+  const scale = 1 / Math.sqrt(D);
+  return picks.map(([h, r]) => {
+    const sc = new Float64Array(S);
+    let mx = -Infinity;
+    for (let t = 0; t < S; t++) {
+      let a = 0;
+      for (let x = 0; x < D; x++) a += q[(h * S + r) * D + x] * k[(h * S + t) * D + x];
+      sc[t] = a * scale; if (sc[t] > mx) mx = sc[t];
+    }
+    let sum = 0;
+    for (let t = 0; t < S; t++) { sc[t] = Math.exp(sc[t] - mx); sum += sc[t]; }
+    const o = new Float64Array(D);
+    for (let t = 0; t < S; t++) { const w = sc[t] / sum; for (let x = 0; x < D; x++) o[x] += w * v[(h * S + t) * D + x]; }
+    return o;
+  });
+}
+
+function check(out: ArrayLike<number>, gold: Float64Array[], picks: [number, number][], S: number, D: number): { rmse: number; maxRelErr: number } {
+  let se = 0, n = 0, maxErr = 0, maxG = 0;
+  picks.forEach(([h, r], i) => {
+    for (let x = 0; x < D; x++) {
+      const e = out[(h * S + r) * D + x] - gold[i][x];
+      se += e * e; n++; maxErr = Math.max(maxErr, Math.abs(e)); maxG = Math.max(maxG, Math.abs(gold[i][x]));
+    }
+  });
+  return { rmse: Math.sqrt(se / n), maxRelErr: maxErr / maxG };
+}
+
+/** Async variant of ctx.time (the peers' run() may return promises): warm-up, >= minRuns samples, median. */
+async function timeAsync(ctx: BenchContext, fn: () => unknown): Promise<{ ms: number; runs: number; spread: number }> {
+  const minRuns = ctx.quick ? 5 : 7, minTotal = ctx.quick ? 150 : 800;
+  let t0 = performance.now(); await fn(); let best = performance.now() - t0;
+  for (let w = 0; w < (ctx.quick ? 4 : 10); w++) { t0 = performance.now(); await fn(); best = Math.min(best, performance.now() - t0); if (best > 200 && w > 1) break; }
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < minRuns || (performance.now() - start < minTotal && samples.length < 60)) {
+    t0 = performance.now(); await fn(); samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  const med = samples[samples.length >> 1];
+  return { ms: med, runs: samples.length, spread: (samples[Math.floor(samples.length * 0.75)] - samples[Math.floor(samples.length * 0.25)]) / med };
+}
+
+/** Arena bytes allocated by fn beyond what was live before it (temporaries included, results excluded if disposed). */
+function peakExtra(tk: Tessera, fn: () => void): number {
+  const before = tk.arena.stats().usedBytes;
+  tk.arena.resetPeak();
+  fn();
+  return tk.arena.stats().peakBytes - before;
+}
+
+export const attentionSuite: Suite = {
+  name: 'attention',
+  description: 'flash attention f32 / PASA vs onnxruntime-web MHA and tfjs-wasm per-head composite (GFLOP/s, RMSE, peak memory)',
+  async run(ctx) {
+    const D = 64, H = 1;
+    const seqs = ctx.quick ? [1024, 2048] : [1024, 2048, 4096];
+    for (const S of seqs) {
+      const n = H * S * D;
+      const q = uniform(n, 11), k = uniform(n, 12), v = uniform(n, 13);
+      const picks: [number, number][] = [0, 1, S >> 3, S >> 2, S >> 1, S - 2, S - 1].map((r) => [0, r]);
+      const gold = goldenRows(q, k, v, S, D, picks);
+      const flop = 4 * H * S * S * D;
+      const shape = `S${S} H${H} D${D}`;
+      const base = { suite: 'attention', op: 'attention', shape, threads: 1 };
+      const emit = (r: Omit<Result, 'suite' | 'op' | 'shape' | 'threads'>) => ctx.emit({ ...base, ...r });
+      let bestPeer = 0, bestPeerName = '';
+      // --- peers
+      try {
+        const s = await ortMha(H, S, S, D);
+        try {
+          const c = check(await s.run(q, k, v), gold, picks, S, D);
+          const t = await timeAsync(ctx, () => s.run(q, k, v));
+          const gf = flop / t.ms / 1e6;
+          if (gf > bestPeer) { bestPeer = gf; bestPeerName = 'onnxruntime-web'; }
+          emit({ engine: 'onnxruntime-web', variant: `ms.MultiHeadAttention ${s.version}`, ms: t.ms, gflops: gf, runs: t.runs, spread: t.spread, ...c });
+        } finally { await s.release(); }
+      } catch (e) {
+        emit({ engine: 'onnxruntime-web', variant: 'ms.MultiHeadAttention', ms: null, error: String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200) });
+      }
+      try {
+        const a = await tfjsAttention(q, k, v, H, S, S, D);
+        try {
+          const c = check(a.run(), gold, picks, S, D);
+          const t = ctx.time(() => a.run());
+          const gf = flop / t.ms / 1e6;
+          if (gf > bestPeer) { bestPeer = gf; bestPeerName = 'tfjs-wasm'; }
+          emit({ engine: 'tfjs-wasm', variant: `per-head matMul+softmax+matMul ${a.version}`, ms: t.ms, gflops: gf, runs: t.runs, spread: t.spread, ...c });
+        } finally { a.dispose(); }
+      } catch (e) {
+        emit({ engine: 'tfjs-wasm', variant: 'per-head composite', ms: null, error: String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200) });
+      }
+      // --- tessera
+      for (const tier of ctx.tiers as Tier[]) {
+        const tk = await ctx.tk(tier);
+        const f32Gf: Record<string, number> = {};
+        for (const precision of ['f32', 'pasa'] as const) {
+          const o: AttentionOptions = { heads: H, seqQ: S, seqK: S, headDim: D, precision };
+          // copying form (arrays in, Float32Array out), comparable with the peers' run()
+          const c1 = check(tk.attention(q, k, v, o), gold, picks, S, D);
+          const pk1 = peakExtra(tk, () => tk.attention(q, k, v, o));
+          const t1 = ctx.time(() => tk.attention(q, k, v, o));
+          // tensor form (zero-copy)
+          const qt = tk.tensorFrom(q, [H, S, D]), kt = tk.tensorFrom(k, [H, S, D]), vt = tk.tensorFrom(v, [H, S, D]), ot = tk.tensor('f32', [H, S, D]);
+          tk.attention(qt, kt, vt, o, ot);
+          const c2 = check(ot.read(), gold, picks, S, D);
+          const pk2 = peakExtra(tk, () => tk.attention(qt, kt, vt, o, ot));
+          const t2 = ctx.time(() => tk.attention(qt, kt, vt, o, ot));
+          for (const x of [qt, kt, vt, ot]) x.dispose();
+          for (const [form, t, c, pk] of [['arrays', t1, c1, pk1], ['tensors', t2, c2, pk2]] as const) {
+            const gf = flop / t.ms / 1e6;
+            if (precision === 'f32') f32Gf[form] = gf;
+            const ratio = precision === 'f32'
+              ? (bestPeer > 0 ? { vs: `best peer (${bestPeerName})`, value: gf / bestPeer } : undefined)
+              : { vs: `tessera f32 ${form} ${tier}`, value: gf / f32Gf[form] };
+            emit({ engine: 'tessera', variant: `${precision} ${form} ${tier}`, ms: t.ms, gflops: gf, runs: t.runs, spread: t.spread, ...c, peakBytes: pk, ratio,
+              note: form === 'arrays' ? 'peakBytes: wasm copies of one KV-head group + scratch' : 'peakBytes: scratch beyond input/output tensors' });
+          }
+        }
+      }
+    }
+    await longSequence(ctx);
+  },
+};
+
+/** S = 16384, d = 64, 8 heads on the fastest tier: one run per precision, arena peak beyond inputs and outputs. */
+async function longSequence(ctx: BenchContext): Promise<void> {
+  const S = 16384, D = 64, H = 8;
+  const tier = ctx.tiers[ctx.tiers.length - 1] as Tier;
+  const tk = await ctx.tk(tier);
+  const n = H * S * D;
+  const q = uniform(n, 21), k = uniform(n, 22), v = uniform(n, 23);
+  const picks: [number, number][] = [[0, 0], [3, 5000], [7, S - 1]];
+  const gold = goldenRows(q, k, v, S, D, picks);
+  const flop = 4 * H * S * S * D;
+  const qt = tk.tensorFrom(q, [H, S, D]), kt = tk.tensorFrom(k, [H, S, D]), vt = tk.tensorFrom(v, [H, S, D]), ot = tk.tensor('f32', [H, S, D]);
+  for (const precision of ['f32', 'pasa'] as const) {
+    const o: AttentionOptions = { heads: H, seqQ: S, seqK: S, headDim: D, precision };
+    let ms = 0;
+    const pk = peakExtra(tk, () => { const t0 = performance.now(); tk.attention(qt, kt, vt, o, ot); ms = performance.now() - t0; });
+    const c = check(ot.read(), gold, picks, S, D);
+    ctx.emit({ suite: 'attention', op: 'attention (long)', shape: `S${S} H${H} D${D}`, engine: 'tessera', variant: `${precision} tensors ${tier}`, threads: 1,
+      ms, gflops: flop / ms / 1e6, runs: 1, ...c, peakBytes: pk,
+      note: `one run; extra wasm memory ${(pk / MiB).toFixed(2)} MiB (budget 64 MiB: ${pk <= 64 * MiB ? 'OK' : 'EXCEEDED'}); inputs+output ${(4 * n * 4 / MiB).toFixed(0)} MiB` });
+  }
+  for (const x of [qt, kt, vt, ot]) x.dispose();
+  // the peers at long sequences: ORT's MHA is known to fail from S = 4096 on wasm32 (scores buffer); try S = 8192 once
+  try {
+    const s = await ortMha(1, 8192, 8192, D);
+    try {
+      const a = uniform(8192 * D, 1);
+      const t0 = performance.now(); await s.run(a, a, a);
+      ctx.emit({ suite: 'attention', op: 'attention (long)', shape: `S8192 H1 D${D}`, engine: 'onnxruntime-web', variant: 'ms.MultiHeadAttention', threads: 1, ms: performance.now() - t0, runs: 1 });
+    } finally { await s.release(); }
+  } catch (e) {
+    ctx.emit({ suite: 'attention', op: 'attention (long)', shape: `S8192 H1 D${D}`, engine: 'onnxruntime-web', variant: 'ms.MultiHeadAttention', threads: 1, ms: null,
+      error: String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200) });
+  }
+}

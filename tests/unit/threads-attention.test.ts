@@ -1,0 +1,41 @@
+// Threaded attention ((head, query-block) tiles across the pool) is bit-identical to tk.attention.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init, type Tessera } from '../../bindings/index.js';
+import { randomF32 } from '../helpers/tiers.js';
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+describe('threaded attention', () => {
+  let tk: Tessera;
+  beforeAll(async () => { tk = await init({ threads: 2, debug: true }); });
+  afterAll(() => tk?.dispose());
+
+  const cases = [
+    { name: 'f32, 1 head (query rows split), seqK != seqQ', heads: 1, kvHeads: 1, seqQ: 300, seqK: 333, headDim: 64, causal: false, precision: 'f32' },
+    { name: 'f32 causal GQA (3 heads on 1 KV head)', heads: 3, kvHeads: 1, seqQ: 130, seqK: 200, headDim: 32, causal: true, precision: 'f32' },
+    { name: 'pasa (fp16, prepared KV), 2 heads', heads: 2, kvHeads: 2, seqQ: 150, seqK: 260, headDim: 64, causal: false, precision: 'pasa' },
+    { name: 'naive f16, causal, f16 k/v', heads: 4, kvHeads: 2, seqQ: 64, seqK: 64, headDim: 16, causal: true, precision: 'f16', kv16: true },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.name}: same bits as one thread`, async () => {
+      const o = { heads: c.heads, kvHeads: c.kvHeads, seqQ: c.seqQ, seqK: c.seqK, headDim: c.headDim, causal: c.causal, precision: c.precision };
+      const qa = randomF32(c.heads * c.seqQ * c.headDim, 1, -2, 2);
+      const ka = randomF32(c.kvHeads * c.seqK * c.headDim, 2, -2, 2), va = randomF32(c.kvHeads * c.seqK * c.headDim, 3);
+      const kv16 = 'kv16' in c && c.kv16;
+      const q = tk.tensorFrom(qa), k = kv16 ? tk.tensorFrom(tk.f16.fromF32(ka)) : tk.tensorFrom(ka), v = kv16 ? tk.tensorFrom(tk.f16.fromF32(va)) : tk.tensorFrom(va);
+      const before = tk.pool.stats.tiles;
+      const o1 = tk.attention(q, k, v, o);
+      const o2 = await tk.parallel.attention(q, k, v, o);
+      try {
+        expect(tk.pool.stats.tiles - before).toBeGreaterThan(1);
+        expect(sameBits(o2.read(), o1.read())).toBe(true);
+      } finally {
+        for (const t of [q, k, v, o1, o2]) t.dispose();
+      }
+    });
+  }
+});
