@@ -1,7 +1,7 @@
 /**
- * The backbone on tessera: activations live in linear memory (NCHW, two ping-pong arena tensors
- * sized for the largest layer), weights are packed once per layer, and each layer is one kernel
- * call with bias + ReLU6 fused. Which kernel runs a layer is decided by a small adapter
+ * The backbone on tessera: activations live in linear memory (NCHW, one exact-size arena tensor per
+ * layer output, so nothing is copied between layers), weights are packed once per layer, and each
+ * layer is one kernel call with bias + ReLU6 fused. Which kernel runs a layer is decided by a small adapter
  * (`LayerFactory`), so swapping dense / sparse / auto is one line at construction.
  */
 import type { Tensor, Tessera } from '../../bindings/index.js';
