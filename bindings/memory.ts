@@ -9,13 +9,13 @@
  * (vector tails) but never write outside their outputs; the pad keeps over-reads inside memory
  * and, in debug mode, carries canaries that `check()` verifies.
  *
- * Debug mode also fills every FREE byte (never allocated, or freed) with FREE_FILL, so that
+ * Debug mode also fills every FREE word (never allocated, or freed) with FREE_WORD, so that
  *   - check() can verify free space near the used region is untouched (a stray write that jumps
  *     past a neighbour's guard into free memory is still caught), and
  *   - snapshot() / ArenaSnapshot.verify() can prove that an op changed no byte of linear memory
  *     except its declared outputs and the blocks it allocated (the fuzzer's no-stray-write check).
- * Fresh blocks therefore start as 0xdb bytes in debug mode (f32 -1.2e17): reading scratch that
- * was never written shows up as garbage in results instead of passing by luck on zeroed memory.
+ * Fresh blocks therefore start as FREE_WORD (a NaN) in debug mode: reading scratch that was never
+ * written shows up as NaN in results instead of passing by luck on zeroed memory.
  */
 import { ArgumentError, DTypeError, DisposedError, MemoryCorruptionError, OutOfMemoryError } from './errors.js';
 
@@ -23,8 +23,14 @@ export const PAGE = 65536;
 const GUARD = 16;
 const TAIL = 16;
 const CANARY = 0xa5;
-/** Debug mode: content of free arena bytes. */
-export const FREE_FILL = 0xdb;
+/**
+ * Debug mode: content of every free arena word (bytes a5 a5 a5 7f). As an f32 it is a NaN and its
+ * upper half is an f16 NaN, so a kernel whose result depends on memory it never wrote (scratch it
+ * forgot to initialise, an over-read past its input) produces NaN, which the fuzzer's reference
+ * check catches even where garbage * 0 would hide a finite value; and no kernel ever writes this
+ * exact non-canonical NaN, so stray writes of NaN results are still visible.
+ */
+export const FREE_WORD = 0x7fa5a5a5;
 /** Debug mode: free bytes checked by check() extend this far past the highest block end ever used. */
 const FREE_CHECK_MARGIN = 64 * 1024;
 
@@ -150,7 +156,7 @@ export class Arena {
     if (this.debug) this.checkBlock(b);
     this.live.delete(ptr);
     this.used -= b.end - b.start;
-    if (this.debug) this.mem.u8.fill(FREE_FILL, b.start, b.end);
+    if (this.debug) this.mem.u32.fill(FREE_WORD, b.start >> 2, b.end >> 2); // block bounds are 16-aligned
     this.insertFree(b.start, b.end);
   }
 
@@ -182,7 +188,7 @@ export class Arena {
 
   /**
    * Verify every live block's guard and tail canaries, and that free memory up to a margin past the
-   * used region still holds FREE_FILL (debug mode only; no-op otherwise). MemoryCorruptionError names
+   * used region still holds FREE_WORD (debug mode only; no-op otherwise). MemoryCorruptionError names
    * the block and offset.
    */
   check(): void {
@@ -190,7 +196,7 @@ export class Arena {
     for (const b of this.live.values()) this.checkBlock(b);
     const limit = Math.min(this.top, this.highWater + FREE_CHECK_MARGIN);
     const w = this.mem.u32;
-    const fill = FREE_FILL * 0x01010101;
+    const fill = FREE_WORD >>> 0;
     for (const f of this.free_) {
       if (f.start >= limit) break;
       const end = Math.min(f.end, limit);
@@ -287,7 +293,7 @@ export class Arena {
   private syncTop(): void {
     const end = this.mem.bytes;
     if (end > this.top) {
-      if (this.debug) this.mem.u8.fill(FREE_FILL, this.top, end);
+      if (this.debug) this.mem.u32.fill(FREE_WORD, this.top >> 2, end >> 2); // page-aligned
       this.insertFree(this.top, end);
       this.top = end;
     }
@@ -389,6 +395,10 @@ export class Tensor<D extends DType = DType> {
   readonly shape: readonly number[];
   readonly length: number;
   private _ptr: number;
+  /** async ops in flight that use this tensor (see pin) */
+  private pins = 0;
+  /** dispose() was called while pinned: freed when the last pin is released */
+  private doomed = false;
   private arena: Arena;
 
   constructor(arena: Arena, dtype: D, shape: readonly number[], tag = 'tensor') {
@@ -403,14 +413,31 @@ export class Tensor<D extends DType = DType> {
   }
 
   get ptr(): number {
-    if (this._ptr < 0) throw new DisposedError('Tensor');
+    if (this._ptr < 0 || this.doomed) throw new DisposedError('Tensor');
     return this._ptr;
   }
 
   get byteLength(): number { return this.length * DTYPE_BYTES[this.dtype]; }
   /** @internal true when this is a live tensor of `arena` (ops reject tensors of other instances). */
-  ownedBy(arena: Arena): boolean { return this.arena === arena && this._ptr >= 0 && arena.isLive(this._ptr); }
-  get disposed(): boolean { return this._ptr < 0; }
+  ownedBy(arena: Arena): boolean { return this.arena === arena && this._ptr >= 0 && !this.doomed && arena.isLive(this._ptr); }
+  get disposed(): boolean { return this._ptr < 0 || this.doomed; }
+
+  /**
+   * @internal Keep the memory alive while an async op (worker tiles) may still read or write it: a
+   * dispose() meanwhile only marks the tensor disposed, the block is freed by the last release().
+   * Without this, a tensor disposed during `await tk.parallel.*` was freed and re-allocated while
+   * workers still wrote to it (another tensor's data was overwritten).
+   */
+  pin(): () => void {
+    void this.ptr; // DisposedError if already disposed
+    this.pins++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.pins === 0 && this.doomed) this.release();
+    };
+  }
 
   /** Zero-copy view (invalid after memory growth: re-take it). */
   view(): ViewOf<D> {
@@ -436,8 +463,14 @@ export class Tensor<D extends DType = DType> {
   }
 
   dispose(): void {
-    if (this._ptr < 0) return;
+    if (this._ptr < 0 || this.doomed) return;
+    if (this.pins > 0) { this.doomed = true; return; }
+    this.release();
+  }
+
+  private release(): void {
     this.arena.free(this._ptr);
     this._ptr = -1;
+    this.doomed = false;
   }
 }

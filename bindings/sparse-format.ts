@@ -139,7 +139,7 @@ export class SparseMatrix {
     for (let i = 0; i < nb; i++, o += 4) dv.setUint32(o, this.nnz[i], true);
     for (let i = 0; i < nk; i++, o += 4) dv.setInt32(o, this.delta[i], true);
     for (let i = 0; i < nv; i++, o += 4) dv.setFloat32(o, this.vals[i], true);
-    dv.setUint32(36, fnv1a(bytes, HEADER_BYTES, bytes.length), true);
+    dv.setUint32(36, checksum(bytes), true);
     return bytes;
   }
 }
@@ -198,7 +198,7 @@ export function validateSparse(p: SparseMatrixParts): void {
 //   0  magic "TSPM"           4  u16 version (1)       6  u16 flags (bit 0: checksum present)
 //   8  u32 rows              12  u32 cols             16  u8 kernelSize, u8 blockRows, u16 0
 //  20  u32 first             24  u32 block rows       28  u32 stored blocks    32  u32 vals
-//  36  u32 FNV-1a of bytes [40, end) (0 when flag bit 0 is clear)
+//  36  u32 FNV-1a of bytes [8, 36) then [40, end) (0 when flag bit 0 is clear)
 //  40  nnz u32[block rows], delta i32[stored blocks], vals f32[vals]   (little-endian)
 
 const MAGIC = new Uint8Array([0x54, 0x53, 0x50, 0x4d]);
@@ -206,10 +206,18 @@ export const FORMAT_VERSION = 1;
 const FLAG_CHECKSUM = 1;
 const HEADER_BYTES = 40;
 
-function fnv1a(b: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
+function fnv1a(b: Uint8Array, from: number, to: number, h = 0x811c9dc5): number {
   for (let i = from; i < to; i++) { h ^= b[i]; h = Math.imul(h, 0x01000193); }
   return h >>> 0;
+}
+
+/**
+ * FNV-1a over the header fields (bytes [8, 36): dims, counts, first) and the payload [40, end). The
+ * header must be covered too: a flipped `cols` bit otherwise deserialized into a different, still
+ * structurally valid matrix (found by the bit-flip test in tests/unit/hostile-ops.test.ts).
+ */
+function checksum(b: Uint8Array): number {
+  return fnv1a(b, HEADER_BYTES, b.length, fnv1a(b, 8, 36));
 }
 
 /** Bytes from SparseMatrix.serialize() back to a validated SparseMatrix (SparseFormatError otherwise). */
@@ -227,7 +235,7 @@ export function deserializeSparse(bytes: Uint8Array): SparseMatrix {
   const want = HEADER_BYTES + 4 * (nb + nk + nv); // < 2^37: exact in f64
   if (bytes.length !== want) bad(`length ${bytes.length} does not match the header counts (${want})`);
   if (flags & FLAG_CHECKSUM) {
-    const sum = fnv1a(bytes, HEADER_BYTES, bytes.length);
+    const sum = checksum(bytes);
     if (sum !== dv.getUint32(36, true)) bad('checksum mismatch (corrupted bytes)');
   }
   const nnz = new Uint32Array(nb), delta = new Int32Array(nk), vals = new Float32Array(nv);
@@ -284,12 +292,13 @@ export function packSparse(w: Float32Array, rows: number, cols: number, o: PackO
     for (let j = 0; j < g; j++) vals.push(o.bias ? o.bias[row + j] : 0);
     for (let c = 0; c < cols; c++) {
       let keep = keepAll;
-      for (let j = 0; j < g && !keep; j++) for (let t = 0; t < kk; t++) if (Math.abs(w[((row + j) * cols + c) * kk + t]) > thr) { keep = true; break; }
+      // !(|w| <= thr): a NaN weight is kept (and propagates as in dense math) instead of being pruned silently
+      for (let j = 0; j < g && !keep; j++) for (let t = 0; t < kk; t++) if (!(Math.abs(w[((row + j) * cols + c) * kk + t]) <= thr)) { keep = true; break; }
       if (!keep) continue;
       nnz[b]++; cols_.push(c);
       for (let t = 0; t < kk; t++) for (let j = 0; j < g; j++) {
         const v = w[((row + j) * cols + c) * kk + t];
-        vals.push(Math.abs(v) > thr || keepAll ? v : 0);
+        vals.push(!(Math.abs(v) <= thr) || keepAll ? v : 0);
       }
     }
     row += g;

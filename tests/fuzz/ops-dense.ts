@@ -88,10 +88,12 @@ function dims(r: Rng, size: SizeClass, large: number[]): number[] {
 
 type Form = 'copy' | 'apply' | 'run';
 
-function matmulSpec(name: string, form: Form): OpSpec {
+/** par: the threaded forms (tk.parallel.matmul / matmulRun), same reference. */
+function matmulSpec(name: string, form: Form, par = false): OpSpec {
   return {
-    name, family: 'dense', tolerance: TOL,
+    name, family: 'dense', tolerance: TOL, async: par,
     gen({ tk }, r, size) {
+      tk.dense.mr = r.pick([4, 5, 6]); // every built micro-tile, whatever the tier default
       const [m, k, n] = dims(r, size, form === 'run' ? [64, 256, 256] : [96, 300, 300]);
       const f16 = r.bool(0.3);
       const act = r.pick(ACTS);
@@ -99,20 +101,21 @@ function matmulSpec(name: string, form: Form): OpSpec {
       const a = place(r, fillF32(r, new Float32Array(m * k), vm));
       const bias = r.bool(0.5) && n ? fillF32(r, new Float32Array(n), 'uniform') : undefined;
       const w = weights(r, k * n, f16);
-      const desc = `m=${m} k=${k} n=${n} ${f16 ? 'f16' : 'f32'} weights act=${act} bias=${!!bias} vals=${vm} a:${placementOf(a)}`;
+      const desc = `mr=${tk.dense.mr} m=${m} k=${k} n=${n} ${f16 ? 'f16' : 'f32'} weights act=${act} bias=${!!bias} vals=${vm} a:${placementOf(a)}`;
       const expectError = m === 0 || k === 0 || n === 0 ? ShapeError : undefined;
       const opts = { bias, activation: act };
       const check = (got: unknown) => compareRef(got, refMatmul(a, w.vals, m, k, n, bias, act));
       if (form === 'copy' || expectError) {
         const packedApply = () => { const p = tk.dense.packMatmul(w.pass, k, n, opts); try { return p.apply(a, m); } finally { p.dispose(); } };
-        return { desc, inputs: [a, w.pass], expectError, run: () => (form === 'copy' ? tk.matmul(a, w.pass, m, k, n, opts) : packedApply()), check };
+        const copy = () => (par ? tk.parallel.matmul(a, w.pass, m, k, n, opts) : tk.matmul(a, w.pass, m, k, n, opts));
+        return { desc, inputs: [a, w.pass], expectError, run: () => (form === 'copy' ? copy() : packedApply()), check };
       }
       const lin = tk.dense.packMatmul(w.pass, k, n, opts);
       if (form === 'apply') return { desc, inputs: [a], run: () => lin.apply(a, m), check, dispose: () => lin.dispose() };
       const ta = tk.tensorFrom(a), to = tk.tensor('f32', [m * n]);
       to.view().fill(NaN);
       return {
-        desc, arenaOutputs: [to.ptr], run: () => lin.run(ta, to, m), check: () => check(to.read()),
+        desc, arenaOutputs: [to.ptr], run: () => (par ? tk.parallel.matmulRun(lin, ta, to, m) : lin.run(ta, to, m)), check: () => check(to.read()),
         dispose: () => { lin.dispose(); ta.dispose(); to.dispose(); },
       };
     },
@@ -140,7 +143,8 @@ function matmulHostile({ tk, other }: FuzzContext, r: Rng, form: Form): HostileC
       default: { const d = tk.tensorFrom(a); d.dispose(); return { desc: 'disposed a', call: () => lin.run(d, to(), m), expect: [DisposedError], dispose }; }
     }
   }
-  switch (r.int(0, 6)) {
+  switch (r.int(0, 7)) {
+    case 7: { const v = r.pick<any>([0, 1, 3, 7, 8, -1, 4.5, NaN, '4']); return { desc: `dense.mr = ${String(v)}`, call: () => { tk.dense.mr = v; }, expect: [ArgumentError], msg: /mr must be/ }; }
     case 0: { const bad = r.pick<any>([0, -1, 1.5, NaN, Infinity, '3', null, 2 ** 53]); const key = r.int(0, 2);
       const dd = [m, k, n]; dd[key] = bad;
       return { desc: `${['m', 'k', 'n'][key]} = ${String(bad)}`, call: () => tk.matmul(a, b, dd[0], dd[1], dd[2]), expect: [ShapeError] }; }
@@ -158,6 +162,7 @@ function convSpec(name: string, form: Form): OpSpec {
   return {
     name, family: 'dense', tolerance: TOL,
     gen({ tk }, r, size) {
+      tk.dense.mr = r.pick([4, 5, 6]);
       const [c, h, w, cout] = dims(r, size, [32, 28, 28, 32]);
       const depthwise = r.bool(0.25) && c > 1;
       const kh = r.pick([1, 3, 3, 5, 2]), kw = r.bool(0.8) ? kh : r.pick([1, 3]);
@@ -178,7 +183,7 @@ function convSpec(name: string, form: Form): OpSpec {
       const bias = r.bool(0.5) && co ? fillF32(r, new Float32Array(co), 'uniform') : undefined;
       const opts = { n: nb, c, h, w, cout: co, kh, kw, stride: [s, sw] as [number, number], dilation: d, pad, groups: depthwise ? c : 1, bias, activation: act };
       const g: ConvG = { n: nb, c, h, w, cout: co, kh, kw, sh: s, sw, dh: d, dw: d, pt, pl, pb, pr, groups: depthwise ? c : 1 };
-      const desc = `n=${nb} c=${c} ${h}x${w} cout=${co} k=${kh}x${kw} s=${s},${sw} d=${d} pad=${JSON.stringify(pad)} ${depthwise ? 'depthwise ' : ''}${f16 ? 'f16' : 'f32'} act=${act} vals=${vm} x:${placementOf(x)}`;
+      const desc = `mr=${tk.dense.mr} n=${nb} c=${c} ${h}x${w} cout=${co} k=${kh}x${kw} s=${s},${sw} d=${d} pad=${JSON.stringify(pad)} ${depthwise ? 'depthwise ' : ''}${f16 ? 'f16' : 'f32'} act=${act} vals=${vm} x:${placementOf(x)}`;
       const tooSmall = h + pt + pb < (kh - 1) * d + 1 || w + pl + pr < (kw - 1) * d + 1;
       const expectError = c === 0 || h === 0 || w === 0 || co === 0 || tooSmall ? ShapeError : undefined;
       const check = (got: unknown) => compareRef(got, refConv(x, wt.vals, g, bias, act));
@@ -221,6 +226,7 @@ function convSpec(name: string, form: Form): OpSpec {
 
 export const DENSE_OPS: OpSpec[] = [
   matmulSpec('tk.matmul', 'copy'), matmulSpec('PackedMatmul.apply', 'apply'), matmulSpec('PackedMatmul.run', 'run'),
+  { ...matmulSpec('parallel.matmul', 'copy', true), hostile: undefined }, matmulSpec('parallel.matmulRun', 'run', true),
   convSpec('tk.conv2d', 'copy'), convSpec('PackedConv2d.apply', 'apply'), convSpec('PackedConv2d.run', 'run'),
 ];
 

@@ -12,7 +12,7 @@
 // the absolute error of subnormal products. Clamping (ReLU/ReLU6) is 1-Lipschitz, so the bound
 // holds after the activation. Non-finite outputs must match exactly: NaN stays NaN, +-Inf stays.
 import {
-  ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError, SparseFormatError, SparseMatrix,
+  ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError, SparseFormatError, SparseMatrix, packSparse,
   type SparseLayer, type Tessera,
 } from '../../bindings/index.js';
 import { dimOf, fillF32, place, placementOf, type Rng, type ValueMode } from './rng.js';
@@ -107,8 +107,18 @@ function compare(got: unknown, ref: Ref): string | null {
 
 interface WOpts { block: [4, 1] | [1, 1]; kernelSize: 1 | 3; threshold?: number; bias?: Float32Array }
 
-/** Dense weights with block structure: each (block row, column) block kept with probability `density`. */
+/**
+ * Dense weights with block structure: each (block row, column) block kept with probability `density`;
+ * rarely a NaN / +-Inf weight (must be stored and propagate; non-finite weights meeting a zero-padded
+ * conv tap are implementation-defined, so those only go to 1x1 weights).
+ */
 function weights(r: Rng, rows: number, cols: number, kk: number, block: 4 | 1): Float32Array {
+  const w = weightsFinite(r, rows, cols, kk, block);
+  if (kk === 1 && r.bool(0.1)) for (let i = 0; i < w.length; i++) if (r.bool(0.01)) w[i] = r.pick([NaN, Infinity, -Infinity]);
+  return w;
+}
+
+function weightsFinite(r: Rng, rows: number, cols: number, kk: number, block: 4 | 1): Float32Array {
   const w = new Float32Array(rows * cols * kk);
   const density = r.pick([0, 0.05, 0.2, 0.5, 0.9, 1]);
   const groups = block === 4 ? Math.floor(rows / 4) : 0;
@@ -269,7 +279,7 @@ const conv2d: OpSpec = {
 };
 
 /** Shared by the resident layers: build a layer + tensors, run it, compare. */
-function layerCase(tk: Tessera, r: Rng, size: SizeClass, make: (w: Float32Array, rows: number, cols: number, o: WOpts, geom: any, act: Act) => { layer: SparseLayer | { run(x: any, y: any): void; apply(x: Float32Array): Float32Array; dispose(): void; layer?: SparseLayer; matrix?: SparseMatrix }; matrix: () => SparseMatrix }, apply: boolean): FuzzCase {
+function layerCase(tk: Tessera, r: Rng, size: SizeClass, make: (w: Float32Array, rows: number, cols: number, o: WOpts, geom: any, act: Act) => { layer: SparseLayer | { run(x: any, y: any): void; apply(x: Float32Array): Float32Array; dispose(): void; layer?: SparseLayer; matrix?: SparseMatrix }; matrix: () => SparseMatrix }, apply: boolean, par = false): FuzzCase {
   const conv = r.bool(0.5);
   const [rows, c, a, b] = conv ? dims(r, size, [20, 32, 24, 24]) : [...dims(r, size, [64, 200, 300]), 1];
   const ks: 1 | 3 = conv && r.bool(0.8) ? 3 : 1;
@@ -294,7 +304,7 @@ function layerCase(tk: Tessera, r: Rng, size: SizeClass, make: (w: Float32Array,
   const { tx, ty } = stageTensors(tk, x, outLen);
   return {
     desc, arenaOutputs: [ty.ptr],
-    run: () => l.layer.run(tx, ty),
+    run: () => (par ? tk.parallel.sparseRun(l.layer as SparseLayer, tx, ty) : l.layer.run(tx, ty)),
     check: () => compare(ty.read(), ref()),
     dispose: () => { l.layer.dispose(); tx.dispose(); ty.dispose(); },
   };
@@ -333,6 +343,14 @@ const layerRun: OpSpec = {
   hostile: layerHostile,
 };
 
+const parallelSparseRun: OpSpec = {
+  name: 'parallel.sparseRun', family: 'sparse', tolerance: TOL, async: true,
+  gen: ({ tk }, r, size) => layerCase(tk, r, size, (w, rows, cols, o, geom, act) => {
+    const sp = tk.sparse.pack(w, rows, cols, o);
+    return { layer: tk.sparse.layer(sp, geom, { activation: act }), matrix: () => sp };
+  }, false, true),
+};
+
 const layerApply: OpSpec = {
   name: 'SparseLayer.apply', family: 'sparse', tolerance: TOL,
   gen: ({ tk }, r, size) => layerCase(tk, r, size, (w, rows, cols, o, geom, act) => {
@@ -354,7 +372,10 @@ const auto: OpSpec = {
   gen: ({ tk }, r, size) => layerCase(tk, r, size, (w, rows, cols, o, geom, act) => {
     const policy = r.bool(0.85) ? 'density' : 'measure';
     const al = tk.sparse.auto(w, rows, cols, geom, { ...o, activation: act, policy, breakEven: r.next() });
-    return { layer: al as any, matrix: () => al.sparse }; // every choice computes with the same weights (a lossless pack of w)
+    // every choice computes with the same weights (the packed ones), but the dense choices multiply EVERY
+    // weight, pruned ones as 0 (so 0 * NaN = NaN): their reference is the matrix with all blocks stored
+    const all = () => { const d = al.sparse.toDense(); return packSparse(d.weights, rows, cols, { kernelSize: o.kernelSize, bias: d.bias }, true); };
+    return { layer: al as any, matrix: () => (al.choice === 'sparse' ? al.sparse : all()) };
   }, r.bool()),
   hostile({ tk }, r) {
     const k = r.int(0, 2);
@@ -388,13 +409,13 @@ const pack: OpSpec = {
           let ci = 0;
           for (let c = 0; c < cols; c++) {
             let keep = false;
-            for (let j = 0; j < g; j++) for (let t = 0; t < kk; t++) if (Math.abs(w[((g0 + j) * cols + c) * kk + t]) > thr) keep = true;
+            for (let j = 0; j < g; j++) for (let t = 0; t < kk; t++) if (!(Math.abs(w[((g0 + j) * cols + c) * kk + t]) <= thr)) keep = true; // NaN is kept
             const isStored = R.cols[ci] === c;
             if (keep !== isStored) return `row ${row} col ${c}: stored=${isStored}, should be ${keep}`;
             if (!isStored) continue;
             for (let t = 0; t < kk; t++) {
-              const v = w[(row * cols + c) * kk + t], want = Math.abs(v) > thr ? v : 0;
-              if (!Object.is(R.w[ci][t], want) && !(want === 0 && R.w[ci][t] === 0)) return `row ${row} col ${c} tap ${t}: ${R.w[ci][t]} != ${want}`;
+              const v = w[(row * cols + c) * kk + t], want = !(Math.abs(v) <= thr) ? v : 0;
+              if (!Object.is(R.w[ci][t], want) && !(want === 0 && R.w[ci][t] === 0) && !(Number.isNaN(want) && Number.isNaN(R.w[ci][t]))) return `row ${row} col ${c} tap ${t}: ${R.w[ci][t]} != ${want}`;
             }
             ci++;
           }
@@ -467,11 +488,12 @@ const prune: OpSpec = {
   },
 };
 
-function fnv1a(b: Uint8Array, from: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < b.length; i++) { h ^= b[i]; h = Math.imul(h, 0x01000193); }
+/** The format's checksum (FNV-1a over header bytes [8, 36) then the payload [40, end)), re-implemented to re-sign mutations. */
+function fnv1a(b: Uint8Array, from: number, to = b.length, h = 0x811c9dc5): number {
+  for (let i = from; i < to; i++) { h ^= b[i]; h = Math.imul(h, 0x01000193); }
   return h >>> 0;
 }
+const resign = (b: Uint8Array) => fnv1a(b, 40, b.length, fnv1a(b, 8, 36));
 
 const deserialize: OpSpec = {
   name: 'sparse.deserialize', family: 'sparse', tolerance: EXACT,
@@ -508,7 +530,7 @@ const deserialize: OpSpec = {
     else if (k === 2) { const dv = new DataView(b.buffer); const off = r.pick([8, 12, 20, 24, 28, 32]); const v = r.pick([0, 1, 0xffffffff, 2 ** 31, dv.getUint32(off, true) + 1]); dv.setUint32(off, v, true); what.push(`header u32 @${off} = ${v}`); }
     else if (k === 3) { b[r.int(16, 17)] = r.pick([0, 2, 3, 4, 255]); what.push('kernelSize/blockRows byte'); }
     else { for (let j = r.int(1, 4); j > 0; j--) { const i = r.int(0, b.length - 1); b[i] ^= 1 << r.int(0, 7); what.push(`bit flip @${i}`); } }
-    if (r.bool() && b.length >= 40) { new DataView(b.buffer, b.byteOffset).setUint32(36, fnv1a(b, 40), true); what.push('checksum re-signed'); }
+    if (r.bool() && b.length >= 40) { new DataView(b.buffer, b.byteOffset).setUint32(36, resign(b), true); what.push('checksum re-signed'); }
     else if (r.bool(0.2) && b.length >= 40) { b[6] &= ~1; what.push('checksum flag cleared'); }
     const bytes = b;
     const x = fillF32(r, new Float32Array(1024), 'uniform');
@@ -533,4 +555,4 @@ const deserialize: OpSpec = {
   },
 };
 
-export const SPARSE_OPS: OpSpec[] = [prune, pack, deserialize, matmul, conv2d, layerRun, layerApply, denseLayer, auto];
+export const SPARSE_OPS: OpSpec[] = [prune, pack, deserialize, matmul, conv2d, layerRun, layerApply, denseLayer, auto, parallelSparseRun];

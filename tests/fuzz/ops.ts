@@ -1,6 +1,7 @@
 // The fuzzer's registry: every public op, one OpSpec each (see types.ts). To add a kernel family,
 // write tests/fuzz/ops-<family>.ts exporting its specs and list them here.
 import { ArgumentError, DTypeError, OutOfMemoryError, ShapeError } from '../../bindings/index.js';
+import { ATTENTION_OPS } from './ops-attention.js';
 import { DENSE_OPS } from './ops-dense.js';
 import { F16_OPS } from './ops-f16.js';
 import { SPARSE_OPS } from './ops-sparse.js';
@@ -43,4 +44,4 @@ const tensor: OpSpec = {
   },
 };
 
-export const OPS: OpSpec[] = [tensor, ...F16_OPS, ...SPARSE_OPS, ...DENSE_OPS];
+export const OPS: OpSpec[] = [tensor, ...F16_OPS, ...SPARSE_OPS, ...DENSE_OPS, ...ATTENTION_OPS];

@@ -6,7 +6,7 @@
 //  - real growth failure at the configured maximum is typed, and smaller work then succeeds;
 //  - threaded mode survives trapping tiles and dying workers without leaking pool state.
 import { describe, expect, it } from 'vitest';
-import { init, OutOfMemoryError, ThreadError, type Tessera } from '../../bindings/index.js';
+import { init, OutOfMemoryError, TesseraError, ThreadError, type Tessera } from '../../bindings/index.js';
 import { randomF32 } from '../helpers/tiers.js';
 
 const MiB = 1024 * 1024;
@@ -133,6 +133,26 @@ describe('growth failure at the configured maximum', () => {
 });
 
 describe('threaded mode survives worker errors', () => {
+  it('a tensor disposed while an async op uses it stays allocated until the op ends (no write into a new tensor)', async () => {
+    const tk = await init({ threads: 2, debug: true });
+    const x = randomF32(1 << 20, 4);
+    const a = tk.tensorFrom(x), b = tk.tensor('f16', [x.length]);
+    const s0 = tk.memoryStats();
+    const p = tk.parallel.f16Convert(a, b);
+    b.dispose(); // while the tiles are queued / running
+    expect(b.disposed).toBe(true);
+    expect(() => b.view()).toThrow();
+    const other = tk.tensor('f32', [x.length / 2]);
+    other.view().fill(7);
+    await p;
+    expect(other.view().every((v) => v === 7)).toBe(true); // nothing wrote into the new tensor
+    expect(tk.memoryStats().blocks).toBe(s0.blocks); // b freed after the op, other allocated
+    tk.arena.check();
+    const q = tk.parallel.f16FromF32(x);
+    tk.dispose();
+    await expect(q).rejects.toBeInstanceOf(TesseraError);
+  });
+
   it('trapping tiles and a killed worker: typed ThreadError, no leaked pool state, results still bit-identical', async () => {
     const tk = await init({ threads: 2, debug: true });
     const x = randomF32(100_000, 9);
