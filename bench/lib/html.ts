@@ -16,6 +16,8 @@ export interface RuntimeRun {
   env?: Environment;
   results: Result[];
   seconds: number;
+  /** wall seconds per suite (from the runner's end marker) */
+  suiteSeconds?: Record<string, number>;
 }
 
 type Metric = { key: 'gflops' | 'gelems' | 'gbps'; unit: string };
@@ -187,7 +189,8 @@ function envRows(runs: RuntimeRun[]): string[][] {
     const e = r.env;
     return [r.runtime, r.status + (r.reason ? `: ${r.reason}` : ''), e ? `${e.runtimeVersion}` : '', e?.tier ?? '', e ? (e.relaxedSimd ? `yes (${e.fusedMadd ? 'fused' : 'unfused'})` : 'no') : '',
       e ? `${e.threads}${e.threadsReason ? ` (${e.threadsReason})` : ''}` : '', e ? String(e.crossOriginIsolated) : '', e?.timerResolutionMs !== undefined ? `${fmt(e.timerResolutionMs * 1000)} µs` : '',
-      e ? String(e.float16Array ?? '') : '', e ? `${e.cpu} ×${e.cores}` : '', r.seconds ? `${r.seconds.toFixed(0)} s` : ''];
+      e ? String(e.float16Array ?? '') : '', e ? `${e.cpu} ×${e.cores}` : '',
+      r.seconds ? `${r.seconds.toFixed(0)} s${r.suiteSeconds ? ` (${Object.entries(r.suiteSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})` : ''}` : ''];
   });
 }
 const ENV_HEAD = ['runtime', 'status', 'version', 'tiers', 'relaxed SIMD', 'threads', 'COI', 'timer', 'Float16Array', 'CPU', 'wall'];
