@@ -50,21 +50,22 @@ function rand(n: number, seed: number): Float32Array {
 }
 
 /**
- * Interleaved timing of two functions: per round one sample of each (a sample repeats the call for
- * >= 3 ms). On this shared 2-core machine other processes inflate random samples by 2-5x, so the
+ * Interleaved timing of two functions: per round one sample of each; each function's sample repeats
+ * the call for ~1 ms (sized per function, so the slow and the fast one are equally exposed to
+ * preemption). On this shared 2-core machine other processes inflate random samples by 2-5x, so the
  * speedup is the ratio of the best samples (best-of-N: the least-disturbed estimate of each); the
  * median of the per-round ratios is kept as a second estimate (medRatio, in the note).
  */
 function paired(ctx: BenchContext, fa: () => void, fb: () => void): { aMs: number; bMs: number; ratio: number; medRatio: number; rounds: number } {
   const now = () => performance.now();
   const sample = (f: () => void, reps: number) => { const t = now(); for (let i = 0; i < reps; i++) f(); return (now() - t) / reps; };
-  let best = Infinity;
-  for (let i = 0; i < 6; i++) { best = Math.min(best, sample(fa, 1), sample(fb, 1)); }
-  const reps = Math.max(1, Math.ceil(3 / Math.max(best, 1e-3)));
-  const rounds = ctx.quick ? 15 : 31;
+  let ba = Infinity, bb = Infinity;
+  for (let i = 0; i < 6; i++) { ba = Math.min(ba, sample(fa, 1)); bb = Math.min(bb, sample(fb, 1)); }
+  const repsA = Math.max(1, Math.round(1 / Math.max(ba, 1e-3))), repsB = Math.max(1, Math.round(1 / Math.max(bb, 1e-3)));
+  const rounds = ctx.quick ? 25 : 61;
   const a: number[] = [], b: number[] = [], r: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const ta = sample(fa, reps), tb = sample(fb, reps);
+    const ta = sample(fa, repsA), tb = sample(fb, repsB);
     a.push(ta); b.push(tb); r.push(ta / tb);
   }
   const med = (v: number[]) => v.slice().sort((p, q) => p - q)[v.length >> 1];
@@ -83,8 +84,12 @@ export const sparseSuite: Suite = {
   name: 'sparse',
   description: 'sparse vs dense (MobileNet-v1 1x1 + FC, ResNet-18 3x3), speedup = dense / sparse in the same process',
   async run(ctx) {
-    const only = process.env.SPARSE_BENCH_SHAPES?.split(',');
-    const tiers = (process.env.SPARSE_BENCH_TIERS?.split(',') as Tier[] | undefined) ?? ctx.tiers;
+    // globalThis.process: the suite also runs in browsers (bench/cross.ts), where there is no process
+    const env: Record<string, string | undefined> = (globalThis as { process?: { env?: Record<string, string> } }).process?.env ?? {};
+    // quick preset (the default of `npm run bench`, which runs every runtime): representative layers
+    // (large-spatial 1x1, the repeated 512x512 1x1, the FC, one 3x3) so the cross-runtime run stays in minutes
+    const only = env.SPARSE_BENCH_SHAPES?.split(',') ?? (ctx.quick ? ['pw3', 'pw7-11', 'fc', 'res-3x3-128'] : undefined);
+    const tiers = (env.SPARSE_BENCH_TIERS?.split(',') as Tier[] | undefined) ?? ctx.tiers;
     for (const tier of tiers) {
       const tk = await ctx.tk(tier);
       const stack = new Map<string, { dense: number; sparse: number }>(); // key: pattern@s -> MAC-weighted totals over pw1..pw13

@@ -170,6 +170,9 @@ describe('pasa.md §6 cases (d = 128, tau = 1/sqrt(128))', () => {
     it(`T2 as T1 with S=1280: faithful within ±30% of 0.109; rec < 0.04 [${tier}]`, async () => {
       const t = await tk(tier);
       const c = makeCase('T2', uni(30, 0.5), 1280, 1280);
+      // pasa.md's 0.109 is for the authors' seed-2024724 numpy data (bf16-rounded); ours is another draw of the same
+      // distribution and gives 0.077 on both tiers, near the lower edge of the ±30% band. With bf16-rounded inputs
+      // the faithful RMSE varies 0.014 .. 0.128 between seeds, so this band is a weak check; T1/T3 bound it from above.
       const f = rmse(run(t, c, 'pasa-faithful'), c.gold);
       expect(f).toBeGreaterThan(0.109 * 0.7);
       expect(f).toBeLessThan(0.109 * 1.3);
