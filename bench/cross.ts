@@ -28,8 +28,14 @@ const runtimes = (value('runtimes') ?? ALL.join(',')).split(',').map((s) => s.tr
 const outDir = resolve(root, value('out', 'bench/results')!);
 const timeoutMs = Number(value('timeout', flag('full') ? '3600' : '600')) * 1000;
 // flags passed through to every runtime's runner
-const passKeys = ['only', 'full', 'tiers', 'threads', 'shapes', 'quick'];
-const pass = argv.filter((a) => passKeys.some((k) => a === `--${k}` || a.startsWith(`--${k}=`)));
+const passKeys = ['full', 'tiers', 'threads', 'shapes', 'quick'];
+const common = argv.filter((a) => passKeys.some((k) => a === `--${k}` || a.startsWith(`--${k}=`)));
+// onnxruntime-web fixes its thread count per process: the threads suite (ORT with N threads) runs in a
+// process (page) of its own, after everything else (ORT with 1 thread)
+const only = value('only')?.split(',').filter(Boolean);
+const PASSES: string[][] = !only ? [[...common, '--exclude=threads'], [...common, '--only=threads']]
+  : only.includes('threads') && only.length > 1 ? [[...common, `--only=${only.filter((o) => o !== 'threads').join(',')}`], [...common, '--only=threads']]
+  : [[...common, `--only=${only.join(',')}`]];
 const log = (m: string) => process.stderr.write(m + '\n');
 
 interface Proto { env?: Environment; results: Result[]; done: boolean; fatal?: string }
@@ -93,11 +99,25 @@ async function versionOf(cmd: string, args: string[]): Promise<string | null> {
 }
 
 const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');
-const runnerArgs = ['bench/run.ts', ...pass, '--lines-only'];
+
+/** Run every pass (one process each) and merge them into one RuntimeRun. */
+async function runPasses(name: string, one: (pass: string[]) => Promise<RuntimeRun>): Promise<RuntimeRun> {
+  const runs: RuntimeRun[] = [];
+  for (const p of PASSES) runs.push(await one(p));
+  const bad = runs.filter((r) => r.status !== 'ok');
+  return {
+    runtime: name,
+    status: bad.length === runs.length ? bad[0].status : 'ok',
+    reason: bad.length ? bad.map((r) => r.reason).join(' | ') : undefined,
+    env: runs.find((r) => r.env)?.env,
+    results: runs.flatMap((r) => r.results),
+    seconds: runs.reduce((s, r) => s + r.seconds, 0),
+  };
+}
 
 async function runNode(): Promise<RuntimeRun> {
   if (!existsSync(tsxCli)) return { runtime: 'node', status: 'skipped', reason: 'tsx is not installed (npm install)', results: [], seconds: 0 };
-  return runCli('node', process.execPath, [tsxCli, ...runnerArgs]);
+  return runPasses('node', (p) => runCli('node', process.execPath, [tsxCli, 'bench/run.ts', ...p, '--lines-only']));
 }
 
 /**
@@ -133,13 +153,13 @@ async function runDeno(): Promise<RuntimeRun> {
   const found = await findRuntime('deno', 'deno@2.9.6');
   if ('reason' in found) return { runtime: 'deno', status: 'skipped', reason: found.reason, results: [], seconds: 0 };
   // --sloppy-imports: our TypeScript sources import './x.js' files that exist as './x.ts'
-  return runCli('deno', found.bin, ['run', '-A', '--sloppy-imports', '--quiet', ...runnerArgs]);
+  return runPasses('deno', (p) => runCli('deno', found.bin, ['run', '-A', '--sloppy-imports', '--quiet', 'bench/run.ts', ...p, '--lines-only']));
 }
 
 async function runBun(): Promise<RuntimeRun> {
   const found = await findRuntime('bun', 'bun@1.4.5');
   if ('reason' in found) return { runtime: 'bun', status: 'skipped', reason: found.reason, results: [], seconds: 0 };
-  return runCli('bun', found.bin, runnerArgs);
+  return runPasses('bun', (p) => runCli('bun', found.bin, ['bench/run.ts', ...p, '--lines-only']));
 }
 
 /**
@@ -195,10 +215,22 @@ async function runChromium(): Promise<RuntimeRun> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const browserVersion: string = browser.version();
+  try {
+    return await runPasses('chromium', (pass) => runPage(browser, server.url, pass, browserVersion));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/** One pass = one fresh page (a new JS realm: ORT's thread count is per page, like per process). */
+async function runPage(browser: any, url: string, pass: string[], browserVersion: string): Promise<RuntimeRun> {
+  const t0 = Date.now();
   const p: Proto = { results: [], done: false };
   const consoleTail: string[] = [];
+  const context = await browser.newContext();
   try {
-    const page = await browser.newPage();
+    const page = await context.newPage();
     page.on('console', (m: any) => { consoleTail.push(m.text()); if (consoleTail.length > 20) consoleTail.shift(); });
     page.on('pageerror', (e: Error) => { p.fatal ??= e.message; });
     let finish!: () => void;
@@ -210,13 +242,12 @@ async function runChromium(): Promise<RuntimeRun> {
     });
     await page.exposeFunction('benchLog', (m: string) => { if (m.startsWith('#')) log(`  [chromium] ${m}`); });
     const query = pass.map((a) => a.slice(2)).join('&');
-    await page.goto(`${server.url}/bench/web/index.html${query ? '?' + query : ''}`);
+    await page.goto(`${url}/bench/web/index.html${query ? '?' + query : ''}`);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([finished, new Promise<void>((r) => { timer = setTimeout(() => { p.fatal ??= `timed out after ${timeoutMs / 1000} s`; r(); }, timeoutMs); })]);
     clearTimeout(timer);
   } finally {
-    await browser.close();
-    await server.close();
+    await context.close();
   }
   const seconds = (Date.now() - t0) / 1000;
   if (p.env && browserVersion) p.env.runtimeVersion = `Chromium ${browserVersion}`; // the UA string is reduced to 156.0.0.0

@@ -36,6 +36,7 @@ export interface SparseExports {
   f32_spconv3x3_32x4__wasmsimd: SpConvFn;
   f32_spmv_4x1__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
   f32_spmv_1x1__scalar_u4(nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
+  f32_spmv_4x1_u16__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;
   f32_chwgemv_4x1__wasmsimd(ng: number, nr1: number, K: number, x: number, w: number, y: number, vmin: number, vmax: number): void;
   f32_unpad_rows(planes: number, rows: number, w: number, srcPitch: number, srcPlane: number, src: number, dst: number): void;
   f32_pad3x3_chw(c: number, h: number, w: number, pad: number, stride: number, input: number, output: number): void;
@@ -57,6 +58,9 @@ export interface DenseExports {
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
   f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
+  f16w_gemm_small_scratch(k: number): number;
+  f16w_gemm_small(m: number, n: number, k: number, a: number, bp: number, c: number, bias: number, clampOn: number, vmin: number, vmax: number,
+    tile: number, exact: number, xs: number): void;
   f32_conv1x1_scratch(mr: number, k: number): number;
   f32_conv1x1_nchw(mr: number, cout: number, cin: number, hw: number, x: number, w: number, wf16: number, bias: number,
     y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;

@@ -69,13 +69,109 @@ const CASES = [
   },
 ];
 
-// ops added by other kernel families get demo cases when they land; until then they are listed
+/** f64 reference GEMM and the classic forward-error bound |fl(a·b) - a·b| <= gamma_k · sum|a_i b_i|, gamma_k = k·u / (1 - k·u), u = 2^-24 (f32). */
+function gemmCheck(a, b, c, m, k, n) {
+  const u = 2 ** -24, gamma = (k * u) / (1 - k * u);
+  let worst = 0, bad = 0;
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s = 0, abs = 0;
+    for (let p = 0; p < k; p++) { const t = a[i * k + p] * b[p * n + j]; s += t; abs += Math.abs(t); }
+    const e = Math.abs(c[i * n + j] - s);
+    worst = Math.max(worst, e / Math.max(abs, 1e-30));
+    if (e > gamma * abs) bad++;
+  }
+  return { bad, worst };
+}
+/** f64 reference attention row for head h, query i. */
+function attnRef(q, k, v, h, i, S, d) {
+  const sc = 1 / Math.sqrt(d), s = new Float64Array(S);
+  let mx = -Infinity;
+  for (let t = 0; t < S; t++) { let x = 0; for (let e = 0; e < d; e++) x += q[(h * S + i) * d + e] * k[(h * S + t) * d + e]; s[t] = x * sc; mx = Math.max(mx, s[t]); }
+  let z = 0; for (let t = 0; t < S; t++) { s[t] = Math.exp(s[t] - mx); z += s[t]; }
+  const o = new Float64Array(d);
+  for (let t = 0; t < S; t++) for (let e = 0; e < d; e++) o[e] += (s[t] / z) * v[(h * S + t) * d + e];
+  return o;
+}
+const sameBits = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+
+CASES.push(
+  {
+    ns: 'dense', name: 'tk.matmul (GEMM f32)', shape: '96x80 · 80x72',
+    async run(tk) {
+      const m = 96, k = 80, n = 72, a = rand(m * k, 4), b = rand(k * n, 5);
+      const [c, ms] = await time(() => tk.matmul(a, b, m, k, n));
+      const { bad, worst } = gemmCheck(a, b, c, m, k, n);
+      return { ms, pass: bad === 0, check: `${bad} outside the f32 error bound γₖΣ|aᵢbᵢ| (worst ${worst.toExponential(1)})`, summary: `c[0] = ${c[0].toFixed(5)}` };
+    },
+  },
+  {
+    ns: 'parallel', need: 'matmul', name: 'parallel.matmul (GEMM, row panels)', shape: '384x256 · 256x200',
+    async run(tk) {
+      const m = 384, k = 256, n = 200, a = rand(m * k, 6), b = rand(k * n, 7);
+      const one = tk.matmul(a, b, m, k, n);
+      const [par, ms] = await time(() => tk.parallel.matmul(a, b, m, k, n));
+      return { ms, pass: sameBits(par, one), check: sameBits(par, one) ? 'bit-identical to 1 thread' : 'differs from 1 thread', summary: `${m * n} outputs` };
+    },
+  },
+  {
+    ns: 'attention', name: 'tk.attention (flash f32)', shape: 'H=2 S=96 d=32',
+    async run(tk) {
+      const H = 2, S = 96, d = 32, q = rand(H * S * d, 8), k = rand(H * S * d, 9), v = rand(H * S * d, 10);
+      const [o, ms] = await time(() => tk.attention(q, k, v, { heads: H, seqQ: S, seqK: S, headDim: d }));
+      let worst = 0;
+      for (const [h, i] of [[0, 0], [1, 50], [1, 95]]) { const r = attnRef(q, k, v, h, i, S, d); for (let e = 0; e < d; e++) worst = Math.max(worst, Math.abs(o[(h * S + i) * d + e] - r[e])); }
+      // outputs are convex combinations of v (|v| < 1); f32 scores/exp/sums over 96 keys stay within ~1e-6 of f64: 1e-5 leaves margin, not slack for a wrong kernel (those err by > 1e-2)
+      return { ms, pass: worst <= 1e-5, check: `max abs err ${worst.toExponential(1)} ≤ 1e-5 (f64 reference, 3 rows)`, summary: `o[0] = ${o[0].toFixed(5)}` };
+    },
+  },
+  {
+    ns: 'parallel', need: 'attention', name: 'parallel.attention (heads × query blocks)', shape: 'H=4 S=256 d=64',
+    async run(tk) {
+      const H = 4, S = 256, d = 64, n = H * S * d, opts = { heads: H, seqQ: S, seqK: S, headDim: d };
+      const t = [rand(n, 11), rand(n, 12), rand(n, 13)].map((x) => tk.tensorFrom(x));
+      try {
+        const one = tk.attention(t[0], t[1], t[2], opts);
+        const [par, ms] = await time(() => tk.parallel.attention(t[0], t[1], t[2], opts));
+        const ok = sameBits(par.read(), one.read()); one.dispose(); par.dispose();
+        return { ms, pass: ok, check: ok ? 'bit-identical to 1 thread' : 'differs from 1 thread', summary: `${n} outputs` };
+      } finally { t.forEach((x) => x.dispose()); }
+    },
+  },
+  {
+    ns: 'sparse', name: 'tk.sparse.matmul (70 % pruned, 4x1 blocks)', shape: '128x96 · 96x50',
+    async run(tk) {
+      const rows = 128, cols = 96, n = 50;
+      const w = tk.sparse.prune(rand(rows * cols, 14), rows, cols, { sparsity: 0.7 });
+      const sp = tk.sparse.pack(w, rows, cols), x = rand(cols * n, 15);
+      const [y, ms] = await time(() => tk.sparse.matmul(sp, x, n));
+      const { bad, worst } = gemmCheck(w, x, y, rows, cols, n);
+      return { ms, pass: bad === 0, check: `${bad} outside the f32 error bound (worst ${worst.toExponential(1)}); density ${sp.density.toFixed(2)}`, summary: `${rows}x${n} outputs` };
+    },
+  },
+  {
+    ns: 'parallel', need: 'sparseRun', name: 'parallel.sparseRun (spatial tiles)', shape: '256x256 · n=784',
+    async run(tk) {
+      const rows = 256, cols = 256, n = 784;
+      const w = tk.sparse.prune(rand(rows * cols, 16), rows, cols, { sparsity: 0.7 });
+      const L = tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n });
+      const x = tk.tensorFrom(rand(cols * n, 17)), y1 = tk.tensor('f32', [rows * n]), y2 = tk.tensor('f32', [rows * n]);
+      try {
+        L.run(x, y1);
+        const [, ms] = await time(() => tk.parallel.sparseRun(L, x, y2));
+        const ok = sameBits(y2.read(), y1.read());
+        return { ms, pass: ok, check: ok ? 'bit-identical to 1 thread' : 'differs from 1 thread', summary: `${rows * n} outputs` };
+      } finally { L.dispose(); x.dispose(); y1.dispose(); y2.dispose(); }
+    },
+  },
+);
+
+// namespaces a demo looks for; missing ones are listed as "not in this build"
 const OPTIONAL = [
-  { ns: 'gemm', name: 'gemm (f32)' }, { ns: 'dense', name: 'dense GEMM / conv' }, { ns: 'attention', name: 'attention' }, { ns: 'sparse', name: 'sparse matmul / conv' },
+  { ns: 'dense', name: 'dense GEMM / conv' }, { ns: 'sparse', name: 'sparse matmul / conv' }, { ns: 'parallel', name: 'threaded ops' },
 ];
 
 function namespaces(tk) {
-  const skip = new Set(['features', 'kernels', 'memory', 'arena', 'pool']);
+  const skip = new Set(['features', 'kernels', 'memory', 'arena', 'pool', 'attn']);
   return Object.keys(tk).filter((k) => !skip.has(k) && !k.startsWith('_') && tk[k] && typeof tk[k] === 'object')
     .map((k) => ({ ns: k, methods: Object.getOwnPropertyNames(Object.getPrototypeOf(tk[k])).filter((m) => m !== 'constructor' && typeof tk[k][m] === 'function') }));
 }
@@ -110,7 +206,8 @@ async function runAll() {
     envBody.appendChild(row([k, v]));
   }
   for (const c of CASES) {
-    if (!tk[c.ns]) continue;
+    const host = c.ns === 'attention' ? tk : tk[c.ns];
+    if (!host || (c.ns === 'attention' ? typeof tk.attention !== 'function' : c.need && typeof host[c.need] !== 'function')) continue;
     try {
       const r = await c.run(tk);
       state.results.push({ name: c.name, ...r });

@@ -1,7 +1,9 @@
 // Fast strict fp16 rounding that stays in f32 format: returns the f32 equal to the binary16 value nearest
-// to x (ties to even), +-inf on overflow, subnormal halves kept, NaN kept. Bit-identical to
-// roundF16x4 in assembly/f16/half.ts (tested over every rounding tie in tests/unit/attention.test.ts) at
-// about half the instructions, because it never builds the 16-bit encoding:
+// to x (ties to even), +-inf on overflow, subnormal halves kept. Bit-identical to roundF16x4 in
+// assembly/f16/half.ts (tested over every rounding tie and random bit patterns in
+// tests/unit/attention.test.ts) at about half the instructions, because it never builds the 16-bit encoding.
+// Precondition: a NaN input must have a payload bit among the top 10 mantissa bits (every NaN that
+// arithmetic produces does: the quiet bit); a NaN whose payload lies only in the low 13 bits would round to inf.
 //   normal range: round the f32 mantissa to 10 bits in place (add 0xfff + the kept LSB, clear 13 bits;
 //                 a carry bumps the exponent, and >= 65520 lands on >= 65536, which becomes inf);
 //   |x| < 2^-14:  (|x| + 0.5) - 0.5 rounds to a multiple of 2^-24 (the half subnormal spacing).
@@ -22,8 +24,7 @@
   r = sel(i32x4.splat(0x7f800000), r, f32x4.ge(r, f32x4.splat(65536))); // NaN compares false: kept
   const sub = f32x4.sub(f32x4.add(a, f32x4.splat(0.5)), f32x4.splat(0.5));
   r = sel(sub, r, f32x4.lt(a, f32x4.splat(6.103515625e-5)));
-  // a NaN whose payload sits in the low 13 bits would otherwise round to inf
-  return sel(x, v128.or(r, sign), f32x4.ne(x, x));
+  return v128.or(r, sign);
 }
 
 /** roundHalfX4 for x in [0, 1] or an arithmetic (quiet, canonical) NaN, i.e. probabilities: no sign, no overflow. */

@@ -17,6 +17,8 @@ import { timerResolutionMs } from './timing.js';
 
 export interface RunnerArgs {
   only?: string[];
+  /** suites to leave out (the cross-runtime driver runs 'threads' in a process of its own) */
+  exclude?: string[];
   quick?: boolean;
   full?: boolean;
   tiers?: Tier[];
@@ -39,6 +41,7 @@ export function parseArgs(argv: readonly string[]): RunnerArgs & { raw: Record<s
   return {
     raw,
     only: list('only'),
+    exclude: list('exclude'),
     quick: raw.quick === 'true' || (raw.full !== 'true' && raw.quick !== 'false' && raw.default !== 'true'),
     full: raw.full === 'true',
     tiers: list('tiers') as Tier[] | undefined,
@@ -96,6 +99,7 @@ export async function runBench(args: RunnerArgs, print: (line: string) => void, 
   for (const o of args.only ?? []) if (!known.has(o)) log(`warning: --only=${o} matches no suite (have: ${[...known].join(', ')})`);
   for (const s of SUITES) {
     if (args.only && !args.only.includes(s.name)) continue;
+    if (args.exclude?.includes(s.name)) continue;
     log(`# suite ${s.name}: ${s.description}`);
     try {
       await s.run(ctx);

@@ -2,8 +2,14 @@
 // a tile splitter in bindings/threads/split.ts, time the synchronous op (tk with 1 thread) and the
 // tk.parallel op (tk with ctx.threads threads, shared memory), check the outputs are bit-identical,
 // and emit the speed-up. Where shared memory is unavailable the threaded row says why.
+// Host noise (other processes on a 2-core VM) changes from second to second, so the single and
+// threaded timings are interleaved (A B A B ...) and the best median of each is kept.
+// onnxruntime-web runs the GEMM and attention shapes with the same thread count (ORT fixes its thread
+// count per process: run this suite in its own process, as bench/cross.ts does).
 import type { Tessera, Tier } from '../../bindings/index.js';
 import type { BenchContext, Suite } from '../lib/context.js';
+import type { Timing } from '../lib/timing.js';
+import { loadOrtThreaded, type OrtThreadedPeer, type OrtThreadedRunner } from '../peers/ort-threads.js';
 
 /** A threaded case: set up buffers on both instances; return the two calls and the work per call. */
 interface ThreadCase {
@@ -12,7 +18,24 @@ interface ThreadCase {
   /** work per call: flops (GFLOP/s) or elements (G elem/s) */
   flops?: number;
   elems?: number;
-  setup(one: Tessera, many: Tessera): { single: () => void; parallel: () => Promise<void>; identical: () => boolean; dispose: () => void };
+  setup(one: Tessera, many: Tessera): { single: () => void; parallel: () => Promise<void>; identical: () => boolean; dispose: () => void; output: () => Float32Array };
+  /** the same computation in onnxruntime-web (f32 output to compare with ours) */
+  peer?: (ort: OrtThreadedPeer) => Promise<OrtThreadedRunner>;
+}
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/** max |x - ref| / max(|ref|, 1e-3 * max|ref|): the peer's deviation from our (tested) output */
+function relDiff(x: Float32Array, ref: Float32Array): number {
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
+  let m = 0;
+  for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(x[i] - ref[i]) / Math.max(Math.abs(ref[i]), 1e-3 * scale));
+  return m;
 }
 
 function f16Case(n: number): ThreadCase {
@@ -26,7 +49,8 @@ function f16Case(n: number): ThreadCase {
       return {
         single: () => one.f16.convert(s1, h1),
         parallel: () => many.parallel.f16Convert(s2, h2),
-        identical: () => { const a = h1.read(), b = h2.read(); for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false; return true; },
+        identical: () => sameBits(h1.read(), h2.read()),
+        output: () => new Float32Array(0),
         dispose: () => { s1.dispose(); h1.dispose(); s2.dispose(); h2.dispose(); },
       };
     },
@@ -42,17 +66,17 @@ function sparseCase(rows: number, cols: number, n: number, sparsity: number, den
       let s = 12345;
       const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
       const w0 = Float32Array.from({ length: rows * cols }, rnd);
-      const sparse = (one as any).sparse;
-      const w = sparse.prune(w0, rows, cols, { sparsity });
+      const w = one.sparse.prune(w0, rows, cols, { sparsity });
       const x = Float32Array.from({ length: cols * n }, rnd);
-      const mk = (tk: Tessera) => { const sp = (tk as any).sparse; return dense ? sp.denseLayer(w, rows, cols, { n }) : sp.layer(sp.pack(w, rows, cols), { n }); };
+      const mk = (tk: Tessera) => (dense ? tk.sparse.denseLayer(w, rows, cols, { n }) : tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n }));
       const L1 = mk(one), L2 = mk(many);
       const x1 = one.tensorFrom(x), y1 = one.tensor('f32', [rows * n]);
       const x2 = many.tensorFrom(x), y2 = many.tensor('f32', [rows * n]);
       return {
         single: () => L1.run(x1, y1),
-        parallel: () => (many.parallel as any).sparseRun(L2, x2, y2),
-        identical: () => { const a = y1.read(), b = y2.read(); for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false; return true; },
+        parallel: () => many.parallel.sparseRun(L2, x2, y2),
+        identical: () => sameBits(y1.read(), y2.read()),
+        output: () => y1.read() as Float32Array,
         dispose: () => { L1.dispose(); L2.dispose(); x1.dispose(); y1.dispose(); x2.dispose(); y2.dispose(); },
       };
     },
@@ -62,16 +86,18 @@ function sparseCase(rows: number, cols: number, n: number, sparsity: number, den
 /** Dense GEMM with packed f32 weights (m = k = n = size), row panels of C split across threads. */
 function gemmCase(size: number): ThreadCase {
   const m = size, k = size, n = size;
+  const a = new Float32Array(m * k).map((_, i) => Math.sin(i) * 0.5), b = new Float32Array(k * n).map((_, i) => Math.cos(i) * 0.5);
   return {
     op: 'dense GEMM f32 (packed B)', shape: `M${m}xK${k}xN${n}`, flops: 2 * m * n * k,
+    peer: (ort) => ort.matmul(a, b, m, k, n),
     setup(one, many) {
-      const a = new Float32Array(m * k).map((_, i) => Math.sin(i) * 0.5), b = new Float32Array(k * n).map((_, i) => Math.cos(i) * 0.5);
-      const p1 = (one as any).dense.packMatmul(b, k, n), p2 = (many as any).dense.packMatmul(b, k, n);
+      const p1 = one.dense.packMatmul(b, k, n), p2 = many.dense.packMatmul(b, k, n);
       const a1 = one.tensorFrom(a), c1 = one.tensor('f32', [m * n]), a2 = many.tensorFrom(a), c2 = many.tensor('f32', [m * n]);
       return {
         single: () => p1.run(a1, c1, m),
-        parallel: () => (many.parallel as any).matmulRun(p2, a2, c2, m),
-        identical: () => { const x = c1.read(), y = c2.read(); for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false; return true; },
+        parallel: () => many.parallel.matmulRun(p2, a2, c2, m),
+        identical: () => sameBits(c1.read(), c2.read()),
+        output: () => c1.read() as Float32Array,
         dispose: () => { p1.dispose(); p2.dispose(); a1.dispose(); c1.dispose(); a2.dispose(); c2.dispose(); },
       };
     },
@@ -80,19 +106,21 @@ function gemmCase(size: number): ThreadCase {
 
 /** Flash attention f32, non-causal, [heads, S, d]: (head, query block) tiles across threads. */
 function attentionCase(heads: number, S: number, d: number): ThreadCase {
+  const n = heads * S * d;
+  const mk = (seed: number) => new Float32Array(n).map((_, i) => Math.sin(i * 0.37 + seed));
+  const q = mk(1), k = mk(2), v = mk(3);
   return {
     op: 'attention f32 flash', shape: `H=${heads} S=${S} d=${d}`, flops: 4 * heads * S * S * d,
+    peer: (ort) => ort.attention(q, k, v, heads, S, d),
     setup(one, many) {
       const o = { heads, seqQ: S, seqK: S, headDim: d };
-      const n = heads * S * d;
-      const mk = (seed: number) => new Float32Array(n).map((_, i) => Math.sin(i * 0.37 + seed));
-      const q = mk(1), k = mk(2), v = mk(3);
       const t1 = [q, k, v].map((x) => one.tensorFrom(x)), t2 = [q, k, v].map((x) => many.tensorFrom(x));
-      const o1 = one.tensor('f32', [n]) as any, o2 = many.tensor('f32', [n]) as any;
+      const o1 = one.tensor('f32', [heads, S, d]), o2 = many.tensor('f32', [heads, S, d]);
       return {
-        single: () => (one as any).attention(t1[0], t1[1], t1[2], o, o1),
-        parallel: () => (many.parallel as any).attention(t2[0], t2[1], t2[2], o, o2),
-        identical: () => { const x = o1.read(), y = o2.read(); for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false; return true; },
+        single: () => { one.attention(t1[0], t1[1], t1[2], o, o1); },
+        parallel: async () => { await many.parallel.attention(t2[0], t2[1], t2[2], o, o2); },
+        identical: () => sameBits(o1.read(), o2.read()),
+        output: () => o1.read() as Float32Array,
         dispose: () => { [...t1, ...t2, o1, o2].forEach((t) => t.dispose()); },
       };
     },
@@ -102,24 +130,12 @@ function attentionCase(heads: number, S: number, d: number): ThreadCase {
 /** Cases per family. Families add theirs here when their splitter lands in bindings/threads/split.ts. */
 function cases(ctx: BenchContext): ThreadCase[] {
   const out: ThreadCase[] = [f16Case(ctx.quick ? 1 << 21 : 1 << 23)];
-  if (hasOp('dense')) out.push(...(ctx.quick ? [1024] : [512, 1024]).map(gemmCase));
-  if (hasOp('attention')) out.push(...(ctx.quick ? [attentionCase(2, 4096, 64)] : [attentionCase(2, 1024, 64), attentionCase(4, 4096, 64)]));
+  out.push(...(ctx.quick ? [1024] : [512, 1024]).map(gemmCase));
+  out.push(...(ctx.quick ? [attentionCase(2, 4096, 64)] : [attentionCase(2, 1024, 64), attentionCase(4, 4096, 64)]));
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
-  if (hasOp('sparse')) {
-    out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
-    if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));
-  }
+  out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
+  if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));
   return out.filter((c) => ctx.wants(c.shape));
-}
-
-/** Families land at different times: a case runs only when the instance has the family's ops. */
-let probeTk: Tessera | null = null;
-function hasOp(ns: 'dense' | 'attention' | 'sparse'): boolean {
-  const p = probeTk as any;
-  if (!p) return false;
-  if (ns === 'dense') return typeof p.dense?.packMatmul === 'function' && typeof p.parallel?.matmulRun === 'function';
-  if (ns === 'attention') return typeof p.attention === 'function' && typeof p.parallel?.attention === 'function';
-  return typeof p.sparse?.layer === 'function' && typeof p.parallel?.sparseRun === 'function';
 }
 
 export const threadsSuite: Suite = {
@@ -130,26 +146,57 @@ export const threadsSuite: Suite = {
     const one = await ctx.tk(tier, 1);
     const many = await ctx.tk(tier, ctx.threads);
     const threads = many.features.threads;
-    probeTk = many;
+    // ORT with the same thread count; a failure (e.g. ORT already initialised in this process) is reported once
+    let ort: OrtThreadedPeer | null = null, ortError = '';
+    if (threads >= 2) {
+      try { ort = await withTimeout(loadOrtThreaded(threads), 60_000, 'onnxruntime-web init'); } catch (e) { ortError = String((e as Error)?.message ?? e); }
+    }
+    const reps = ctx.quick ? 2 : 3;
     for (const c of cases(ctx)) {
       const base = { suite: 'threads', op: c.op, shape: c.shape, engine: 'tessera', variant: tier };
+      const rate = (ms: number) => (c.flops ? { gflops: c.flops / ms / 1e6 } : { gelems: (c.elems ?? 0) / ms / 1e6 });
       let io;
       try {
         io = c.setup(one, many);
-        const t1 = ctx.time(io.single);
-        const rate = (ms: number) => (c.flops ? { gflops: c.flops / ms / 1e6 } : { gelems: (c.elems ?? 0) / ms / 1e6 });
-        ctx.emit({ ...base, threads: 1, ms: t1.ms, ...rate(t1.ms), runs: t1.runs, spread: t1.spread });
         if (threads < 2) {
+          const t1 = ctx.time(io.single);
+          ctx.emit({ ...base, threads: 1, ms: t1.ms, ...rate(t1.ms), runs: t1.runs, spread: t1.spread });
           ctx.emit({ ...base, threads: 1, ms: null, error: `threaded mode unavailable: ${many.features.threadsReason ?? 'unknown reason'}` });
           continue;
         }
-        const tn = await ctx.timeAsync(io.parallel);
+        let t1: Timing | null = null, tn: Timing | null = null;
+        for (let r = 0; r < reps; r++) {
+          const a = ctx.time(io.single);
+          if (!t1 || a.ms < t1.ms) t1 = a;
+          const b = await ctx.timeAsync(io.parallel);
+          if (!tn || b.ms < tn.ms) tn = b;
+        }
         const same = io.identical();
+        ctx.emit({ ...base, threads: 1, ms: t1!.ms, ...rate(t1!.ms), runs: t1!.runs, spread: t1!.spread, note: `best of ${reps} interleaved medians` });
         ctx.emit({
-          ...base, threads, ms: tn.ms, ...rate(tn.ms), runs: tn.runs, spread: tn.spread, maxRelErr: same ? 0 : undefined,
-          ratio: { vs: '1 thread', value: t1.ms / tn.ms },
+          ...base, threads, ms: tn!.ms, ...rate(tn!.ms), runs: tn!.runs, spread: tn!.spread, maxRelErr: same ? 0 : undefined,
+          ratio: { vs: '1 thread', value: t1!.ms / tn!.ms },
           ...(same ? { note: 'bit-identical to 1 thread' } : { error: 'threaded output differs from the single-thread output' }),
         });
+        if (c.peer) {
+          const pbase = { suite: 'threads', op: c.op, shape: c.shape, engine: 'onnxruntime-web', variant: ort ? `${ort.version} wasm EP` : 'wasm EP', threads };
+          if (!ort) { ctx.emit({ ...pbase, ms: null, error: ortError || 'not run' }); continue; }
+          let runner: OrtThreadedRunner | null = null;
+          try {
+            runner = await c.peer(ort);
+            const y = await runner.run();
+            const err = relDiff(y, io.output());
+            const tp = await ctx.timeAsync(runner.run);
+            ctx.emit({ ...pbase, ms: tp.ms, ...rate(tp.ms), runs: tp.runs, spread: tp.spread, maxRelErr: err,
+              note: `max rel. deviation from tessera's output; tessera ${threads} threads is ${(tp.ms / tn!.ms).toFixed(2)}x this` });
+            // the ratio row the report's "ours vs peers" charts read
+            ctx.emit({ ...base, variant: `${tier} vs ORT`, threads, ms: tn!.ms, ...rate(tn!.ms), ratio: { vs: `onnxruntime-web ${threads}T`, value: tp.ms / tn!.ms } });
+          } catch (e) {
+            ctx.emit({ ...pbase, ms: null, error: String((e as Error)?.message ?? e).slice(0, 300) });
+          } finally {
+            await runner?.dispose();
+          }
+        }
       } catch (e) {
         ctx.emit({ ...base, threads, ms: null, error: String((e as Error)?.message ?? e) });
       } finally {
@@ -158,3 +205,8 @@ export const threadsSuite: Suite = {
     }
   },
 };
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what} did not finish within ${ms / 1000} s`)), ms); })]).finally(() => clearTimeout(timer));
+}

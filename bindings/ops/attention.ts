@@ -48,7 +48,7 @@ export interface AttentionOptions {
   beta?: number;
   /** Rows per KV head in k and v (>= seqK), for KV caches. Default seqK. */
   kvCapacity?: number;
-  /** Query rows per tile (multiple of 8). Default 32. */
+  /** Query rows per tile (multiple of 8; the kernel rounds it up to a multiple of 24, its row-tile alignment). Default 48. */
   blockQ?: number;
   /** Keys per tile (multiple of 4). Default 64 for 'f32', 128 otherwise (the PASA shift block n). */
   blockK?: number;
@@ -100,7 +100,7 @@ function plan(o: AttentionOptions, what: string): Plan {
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) throw new ArgumentError(`${what}: scale must be a finite positive number, got ${String(scale)}`);
   const beta = o.beta ?? (precision === 'pasa-faithful' ? 0.9689941 : 31 / 32);
   if (typeof beta !== 'number' || !(beta > 0 && beta < 1)) throw new ArgumentError(`${what}: beta must be in (0, 1), got ${String(beta)}`);
-  const br = o.blockQ ?? 32;
+  const br = o.blockQ ?? 48;
   const bc = o.blockK ?? (precision === 'f32' ? 64 : 128);
   if (!isInt(br, 8) || br % 8 !== 0 || br > 4096) throw new ArgumentError(`${what}: blockQ must be a multiple of 8 in [8, 4096], got ${String(o.blockQ)}`);
   if (!isInt(bc, 4) || bc % 4 !== 0 || bc > 4096) throw new ArgumentError(`${what}: blockK must be a multiple of 4 in [4, 4096], got ${String(o.blockK)}`);
@@ -217,8 +217,14 @@ export class AttentionOps {
       k.attention_prep_kv(kPtr, vPtr, kvStride, kvStride, p.s2, p.d, ws.kp, ws.vp, p.mode, p.flags | (kd === 'f16' ? FLAG_F16 : 0), p.scale, p.beta, p.bc);
       kk = ws.kp; vv = ws.vp; rows = ws.rows; stride = p.d;
     }
-    k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, p.group, p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
-      ws.scratch, p.mode, (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0), p.scale, p.beta, p.br, p.bc);
+    // Decode with GQA: the group's single query rows are contiguous ([group][1][d]), so run them as the rows of
+    // one block (the kernel keeps query rows in vector lanes: one row alone would fill 1 of 24). Rows are
+    // independent, so the result is bit-identical; causal is a no-op for seqQ = 1 and must not see the stacking.
+    const stack = p.s1 === 1 && p.group > 1;
+    let flags = (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0);
+    if (stack) flags &= ~FLAG_CAUSAL;
+    k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, stack ? 1 : p.group, stack ? p.group : p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
+      ws.scratch, p.mode, flags, p.scale, p.beta, p.br, p.bc);
   }
 }
 

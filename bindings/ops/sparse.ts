@@ -374,12 +374,14 @@ function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: bool
   const a = tk.arena;
   const kk = conv ? 9 : 1;
   const alloc = (b: number, tag: string) => (persistent ? a.allocPersistent(b, 64, tag) : a.alloc(b, 16, tag));
+  // batch-1 FC (rowBytes 4, cols <= 65536): u16 absolute column indices instead of i32 deltas
+  const u16idx = !conv && rowBytes === 4 && sp.cols <= 65536;
   const got: number[] = [];
   let w: number, nz: number, dm: number;
   try {
     got.push(w = alloc(sp.vals.length * 4, 'sparse.vals'));
     got.push(nz = alloc(sp.nnz.length * 4, 'sparse.nnz'));
-    got.push(dm = alloc(sp.delta.length * kk * 4, 'sparse.dmap'));
+    got.push(dm = alloc(sp.delta.length * kk * (u16idx ? 2 : 4), 'sparse.dmap'));
   } catch (e) {
     if (persistent) for (const p of got) a.free(p); // scopes only free temporaries: persistent blocks must not leak on OOM
     throw e;
@@ -389,7 +391,11 @@ function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: bool
   const u32 = m.u32;
   for (let b = 0; b < sp.nnz.length; b++) u32[(nz >> 2) + b] = sp.nnz[b] * kk;
   const i32 = m.i32, base = dm >> 2;
-  if (!conv) {
+  if (u16idx) {
+    const u16 = m.u16, b16 = dm >> 1;
+    let col = sp.first;
+    for (let i = 0; i < sp.delta.length; i++) { u16[b16 + i] = col; col += sp.delta[i]; }
+  } else if (!conv) {
     for (let i = 0; i < sp.delta.length; i++) i32[base + i] = sp.delta[i] * rowBytes;
   } else {
     const taps = tapOffsets(conv);
@@ -449,6 +455,8 @@ function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
 function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
   if (n === 1) {
+    // staged with u16 column indices when cols <= 65536 (see stage), else i32 byte deltas
+    if (sp.cols <= 65536) { k.f32_spmv_4x1_u16__wasmsimd(sp.groups, sp.singleRows, px, st.w, st.nz, st.dm, py, lo, hi); return; }
     const x0 = px + sp.first * 4;
     if (sp.blockRows === 4) k.f32_spmv_4x1__wasmsimd(sp.groups, sp.singleRows, x0, st.w, st.nz, st.dm, py, lo, hi);
     else k.f32_spmv_1x1__scalar_u4(sp.rows, x0, st.w, st.nz, st.dm, py, lo, hi);

@@ -22,13 +22,13 @@ type TileCallT = [string, ...number[]];
 
 /** The fields of a PackedMatmul the threaded path reads (private in ops/dense.ts; keep in sync). */
 interface PackedMatmulInternals {
-  ptr: number; biasPtr: number; act: { clampOn: number; lo: number; hi: number }; exact16: number; dtype: 'f32' | 'f16'; k: number; n: number;
+  tk: Tessera; ptr: number; biasPtr: number; act: { clampOn: number; lo: number; hi: number }; exact16: number; dtype: 'f32' | 'f16'; k: number; n: number;
 }
 
 /** The fields of a SparseLayer the threaded path reads (private in ops/sparse.ts; keep in sync). */
 interface SparseLayerInternals {
   st: { w: number; nz: number; dm: number } | null;
-  meta: SparseMatrix; n: number; tile: number; geom: unknown; dense: boolean; lo: number; hi: number;
+  tk: Tessera; meta: SparseMatrix; n: number; tile: number; geom: unknown; dense: boolean; lo: number; hi: number;
   inputLength: number; outputLength: number;
 }
 
@@ -86,12 +86,13 @@ export class ParallelOps {
   async sparseRun(layer: SparseLayer | AutoLayer, x: Tensor, y: Tensor): Promise<void> {
     this.#alive();
     const L = ('layer' in layer ? layer.layer : layer) as unknown as SparseLayerInternals;
+    if (!L || typeof L !== 'object' || !('st' in L)) throw new ArgumentError('parallel.sparseRun: layer must be a SparseLayer or AutoLayer (tk.sparse.layer / auto / denseLayer)');
+    if (L.tk !== this.tk) throw new ArgumentError('parallel.sparseRun: the layer belongs to another tessera instance');
     if (!L.st) throw new DisposedError('SparseLayer');
     if (L.geom || L.n <= 1 || this.threads < 2) { (L as unknown as SparseLayer).run(x, y); return; }
-    tensor('parallel.sparseRun', 'x', x, this.tk.arena);
-    tensor('parallel.sparseRun', 'y', y, this.tk.arena);
-    if (x.dtype !== 'f32' || y.dtype !== 'f32') throw new DTypeError(`parallel.sparseRun: tensors must be f32, got ${x.dtype} and ${y.dtype}`);
-    if (x.length !== L.inputLength || y.length !== L.outputLength) throw new ShapeError(`parallel.sparseRun: x/y have ${x.length}/${y.length} elements, expected ${L.inputLength}/${L.outputLength}`);
+    tensor('parallel.sparseRun', 'x', x, this.tk.arena, 'f32', L.inputLength);
+    tensor('parallel.sparseRun', 'y', y, this.tk.arena, 'f32', L.outputLength);
+    if (x.ptr === y.ptr) throw new ArgumentError('parallel.sparseRun: x and y must be different tensors');
     const sp = L.meta, st = L.st, n = L.n, os = n * 4, px = x.ptr, py = y.ptr;
     let calls;
     if (L.dense) {
@@ -116,14 +117,14 @@ export class ParallelOps {
   async matmulRun(packed: PackedMatmul, a: Tensor, out: Tensor, m?: number): Promise<void> {
     this.#alive();
     const P = packed as unknown as PackedMatmulInternals;
-    const mm = m ?? a.length / P.k;
+    if (!P || typeof P !== 'object' || !('biasPtr' in P)) throw new ArgumentError('parallel.matmulRun: packed must be a PackedMatmul (tk.dense.packMatmul)');
+    if (P.tk !== this.tk) throw new ArgumentError('parallel.matmulRun: the packed weights belong to another tessera instance');
     if (P.ptr < 0) throw new DisposedError('PackedMatmul');
-    if (mm <= 1 || this.threads < 2) { packed.run(a, out, mm); return; }
-    if (!Number.isSafeInteger(mm) || !(a instanceof Tensor) || !(out instanceof Tensor) || a.dtype !== 'f32' || out.dtype !== 'f32' || a.length !== mm * P.k || out.length !== mm * P.n ||
-      !a.ownedBy(this.tk.arena) || !out.ownedBy(this.tk.arena) || a === out) {
-      packed.run(a, out, mm); // let the single-thread op raise the precise typed error
-      return;
-    }
+    const mm = m ?? (a?.length ?? 0) / P.k;
+    if (mm <= 1 || this.threads < 2 || !Number.isSafeInteger(mm)) { packed.run(a, out, mm); return; } // one call (or the op's own typed error)
+    tensor('parallel.matmulRun', 'a', a, this.tk.arena, 'f32', mm * P.k);
+    tensor('parallel.matmulRun', 'out', out, this.tk.arena, 'f32', mm * P.n);
+    if (a.ptr === out.ptr) throw new ArgumentError('parallel.matmulRun: a and out must be different tensors');
     const k = this.tk.kernels, mr = this.tk.dense.mr, pa = a.ptr, pc = out.ptr;
     const { clampOn, lo, hi } = P.act;
     const f16 = P.dtype === 'f16' ? 1 : 0;
@@ -159,21 +160,15 @@ export class ParallelOps {
   async attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Promise<Tensor<'f32'>> {
     this.#alive();
     const what = 'parallel.attention';
-    for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) {
-      if (!(t instanceof Tensor)) throw new ArgumentError(`${what}: ${n} must be a Tensor`);
-      if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new DTypeError(`${what}: ${n} must be an f32 or f16 tensor, got ${t.dtype}`);
-      tensor(what, n, t, this.tk.arena); // live and of this instance
-    }
+    for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) tensor(what, n, t, this.tk.arena, ['f32', 'f16']);
     if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
     const p = attentionPlan(o, what);
     const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
     if (q.length !== qLen) throw new ShapeError(`${what}: q tensor has ${q.length} elements, expected heads*seqQ*headDim = ${qLen}`);
     if (k.length !== kvLen || v.length !== kvLen) throw new ShapeError(`${what}: k/v tensors have ${k.length}/${v.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
     if (out !== undefined) {
-      if (!(out instanceof Tensor) || out.dtype !== 'f32') throw new DTypeError(`${what}: out must be an f32 Tensor`);
-      if (out.length !== qLen) throw new ShapeError(`${what}: out has ${out.length} elements, expected ${qLen}`);
-      tensor(what, 'out', out, this.tk.arena);
-      if (out === q || out === k || out === v) throw new ArgumentError(`${what}: out must not be one of the inputs`);
+      tensor(what, 'out', out, this.tk.arena, 'f32', qLen);
+      if (out.ptr === q.ptr || out.ptr === k.ptr || out.ptr === v.ptr) throw new ArgumentError(`${what}: out must not be one of the inputs`);
     }
     if (this.threads < 2) return this.tk.attention(q, k, v, o, out);
     const kern = this.tk.kernels, a = this.tk.arena;

@@ -70,6 +70,15 @@ for (const tier of TIERS) {
       }
     });
 
+    it('f16 weights with large activations (|a| >= 2^16: no pre-scaling, multiply path)', async () => {
+      const t = await tk(tier);
+      for (const [m, k, n] of [[1, 50, 20], [3, 50, 20], [13, 50, 20]] as const) {
+        const a = randomF32(m * k, 90, -1e6, 1e6), b16 = randomHalf(t, k * n, 91);
+        const ref = refMatmul(a, halfToF32(b16), m, k, n);
+        expect(errorRatio(t.matmul(a, b16, m, k, n), ref.y, ref.mag, k), `m=${m}`).toBeLessThanOrEqual(1);
+      }
+    });
+
     it('f16 weights with inf/NaN take the exact widening path', async () => {
       const t = await tk(tier);
       for (const m of [1, 3]) {
@@ -110,6 +119,26 @@ for (const tier of TIERS) {
       expect(t.memoryStats().usedBytes).toBe(before);
     });
 
+    it('the 5x8 and 6x8 tiles (tuning knob tk.dense.mr) give the same accuracy', async () => {
+      const t = await tk(tier);
+      try {
+        for (const mr of [5, 6]) {
+          t.dense.mr = mr;
+          for (const [m, k, n] of [[13, 300, 17], [6, 9, 8], [1, 40, 9]] as const) {
+            const a = randomF32(m * k, mr), b = randomF32(k * n, mr + 1);
+            const ref = refMatmul(a, b, m, k, n);
+            expect(errorRatio(t.matmul(a, b, m, k, n), ref.y, ref.mag, k), `mr=${mr} ${m}x${k}x${n}`).toBeLessThanOrEqual(1);
+          }
+          const x = randomF32(5 * 9 * 10, 3), w = randomF32(13 * 5 * 9, 4);
+          const o = { n: 1, c: 5, h: 9, w: 10, cout: 13, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1, groups: 1 };
+          const ref = refConv2d(x, w, o);
+          expect(errorRatio(t.conv2d(x, w, { c: 5, h: 9, w: 10, cout: 13, kh: 3, kw: 3, pad: 1 }), ref.y, ref.mag, 45)).toBeLessThanOrEqual(1);
+        }
+      } finally {
+        t.dense.mr = 4;
+      }
+    });
+
     it('typed errors before any kernel runs', async () => {
       const t = await tk(tier);
       const before = t.memoryStats().usedBytes;
@@ -127,6 +156,8 @@ for (const tier of TIERS) {
       expect(() => lin.run(at, ot, 2)).toThrow(ShapeError);
       expect(() => lin.run(at, oh, 2)).toThrow(DTypeError);
       expect(() => lin.run(at, at, 2)).toThrow(ShapeError);
+      expect(() => lin.run(new Float32Array(6) as any, ot, 2)).toThrow(DTypeError);
+      expect(() => { t.dense.mr = 7; }).toThrow(ArgumentError);
       at.dispose(); ot.dispose(); oh.dispose(); lin.dispose();
       expect(t.memoryStats().usedBytes).toBe(before);
     });

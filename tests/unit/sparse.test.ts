@@ -116,7 +116,8 @@ for (const tier of TIERS) {
         checkMatmul(t, w, rows, cols, n, block, act, 300 + it, tiles[it % tiles.length]);
       }
       // batch-1 (GEMV kernels) with long rows: exercises the 4-wide / 8-wide unrolled walks and their tails
-      for (const [rows, cols, s] of [[13, 100, 0.3], [7, 257, 0.8], [21, 64, 0]] as const) {
+      // (cols > 65536 switches from u16 column indices to the i32 delta walk)
+      for (const [rows, cols, s] of [[13, 100, 0.3], [7, 257, 0.8], [21, 64, 0], [6, 70001, 0.995]] as const) {
         for (const block of BLOCKS) checkMatmul(t, sparseWeights(rows, cols, s, rows + cols, block), rows, cols, 1, block, 'relu6', 400 + rows);
       }
     });

@@ -129,6 +129,30 @@ describe('threaded mode (shared memory, worker pool)', () => {
     await expect(tk.pool.runCalls([['f32_f16round__wasmsimd_u4', 0, 8]], { scratch: { bytes: 64, arg: 5 } })).rejects.toBeInstanceOf(ArgumentError);
   });
 
+  it('threaded ops reject foreign, disposed and mistyped arguments with typed errors before any tile runs', async () => {
+    const other = await init();
+    const n = 64, rows = 8, cols = 8;
+    const w = randomF32(rows * cols, 31);
+    const L = tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n });
+    const Lother = other.sparse.layer(other.sparse.pack(w, rows, cols), { n });
+    const x = tk.tensorFrom(randomF32(cols * n, 32)), y = tk.tensor('f32', [rows * n]);
+    const xo = other.tensorFrom(randomF32(cols * n, 32));
+    const p = tk.dense.packMatmul(randomF32(cols * rows, 33), cols, rows);
+    try {
+      const tiles = tk.pool.stats.tiles;
+      await expect(tk.parallel.sparseRun(Lother, x, y)).rejects.toBeInstanceOf(ArgumentError);
+      await expect(tk.parallel.sparseRun(L, xo, y)).rejects.toBeInstanceOf(ArgumentError);
+      await expect(tk.parallel.sparseRun(L, x, x)).rejects.toThrow(/elements|different/);
+      await expect(tk.parallel.matmulRun(p, xo, y, n)).rejects.toThrow();
+      await expect(tk.parallel.attention(xo, x, x, { heads: 1, seqQ: n, seqK: n, headDim: cols })).rejects.toBeInstanceOf(ArgumentError);
+      const gone = tk.tensorFrom(randomF32(cols * n, 34)); gone.dispose();
+      await expect(tk.parallel.matmulRun(p, gone, y, n)).rejects.toThrow(/dispos/i);
+      expect(tk.pool.stats.tiles).toBe(tiles);
+    } finally {
+      L.dispose(); Lother.dispose(); x.dispose(); y.dispose(); xo.dispose(); p.dispose(); other.dispose();
+    }
+  });
+
   it('memory growth while threaded keeps results right (workers re-read memory.buffer)', async () => {
     const big = tk.tensor('f32', [8 << 20]); // 32 MiB: grows the shared memory
     try {
