@@ -261,6 +261,7 @@ async function runPage(browser: any, url: string, pass: string[], browserVersion
     p.env.cpu = `${os.cpus()[0]?.model?.trim() ?? 'unknown'} (host)`;
     p.env.platform = `${os.platform()}-${os.arch()} (host)`;
   }
+  if (p.env && p.env.loadAvg === undefined) p.env.loadAvg = (await import('node:os')).loadavg()[0];
   if (p.done && p.env) return { runtime: 'chromium', status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds };
   return { runtime: 'chromium', status: 'failed', env: p.env, results: p.results, seconds, reason: `${p.fatal ?? 'page did not finish'}${consoleTail.length ? ' | console: ' + consoleTail.slice(-3).join(' | ') : ''}` };
 }

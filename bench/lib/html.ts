@@ -203,7 +203,7 @@ function envRows(runs: RuntimeRun[]): string[][] {
     const e = r.env;
     return [r.runtime, r.status + (r.reason ? `: ${r.reason}` : ''), e ? `${e.runtimeVersion}` : '', e?.tier ?? '', e ? (e.relaxedSimd ? `yes (${e.fusedMadd ? 'fused' : 'unfused'})` : 'no') : '',
       e ? `${e.threads}${e.threadsReason ? ` (${e.threadsReason})` : ''}` : '', e ? String(e.crossOriginIsolated) : '', e?.timerResolutionMs !== undefined ? `${fmt(e.timerResolutionMs * 1000)} µs` : '',
-      e ? String(e.float16Array ?? '') : '', e ? `${e.cpu} ×${e.cores}` : '',
+      e ? String(e.float16Array ?? '') : '', e ? `${e.cpu} ×${e.cores}${e.loadAvg !== undefined ? `, load ${e.loadAvg.toFixed(1)}` : ''}` : '',
       r.seconds ? `${r.seconds.toFixed(0)} s${r.suiteSeconds ? ` (${Object.entries(r.suiteSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})` : ''}` : ''];
   });
 }

@@ -27,7 +27,7 @@ export interface RunnerArgs {
   assetBase?: string;
 }
 
-export interface HostInfo { cpu?: string; cores?: number; platform?: string }
+export interface HostInfo { cpu?: string; cores?: number; platform?: string; loadAvg?: number }
 
 /** Parse `--key=value` / `--flag` arguments into RunnerArgs (unknown keys are ignored). */
 export function parseArgs(argv: readonly string[]): RunnerArgs & { raw: Record<string, string> } {
@@ -79,6 +79,7 @@ export async function environment(args: RunnerArgs, host: HostInfo = {}): Promis
     threadsReason: shared.ok ? undefined : shared.reason,
     userAgent: g.navigator?.userAgent,
     preset: args.full ? 'full' : args.quick ? 'quick' : 'default',
+    loadAvg: host.loadAvg,
     notes: f.notes,
   };
 }
