@@ -33,12 +33,15 @@ const common = argv.filter((a) => passKeys.some((k) => a === `--${k}` || a.start
 // onnxruntime-web fixes its thread count per process: the threads suite (ORT with N threads) runs in a
 // process (page) of its own, after everything else (ORT with 1 thread)
 const only = value('only')?.split(',').filter(Boolean);
+// quick preset: Node measures every SIMD tier; the other runtimes only their fastest one (the tier
+// comparison is the same wasm in every V8; what differs across runtimes is the engine), unless --tiers/--full
+const tiersFor = (rt: string) => (rt === 'node' || flag('tiers') || flag('full') ? [] : ['--tiers=best']);
 const PASSES: string[][] = !only ? [[...common, '--exclude=threads'], [...common, '--only=threads']]
   : only.includes('threads') && only.length > 1 ? [[...common, `--only=${only.filter((o) => o !== 'threads').join(',')}`], [...common, '--only=threads']]
   : [[...common, `--only=${only.join(',')}`]];
 const log = (m: string) => process.stderr.write(m + '\n');
 
-interface Proto { env?: Environment; results: Result[]; done: boolean; fatal?: string }
+interface Proto { env?: Environment; results: Result[]; done: boolean; fatal?: string; suiteSeconds?: Record<string, number> }
 
 function collect(p: Proto, line: string): void {
   const t = line.trim();
@@ -46,7 +49,7 @@ function collect(p: Proto, line: string): void {
   let o: any;
   try { o = JSON.parse(t); } catch { return; }
   if (o.info) p.env = o.env;
-  else if (o.done) p.done = true;
+  else if (o.done) { p.done = true; p.suiteSeconds = o.suiteSeconds; }
   else if (o.fatal) p.fatal = o.fatal;
   else if (o.suite) p.results.push(o);
 }
@@ -65,13 +68,13 @@ function runCli(name: string, cmd: string, args: string[]): Promise<RuntimeRun> 
       let i;
       while ((i = buf.indexOf('\n')) >= 0) { const line = buf.slice(0, i); buf = buf.slice(i + 1); collect(p, line); if (line.startsWith('{"suite"')) log(`  [${name}] ${summarise(line)}`); }
     });
-    child.stderr.on('data', (d) => { stderr += d; const s = String(d).trim(); if (s.startsWith('#')) log(`  [${name}] ${s}`); });
+    child.stderr.on('data', (d) => { stderr += d; for (const s of String(d).split('\n')) if (s.startsWith('#')) log(`  [${name}] ${s.trim()}`); });
     child.on('error', (e) => { clearTimeout(timer); done({ runtime: name, status: 'skipped', reason: `could not start ${cmd}: ${e.message}`, results: [], seconds: 0 }); });
     child.on('close', (code) => {
       clearTimeout(timer);
       if (buf) collect(p, buf);
       const seconds = (Date.now() - t0) / 1000;
-      if (p.done && p.env) done({ runtime: name, status: 'ok', env: p.env, results: p.results, seconds });
+      if (p.done && p.env) done({ runtime: name, status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds });
       else done({ runtime: name, status: 'failed', env: p.env, results: p.results, seconds, reason: `exit code ${code}: ${tail(stderr)}` });
     });
   });
@@ -103,7 +106,7 @@ const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');
 /** Run every pass (one process each) and merge them into one RuntimeRun. */
 async function runPasses(name: string, one: (pass: string[]) => Promise<RuntimeRun>): Promise<RuntimeRun> {
   const runs: RuntimeRun[] = [];
-  for (const p of PASSES) runs.push(await one(p));
+  for (const p of PASSES) runs.push(await one([...p, ...tiersFor(name)]));
   const bad = runs.filter((r) => r.status !== 'ok');
   return {
     runtime: name,
@@ -112,6 +115,7 @@ async function runPasses(name: string, one: (pass: string[]) => Promise<RuntimeR
     env: runs.find((r) => r.env)?.env,
     results: runs.flatMap((r) => r.results),
     seconds: runs.reduce((s, r) => s + r.seconds, 0),
+    suiteSeconds: Object.assign({}, ...runs.map((r) => r.suiteSeconds ?? {})),
   };
 }
 
@@ -257,7 +261,8 @@ async function runPage(browser: any, url: string, pass: string[], browserVersion
     p.env.cpu = `${os.cpus()[0]?.model?.trim() ?? 'unknown'} (host)`;
     p.env.platform = `${os.platform()}-${os.arch()} (host)`;
   }
-  if (p.done && p.env) return { runtime: 'chromium', status: 'ok', env: p.env, results: p.results, seconds };
+  if (p.env && p.env.loadAvg === undefined) p.env.loadAvg = (await import('node:os')).loadavg()[0];
+  if (p.done && p.env) return { runtime: 'chromium', status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds };
   return { runtime: 'chromium', status: 'failed', env: p.env, results: p.results, seconds, reason: `${p.fatal ?? 'page did not finish'}${consoleTail.length ? ' | console: ' + consoleTail.slice(-3).join(' | ') : ''}` };
 }
 
@@ -296,7 +301,7 @@ async function main(): Promise<void> {
     mkdirSync(outDir, { recursive: true });
     const lines: string[] = [];
     for (const r of runs) {
-      lines.push(JSON.stringify({ runtime: r.runtime, run: { status: r.status, reason: r.reason, seconds: r.seconds } }));
+      lines.push(JSON.stringify({ runtime: r.runtime, run: { status: r.status, reason: r.reason, seconds: r.seconds, suiteSeconds: r.suiteSeconds } }));
       if (r.env) lines.push(JSON.stringify({ runtime: r.runtime, env: r.env }));
       for (const x of r.results) lines.push(JSON.stringify({ runtime: r.runtime, result: x }));
     }

@@ -8,7 +8,7 @@
 //   bun:   node_modules/.bin/bun bench/run.ts --only=f16
 // node:fs / node:os are available in all three runtimes (Deno and Bun implement them).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform } from 'node:os';
+import { arch, cpus, loadavg, platform } from 'node:os';
 import { markdownTable } from './lib/report.js';
 import { parseArgs, runBench } from './lib/runner.js';
 
@@ -16,7 +16,7 @@ const g = globalThis as any;
 const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const args = parseArgs(argv);
 const linesOnly = args.raw['lines-only'] === 'true';
-const host = { cpu: cpus()[0]?.model?.trim() ?? 'unknown', cores: cpus().length, platform: `${platform()}-${arch()}` };
+const host = { cpu: cpus()[0]?.model?.trim() ?? 'unknown', cores: cpus().length, platform: `${platform()}-${arch()}`, loadAvg: loadavg()[0] };
 
 const { env, results } = await runBench(args, (line) => console.log(line), host, (msg) => console.error(msg));
 

@@ -58,6 +58,9 @@ export interface DenseExports {
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
   f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
+  f16w_gemm_small_scratch(k: number): number;
+  f16w_gemm_small(m: number, n: number, k: number, a: number, bp: number, c: number, bias: number, clampOn: number, vmin: number, vmax: number,
+    tile: number, exact: number, xs: number): void;
   f32_conv1x1_scratch(mr: number, k: number): number;
   f32_conv1x1_nchw(mr: number, cout: number, cin: number, hw: number, x: number, w: number, wf16: number, bias: number,
     y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;

@@ -40,9 +40,10 @@ const NEG_INF: f32 = -Infinity;
 const M_INIT_F32: f32 = -1e30; // finite "minus infinity": no inf - inf in the first merge / fully masked rows
 const M_INIT_F16: f32 = -60000; // the reference's finite fp16 initial max
 
-// per-row state arrays in scratch (each br floats)
-const R_M = 0, R_L = 1, R_AB = 2, R_A = 3, R_ALPHA = 4, R_GAMMA = 5;
-const N_ROWVEC = 10;
+// per-row state arrays in scratch (each br floats): running max, running sum, frame (running mean of the
+// pseudo-averages), and this block's alpha / gamma for the output update
+const R_M = 0, R_L = 1, R_AB = 2, R_ALPHA = 3, R_GAMMA = 4;
+const N_ROWVEC = 5;
 
 // Tile shapes: keys per packed group (QK) and rows per PV tile; both tiers align row blocks to 24.
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
@@ -156,7 +157,7 @@ export function attention_prep_kv(k: usize, v: usize, kRowStride: i32, vRowStrid
  *   k, v: [kvRows][d] f32 with row strides in elements; keys 0..s2-1 are attended (kvRows >= s2, or
  *         >= the padded rows in faithful mode).
  *   scale: softmax scale (in MODE_PASA / MODE_FAITHFUL it is already folded into K' by attention_prep_kv).
- *   br: query rows per block (multiple of 8), bc: keys per block (multiple of 4). Causal masking is
+ *   br: query rows per block (rounded up to a multiple of 24 = RALIGN), bc: keys per block (multiple of 4). Causal masking is
  *   bottom-right aligned: key t is masked for row r iff t > r + (s2 - s1). Fully masked rows output 0.
  */
 export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride: i32, nh: i32, s1: i32,
@@ -258,24 +259,37 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
   }
 }
 
-/** Pack keys [0, nk) of a block (rows at kb, stride krb bytes) as [group][d][MR]; keys nk .. ng*MR-1 are zero. */
+/** Pack keys [0, nk) of a block (rows at kb, stride krb bytes) as [group][d][MR]; keys nk .. ng*MR-1 are zero.
+ *  4 keys x 4 dims at a time by a 4x4 transpose (keys 4, 5 of a 6-key group as interleaved pairs). */
 function packK(kp: usize, kb: usize, krb: usize, nk: i32, ng: i32, d: i32): void {
-  const gstride = <usize>MR * (<usize>d << 2);
-  const ks: usize = <usize>MR << 2;
-  for (let t = 0; t < ng * MR; t++) {
-    const dst = kp + <usize>(t / MR) * gstride + (<usize>(t % MR) << 2);
-    if (t < nk) {
-      const src = kb + <usize>t * krb;
-      for (let x = 0; x < d; x += 4) {
-        const v = v128.load(src + (<usize>x << 2));
-        const p = dst + <usize>x * ks;
-        store<f32>(p, f32x4.extract_lane(v, 0));
-        store<f32>(p + ks, f32x4.extract_lane(v, 1));
-        store<f32>(p + 2 * ks, f32x4.extract_lane(v, 2));
-        store<f32>(p + 3 * ks, f32x4.extract_lane(v, 3));
+  const rowB: usize = <usize>MR << 2; // bytes per packed dim row
+  const gB = rowB * <usize>d;
+  const zero = f32x4.splat(0);
+  for (let g = 0; g < ng; g++) {
+    const t0 = g * MR;
+    const p0 = kb + <usize>t0 * krb, p1 = p0 + krb, p2 = p1 + krb, p3 = p2 + krb;
+    const v0 = t0 < nk, v1 = t0 + 1 < nk, v2 = t0 + 2 < nk, v3 = t0 + 3 < nk;
+    let dst = kp + <usize>g * gB;
+    for (let x = 0; x < d; x += 4) {
+      const xo = <usize>x << 2;
+      const a = v0 ? v128.load(p0 + xo) : zero, b = v1 ? v128.load(p1 + xo) : zero;
+      const c = v2 ? v128.load(p2 + xo) : zero, e = v3 ? v128.load(p3 + xo) : zero;
+      const t01l = v128.shuffle<i32>(a, b, 0, 4, 1, 5), t01h = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+      const t23l = v128.shuffle<i32>(c, e, 0, 4, 1, 5), t23h = v128.shuffle<i32>(c, e, 2, 6, 3, 7);
+      v128.store(dst, v128.shuffle<i32>(t01l, t23l, 0, 1, 4, 5));
+      v128.store(dst + rowB, v128.shuffle<i32>(t01l, t23l, 2, 3, 6, 7));
+      v128.store(dst + 2 * rowB, v128.shuffle<i32>(t01h, t23h, 0, 1, 4, 5));
+      v128.store(dst + 3 * rowB, v128.shuffle<i32>(t01h, t23h, 2, 3, 6, 7));
+      if (MR == 6) {
+        const p4 = p3 + krb, p5 = p4 + krb;
+        const f = t0 + 4 < nk ? v128.load(p4 + xo) : zero, h = t0 + 5 < nk ? v128.load(p5 + xo) : zero;
+        const lo = v128.shuffle<i32>(f, h, 0, 4, 1, 5), hi = v128.shuffle<i32>(f, h, 2, 6, 3, 7);
+        v128.store64_lane(dst + 16, lo, 0);
+        v128.store64_lane(dst + rowB + 16, lo, 1);
+        v128.store64_lane(dst + 2 * rowB + 16, hi, 0);
+        v128.store64_lane(dst + 3 * rowB + 16, hi, 1);
       }
-    } else {
-      for (let x = 0; x < d; x++) store<f32>(dst + <usize>x * ks, 0);
+      dst += rowB << 2;
     }
   }
 }

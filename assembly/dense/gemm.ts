@@ -467,3 +467,81 @@ export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias
   if (big) gemvF16<i16>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
   else gemvF16<i8>(n, k, xs, bp, y, bias, clampOn, vmin, vmax, tile);
 }
+
+// ---------------------------------------------------------------- small-M GEMM with f16 weights
+
+// ROWS (sizeof<R>: 2 -> 2 rows, 4 -> 3 rows) rows x one f16 panel per pass.
+// Register budget (x64 V8 issues an iteration's loads first): 2*ROWS accumulators + 1 panel load +
+// ROWS broadcasts + mask + the two widened vectors + a temporary stays <= 15 for ROWS <= 3
+// (4 rows spilled and ran at half speed). Rows past `rows` read a zero row and are not stored.
+// @ts-ignore: decorator
+@inline function gemmRowsF16<MODE, R>(rows: i32, n: i32, k: i32, x: usize, ldx: usize, bp: usize, y: usize, ldy: usize,
+  bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
+  const three = sizeof<R>() == 4;
+  const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
+  const panels = (n + NR - 1) / NR;
+  const pstride = <usize>k << 4;
+  for (let j = 0; j < panels; j++) {
+    let p = bp + <usize>j * pstride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+    let xp = x;
+    for (let kk = 0; kk < k; kk++) {
+      const h = v128.load(p);
+      const s0 = v128.load32_splat(xp), s1 = v128.load32_splat(xp + ldx);
+      const lo = widenM<MODE>(h, false, msk, scale);
+      a0 = madd(s0, lo, a0);
+      b0 = madd(s1, lo, b0);
+      if (three) c0 = madd(v128.load32_splat(xp + 2 * ldx), lo, c0);
+      const hi = widenM<MODE>(h, true, msk, scale);
+      a1 = madd(s0, hi, a1);
+      b1 = madd(s1, hi, b1);
+      if (three) c1 = madd(v128.load32_splat(xp + 2 * ldx), hi, c1);
+      p += 16; xp += 4;
+    }
+    const cols = min(NR, n - j * NR);
+    finish(a0, a1, j, cols, y, bias, clampOn, vmin, vmax, tile);
+    if (rows > 1) finish(b0, b1, j, cols, y + ldy, bias, clampOn, vmin, vmax, tile);
+    if (three && rows > 2) finish(c0, c1, j, cols, y + 2 * ldy, bias, clampOn, vmin, vmax, tile);
+  }
+}
+
+/** Rows per pass of f16w_gemm_small. */
+const SMALL_ROWS: i32 = 3;
+
+/** Scratch bytes for f16w_gemm_small: SMALL_ROWS scaled rows of x (+ slack). */
+export function f16w_gemm_small_scratch(k: i32): i32 {
+  return SMALL_ROWS * k * 4 + 64;
+}
+
+/**
+ * C[m x n] = act(A[m x k] . B + bias) for small m (bandwidth-bound) with f16 panels widened in
+ * registers: 3 rows per pass over B, so B (half the bytes of f32) is read ceil(m/3) times.
+ * Rows are pre-scaled by 2^112 when every |a| < 2^16 (see f16w_gemv_nc).
+ */
+export function f16w_gemm_small(m: i32, n: i32, k: i32, a: usize, bp: usize, c: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32,
+  tile: usize, exact: i32, xs: usize): void {
+  const ldx = <usize>k << 2, ldy = <usize>n << 2;
+  for (let r0 = 0; r0 < m; r0 += SMALL_ROWS) {
+    const rows = min(SMALL_ROWS, m - r0);
+    const src = a + <usize>r0 * ldx;
+    let big = exact != 0;
+    for (let i = 0; i < rows * k && !big; i++) {
+      const v = load<f32>(src + (<usize>i << 2));
+      if (!(abs<f32>(v) < 65536.0)) big = true;
+      store<f32>(xs + (<usize>i << 2), v * reinterpret<f32>(0x77800000));
+    }
+    if (big) memory.copy(xs, src, <usize>(rows * k) << 2);
+    memory.fill(xs + (<usize>(rows * k) << 2), 0, <usize>((SMALL_ROWS - rows) * k) << 2);
+    const y = c + <usize>r0 * ldy;
+    if (rows <= 2) {
+      if (exact) gemmRowsF16<i64, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
+      else if (big) gemmRowsF16<i16, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
+      else gemmRowsF16<i8, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
+    } else {
+      if (exact) gemmRowsF16<i64, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
+      else if (big) gemmRowsF16<i16, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
+      else gemmRowsF16<i8, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
+    }
+  }
+}

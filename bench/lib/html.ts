@@ -16,6 +16,8 @@ export interface RuntimeRun {
   env?: Environment;
   results: Result[];
   seconds: number;
+  /** wall seconds per suite (from the runner's end marker) */
+  suiteSeconds?: Record<string, number>;
 }
 
 type Metric = { key: 'gflops' | 'gelems' | 'gbps'; unit: string };
@@ -32,12 +34,12 @@ function metricOf(rs: Result[]): Metric | null {
 }
 
 /** Horizontal grouped bar chart. */
-function barChart(title: string, unit: string, groups: { label: string; bars: { series: string; value: number | null; title?: string }[] }[], seriesOrder: string[]): string {
+function barChart(title: string, unit: string, groups: { label: string; bars: { series: string; value: number | null; title?: string; tag?: string }[] }[], seriesOrder: string[]): string {
   if (!groups.length) return '';
   const color = (s: string) => PALETTE[Math.max(0, seriesOrder.indexOf(s)) % PALETTE.length];
-  const barH = 13, gap = 10, labelW = 300, plotW = 520, left = labelW + 10;
+  const barH = 13, gap = 10, labelW = 300, plotW = 520, left = labelW + 10, perRow = 5, legendRows = Math.ceil(seriesOrder.length / perRow);
   const maxV = Math.max(1e-9, ...groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)));
-  let y = 30;
+  let y = 12 + legendRows * 16;
   const parts: string[] = [];
   for (const g of groups) {
     const h = g.bars.length * barH;
@@ -50,11 +52,14 @@ function barChart(title: string, unit: string, groups: { label: string; bars: { 
       }
       const w = Math.max(1, (b.value / maxV) * plotW);
       parts.push(`<rect x="${left}" y="${by + 1}" width="${w.toFixed(1)}" height="${barH - 2}" fill="${color(b.series)}"><title>${esc(`${b.series}: ${fmt(b.value)} ${unit}${b.title ? ' — ' + b.title : ''}`)}</title></rect>`);
-      parts.push(`<text x="${left + w + 4}" y="${by + barH - 3}" class="val">${esc(fmt(b.value))}</text>`);
+      parts.push(`<text x="${left + w + 4}" y="${by + barH - 3}" class="val">${esc(fmt(b.value))}${b.tag ? ` ${esc(b.tag)}` : ''}</text>`);
     });
     y += h + gap;
   }
-  const legend = seriesOrder.map((s, i) => `<rect x="${left + i * 120}" y="8" width="10" height="10" fill="${color(s)}"/><text x="${left + i * 120 + 14}" y="17" class="lbl" text-anchor="start">${esc(s)}</text>`).join('');
+  const legend = seriesOrder.map((s, i) => {
+    const lx = left + (i % perRow) * 125, ly = 4 + Math.floor(i / perRow) * 16;
+    return `<rect x="${lx}" y="${ly}" width="10" height="10" fill="${color(s)}"/><text x="${lx + 14}" y="${ly + 9}" class="lbl" text-anchor="start">${esc(s.length > 20 ? s.slice(0, 19) + '…' : s)}</text>`;
+  }).join('');
   const H = y + 10, W = left + plotW + 60;
   return `<figure><figcaption>${esc(title)} <span class="unit">(${esc(unit)}, longer is better)</span></figcaption>` +
     `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${legend}${parts.join('')}</svg></figure>`;
@@ -64,7 +69,7 @@ function barChart(title: string, unit: string, groups: { label: string; bars: { 
 function lineChart(title: string, xLabel: string, yLabel: string, series: { name: string; points: [number, number][] }[], logX = false): string {
   const all = series.flatMap((s) => s.points);
   if (all.length < 2) return '';
-  const W = 640, H = 320, L = 70, R = 170, T = 20, B = 45;
+  const W = 760, H = 320, L = 70, R = 230, T = 20, B = 45;
   const fx = (x: number) => (logX ? Math.log2(x) : x);
   const xs = all.map((p) => fx(p[0])), ys = all.map((p) => p[1]);
   const x0 = Math.min(...xs), x1 = Math.max(...xs) === x0 ? x0 + 1 : Math.max(...xs);
@@ -83,7 +88,7 @@ function lineChart(title: string, xLabel: string, yLabel: string, series: { name
     const c = PALETTE[i % PALETTE.length];
     parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}"/>`);
     for (const p of pts) parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3" fill="${c}"><title>${esc(`${s.name}: x=${fmt(p[0])}, y=${fmt(p[1])}`)}</title></circle>`);
-    parts.push(`<rect x="${W - R + 10}" y="${T + i * 16}" width="10" height="10" fill="${c}"/><text x="${W - R + 24}" y="${T + i * 16 + 9}" class="lbl">${esc(s.name.length > 24 ? s.name.slice(0, 23) + '…' : s.name)}</text>`);
+    parts.push(`<rect x="${W - R + 10}" y="${T + i * 16}" width="10" height="10" fill="${c}"/><text x="${W - R + 24}" y="${T + i * 16 + 9}" class="lbl">${esc(s.name.length > 34 ? s.name.slice(0, 33) + '…' : s.name)}</text>`);
   });
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle" class="lbl">${esc(xLabel)}</text>`);
   parts.push(`<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" class="lbl" transform="rotate(-90 14 ${(T + H - B) / 2})">${esc(yLabel)}</text>`);
@@ -125,27 +130,24 @@ function charts(runs: RuntimeRun[]): string {
     out.push(barChart(`${suite}: tessera throughput per kernel and runtime`, m.unit, groups, rtNames));
   }
 
-  // 2. ours vs peers (same suite and shape; best tessera variant vs each peer engine), per runtime
+  // 2. ours vs peers (same suite and shape; best tessera variant vs each peer engine), colour = engine, one bar per runtime
   for (const suite of suites) {
     const rows = live.flatMap((r) => r.results.filter((x) => x.suite === suite && x.ms !== null).map((x) => ({ rt: r.runtime, x })));
     if (!rows.some((r) => r.x.engine !== 'tessera')) continue;
     const m = metricOf(rows.map((r) => r.x));
     if (!m) continue;
-    const series = [...new Set(rows.flatMap((r) => [`${r.x.engine}@${r.rt}`]))];
+    const engines = ['tessera', ...new Set(rows.map((r) => r.x.engine).filter((e) => e !== 'tessera'))];
     const shapes = [...new Set(rows.filter((r) => r.x.engine !== 'tessera').map((r) => `${r.x.op} · ${r.x.shape}`))];
     const groups = shapes.map((label) => {
-      const shape = label.split(' · ')[1];
-      return {
-        label,
-        bars: series.map((s) => {
-          const [engine, rt] = s.split('@');
-          const cands = rows.filter((r) => r.rt === rt && r.x.engine === engine && r.x.shape === shape && (engine === 'tessera' || `${r.x.op} · ${r.x.shape}` === label));
-          const best = cands.reduce<Result | null>((b, r) => ((r.x[m.key] ?? 0) > ((b?.[m.key] as number) ?? -1) ? r.x : b), null);
-          return { series: s, value: best ? (best[m.key] as number | undefined) ?? null : null, title: best ? `${best.op} ${best.variant} ${best.threads}T` : undefined };
-        }).filter((b) => b.value !== null),
-      };
+      const shape = label.split(' · ').slice(1).join(' · ');
+      const bars = rtNames.flatMap((rt) => engines.map((engine) => {
+        const cands = rows.filter((r) => r.rt === rt && r.x.engine === engine && r.x.shape === shape && (engine === 'tessera' || `${r.x.op} · ${r.x.shape}` === label));
+        const best = cands.reduce<Result | null>((b, r) => ((r.x[m.key] ?? 0) > ((b?.[m.key] as number) ?? -1) ? r.x : b), null);
+        return { series: engine, tag: rt, value: best ? (best[m.key] as number | undefined) ?? null : null, title: best ? `${rt}: ${best.op} ${best.variant} ${best.threads}T` : undefined };
+      }));
+      return { label, bars: bars.filter((b) => b.value !== null) };
     }).filter((g) => g.bars.length);
-    out.push(barChart(`${suite}: tessera vs peers (best variant, same shape, same process)`, m.unit, groups, series));
+    out.push(barChart(`${suite}: tessera vs peers (best tessera variant; same shape, same process; runtime after each value)`, m.unit, groups, engines));
   }
 
   // 3. threaded speed-up
@@ -157,27 +159,41 @@ function charts(runs: RuntimeRun[]): string {
     })), rtNames));
   }
 
-  // 4. sparse speed-up vs sparsity
-  const sp = live.flatMap((r) => r.results.filter((x) => x.ratio && /dense/i.test(x.ratio.vs) && sparsityOf(x) !== null).map((x) => ({ rt: r.runtime, x })));
-  if (sp.length) {
+  // 4. sparse speed-up vs sparsity: one series per layer and block pattern, for the first runtime that has them
+  const isSparse = (x: Result) => !!x.ratio && /dense/i.test(x.ratio.vs) && sparsityOf(x) !== null;
+  const spRt = live.find((r) => r.results.some(isSparse));
+  if (spRt) {
     const byS = new Map<string, [number, number][]>();
-    for (const { rt, x } of sp) {
-      const name = `${rt} ${x.op} ${x.shape.replace(/sparsity[=:\s]*[0-9.]+%?/i, '').trim()}`.slice(0, 40);
-      (byS.get(name) ?? byS.set(name, []).get(name)!).push([sparsityOf(x)! * 100, x.ratio!.value]);
+    for (const x of spRt.results.filter(isSparse)) {
+      const pattern = x.variant.replace(/\b(simd128|relaxed)\b/g, '').replace(/s(parsity)?\s*[=:]\s*[0-9.]+%?/i, '').trim();
+      const name = `${x.op} ${pattern}`.replace(/\s+/g, ' ').trim();
+      const pts = byS.get(name) ?? byS.set(name, []).get(name)!;
+      const sp = sparsityOf(x)! * 100;
+      if (!pts.some((p) => p[0] === sp)) pts.push([sp, x.ratio!.value]);
     }
-    out.push(lineChart('Sparse speed-up vs dense (same process) by sparsity', 'sparsity (%)', 'speed-up (×)', [...byS].slice(0, 10).map(([name, points]) => ({ name, points }))));
+    // the whole-network rows first (they are the headline), then layers
+    const series = [...byS].sort((p, q) => Number(/stack|network/i.test(q[0])) - Number(/stack|network/i.test(p[0]))).slice(0, 10);
+    out.push(lineChart(`Sparse speed-up over the best dense kernel, by sparsity (${spRt.runtime}, same process)`, 'sparsity (%)', 'speed-up (×)', series.map(([name, points]) => ({ name, points }))));
   }
 
   // 5. attention memory vs sequence length
-  const att = live.flatMap((r) => r.results.filter((x) => typeof x.peakBytes === 'number' && /(?:^|[^a-z])S\s*=\s*\d+/i.test(x.shape)).map((x) => ({ rt: r.runtime, x })));
-  if (att.length) {
+  const seqOf = (shape: string) => { const mm = shape.match(/(?:^|[^A-Za-z])S\s*=?\s*(\d+)/); return mm ? Number(mm[1]) : null; };
+  // arena bytes do not depend on the engine running the wasm: plot the first runtime that has them
+  const memRt = live.find((r) => r.results.some((x) => typeof x.peakBytes === 'number' && seqOf(x.shape) !== null));
+  if (memRt) {
     const bySeries = new Map<string, [number, number][]>();
-    for (const { rt, x } of att) {
-      const S = Number(x.shape.match(/(?:^|[^a-z])S\s*=\s*(\d+)/i)![1]);
-      const name = `${x.engine} ${x.variant} (${rt})`;
-      (bySeries.get(name) ?? bySeries.set(name, []).get(name)!).push([S, x.peakBytes! / 2 ** 20]);
+    for (const x of memRt.results) {
+      if (typeof x.peakBytes !== 'number' || seqOf(x.shape) === null) continue;
+      // one series per engine + variant with the tier and the head count folded out, so S is the only x
+      const name = `${x.engine} ${x.variant.replace(/\s*(simd128|relaxed)\b/g, '')} ${x.op.includes('long') ? '(long run)' : ''}`.trim();
+      const pts = bySeries.get(name) ?? bySeries.set(name, []).get(name)!;
+      const S = seqOf(x.shape)!;
+      const mib = x.peakBytes / 2 ** 20;
+      const at = pts.findIndex((p) => p[0] === S);
+      if (at < 0) pts.push([S, mib]); else pts[at][1] = Math.max(pts[at][1], mib);
     }
-    out.push(lineChart('Attention: peak working memory vs sequence length', 'sequence length S (log2 axis)', 'peak memory (MiB)', [...bySeries].slice(0, 10).map(([name, points]) => ({ name, points })), true));
+    out.push(lineChart(`Attention: peak extra working memory vs sequence length (${memRt.runtime}; see each row's note for what is counted)`, 'sequence length S (log2 axis)', 'peak memory (MiB)',
+      [...bySeries].slice(0, 10).map(([name, points]) => ({ name, points })), true));
   }
   return out.join('\n');
 }
@@ -187,7 +203,8 @@ function envRows(runs: RuntimeRun[]): string[][] {
     const e = r.env;
     return [r.runtime, r.status + (r.reason ? `: ${r.reason}` : ''), e ? `${e.runtimeVersion}` : '', e?.tier ?? '', e ? (e.relaxedSimd ? `yes (${e.fusedMadd ? 'fused' : 'unfused'})` : 'no') : '',
       e ? `${e.threads}${e.threadsReason ? ` (${e.threadsReason})` : ''}` : '', e ? String(e.crossOriginIsolated) : '', e?.timerResolutionMs !== undefined ? `${fmt(e.timerResolutionMs * 1000)} µs` : '',
-      e ? String(e.float16Array ?? '') : '', e ? `${e.cpu} ×${e.cores}` : '', r.seconds ? `${r.seconds.toFixed(0)} s` : ''];
+      e ? String(e.float16Array ?? '') : '', e ? `${e.cpu} ×${e.cores}${e.loadAvg !== undefined ? `, load ${e.loadAvg.toFixed(1)}` : ''}` : '',
+      r.seconds ? `${r.seconds.toFixed(0)} s${r.suiteSeconds ? ` (${Object.entries(r.suiteSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})` : ''}` : ''];
   });
 }
 const ENV_HEAD = ['runtime', 'status', 'version', 'tiers', 'relaxed SIMD', 'threads', 'COI', 'timer', 'Float16Array', 'CPU', 'wall'];

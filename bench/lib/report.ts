@@ -32,6 +32,8 @@ export interface Environment {
   threadsReason?: string;
   userAgent?: string;
   preset?: 'quick' | 'default' | 'full';
+  /** host 1-minute load average around the run (other processes competing for the cores make ratios noisy) */
+  loadAvg?: number;
   notes?: string[];
 }
 

@@ -27,7 +27,7 @@ export interface RunnerArgs {
   assetBase?: string;
 }
 
-export interface HostInfo { cpu?: string; cores?: number; platform?: string }
+export interface HostInfo { cpu?: string; cores?: number; platform?: string; loadAvg?: number }
 
 /** Parse `--key=value` / `--flag` arguments into RunnerArgs (unknown keys are ignored). */
 export function parseArgs(argv: readonly string[]): RunnerArgs & { raw: Record<string, string> } {
@@ -58,7 +58,9 @@ export async function environment(args: RunnerArgs, host: HostInfo = {}): Promis
   const f = probe.features;
   probe.dispose();
   const shared = probeSharedMemory();
-  const tiers = args.tiers ?? (f.relaxedSimd ? ['simd128', 'relaxed'] : ['simd128']);
+  // --tiers=best: only the fastest tier this runtime can run (the cross-runtime default outside Node)
+  const all: Tier[] = f.relaxedSimd ? ['simd128', 'relaxed'] : ['simd128'];
+  const tiers = args.tiers?.[0] === ('best' as Tier) ? [all[all.length - 1]] : args.tiers?.[0] === ('all' as Tier) ? all : args.tiers ?? all;
   return {
     runtime: f.runtime,
     runtimeVersion: f.runtime === 'browser' ? browserVersion(String(g.navigator?.userAgent ?? '')) : f.runtimeVersion,
@@ -77,6 +79,7 @@ export async function environment(args: RunnerArgs, host: HostInfo = {}): Promis
     threadsReason: shared.ok ? undefined : shared.reason,
     userAgent: g.navigator?.userAgent,
     preset: args.full ? 'full' : args.quick ? 'quick' : 'default',
+    loadAvg: host.loadAvg,
     notes: f.notes,
   };
 }
@@ -97,17 +100,21 @@ export async function runBench(args: RunnerArgs, print: (line: string) => void, 
   });
   const known = new Set(SUITES.map((s) => s.name));
   for (const o of args.only ?? []) if (!known.has(o)) log(`warning: --only=${o} matches no suite (have: ${[...known].join(', ')})`);
+  const suiteSeconds: Record<string, number> = {};
   for (const s of SUITES) {
     if (args.only && !args.only.includes(s.name)) continue;
     if (args.exclude?.includes(s.name)) continue;
     log(`# suite ${s.name}: ${s.description}`);
+    const ts = performance.now();
     try {
       await s.run(ctx);
     } catch (e) {
       ctx.emit({ suite: s.name, op: '(suite)', shape: '', engine: 'tessera', variant: '', threads: 1, ms: null, error: String((e as Error)?.stack ?? e).slice(0, 2000) });
     }
+    suiteSeconds[s.name] = Math.round((performance.now() - ts) / 100) / 10;
+    log(`# suite ${s.name} took ${suiteSeconds[s.name]} s`);
   }
   await ctx.dispose();
-  print(JSON.stringify({ done: true, ms: performance.now() - t0 }));
+  print(JSON.stringify({ done: true, ms: performance.now() - t0, suiteSeconds }));
   return { env, results: ctx.results };
 }

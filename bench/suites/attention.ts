@@ -1,10 +1,11 @@
 // Attention throughput, accuracy and memory, single thread, everything measured in this process:
 //   tessera f32 flash and PASA (copying form: arrays in/out; tensor form: zero-copy arena tensors) vs
 //   onnxruntime-web com.microsoft.MultiHeadAttention and tfjs-backend-wasm per-head matMul/softmax/matMul,
-//   at S = 1024, 2048, 4096 (quick: 1024, 2048), d = 64, H = 1; GFLOP/s = 4*H*S^2*D / time.
+//   at S = 1024, 2048, 4096, d = 64, H = 1; GFLOP/s = 4*H*S^2*D / time (--shapes=S1024 etc. to pick).
 //   Plus the long-sequence case S = 16384, d = 64, H = 8 (~137 GFLOP, one run each), whose extra wasm
 //   memory (arena peak beyond the input and output tensors) must stay under 64 MiB.
 // Every output is checked against a float64 golden on sampled rows (rmse, maxRelErr = max|err| / max|gold|).
+// Timing: all contenders of one shape take turns (interleaved rounds), so ratios survive load from neighbours.
 import type { Tessera, Tier } from '../../bindings/index.js';
 import type { AttentionOptions } from '../../bindings/index.js';
 import type { BenchContext, Suite } from '../lib/context.js';
@@ -51,19 +52,29 @@ function check(out: ArrayLike<number>, gold: Float64Array[], picks: [number, num
   return { rmse: Math.sqrt(se / n), maxRelErr: maxErr / maxG };
 }
 
-/** Async variant of ctx.time (the peers' run() may return promises): warm-up, >= minRuns samples, median. */
-async function timeAsync(ctx: BenchContext, fn: () => unknown): Promise<{ ms: number; runs: number; spread: number }> {
-  const minRuns = ctx.quick ? 5 : 7, minTotal = ctx.quick ? 150 : 800;
-  let t0 = performance.now(); await fn(); let best = performance.now() - t0;
-  for (let w = 0; w < (ctx.quick ? 4 : 10); w++) { t0 = performance.now(); await fn(); best = Math.min(best, performance.now() - t0); if (best > 200 && w > 1) break; }
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < minRuns || (performance.now() - start < minTotal && samples.length < 60)) {
-    t0 = performance.now(); await fn(); samples.push(performance.now() - t0);
+/** Interleaved timing (bench/lib/interleave.ts's method, async-capable for ORT's run()): contenders take turns,
+ *  order rotated each round; per contender the median per-call time over the rounds. */
+async function timeInterleavedAsync(fns: Record<string, () => unknown>, o: { rounds: number; minSampleMs?: number }): Promise<Record<string, { ms: number; minMs: number; runs: number; spread: number }>> {
+  const names = Object.keys(fns), minSample = o.minSampleMs ?? 20;
+  const inner: Record<string, number> = {};
+  for (const n of names) {
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) { const t0 = performance.now(); await fns[n](); best = Math.min(best, performance.now() - t0); }
+    inner[n] = Math.max(1, Math.ceil(minSample / Math.max(best, 1e-3)));
   }
-  samples.sort((a, b) => a - b);
-  const med = samples[samples.length >> 1];
-  return { ms: med, runs: samples.length, spread: (samples[Math.floor(samples.length * 0.75)] - samples[Math.floor(samples.length * 0.25)]) / med };
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < o.rounds; r++) {
+    for (let j = 0; j < names.length; j++) {
+      const n = names[(j + r) % names.length];
+      const t0 = performance.now();
+      for (let i = 0; i < inner[n]; i++) await fns[n]();
+      samples[n].push((performance.now() - t0) / inner[n]);
+    }
+  }
+  return Object.fromEntries(names.map((n) => {
+    const s = samples[n].sort((a, b) => a - b), med = s[s.length >> 1];
+    return [n, { ms: med, minMs: s[0], runs: s.length, spread: (s[Math.floor(s.length * 0.75)] - s[Math.floor(s.length * 0.25)]) / med }];
+  }));
 }
 
 /** Arena bytes allocated by fn beyond what was live before it (temporaries included, results excluded if disposed). */
@@ -79,8 +90,8 @@ export const attentionSuite: Suite = {
   description: 'flash attention f32 / PASA vs onnxruntime-web MHA and tfjs-wasm per-head composite (GFLOP/s, RMSE, peak memory)',
   async run(ctx) {
     const D = 64, H = 1;
-    const seqs = ctx.quick ? [1024, 2048] : [1024, 2048, 4096];
-    for (const S of seqs) {
+    for (const S of [1024, 2048, 4096]) {
+      if (!ctx.wants(`S${S} H${H} D${D}`)) continue;
       const n = H * S * D;
       const q = uniform(n, 11), k = uniform(n, 12), v = uniform(n, 13);
       const picks: [number, number][] = [0, 1, S >> 3, S >> 2, S >> 1, S - 2, S - 1].map((r) => [0, r]);
@@ -89,73 +100,76 @@ export const attentionSuite: Suite = {
       const shape = `S${S} H${H} D${D}`;
       const base = { suite: 'attention', op: 'attention', shape, threads: 1 };
       const emit = (r: Omit<Result, 'suite' | 'op' | 'shape' | 'threads'>) => ctx.emit({ ...base, ...r });
-      let bestPeer = 0, bestPeerName = '';
-      // --- peers
+      // contenders (all in this process), timed interleaved so load bursts from neighbours hit all of them
+      const fns: Record<string, () => unknown> = {};
+      const meta: Record<string, { engine: string; variant: string; check: { rmse: number; maxRelErr: number }; peakBytes?: number; note?: string }> = {};
+      const cleanup: (() => unknown)[] = [];
       try {
-        const s = await ortMha(H, S, S, D);
-        try {
-          const c = check(await s.run(q, k, v), gold, picks, S, D);
-          const t = await timeAsync(ctx, () => s.run(q, k, v));
-          const gf = flop / t.ms / 1e6;
-          if (gf > bestPeer) { bestPeer = gf; bestPeerName = 'onnxruntime-web'; }
-          emit({ engine: 'onnxruntime-web', variant: `ms.MultiHeadAttention ${s.version}`, ms: t.ms, gflops: gf, runs: t.runs, spread: t.spread, ...c });
-        } finally { await s.release(); }
+        const sess = await ortMha(H, S, S, D);
+        cleanup.push(() => sess.release());
+        meta.ort = { engine: 'onnxruntime-web', variant: `ms.MultiHeadAttention ${sess.version}`, check: check(await sess.run(q, k, v), gold, picks, S, D) };
+        fns.ort = () => sess.run(q, k, v);
       } catch (e) {
         emit({ engine: 'onnxruntime-web', variant: 'ms.MultiHeadAttention', ms: null, error: String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200) });
       }
       try {
         const a = await tfjsAttention(q, k, v, H, S, S, D);
-        try {
-          const c = check(a.run(), gold, picks, S, D);
-          const t = ctx.time(() => a.run());
-          const gf = flop / t.ms / 1e6;
-          if (gf > bestPeer) { bestPeer = gf; bestPeerName = 'tfjs-wasm'; }
-          emit({ engine: 'tfjs-wasm', variant: `per-head matMul+softmax+matMul ${a.version}`, ms: t.ms, gflops: gf, runs: t.runs, spread: t.spread, ...c });
-        } finally { a.dispose(); }
+        cleanup.push(() => a.dispose());
+        meta.tfjs = { engine: 'tfjs-wasm', variant: `per-head matMul+softmax+matMul ${a.version}`, check: check(a.run(), gold, picks, S, D) };
+        fns.tfjs = () => a.run();
       } catch (e) {
         emit({ engine: 'tfjs-wasm', variant: 'per-head composite', ms: null, error: String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200) });
       }
-      // --- tessera
       for (const tier of ctx.tiers as Tier[]) {
         const tk = await ctx.tk(tier);
-        const f32Gf: Record<string, number> = {};
+        const qt = tk.tensorFrom(q, [H, S, D]), kt = tk.tensorFrom(k, [H, S, D]), vt = tk.tensorFrom(v, [H, S, D]), ot = tk.tensor('f32', [H, S, D]);
+        cleanup.push(() => { for (const x of [qt, kt, vt, ot]) x.dispose(); });
         for (const precision of ['f32', 'pasa'] as const) {
           const o: AttentionOptions = { heads: H, seqQ: S, seqK: S, headDim: D, precision };
           // copying form (arrays in, Float32Array out), comparable with the peers' run()
-          const c1 = check(tk.attention(q, k, v, o), gold, picks, S, D);
-          const pk1 = peakExtra(tk, () => tk.attention(q, k, v, o));
-          const t1 = ctx.time(() => tk.attention(q, k, v, o));
+          const arrays = () => tk.attention(q, k, v, o);
+          meta[`${precision} arrays ${tier}`] = { engine: 'tessera', variant: `${precision} arrays ${tier}`, check: check(arrays(), gold, picks, S, D),
+            peakBytes: peakExtra(tk, arrays), note: 'peakBytes: wasm copies of one KV-head group + scratch' };
+          fns[`${precision} arrays ${tier}`] = arrays;
           // tensor form (zero-copy)
-          const qt = tk.tensorFrom(q, [H, S, D]), kt = tk.tensorFrom(k, [H, S, D]), vt = tk.tensorFrom(v, [H, S, D]), ot = tk.tensor('f32', [H, S, D]);
-          tk.attention(qt, kt, vt, o, ot);
-          const c2 = check(ot.read(), gold, picks, S, D);
-          const pk2 = peakExtra(tk, () => tk.attention(qt, kt, vt, o, ot));
-          const t2 = ctx.time(() => tk.attention(qt, kt, vt, o, ot));
-          for (const x of [qt, kt, vt, ot]) x.dispose();
-          for (const [form, t, c, pk] of [['arrays', t1, c1, pk1], ['tensors', t2, c2, pk2]] as const) {
-            const gf = flop / t.ms / 1e6;
-            if (precision === 'f32') f32Gf[form] = gf;
-            const ratio = precision === 'f32'
-              ? (bestPeer > 0 ? { vs: `best peer (${bestPeerName})`, value: gf / bestPeer } : undefined)
-              : { vs: `tessera f32 ${form} ${tier}`, value: gf / f32Gf[form] };
-            emit({ engine: 'tessera', variant: `${precision} ${form} ${tier}`, ms: t.ms, gflops: gf, runs: t.runs, spread: t.spread, ...c, peakBytes: pk, ratio,
-              note: form === 'arrays' ? 'peakBytes: wasm copies of one KV-head group + scratch' : 'peakBytes: scratch beyond input/output tensors' });
-          }
+          const tensors = () => tk.attention(qt, kt, vt, o, ot);
+          tensors();
+          meta[`${precision} tensors ${tier}`] = { engine: 'tessera', variant: `${precision} tensors ${tier}`, check: check(ot.read(), gold, picks, S, D),
+            peakBytes: peakExtra(tk, tensors), note: 'peakBytes: scratch beyond input/output tensors' };
+          fns[`${precision} tensors ${tier}`] = tensors;
         }
+      }
+      const t = await timeInterleavedAsync(fns, { rounds: ctx.quick ? 7 : 15 });
+      for (const c of cleanup) await c();
+      const gf = (n: string) => flop / t[n].ms / 1e6;
+      const peers = ['ort', 'tfjs'].filter((n) => t[n]);
+      const bestPeer = peers.reduce((b, n) => (!b || gf(n) > gf(b) ? n : b), '');
+      for (const [name, m] of Object.entries(meta)) {
+        let ratio: Result['ratio'];
+        if (m.engine === 'tessera') {
+          const [precision, form, tier] = name.split(' ');
+          ratio = precision === 'f32'
+            ? (bestPeer ? { vs: `best peer (${meta[bestPeer].engine})`, value: gf(name) / gf(bestPeer) } : undefined)
+            : { vs: `tessera f32 ${form} ${tier}`, value: gf(name) / gf(`f32 ${form} ${tier}`) };
+        }
+        emit({ engine: m.engine, variant: m.variant, ms: t[name].ms, gflops: gf(name), runs: t[name].runs, spread: t[name].spread, ...m.check,
+          peakBytes: m.peakBytes, ratio, note: [m.note, `best ${(flop / t[name].minMs / 1e6).toFixed(1)} GFLOP/s`].filter(Boolean).join('; ') });
       }
     }
     await longSequence(ctx);
   },
 };
 
-/** S = 16384, d = 64, 8 heads on the fastest tier: one run per precision, arena peak beyond inputs and outputs. */
+/** S = 16384, d = 64, 8 heads (quick: S = 8192, 1 head) on the fastest tier: one run per precision, arena peak beyond inputs and outputs. */
 async function longSequence(ctx: BenchContext): Promise<void> {
-  const S = 16384, D = 64, H = 8;
+  // quick preset (the default of `npm run bench`, every runtime): S = 8192, 1 head (~17 GFLOP instead of ~550)
+  const S = ctx.quick ? 8192 : 16384, D = 64, H = ctx.quick ? 1 : 8;
+  if (!ctx.wants(`S${S} H${H} D${D}`)) return;
   const tier = ctx.tiers[ctx.tiers.length - 1] as Tier;
   const tk = await ctx.tk(tier);
   const n = H * S * D;
   const q = uniform(n, 21), k = uniform(n, 22), v = uniform(n, 23);
-  const picks: [number, number][] = [[0, 0], [3, 5000], [7, S - 1]];
+  const picks: [number, number][] = [[0, 0], [Math.min(3, H - 1), 5000], [H - 1, S - 1]];
   const gold = goldenRows(q, k, v, S, D, picks);
   const flop = 4 * H * S * S * D;
   const qt = tk.tensorFrom(q, [H, S, D]), kt = tk.tensorFrom(k, [H, S, D]), vt = tk.tensorFrom(v, [H, S, D]), ot = tk.tensor('f32', [H, S, D]);

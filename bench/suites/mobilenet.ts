@@ -35,8 +35,7 @@ export const mobilenetSuite: Suite = {
   description: `MobileNet-v1 backbone ${SIZE}x${SIZE} (face-api weights): tessera dense / pruned 1x1 (4x1 blocks, auto) vs tfjs-wasm, whole-network ms`,
   async run(ctx) {
     // the cross-runtime runner (browser bundle) passes the repository root as served; else resolve from the source tree
-    const assetBase = (ctx as unknown as { assetBase?: string }).assetBase;
-    const root = assetBase ? new URL(assetBase) : undefined;
+    const root = ctx.assetBase ? new URL(ctx.assetBase) : undefined;
     const weights = await loadFaceApiSsdMobilenet(root && faceApiModelDir(root));
     const layers = buildBackbone(weights, SIZE, SIZE);
     const macs = totalMacs(layers);

@@ -84,8 +84,12 @@ export const sparseSuite: Suite = {
   name: 'sparse',
   description: 'sparse vs dense (MobileNet-v1 1x1 + FC, ResNet-18 3x3), speedup = dense / sparse in the same process',
   async run(ctx) {
-    const only = process.env.SPARSE_BENCH_SHAPES?.split(',');
-    const tiers = (process.env.SPARSE_BENCH_TIERS?.split(',') as Tier[] | undefined) ?? ctx.tiers;
+    // globalThis.process: the suite also runs in browsers (bench/cross.ts), where there is no process
+    const env: Record<string, string | undefined> = (globalThis as { process?: { env?: Record<string, string> } }).process?.env ?? {};
+    // quick preset (the default of `npm run bench`, which runs every runtime): representative layers
+    // (large-spatial 1x1, the repeated 512x512 1x1, the FC, one 3x3) so the cross-runtime run stays in minutes
+    const only = env.SPARSE_BENCH_SHAPES?.split(',') ?? (ctx.quick ? ['pw3', 'pw7-11', 'fc', 'res-3x3-128'] : undefined);
+    const tiers = (env.SPARSE_BENCH_TIERS?.split(',') as Tier[] | undefined) ?? ctx.tiers;
     for (const tier of tiers) {
       const tk = await ctx.tk(tier);
       const stack = new Map<string, { dense: number; sparse: number }>(); // key: pattern@s -> MAC-weighted totals over pw1..pw13

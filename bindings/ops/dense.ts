@@ -50,6 +50,8 @@ export interface Conv2dOptions {
 }
 
 const NR = 8;
+/** Up to this many rows (m = 2, 3; m = 1 is the GEMV), f16-weight matmuls use the in-register kernel f16w_gemm_small; from m = 4 on, widening panels for the f32 GEMM measured faster (the 3-row loop is front-end bound: 8 weights per iteration). */
+const SMALL_M_F16 = 3;
 /** Elements of B copied into wasm per packing step (bounded staging buffer). */
 const PACK_CHUNK = 1 << 18;
 
@@ -193,6 +195,12 @@ export class PackedMatmul {
       const tile = this.tk.arena.alloc(64);
       if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, this.tk.arena.alloc(this.k * 4));
       else k.f32_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile);
+      return;
+    }
+    if (this.dtype === 'f16' && m <= SMALL_M_F16) {
+      // bandwidth-bound: widen the f16 panels in registers, 3 rows per pass over B
+      const tile = this.tk.arena.alloc(64), xs = this.tk.arena.alloc(k.f16w_gemm_small_scratch(this.k), 64);
+      k.f16w_gemm_small(m, this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, xs);
       return;
     }
     const scratch = this.tk.arena.alloc(k.f32_gemm_nc_scratch(), 64);

@@ -1,7 +1,7 @@
 /**
- * The backbone on tessera: activations live in linear memory (NCHW, two ping-pong arena tensors
- * sized for the largest layer), weights are packed once per layer, and each layer is one kernel
- * call with bias + ReLU6 fused. Which kernel runs a layer is decided by a small adapter
+ * The backbone on tessera: activations live in linear memory (NCHW, one exact-size arena tensor per
+ * layer output, so nothing is copied between layers), weights are packed once per layer, and each
+ * layer is one kernel call with bias + ReLU6 fused. Which kernel runs a layer is decided by a small adapter
  * (`LayerFactory`), so swapping dense / sparse / auto is one line at construction.
  */
 import type { Tensor, Tessera } from '../../bindings/index.js';
@@ -155,25 +155,34 @@ export const denseLayer: LayerFactory = (tk, l, w) => {
   return { impl: 'dense', run: (x, y) => p.run(x, y), dispose: () => p.dispose() };
 };
 
+/** bestDenseLayer's choice per instance and layer geometry (dense kernel speed does not depend on the weights' values). */
+const denseChoice = new WeakMap<Tessera, Map<string, 'dense' | 'dense-chw'>>();
+
 /**
  * Our best dense per layer: depthwise -> tk.dense; conv0 and 1x1 -> whichever of tk.dense.packConv2d
- * and the CHW dense kernels of the sparse family (chwDenseLayer) is faster on this geometry, measured
- * once at construction (interleaved, median of 5 on a constant input; the loser is freed).
+ * and the CHW dense kernels of the sparse family (chwDenseLayer) is faster on this geometry. Measured
+ * once per instance and geometry (then cached): both warmed up past wasm tier-up (>= 10 calls and
+ * >= 20 ms each), then 7 interleaved single calls each on a constant input; the smaller minimum wins
+ * (load only ever adds time). The loser is freed.
  */
 export const bestDenseLayer: LayerFactory = (tk, l, w) => {
-  const a = denseLayer(tk, l, w);
-  if (l.kind === 'dw') return a;
-  const b = chwDenseLayer(tk, l, w);
+  if (l.kind === 'dw') return denseLayer(tk, l, w);
+  const key = `${l.kind}:${l.cin}x${l.hIn}x${l.wIn}->${l.cout}:k${l.k}s${l.stride}:${l.pad}`;
+  let cache = denseChoice.get(tk);
+  if (!cache) denseChoice.set(tk, (cache = new Map()));
+  const known = cache.get(key);
+  if (known) return known === 'dense' ? denseLayer(tk, l, w) : chwDenseLayer(tk, l, w);
+  const a = denseLayer(tk, l, w), b = chwDenseLayer(tk, l, w);
   const x = tk.tensor('f32', [l.cin * l.hIn * l.wIn]), y = tk.tensor('f32', [l.cout * l.hOut * l.wOut]);
   try {
     x.view().fill(0.5);
     const one = (p: PreparedLayer) => { const t0 = performance.now(); p.run(x, y); return performance.now() - t0; };
-    for (let i = 0; i < 2; i++) { one(a); one(b); }
-    const ta: number[] = [], tb: number[] = [];
-    for (let i = 0; i < 5; i++) { ta.push(one(a)); tb.push(one(b)); }
-    const med = (v: number[]) => v.sort((p, q) => p - q)[2];
-    const [keep, drop] = med(ta) <= med(tb) ? [a, b] : [b, a];
+    for (const p of [a, b]) { let n = 0, t = 0; while (n < 10 || t < 20) { t += one(p); n++; } }
+    let ma = Infinity, mb = Infinity;
+    for (let i = 0; i < 7; i++) { ma = Math.min(ma, one(a)); mb = Math.min(mb, one(b)); }
+    const [keep, drop] = ma <= mb ? [a, b] : [b, a];
     drop.dispose();
+    cache.set(key, keep.impl as 'dense' | 'dense-chw');
     return keep;
   } catch (e) { a.dispose(); b.dispose(); throw e; } finally { x.dispose(); y.dispose(); }
 };

@@ -12,7 +12,7 @@
 // the absolute error of subnormal products. Clamping (ReLU/ReLU6) is 1-Lipschitz, so the bound
 // holds after the activation. Non-finite outputs must match exactly: NaN stays NaN, +-Inf stays.
 import {
-  ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError, SparseFormatError, SparseMatrix,
+  ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError, SparseFormatError, SparseMatrix, packSparse,
   type SparseLayer, type Tessera,
 } from '../../bindings/index.js';
 import { dimOf, fillF32, place, placementOf, type Rng, type ValueMode } from './rng.js';
@@ -372,7 +372,10 @@ const auto: OpSpec = {
   gen: ({ tk }, r, size) => layerCase(tk, r, size, (w, rows, cols, o, geom, act) => {
     const policy = r.bool(0.85) ? 'density' : 'measure';
     const al = tk.sparse.auto(w, rows, cols, geom, { ...o, activation: act, policy, breakEven: r.next() });
-    return { layer: al as any, matrix: () => al.sparse }; // every choice computes with the same weights (a lossless pack of w)
+    // every choice computes with the same weights (the packed ones), but the dense choices multiply EVERY
+    // weight, pruned ones as 0 (so 0 * NaN = NaN): their reference is the matrix with all blocks stored
+    const all = () => { const d = al.sparse.toDense(); return packSparse(d.weights, rows, cols, { kernelSize: o.kernelSize, bias: d.bias }, true); };
+    return { layer: al as any, matrix: () => (al.choice === 'sparse' ? al.sparse : all()) };
   }, r.bool()),
   hostile({ tk }, r) {
     const k = r.int(0, 2);

@@ -70,6 +70,15 @@ for (const tier of TIERS) {
       }
     });
 
+    it('f16 weights with large activations (|a| >= 2^16: no pre-scaling, multiply path)', async () => {
+      const t = await tk(tier);
+      for (const [m, k, n] of [[1, 50, 20], [3, 50, 20], [13, 50, 20]] as const) {
+        const a = randomF32(m * k, 90, -1e6, 1e6), b16 = randomHalf(t, k * n, 91);
+        const ref = refMatmul(a, halfToF32(b16), m, k, n);
+        expect(errorRatio(t.matmul(a, b16, m, k, n), ref.y, ref.mag, k), `m=${m}`).toBeLessThanOrEqual(1);
+      }
+    });
+
     it('f16 weights with inf/NaN take the exact widening path', async () => {
       const t = await tk(tier);
       for (const m of [1, 3]) {
