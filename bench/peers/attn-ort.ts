@@ -1,31 +1,14 @@
 // onnxruntime-web (wasm EP: ORT CPU kernels + MLAS compiled to wasm SIMD) attention peer:
 // com.microsoft MultiHeadAttention on [1, S, H*D] (BSNH), one session per shape, single thread.
 // Node only (loads the .wasm from node_modules, no network).
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { buildModel, DT, node, vi } from './attn-onnx.js';
-
-type Ort = typeof import('onnxruntime-web');
-let ortP: Promise<Ort> | null = null;
-
-export async function loadOrt(): Promise<Ort> {
-  ortP ??= (async () => {
-    const ort = await import('onnxruntime-web');
-    const require = createRequire(import.meta.url);
-    ort.env.wasm.wasmPaths = path.dirname(require.resolve('onnxruntime-web')) + '/';
-    ort.env.wasm.numThreads = 1;
-    ort.env.wasm.proxy = false;
-    ort.env.logLevel = 'error';
-    return ort;
-  })();
-  return ortP;
-}
+import { buildModel, DT, node, vi } from './onnx.js';
+import { loadOrtModule } from './ort.js';
 
 export interface OrtMha { run(q: Float32Array, k: Float32Array, v: Float32Array): Promise<Float32Array>; release(): Promise<void>; version: string }
 
 /** MultiHeadAttention session for H heads, S1 queries, S2 keys, head dim D (q/k/v/out in [1, S, H*D]). */
 export async function ortMha(H: number, S1: number, S2: number, D: number): Promise<OrtMha> {
-  const ort = await loadOrt();
+  const ort = await loadOrtModule();
   const model = buildModel({
     opsets: [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }],
     inputs: [vi('Q', DT.FLOAT, [1, S1, H * D]), vi('K', DT.FLOAT, [1, S2, H * D]), vi('V', DT.FLOAT, [1, S2, H * D])],

@@ -39,8 +39,8 @@ export function vi(name: string, elemType: number, dims: number[]): W {
   const v = new W(); v.str(1, name); v.msg(2, tp);
   return v;
 }
-/** NodeProto; attrs: number -> INT, number[] -> INTS */
-export function node(op: string, inputs: string[], outputs: string[], attrs: Record<string, number | number[]> = {}): W {
+/** NodeProto; attrs: number -> INT, number[] -> INTS; domain e.g. 'com.microsoft' for contrib ops */
+export function node(op: string, inputs: string[], outputs: string[], attrs: Record<string, number | number[]> = {}, domain = ''): W {
   const n = new W();
   for (const i of inputs) n.str(1, i);
   for (const o of outputs) n.str(2, o);
@@ -50,9 +50,11 @@ export function node(op: string, inputs: string[], outputs: string[], attrs: Rec
     if (Array.isArray(v)) { for (const x of v) a.int(8, x); a.int(20, 7); } else { a.int(3, v); a.int(20, 2); }
     n.msg(5, a);
   }
+  if (domain) n.str(7, domain);
   return n;
 }
-export function buildModel(o: { inputs: W[]; outputs: W[]; initializers?: Raw[]; nodes: W[]; opset?: number }): Uint8Array {
+/** ModelProto; `opsets` (domain '' = ai.onnx) default to [{ domain: '', version: opset ?? 17 }] */
+export function buildModel(o: { inputs: W[]; outputs: W[]; initializers?: Raw[]; nodes: W[]; opset?: number; opsets?: { domain: string; version: number }[] }): Uint8Array {
   const g = new W();
   for (const n of o.nodes) g.msg(1, n);
   g.str(2, 'g');
@@ -66,6 +68,8 @@ export function buildModel(o: { inputs: W[]; outputs: W[]; initializers?: Raw[];
   const m = new W();
   m.int(1, 10);
   m.str(2, 'tessera-bench');
-  const os = new W(); os.int(2, o.opset ?? 17); m.msg(8, os);
+  for (const set of o.opsets ?? [{ domain: '', version: o.opset ?? 17 }]) {
+    const os = new W(); if (set.domain) os.str(1, set.domain); os.int(2, set.version); m.msg(8, os);
+  }
   return concat([m.finish(), varint(7 * 8 + 2), varint(graph.length), graph]);
 }

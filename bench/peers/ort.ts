@@ -15,9 +15,11 @@ export interface OrtPeer {
 }
 
 let cached: Promise<OrtPeer> | null = null;
+let moduleP: Promise<any> | null = null;
 
-export function loadOrt(): Promise<OrtPeer> {
-  cached ??= (async () => {
+/** The onnxruntime-web module, configured once per process: wasm from node_modules, 1 thread, no proxy worker. */
+export function loadOrtModule(): Promise<any> {
+  moduleP ??= (async () => {
     const ort: any = await import('onnxruntime-web');
     const require = createRequire(import.meta.url);
     ort.env.wasm.wasmPaths = path.dirname(require.resolve('onnxruntime-web')) + '/';
@@ -25,6 +27,14 @@ export function loadOrt(): Promise<OrtPeer> {
     ort.env.wasm.simd = true;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
+    return ort;
+  })();
+  return moduleP;
+}
+
+export function loadOrt(): Promise<OrtPeer> {
+  cached ??= (async () => {
+    const ort = await loadOrtModule();
     const session = (model: Uint8Array) => ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3, intraOpNumThreads: 1 });
     const runner = async (model: Uint8Array, feeds: Record<string, any>): Promise<OrtRunner> => {
       const s = await session(model);

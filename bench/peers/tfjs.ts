@@ -19,9 +19,11 @@ export interface TfjsPeer {
 }
 
 let cached: Promise<TfjsPeer> | null = null;
+let moduleP: Promise<{ tf: typeof import('@tensorflow/tfjs-core'); version: string }> | null = null;
 
-export function loadTfjs(): Promise<TfjsPeer> {
-  cached ??= (async () => {
+/** tfjs-core with the wasm backend, set up once per process: wasm from node_modules, 1 thread. */
+export function loadTfjsModule(): Promise<{ tf: typeof import('@tensorflow/tfjs-core'); version: string }> {
+  moduleP ??= (async () => {
     const tf = await import('@tensorflow/tfjs-core');
     const tfwasm = await import('@tensorflow/tfjs-backend-wasm');
     const require = createRequire(import.meta.url);
@@ -29,10 +31,18 @@ export function loadTfjs(): Promise<TfjsPeer> {
     tfwasm.setThreadsCount(1);
     await tf.setBackend('wasm');
     await tf.ready();
+    return { tf, version: tfwasm.version_wasm };
+  })();
+  return moduleP;
+}
+
+export function loadTfjs(): Promise<TfjsPeer> {
+  cached ??= (async () => {
+    const { tf, version } = await loadTfjsModule();
     const readback = (build: () => any): Float32Array => { const y = tf.tidy(build); const d = y.dataSync() as Float32Array; y.dispose(); return d; };
     const peer: TfjsPeer = {
       name: 'tfjs-wasm',
-      version: tfwasm.version_wasm,
+      version,
       matmul(a, b, m, k, n) {
         const at = tf.tensor2d(a, [m, k]), bt = tf.tensor2d(b, [k, n]);
         // a is uploaded each call in a real model; keep it persistent too so only the op + readback are timed, like ORT's feeds
