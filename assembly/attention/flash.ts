@@ -40,9 +40,10 @@ const NEG_INF: f32 = -Infinity;
 const M_INIT_F32: f32 = -1e30; // finite "minus infinity": no inf - inf in the first merge / fully masked rows
 const M_INIT_F16: f32 = -60000; // the reference's finite fp16 initial max
 
-// per-row state arrays in scratch (each br floats)
-const R_M = 0, R_L = 1, R_AB = 2, R_A = 3, R_ALPHA = 4, R_GAMMA = 5;
-const N_ROWVEC = 10;
+// per-row state arrays in scratch (each br floats): running max, running sum, frame (running mean of the
+// pseudo-averages), and this block's alpha / gamma for the output update
+const R_M = 0, R_L = 1, R_AB = 2, R_ALPHA = 3, R_GAMMA = 4;
+const N_ROWVEC = 5;
 
 // Tile shapes: keys per packed group (QK) and rows per PV tile; both tiers align row blocks to 24.
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
@@ -156,7 +157,7 @@ export function attention_prep_kv(k: usize, v: usize, kRowStride: i32, vRowStrid
  *   k, v: [kvRows][d] f32 with row strides in elements; keys 0..s2-1 are attended (kvRows >= s2, or
  *         >= the padded rows in faithful mode).
  *   scale: softmax scale (in MODE_PASA / MODE_FAITHFUL it is already folded into K' by attention_prep_kv).
- *   br: query rows per block (multiple of 8), bc: keys per block (multiple of 4). Causal masking is
+ *   br: query rows per block (rounded up to a multiple of 24 = RALIGN), bc: keys per block (multiple of 4). Causal masking is
  *   bottom-right aligned: key t is masked for row r iff t > r + (s2 - s1). Fully masked rows output 0.
  */
 export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride: i32, nh: i32, s1: i32,

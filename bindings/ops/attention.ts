@@ -21,7 +21,7 @@
  *
  * Forms: arrays in / Float32Array out (the copying form streams one KV-head group at a time, so wasm memory
  * holds one group plus O(tile) scratch), or Tensors in / Tensor out (zero-copy, `tk.attention(qT, kT, vT, o)`).
- * Memory: scratch is (3·d·bq + bk·bq + 10·bq)·4 bytes, plus — only in the fp16 precisions or for f16 k/v —
+ * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes), plus — only in the fp16 precisions or for f16 k/v —
  * one prepared KV head (2·seqK·d·4 bytes).
  */
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
@@ -50,7 +50,7 @@ export interface AttentionOptions {
   kvCapacity?: number;
   /** Query rows per tile (multiple of 8; the kernel rounds it up to a multiple of 24, its row-tile alignment). Default 48. */
   blockQ?: number;
-  /** Keys per tile (multiple of 4). Default 64 for 'f32', 128 otherwise (the PASA shift block n). */
+  /** Keys per tile (multiple of 4). Default 72 for 'f32' (a multiple of both tiers' key tiles), 128 otherwise (the PASA shift block n). */
   blockK?: number;
   /** PASA frame (pasa.md §2.2): running mean of the block pseudo-averages (default) or the first block's. Both are exact. */
   pasaFrame?: 'running' | 'first';
@@ -101,7 +101,7 @@ function plan(o: AttentionOptions, what: string): Plan {
   const beta = o.beta ?? (precision === 'pasa-faithful' ? 0.9689941 : 31 / 32);
   if (typeof beta !== 'number' || !(beta > 0 && beta < 1)) throw new ArgumentError(`${what}: beta must be in (0, 1), got ${String(beta)}`);
   const br = o.blockQ ?? 48;
-  const bc = o.blockK ?? (precision === 'f32' ? 64 : 128);
+  const bc = o.blockK ?? (precision === 'f32' ? 72 : 128); // f32: a multiple of the 6-key tile; PASA: the shift block n of pasa.md
   if (!isInt(br, 8) || br % 8 !== 0 || br > 4096) throw new ArgumentError(`${what}: blockQ must be a multiple of 8 in [8, 4096], got ${String(o.blockQ)}`);
   if (!isInt(bc, 4) || bc % 4 !== 0 || bc > 4096) throw new ArgumentError(`${what}: blockK must be a multiple of 4 in [4, 4096], got ${String(o.blockK)}`);
   if (o.pasaFrame !== undefined && o.pasaFrame !== 'running' && o.pasaFrame !== 'first') throw new ArgumentError(`${what}: pasaFrame must be 'running' or 'first'`);

@@ -37,9 +37,8 @@ export interface AutoOptions extends PackOptions {
 
 /** Default tiles, picked from bench/suites/sparse.ts on x86-64 (V8): see the report in the suite. */
 const DEFAULT_TILE_4 = 8, DEFAULT_TILE_1 = 16;
-let CONV_TILE_1: 16 | 32 = 16;
-/** @internal benchmark hook: spatial tile of the unstructured 3x3 kernels */
-export function setConvTile1(t: 16 | 32): void { CONV_TILE_1 = t; }
+/** Spatial tile of the 3x3 kernels for single-channel (unstructured) rows; the 32-pixel driver is built too. */
+const CONV_TILE_1: 16 | 32 = 16;
 
 function clampOf(a: Activation | undefined, fn: string): [number, number] {
   switch (a ?? 'none') {

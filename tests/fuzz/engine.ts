@@ -118,11 +118,11 @@ export async function fuzz(ctx: FuzzContext, ops: readonly OpSpec[], o: FuzzOpti
   const tallies: OpTally[] = [];
   const first = o.first ?? 0;
   const over = () => !!o.budgetMs && performance.now() - t0 > o.budgetMs;
-  for (const op of ops) {
-    if (o.filter && !o.filter(op)) continue;
+  const selected = ops.filter((op) => !o.filter || o.filter(op));
+  for (const op of selected) {
     const t: OpTally = { op: op.name, cases: 0, expectedErrors: 0, failures: 0, corruptions: 0, leaks: 0, hostile: 0, hostileFailures: 0, ms: 0 };
     tallies.push(t);
-    const opBudget = o.budgetMs ? o.budgetMs / ops.length : 0;
+    const opBudget = o.budgetMs ? o.budgetMs / selected.length : 0;
     const opStart = performance.now();
     for (let i = first; i < first + o.cases; i++) {
       if (over() || (opBudget && performance.now() - opStart > opBudget && i > first)) break;
