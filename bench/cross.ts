@@ -12,8 +12,8 @@
 // COOP/COEP (cross-origin isolated: SharedArrayBuffer for threads, 5 us timers); the bench is
 // bundled for it with esbuild into .bench-web/. Bun is a devDependency (npm package bun); Deno is
 // installed on demand into .runtimes/ (npm package deno) when it is not found.
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderHtml, renderMarkdown, type RuntimeRun } from './lib/html.js';
@@ -286,7 +286,14 @@ async function main(): Promise<void> {
   if (flag('report-only')) {
     runs = loadPrevious();
   } else {
-    if (!existsSync(join(root, 'build/tessera.simd128.wasm'))) { log('build/ is missing: run `npm run build` first (npm run bench does)'); process.exit(1); }
+    // the runtimes load build/*.wasm: rebuild it when any AssemblyScript source is newer (a stale binary lacks new kernels)
+    const wasm = join(root, 'build/tessera.simd128.wasm');
+    const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+    if (!existsSync(wasm) || statSync(wasm).mtimeMs < newest(join(root, 'assembly'))) {
+      log('build/*.wasm is missing or older than assembly/: node scripts/build.mjs --wasm-only');
+      const r = spawnSync(process.execPath, ['scripts/build.mjs', '--wasm-only'], { cwd: root, stdio: 'inherit' });
+      if (r.status !== 0) process.exit(1);
+    }
     runs = [];
     const drivers: Record<string, () => Promise<RuntimeRun>> = { node: runNode, chromium: runChromium, deno: runDeno, bun: runBun };
     for (const rt of runtimes) {

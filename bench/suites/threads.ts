@@ -125,9 +125,40 @@ function attentionCase(heads: number, S: number, d: number): ThreadCase {
   };
 }
 
+/**
+ * Control: what two threads can get on this machine right now. Many independent 96x96x96 GEMM tiles
+ * on L1-resident data (pure compute, no shared bandwidth): on an idle 2-core machine this scales ~2x;
+ * a lower ratio means other processes hold a core and bounds every other threaded ratio of the run.
+ */
+function scalingProbe(tiles: number): ThreadCase {
+  const d = 96;
+  const a = new Float32Array(d * d).map((_, i) => Math.sin(i)), b = new Float32Array(d * d).map((_, i) => Math.cos(i));
+  return {
+    op: 'scaling probe: independent L1-resident GEMM tiles', shape: `${tiles} x ${d}x${d}x${d}`, flops: tiles * 2 * d * d * d,
+    setup(one, many) {
+      const mk = (tk: Tessera) => {
+        const p = tk.dense.packMatmul(b, d, d), ta = tk.tensorFrom(a), tc = tk.tensor('f32', [tiles * d * d]);
+        const ptr = (p as unknown as { ptr: number }).ptr, mr = tk.dense.mr;
+        const calls = Array.from({ length: tiles }, (_, i) => ['f32_gemm_nc', mr, d, d, d, ta.ptr, d, ptr, 0, 0, tc.ptr + i * d * d * 4, d, 0, 0, 0, 0, 0] as [string, ...number[]]);
+        return { p, ta, tc, calls };
+      };
+      const o = mk(one), m = mk(many);
+      const scratch = one.arena.allocPersistent(one.kernels.f32_gemm_nc_scratch(), 64, 'probe scratch');
+      const k = one.kernels as unknown as Record<string, (...x: number[]) => void>;
+      return {
+        single: () => { for (const c of o.calls) { const args = c.slice(1) as number[]; args[15] = scratch; k.f32_gemm_nc(...args); } },
+        parallel: () => many.pool.runCalls(m.calls, { scratch: { bytes: many.kernels.f32_gemm_nc_scratch(), arg: 15 } }),
+        identical: () => sameBits(o.tc.read(), m.tc.read()),
+        output: () => new Float32Array(0),
+        dispose: () => { for (const x of [o, m]) { x.p.dispose(); x.ta.dispose(); x.tc.dispose(); } one.arena.free(scratch); },
+      };
+    },
+  };
+}
+
 /** Cases per family. Families add theirs here when their splitter lands in bindings/threads/split.ts. */
 function cases(ctx: BenchContext): ThreadCase[] {
-  const out: ThreadCase[] = [f16Case(ctx.quick ? 1 << 21 : 1 << 23)];
+  const out: ThreadCase[] = [scalingProbe(64), f16Case(ctx.quick ? 1 << 21 : 1 << 23)];
   out.push(...(ctx.quick ? [1024] : [512, 1024]).map(gemmCase));
   out.push(...(ctx.quick ? [attentionCase(1, 4096, 64)] : [attentionCase(2, 1024, 64), attentionCase(4, 4096, 64)]));
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
