@@ -17,12 +17,13 @@
 import { ArgumentError, DTypeError, DisposedError, ShapeError, type Tensor, type Tessera } from '../../bindings/index.js';
 import { refHalfBits, refHalfValue, refRoundHalf } from '../helpers/ref-f16.js';
 import { dimOf, fillF32, place, placementOf, type Rng } from './rng.js';
+import { gamma } from './compare.js';
 import type { FuzzContext, HostileCase, OpSpec, SizeClass } from './types.js';
 
 type Precision = 'f32' | 'f16' | 'pasa' | 'pasa-faithful';
 const TOL = 'f32: V*(2.5E + gamma(seqK+8(blocks+2)) + 16u(blocks+2)), E = score error bound; fp16 precisions add fp16 score/probability/output rounding (see ops-attention.ts)';
 const u = 2 ** -24, u16 = 2 ** -11;
-const gamma = (m: number) => (m * u) / (1 - m * u);
+// gamma(m) = m*u / (1 - m*u), u = 2^-24 (shared with the GEMM-like ops)
 
 interface Shape { heads: number; kvHeads: number; seqQ: number; seqK: number; d: number; cap: number; causal: boolean; scale: number; precision: Precision; bc: number }
 

@@ -11,29 +11,17 @@
 import { ArgumentError, DTypeError, DisposedError, ShapeError, type Tessera } from '../../bindings/index.js';
 import { refHalfBits, refHalfValue, refRoundHalf } from '../helpers/ref-f16.js';
 import { dimOf, fillF32, place, placementOf, type Rng, type ValueMode } from './rng.js';
+import { compareSum } from './compare.js';
 import type { FuzzCase, FuzzContext, HostileCase, OpSpec, SizeClass } from './types.js';
 
 type Act = 'none' | 'relu' | 'relu6';
 const TOL = 'gamma(K+1) * sum|a*b| + (K+1) * 2^-149, K products per output (f32 summation bound, any order, fused or not); f16 weights exact';
 const ACTS: Act[] = ['none', 'relu', 'relu6'];
 const actOf = (v: number, a: Act) => (a === 'relu' ? Math.max(v, 0) : a === 'relu6' ? Math.min(Math.max(v, 0), 6) : v);
-const gamma = (m: number) => (m * 2 ** -24) / (1 - m * 2 ** -24);
 const mode = (r: Rng): ValueMode => (r.bool(0.2) ? 'special' : r.bool(0.1) ? 'wide' : 'uniform');
 
 interface Ref { y: Float64Array; mag: Float64Array; terms: number }
 
-export function compareRef(got: unknown, ref: Ref): string | null {
-  if (!(got instanceof Float32Array)) return `result is ${got?.constructor?.name ?? typeof got}, not a Float32Array`;
-  if (got.length !== ref.y.length) return `result has ${got.length} elements, want ${ref.y.length}`;
-  for (let i = 0; i < got.length; i++) {
-    const want = ref.y[i], g = got[i];
-    if (Number.isNaN(want)) { if (!Number.isNaN(g)) return `element ${i}: got ${g}, want NaN (NaN must propagate)`; continue; }
-    if (!Number.isFinite(want)) { if (g !== want) return `element ${i}: got ${g}, want ${want}`; continue; }
-    const tol = gamma(ref.terms + 1) * ref.mag[i] + (ref.terms + 1) * 2 ** -149;
-    if (!(Math.abs(g - want) <= tol)) return `element ${i}: got ${g}, want ${want} (|err| ${Math.abs(g - want)} > tol ${tol})`;
-  }
-  return null;
-}
 
 /** Weights: f32 or f16 bits; returns what to pass and the exact values the kernel multiplies by. */
 function weights(r: Rng, n: number, f16: boolean): { pass: Float32Array | Uint16Array; vals: Float64Array } {
@@ -104,7 +92,7 @@ function matmulSpec(name: string, form: Form, par = false): OpSpec {
       const desc = `mr=${tk.dense.mr} m=${m} k=${k} n=${n} ${f16 ? 'f16' : 'f32'} weights act=${act} bias=${!!bias} vals=${vm} a:${placementOf(a)}`;
       const expectError = m === 0 || k === 0 || n === 0 ? ShapeError : undefined;
       const opts = { bias, activation: act };
-      const check = (got: unknown) => compareRef(got, refMatmul(a, w.vals, m, k, n, bias, act));
+      const check = (got: unknown) => compareSum(got, refMatmul(a, w.vals, m, k, n, bias, act));
       if (form === 'copy' || expectError) {
         const packedApply = () => { const p = tk.dense.packMatmul(w.pass, k, n, opts); try { return p.apply(a, m); } finally { p.dispose(); } };
         const copy = () => (par ? tk.parallel.matmul(a, w.pass, m, k, n, opts) : tk.matmul(a, w.pass, m, k, n, opts));
@@ -186,7 +174,7 @@ function convSpec(name: string, form: Form): OpSpec {
       const desc = `mr=${tk.dense.mr} n=${nb} c=${c} ${h}x${w} cout=${co} k=${kh}x${kw} s=${s},${sw} d=${d} pad=${JSON.stringify(pad)} ${depthwise ? 'depthwise ' : ''}${f16 ? 'f16' : 'f32'} act=${act} vals=${vm} x:${placementOf(x)}`;
       const tooSmall = h + pt + pb < (kh - 1) * d + 1 || w + pl + pr < (kw - 1) * d + 1;
       const expectError = c === 0 || h === 0 || w === 0 || co === 0 || tooSmall ? ShapeError : undefined;
-      const check = (got: unknown) => compareRef(got, refConv(x, wt.vals, g, bias, act));
+      const check = (got: unknown) => compareSum(got, refConv(x, wt.vals, g, bias, act));
       if (form === 'copy' || expectError) {
         const packedApply = () => { const p = tk.dense.packConv2d(wt.pass, opts); try { return p.apply(x, nb); } finally { p.dispose(); } };
         return { desc, inputs: [x, wt.pass], expectError, run: () => (form === 'copy' ? tk.conv2d(x, wt.pass, opts) : packedApply()), check };

@@ -16,6 +16,7 @@ import {
   type SparseLayer, type Tessera,
 } from '../../bindings/index.js';
 import { dimOf, fillF32, place, placementOf, type Rng, type ValueMode } from './rng.js';
+import { compareSum } from './compare.js';
 import type { ErrorClass, FuzzCase, FuzzContext, HostileCase, OpSpec, SizeClass } from './types.js';
 
 type Act = 'none' | 'relu' | 'relu6';
@@ -51,7 +52,6 @@ function walk(sp: SparseMatrix): StoredRow[] {
 }
 
 const actOf = (v: number, a: Act) => (a === 'relu' ? Math.max(v, 0) : a === 'relu6' ? Math.min(Math.max(v, 0), 6) : v);
-const gamma = (m: number) => (m * 2 ** -24) / (1 - m * 2 ** -24);
 
 interface Ref { y: Float64Array; mag: Float64Array; terms: Float64Array }
 
@@ -90,18 +90,6 @@ function refConv(sp: SparseMatrix, x: Float32Array, h: number, w: number, stride
   return { y, mag, terms, oh, ow };
 }
 
-function compare(got: unknown, ref: Ref): string | null {
-  if (!(got instanceof Float32Array)) return `result is ${got?.constructor?.name ?? typeof got}, not a Float32Array`;
-  if (got.length !== ref.y.length) return `result has ${got.length} elements, want ${ref.y.length}`;
-  for (let i = 0; i < got.length; i++) {
-    const want = ref.y[i], g = got[i];
-    if (Number.isNaN(want)) { if (!Number.isNaN(g)) return `element ${i}: got ${g}, want NaN (NaN must propagate)`; continue; }
-    if (!Number.isFinite(want)) { if (g !== want) return `element ${i}: got ${g}, want ${want}`; continue; }
-    const tol = gamma(ref.terms[i] + 1) * ref.mag[i] + (ref.terms[i] + 1) * 2 ** -149;
-    if (!(Math.abs(g - want) <= tol)) return `element ${i}: got ${g}, want ${want} (|err| ${Math.abs(g - want)} > tol ${tol})`;
-  }
-  return null;
-}
 
 // ---- generators --------------------------------------------------------------------------------
 
@@ -202,7 +190,7 @@ const matmul: OpSpec = {
     return {
       desc, inputs: [x], expectError: n === 0 ? ShapeError : undefined,
       run: () => tk.sparse.matmul(sp, x, n, { activation, tile }),
-      check: (got) => compare(got, refMatmul(sp, x, n, activation)),
+      check: (got) => compareSum(got, refMatmul(sp, x, n, activation)),
     };
   },
   hostile({ tk }, r) {
@@ -223,7 +211,7 @@ const matmul: OpSpec = {
         const what = corrupt(r, sp);
         return {
           desc: `corrupted packed matrix: ${what}`, call: () => tk.sparse.matmul(sp, x, n), expect: [...SPARSE_BAD, ShapeError],
-          orValid: (got) => compare(got, refMatmul(sp, x, n, 'none')),
+          orValid: (got) => compareSum(got, refMatmul(sp, x, n, 'none')),
         };
       }
       case 7: return { desc: 'a plain object with the fields of a SparseMatrix', call: () => tk.sparse.matmul({ ...sp, rows: sp.rows } as any, x, n), expect: [DTypeError] };
@@ -254,7 +242,7 @@ const conv2d: OpSpec = {
     return {
       desc, inputs: [x], expectError,
       run: () => tk.sparse.conv2d(sp, x, { c, h, w, stride, pad, activation }),
-      check: (got) => compare(got, refConv(sp, x, h, w, stride, pad, activation)),
+      check: (got) => compareSum(got, refConv(sp, x, h, w, stride, pad, activation)),
     };
   },
   hostile({ tk }, r) {
@@ -272,7 +260,7 @@ const conv2d: OpSpec = {
       case 4: return { desc: 'x one element short', call: () => tk.sparse.conv2d(sp, x.subarray(1), { c, h, w }), expect: [ShapeError], msg: /x has/ };
       case 5: { const what = corrupt(r, sp);
         return { desc: `corrupted packed matrix: ${what}`, call: () => tk.sparse.conv2d(sp, x, { c: sp.cols, h, w }), expect: [...SPARSE_BAD, ShapeError, ArgumentError],
-          orValid: (got) => compare(got, refConv(sp, x, h, w, 1, sp.kernelSize === 3 ? 1 : 0, 'none')) }; }
+          orValid: (got) => compareSum(got, refConv(sp, x, h, w, 1, sp.kernelSize === 3 ? 1 : 0, 'none')) }; }
       default: return { desc: 'activation = 7', call: () => tk.sparse.conv2d(sp, x, { c, h, w, activation: 7 as any }), expect: [ArgumentError], msg: /activation/ };
     }
   },
@@ -298,14 +286,14 @@ function layerCase(tk: Tessera, r: Rng, size: SizeClass, make: (w: Float32Array,
   const sp = l.matrix();
   const ref = () => (conv ? refConv(sp, x, a, b, stride, pad, act) : refMatmul(sp, x, a, act));
   if (apply) {
-    return { desc: desc + ' apply', inputs: [x], run: () => l.layer.apply(x), check: (got) => compare(got, ref()), dispose: () => l.layer.dispose() };
+    return { desc: desc + ' apply', inputs: [x], run: () => l.layer.apply(x), check: (got) => compareSum(got, ref()), dispose: () => l.layer.dispose() };
   }
   const outLen = conv ? ref().y.length : rows * a;
   const { tx, ty } = stageTensors(tk, x, outLen);
   return {
     desc, arenaOutputs: [ty.ptr],
     run: () => (par ? tk.parallel.sparseRun(l.layer as SparseLayer, tx, ty) : l.layer.run(tx, ty)),
-    check: () => compare(ty.read(), ref()),
+    check: () => compareSum(ty.read(), ref()),
     dispose: () => { l.layer.dispose(); tx.dispose(); ty.dispose(); },
   };
 }
@@ -546,7 +534,7 @@ const deserialize: OpSpec = {
         try {
           const y = tk.sparse.matmul(got, x.subarray(0, got.cols), 1);
           snap.verify();
-          return compare(y, refMatmul(got, x.subarray(0, got.cols), 1, 'none'));
+          return compareSum(y, refMatmul(got, x.subarray(0, got.cols), 1, 'none'));
         } catch (e) {
           return e instanceof OutOfMemoryError || e instanceof ShapeError ? null : `a valid deserialized matrix failed: ${(e as Error).message}`;
         }
