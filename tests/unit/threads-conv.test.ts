@@ -62,6 +62,20 @@ describe('threaded conv2d', () => {
     });
   }
 
+  it('uses the MR the weights were packed with, not the current tk.dense.mr', async () => {
+    const mr0 = tk.dense.mr;
+    const o = { c: 20, h: 15, w: 15, cout: 41, kh: 3, kw: 3, pad: 1 };
+    tk.dense.mr = mr0 === 4 ? 6 : 4;
+    const packed = tk.dense.packConv2d(randomF32(41 * 20 * 9, 8), o);
+    tk.dense.mr = mr0;
+    const x = tk.tensorFrom(randomF32(20 * 225, 9)), y1 = tk.tensor('f32', [41 * 225]), y2 = tk.tensor('f32', [41 * 225]);
+    try {
+      packed.run(x, y1);
+      await tk.parallel.conv2dRun(packed, x, y2);
+      expect(sameBits(y2.read(), y1.read())).toBe(true);
+    } finally { packed.dispose(); x.dispose(); y1.dispose(); y2.dispose(); }
+  });
+
   it('falls back to one call for small work (same bits)', async () => {
     const o = { c: 3, h: 5, w: 5, cout: 4, kh: 3, kw: 3, pad: 1 };
     const packed = tk.dense.packConv2d(randomF32(4 * 3 * 9, 4), o);
