@@ -125,6 +125,26 @@ function attentionCase(heads: number, S: number, d: number): ThreadCase {
   };
 }
 
+/** Dense NCHW conv (packed OIHW weights, one image): (image, output-channel block) tiles across threads. */
+function convCase(c: number, hw: number, cout: number, k: number): ThreadCase {
+  const o = { c, h: hw, w: hw, cout, kh: k, kw: k, pad: (k - 1) >> 1 };
+  const x = new Float32Array(c * hw * hw).map((_, i) => Math.sin(i) * 0.5), w = new Float32Array(cout * c * k * k).map((_, i) => Math.cos(i) * 0.1);
+  return {
+    op: `dense conv ${k}x${k} s1 NCHW f32 (packed)`, shape: `${hw}x${hw}x${c}->${cout}`, flops: 2 * cout * hw * hw * c * k * k,
+    setup(one, many) {
+      const p1 = one.dense.packConv2d(w, o), p2 = many.dense.packConv2d(w, o);
+      const x1 = one.tensorFrom(x), y1 = one.tensor('f32', [cout * hw * hw]), x2 = many.tensorFrom(x), y2 = many.tensor('f32', [cout * hw * hw]);
+      return {
+        single: () => p1.run(x1, y1),
+        parallel: () => many.parallel.conv2dRun(p2, x2, y2),
+        identical: () => sameBits(y1.read(), y2.read()),
+        output: () => y1.read() as Float32Array,
+        dispose: () => { p1.dispose(); p2.dispose(); x1.dispose(); y1.dispose(); x2.dispose(); y2.dispose(); },
+      };
+    },
+  };
+}
+
 /**
  * Control: what two threads can get on this machine right now. Many independent 96x96x96 GEMM tiles
  * on L1-resident data (pure compute, no shared bandwidth): on an idle 2-core machine this scales ~2x;
@@ -164,6 +184,7 @@ function cases(ctx: BenchContext): ThreadCase[] {
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
   out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
   if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));
+  out.push(convCase(64, 56, 64, 3));
   return out.filter((c) => ctx.wants(c.shape));
 }
 

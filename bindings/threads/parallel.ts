@@ -13,10 +13,10 @@ import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
 import { ATTN_FLAG_F16, attentionPlan, type AttentionOptions } from '../ops/attention.js';
-import type { MatmulOptions, PackedMatmul, WeightArray } from '../ops/dense.js';
+import type { MatmulOptions, PackedConv2d, PackedMatmul, WeightArray } from '../ops/dense.js';
 import type { AutoLayer, SparseLayer } from '../ops/sparse.js';
 import type { SparseMatrix } from '../sparse-format.js';
-import { splitAttention, splitColumns, splitF16Convert, splitGemmRows, type KernelName, } from './split.js';
+import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, type KernelName, } from './split.js';
 
 type TileCallT = [string, ...number[]];
 
@@ -24,6 +24,15 @@ type TileCallT = [string, ...number[]];
 interface PackedMatmulInternals {
   tk: Tessera; ptr: number; biasPtr: number; act: { clampOn: number; lo: number; hi: number }; exact16: number; dtype: 'f32' | 'f16'; k: number; n: number;
 }
+
+/** The fields of a PackedConv2d the threaded path reads (private in ops/dense.ts; keep in sync with PackedConv2d.exec). */
+interface PackedConv2dInternals {
+  tk: Tessera; ptr: number; biasPtr: number; mr: number; act: { clampOn: number; lo: number; hi: number }; depthwise: boolean;
+  geom: PackedConv2d['geom']; dtype: 'f32' | 'f16';
+}
+
+/** Below this many multiply-adds a conv runs as one call (a pool job costs tens of microseconds). */
+export const PARALLEL_CONV_MIN_MACS = 1 << 17;
 
 /** The fields of a SparseLayer the threaded path reads (private in ops/sparse.ts; keep in sync). */
 interface SparseLayerInternals {
@@ -131,6 +140,68 @@ export class ParallelOps {
     const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
       ['f32_gemm_nc', mr, c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
     await this.#pinned([a, out], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } }));
+  }
+
+  /**
+   * Zero-copy NCHW conv2d with packed weights (tk.dense.packConv2d), split into (image, output-channel
+   * block) tiles across tk.pool: out[n][cout][ho][wo] = conv(x[n][c][h][w]). Bit-identical to
+   * packed.run(x, out, n), and validates its arguments the same way (typed errors before any tile).
+   * Channel blocks start at multiples of the MR the weights were packed with (depthwise: any channel).
+   * Runs as packed.run with one thread or under PARALLEL_CONV_MIN_MACS multiply-adds.
+   */
+  async conv2dRun(packed: PackedConv2d, x: Tensor, out: Tensor, n = 1): Promise<void> {
+    this.#alive();
+    const where = 'parallel.conv2dRun';
+    const P = packed as unknown as PackedConv2dInternals;
+    if (!P || typeof P !== 'object' || !('depthwise' in P) || !('geom' in P)) throw new ArgumentError(`${where}: packed must be a PackedConv2d (tk.dense.packConv2d)`);
+    if (P.tk !== this.tk) throw new ArgumentError(`${where}: the packed weights belong to another tessera instance`);
+    if (P.ptr < 0) throw new DisposedError('PackedConv2d');
+    const g = P.geom;
+    // the same checks, in the same order, as PackedConv2d.run
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ShapeError(`${where}: n must be an integer >= 1, got ${String(n)}`);
+    tensor(where, 'x', x, this.tk.arena, 'f32', n * g.c * g.h * g.w);
+    tensor(where, 'out', out, this.tk.arena, 'f32', n * g.cout * g.ho * g.wo);
+    if (x.ptr === out.ptr) throw new ArgumentError(`${where}: x and out must be different tensors`);
+    const kdim = (P.depthwise ? 1 : g.c) * g.kh * g.kw;
+    if (this.threads < 2 || n * g.cout * g.ho * g.wo * kdim < PARALLEL_CONV_MIN_MACS) { packed.run(x, out, n); return; }
+    // below: the tile calls of PackedConv2d.exec, with x / out moved by image and w / bias / out by channel
+    const k = this.tk.kernels, mr = P.mr;
+    const { clampOn, lo, hi } = P.act;
+    const inImg = g.c * g.h * g.w * 4, outImg = g.cout * g.ho * g.wo * 4, inPlane = g.h * g.w * 4, outPlane = g.ho * g.wo * 4;
+    const wf16 = P.dtype === 'f16' ? 1 : 0;
+    const px = x.ptr, po = out.ptr, pw = P.ptr, pbias = P.biasPtr;
+    const bias = (c0: number) => (pbias ? pbias + c0 * 4 : 0);
+    let calls: TileCallT[], bytes: number, arg: number;
+    if (P.depthwise) {
+      // channel c: input plane c, weights [kh][kw] at c*kh*kw, bias c, output plane c
+      const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
+      bytes = k.f32_dwconv_scratch(Math.max(g.h + g.pt + g.pb, (g.ho - 1) * g.sh + g.kh), pitch);
+      arg = 20;
+      calls = splitConv(n, g.c, 1, 4, this.threads, (i, c0, cc) => ['f32_dwconv_nchw', cc, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.ho, g.wo,
+        px + i * inImg + c0 * inPlane, pw + c0 * g.kh * g.kw * 4, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
+    } else {
+      // output channel block [c0, c0+cc), c0 a multiple of mr: packed panels c0/mr.. ([kdim][mr] each)
+      const wAt = (c0: number) => pw + c0 * kdim * (wf16 ? 2 : 4);
+      const minChunk = 2 * mr;
+      if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0) {
+        bytes = k.f32_conv1x1_scratch(mr, kdim); arg = 12;
+        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv1x1_nchw', mr, cc, g.c, g.h * g.w,
+          px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
+      } else if (g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1) {
+        const wp = g.w + g.pl + g.pr;
+        const bh = k.conv_s1_band_rows(g.c, g.kh, wp, g.ho);
+        bytes = k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh); arg = 21;
+        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_s1_nchw', mr, cc, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh,
+          px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
+      } else {
+        const pb = k.conv_im2col_block(kdim);
+        bytes = k.f32_conv_im2col_scratch(mr, kdim, pb); arg = 24;
+        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_im2col_nchw', mr, cc, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
+          px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
+      }
+    }
+    // x and out are pinned; like matmulRun, the packed weights must stay undisposed until the promise settles
+    await this.#pinned([x, out], () => this.tk.pool.runCalls(calls, { scratch: { bytes, arg } }));
   }
 
   /** Copying GEMM like tk.matmul (packs b, copies a in and the result out), with the multiply split across threads. */

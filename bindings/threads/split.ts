@@ -66,3 +66,22 @@ export function splitAttention(heads: number, seqQ: number, blockQ: number, caus
   for (let h = 0; h < heads; h++) for (const [s, c] of splitRange(seqQ, rowParts, blockQ, blockQ)) out.push(args(h, s, c));
   return out;
 }
+
+/**
+ * Dense / depthwise NCHW conv: tiles are (image, output-channel block) pairs. A tile moves the x / out
+ * pointers by whole images and the weight / bias / out pointers by whole channels; cout shrinks. The
+ * conv kernels loop over MR-row weight panels with scratch sizes and pixel blocking that do not depend
+ * on cout, so with channel starts at multiples of `align` (the MR the weights were packed with; 1 for
+ * depthwise) every output plane is computed by the same code in the same order (bit-identical).
+ * Images first; channels are split only as far as needed to feed ~4 tiles per thread, in blocks of at
+ * least `minChunk` channels (each block repeats the per-image im2col / band copy).
+ * `args(image, channelStart, channelCount)` returns the call.
+ */
+export function splitConv(images: number, channels: number, align: number, minChunk: number, threads: number,
+  args: (image: number, start: number, count: number) => TileCall): TileCall[] {
+  const want = tileCount(threads);
+  const parts = images >= want ? 1 : Math.ceil(want / images);
+  const out: TileCall[] = [];
+  for (let i = 0; i < images; i++) for (const [s, c] of splitRange(channels, parts, align, minChunk)) out.push(args(i, s, c));
+  return out;
+}
