@@ -230,13 +230,20 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         else if (mode == MODE_FAITHFUL) rowsFaithful(sT, rowv, rs, brE, nv, bc, needMask, r0, c0 - off, j, beta);
         else rowsF16(sT, rowv, rs, brE, nv, needMask, r0, c0 - off, scale);
         // PV = P . V_block  (P read from P^T: MR rows at constant lane offsets)
+        // Masked blocks: P is exactly 0 for a masked (row, key) pair, but 0 * NaN (or Inf) in v is NaN, so a masked
+        // key's v must never be read into a row. Row r of the block sees keys [0, vis0 + r) of it (a prefix); the
+        // group's GEMM runs over the keys its first row sees, pvVisibleTail adds each row's remaining visible keys.
+        // Same products in the same order as the full GEMM (minus the +0 terms): bit-identical for finite v.
         const vb = v + <usize>c0 * vrb;
+        const vis0 = r0 + off - c0 + 1;
         for (let r = 0; r < brE; r += MR) {
           const a = sT + (<usize>r << 2);
           const c = pv + <usize>r * db;
+          const kAll = needMask ? min(nv, max(0, vis0 + r)) : nv;
           let x = 0;
-          for (; x + 8 <= d; x += 8) gemmX8(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
-          if (x < d) gemmX4(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
+          for (; x + 8 <= d; x += 8) gemmX8(a, rs, vb + (<usize>x << 2), vrb, kAll, c + (<usize>x << 2), db);
+          if (x < d) gemmX4(a, rs, vb + (<usize>x << 2), vrb, kAll, c + (<usize>x << 2), db);
+          if (kAll < nv) pvVisibleTail(a, rs, vb, vrb, c, db, d, kAll, vis0 + r, nv);
         }
         combine(oA, pv, rowv, rs, brE, d, mode, roundOut, j);
         j++;
@@ -290,6 +297,23 @@ function packK(kp: usize, kb: usize, krb: usize, nk: i32, ng: i32, d: i32): void
         v128.store64_lane(dst + 3 * rowB + 16, hi, 1);
       }
       dst += rowB << 2;
+    }
+  }
+}
+
+/** Causal P.V tail of one MR-row group (a = P^T at the group's first row, c = its PV rows): row i adds keys
+ *  [k0, min(nv, vis + i)) -- the keys it sees beyond the k0 the group's GEMM covered -- in key order. */
+function pvVisibleTail(a: usize, rs: usize, vb: usize, vrb: usize, c: usize, db: usize, d: i32, k0: i32, vis: i32, nv: i32): void {
+  for (let i = 0; i < MR; i++) {
+    const k1 = min(nv, vis + i);
+    if (k1 <= k0) continue;
+    const pa = a + (<usize>i << 2);
+    const crow = c + <usize>i * db;
+    for (let x = 0; x < d; x += 4) {
+      const xo = <usize>x << 2;
+      let acc = v128.load(crow + xo);
+      for (let t = k0; t < k1; t++) acc = madd(v128.load32_splat(pa + <usize>t * rs), v128.load(vb + <usize>t * vrb + xo), acc);
+      v128.store(crow + xo, acc);
     }
   }
 }

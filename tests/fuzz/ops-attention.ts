@@ -12,8 +12,8 @@
 //          fp16 probabilities, plus u16 |ref| for the fp16 output rounding.
 //   pasa-faithful: the reference implementation's all-fp16 recurrence; only gross errors are checked
 //          (<= 2^-5 V + u16 |ref|), its accuracy is studied in the attention suite.
-// Special values: NaN placed in v must reach every output the key is visible to (NaN propagates);
-// not combined with the causal mask (known limitation, see the generator).
+// Special values: NaN placed in v must reach every output the key is visible to (NaN propagates) and no
+// other output (causal: masked keys are excluded, as in the golden).
 import { ArgumentError, DTypeError, DisposedError, ShapeError, type Tensor, type Tessera } from '../../bindings/index.js';
 import { refHalfBits, refHalfValue, refRoundHalf } from '../helpers/ref-f16.js';
 import { dimOf, fillF32, place, placementOf, type Rng } from './rng.js';
@@ -102,9 +102,8 @@ function spec(name: string, form: Form, par = false): OpSpec {
       const bq = r.bool(0.7) ? undefined : r.pick([8, 16, 64]), bk = r.bool(0.7) ? undefined : r.pick([4, 32, 128]);
       const bc = bk ?? (precision === 'f32' ? 64 : 128);
       const f16q = r.bool(0.25), f16kv = r.bool(0.25);
-      // NaN in v only without the causal mask: KNOWN LIMITATION (docs/reliability.md) — a non-finite v row of a
-      // masked (future) key reaches earlier rows of the same query block as 0 * NaN = NaN in the P.V product.
-      const nanV = !causal && r.bool(0.1) ? 0.01 : 0;
+      // NaN in v, causal or not (also in cache rows past seqK): it must reach exactly the outputs its key is visible to
+      const nanV = r.bool(0.1) ? 0.01 : 0;
       const round = precision !== 'f32';
       const q = input(r, heads * seqQ * d, f16q, 0, round), kk = input(r, kvHeads * cap * d, f16kv, 0, round), v = input(r, kvHeads * cap * d, f16kv, nanV, round);
       const s: Shape = { heads, kvHeads, seqQ, seqK, d, cap, causal, scale, precision, bc };

@@ -147,6 +147,67 @@ describe('attention accuracy vs float64 golden (random shapes)', () => {
   }
 });
 
+describe('attention: causal, non-finite v of masked keys never reaches a row', () => {
+  // Regression: P is exactly 0 for a masked (row, key) pair, but 0 * NaN = 0 * Inf = NaN, so the P.V step of a
+  // diagonal key block must not read the v rows of keys a query row cannot see. One poisoned v row (NaN, +Inf,
+  // -Inf in dims 0..2, finite elsewhere) per run at key t; rows r with t > r + S2 - S1 cannot see it.
+  const shapes: (RefShape & { name: string; blockQ?: number; blockK?: number; keys: number[] })[] = [
+    { name: 'S1=S2=70, GQA 8/2, d=64', heads: 8, kvHeads: 2, seqQ: 70, seqK: 70, headDim: 64, causal: true, keys: [1, 35, 69] },
+    { name: 'S1=29 < S2=131, MQA 4/1, d=8, blocks 16x32', heads: 4, kvHeads: 1, seqQ: 29, seqK: 131, headDim: 8, causal: true, blockQ: 16, blockK: 32, keys: [103, 117, 130] },
+    { name: 'S1=100 > S2=30, d=4 (fully masked rows)', heads: 1, seqQ: 100, seqK: 30, headDim: 4, causal: true, keys: [0, 13, 29] },
+    { name: 'S1=S2=129 tails, d=68, blocks 24x20, kvCapacity 133', heads: 2, seqQ: 129, seqK: 129, headDim: 68, causal: true, blockQ: 24, blockK: 20, kvCapacity: 133, keys: [2, 64, 127] },
+  ];
+  for (const tier of TIERS) {
+    it(`poisoned rows equal the clean run bit for bit and the golden within the accuracy-test tolerances [${tier}]`, async () => {
+      const t = await tk(tier);
+      for (const s of shapes) {
+        const kvh = s.kvHeads ?? s.heads, cap = s.kvCapacity ?? s.seqK, D2 = s.headDim, off = s.seqK - s.seqQ;
+        const q = randomF32(s.heads * s.seqQ * D2, 21), k = randomF32(kvh * cap * D2, 22), v = randomF32(kvh * cap * D2, 23, -2, 2);
+        const opts = { heads: s.heads, kvHeads: s.kvHeads, seqQ: s.seqQ, seqK: s.seqK, headDim: D2, causal: true, kvCapacity: s.kvCapacity, blockQ: s.blockQ, blockK: s.blockK };
+        const gold = refAttention(q, k, v, s);
+        const g16 = refAttention(roundF16Array(q), roundF16Array(k), roundF16Array(v), s);
+        const precisions = [['f32', {}], ['pasa', {}], ['pasa', { pasaStorage: 'f32' }], ['pasa-faithful', {}], ['f16', {}]] as const;
+        const clean = precisions.map(([precision, x]) => t.attention(q, k, v, { ...opts, precision, ...x }));
+        for (const key of s.keys) {
+          const bad = v.slice();
+          for (let g = 0; g < kvh; g++) bad.set([NaN, Infinity, -Infinity], (g * cap + key) * D2); // every KV head
+          // cache rows past seqK are never read either (kvCapacity > seqK)
+          for (let g = 0; g < kvh; g++) for (let tt = s.seqK; tt < cap; tt++) bad.fill(NaN, (g * cap + tt) * D2, (g * cap + tt + 1) * D2);
+          const hidden = Math.max(0, Math.min(s.seqQ, key - off)); // rows 0 .. hidden-1 cannot see the key
+          precisions.forEach(([precision, x], pi) => {
+            const o = t.attention(q, k, bad, { ...opts, precision, ...x });
+            const what = `${s.name} key ${key} ${precision}${'pasaStorage' in x ? ' f32 storage' : ''}`;
+            for (let h = 0; h < s.heads; h++) {
+              const base = h * s.seqQ * D2;
+              // rows that cannot see the key: identical to the run with clean v (a row does not depend on unseen keys)
+              const a = o.subarray(base, base + hidden * D2), c = clean[pi].subarray(base, base + hidden * D2);
+              if (!a.every((y, i) => Object.is(y, c[i]))) expect.fail(`${what} head ${h}: a row that cannot see the key changed`);
+              // rows that see it: the poisoned dims are non-finite (NaN propagates as in the golden)
+              for (let r = hidden; r < s.seqQ; r++) {
+                for (let x2 = 0; x2 < 3; x2++) if (Number.isFinite(o[base + r * D2 + x2])) expect.fail(`${what} head ${h} row ${r} dim ${x2}: finite`);
+              }
+            }
+            // hidden rows against the golden (which excludes masked keys), same tolerances as the accuracy test above
+            const idx: number[] = [];
+            for (let h = 0; h < s.heads; h++) for (let i = 0; i < hidden * D2; i++) idx.push(h * s.seqQ * D2 + i);
+            if (idx.length === 0) return;
+            const got = Float64Array.from(idx, (i) => o[i]);
+            expect(allFinite(got), what).toBe(true);
+            if (precision === 'f32' || 'pasaStorage' in x) {
+              let worst = 0;
+              for (const i of idx) worst = Math.max(worst, Math.abs(o[i] - gold[i]));
+              // f32: 2e-6 * max|v|; exact PASA recurrence: 4x that (frame shifts), as in the accuracy test
+              expect(worst, what).toBeLessThan(2e-6 * 2 * (precision === 'f32' ? 1 : 4));
+            } else {
+              expect(rmse(got, Float64Array.from(idx, (i) => g16[i])), what).toBeLessThan(2e-3); // fp16 outputs: a few fp16 ulps
+            }
+          });
+        }
+      }
+    });
+  }
+});
+
 describe('pasa.md §6 cases (d = 128, tau = 1/sqrt(128))', () => {
   const T1 = () => makeCase('T1', uni(30, 0.5), 1407, 1407);
   for (const tier of TIERS) {
