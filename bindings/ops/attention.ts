@@ -26,7 +26,7 @@
  */
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
-import { Tensor } from '../memory.js';
+import { Tensor, type Arena } from '../memory.js';
 import type { Tessera } from '../tessera.js';
 import { tensor as tensorArg } from '../validate.js';
 
@@ -113,6 +113,25 @@ function plan(o: AttentionOptions, what: string): Plan {
   return { heads, kvHeads, group: heads / kvHeads, s1: seqQ, s2: seqK, d: headDim, cap, mode: MODE[precision], flags, scale, beta, br, bc, precision };
 }
 
+/**
+ * Validation shared by the tensor forms (tk.attention and tk.parallel.attention): q/k/v live f32 or f16
+ * tensors of this instance, k and v of one dtype, lengths matching the plan, out (if given) a live f32
+ * tensor of the output length that is not one of the inputs (rows are read after earlier rows are written).
+ */
+export function checkAttentionTensors(what: string, arena: Arena, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor): Plan {
+  for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) tensorArg(what, n, t, arena, ['f32', 'f16']);
+  if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
+  const p = plan(o, what);
+  const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
+  if (q.length !== qLen) throw new ShapeError(`${what}: q tensor has ${q.length} elements, expected heads*seqQ*headDim = ${qLen}`);
+  if (k.length !== kvLen || v.length !== kvLen) throw new ShapeError(`${what}: k/v tensors have ${k.length}/${v.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
+  if (out !== undefined) {
+    tensorArg(what, 'out', out, arena, 'f32', qLen);
+    if (out.ptr === q.ptr || out.ptr === k.ptr || out.ptr === v.ptr) throw new ArgumentError(`${what}: out must not be one of the inputs (rows are read after earlier rows are written)`);
+  }
+  return p;
+}
+
 function dtypeOf(x: unknown, what: string, name: string): 'f32' | 'f16' {
   if (x instanceof Float32Array) return 'f32';
   if (x instanceof Uint16Array || isFloat16Array(x)) return 'f16';
@@ -161,24 +180,7 @@ export class AttentionOps {
 
   /** Zero-copy form: q [heads, seqQ, d], k / v [kvHeads, kvCapacity, d] tensors (f32 or f16); out f32 [heads, seqQ, d] (allocated if not given). */
   runTensors(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Tensor<'f32'> {
-    const what = 'attention';
-    for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) {
-      if (!(t instanceof Tensor)) throw new ArgumentError(`${what}: ${n} must be a Tensor in the tensor form`);
-      tensorArg(what, n, t, this.tk.arena); // live, and of this instance (its ptr addresses our memory)
-      if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new DTypeError(`${what}: ${n} must be an f32 or f16 tensor, got ${t.dtype}`);
-      void t.ptr; // DisposedError if disposed
-    }
-    if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
-    const p = plan(o, what);
-    const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
-    if (q.length !== qLen) throw new ShapeError(`${what}: q tensor has ${q.length} elements, expected heads*seqQ*headDim = ${qLen}`);
-    if (k.length !== kvLen || v.length !== kvLen) throw new ShapeError(`${what}: k/v tensors have ${k.length}/${v.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
-    if (out !== undefined) {
-      if (!(out instanceof Tensor) || out.dtype !== 'f32') throw new DTypeError(`${what}: out must be an f32 Tensor`);
-      if (out.length !== qLen) throw new ShapeError(`${what}: out has ${out.length} elements, expected ${qLen}`);
-      tensorArg(what, 'out', out, this.tk.arena);
-      if (out === q || out === k || out === v) throw new ArgumentError(`${what}: out must not be one of the inputs (rows are read after earlier rows are written)`);
-    }
+    const p = checkAttentionTensors('attention', this.tk.arena, q, k, v, o, out);
     const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
     try {
       this.tk.run(() => {
@@ -245,5 +247,5 @@ function describe(x: unknown): string {
 }
 
 /** @internal for the threaded path (bindings/threads/parallel.ts): the same validation and flag bits. */
-export { plan as attentionPlan, FLAG_F16 as ATTN_FLAG_F16, FLAG_CAUSAL as ATTN_FLAG_CAUSAL };
+export { FLAG_F16 as ATTN_FLAG_F16, FLAG_CAUSAL as ATTN_FLAG_CAUSAL };
 export type { Plan as AttentionPlan };

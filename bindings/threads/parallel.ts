@@ -12,7 +12,7 @@ import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
-import { ATTN_FLAG_F16, attentionPlan, type AttentionOptions } from '../ops/attention.js';
+import { ATTN_FLAG_F16, checkAttentionTensors, type AttentionOptions } from '../ops/attention.js';
 import type { MatmulOptions, PackedConv2d, PackedMatmul, WeightArray } from '../ops/dense.js';
 import type { AutoLayer, SparseLayer } from '../ops/sparse.js';
 import type { SparseMatrix } from '../sparse-format.js';
@@ -230,17 +230,7 @@ export class ParallelOps {
    */
   async attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Promise<Tensor<'f32'>> {
     this.#alive();
-    const what = 'parallel.attention';
-    for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) tensor(what, n, t, this.tk.arena, ['f32', 'f16']);
-    if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
-    const p = attentionPlan(o, what);
-    const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
-    if (q.length !== qLen) throw new ShapeError(`${what}: q tensor has ${q.length} elements, expected heads*seqQ*headDim = ${qLen}`);
-    if (k.length !== kvLen || v.length !== kvLen) throw new ShapeError(`${what}: k/v tensors have ${k.length}/${v.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
-    if (out !== undefined) {
-      tensor(what, 'out', out, this.tk.arena, 'f32', qLen);
-      if (out.ptr === q.ptr || out.ptr === k.ptr || out.ptr === v.ptr) throw new ArgumentError(`${what}: out must not be one of the inputs`);
-    }
+    const p = checkAttentionTensors('parallel.attention', this.tk.arena, q, k, v, o, out);
     if (this.threads < 2) return this.tk.attention(q, k, v, o, out);
     const kern = this.tk.kernels, a = this.tk.arena;
     const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
