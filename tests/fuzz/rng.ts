@@ -1,17 +1,11 @@
-// Seeded random helpers for the fuzzer (mulberry32; every case has its own seed so it reproduces alone).
+// Seeded random helpers for the fuzzer (the tests' mulberry32; every case has its own seed so it reproduces alone).
+import { rng } from '../helpers/tiers.js';
 import type { SizeClass } from './types.js';
 
 export class Rng {
-  private a: number;
-  constructor(seed: number) { this.a = seed >>> 0; }
   /** uniform in [0, 1) */
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  readonly next: () => number;
+  constructor(seed: number) { this.next = rng(seed); }
   /** integer in [lo, hi] */
   int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
   pick<T>(a: readonly T[]): T { return a[Math.floor(this.next() * a.length)]; }
