@@ -34,9 +34,10 @@ export interface SparseExports {
   f32_spconv3x3_8x4__wasmsimd: SpConvFn;
   f32_spconv3x3_16x4__wasmsimd: SpConvFn;
   f32_spconv3x3_32x4__wasmsimd: SpConvFn;
-  f32_spmv_4x1__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
-  f32_spmv_1x1__scalar_u4(nr1: number, x: number, w: number, nz: number, dm: number, y: number, vmin: number, vmax: number): void;
-  f32_spmv_4x1_u16__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;
+  f32_spmv_4x1_runs_u16__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;
+  f32_spmv_4x1_runs_u32__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;
+  f32_spmv_1x1_gather_u16__wasmsimd(nr: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;
+  f32_spmv_1x1_gather_u32__wasmsimd(nr: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;
   f32_chwgemv_4x1__wasmsimd(ng: number, nr1: number, K: number, x: number, w: number, y: number, vmin: number, vmax: number): void;
   f32_unpad_rows(planes: number, rows: number, w: number, srcPitch: number, srcPlane: number, src: number, dst: number): void;
   f32_pad3x3_chw(c: number, h: number, w: number, pad: number, stride: number, input: number, output: number): void;

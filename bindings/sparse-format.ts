@@ -340,3 +340,119 @@ export function pruneSparse(w: Float32Array, rows: number, cols: number, o: Prun
   }
   return out;
 }
+
+// ---- batch-1 (GEMV) staging plans ------------------------------------------------------------
+// Internal kernel layouts for y = W x (n = 1), built from a validated SparseMatrix when it is staged
+// (not serialized). Layouts: see the batch-1 section of scripts/gen-sparse.mjs. validateGemvPlan
+// re-checks every count and index, so the kernels only ever see in-range indices.
+
+/** Column indices are u16 up to this many columns, else u32. */
+export const GEMV_U16_MAX_COLS = 65536;
+
+export interface GemvPlan {
+  /** 'runs': 4x1 groups (runs of 4 consecutive columns + single columns); 'gather': unstructured rows */
+  kind: 'runs' | 'gather';
+  /** two u32 words per block row: runs [nq, ns]; gather [nnz, bias bits] */
+  nz: Uint32Array;
+  /** column indices (Uint16Array when cols <= GEMV_U16_MAX_COLS) */
+  idx: Uint16Array | Uint32Array;
+  w: Float32Array;
+}
+
+/** Stored columns of every block row, from the delta walk (sp is validated). */
+function blockRowColumns(sp: SparseMatrix): Int32Array[] {
+  const out: Int32Array[] = [];
+  let col = sp.first, k = 0;
+  for (let b = 0; b < sp.nnz.length; b++) {
+    const cs = new Int32Array(sp.nnz[b]);
+    for (let i = 0; i < cs.length; i++) { cs[i] = col; col += sp.delta[k++]; }
+    out.push(cs);
+  }
+  return out;
+}
+
+/** Build the batch-1 plan of a (validated) 1x1 matrix: 'runs' for [4,1] blocks, 'gather' for [1,1]. */
+export function planGemv(sp: SparseMatrix): GemvPlan {
+  if (sp.kernelSize !== 1) throw new ArgumentError('planGemv: 1x1 weights only');
+  const cols = blockRowColumns(sp);
+  const nb = sp.nnz.length;
+  const nz = new Uint32Array(2 * nb);
+  const u16 = sp.cols <= GEMV_U16_MAX_COLS;
+  if (sp.blockRows === 4) {
+    const idx = u16 ? new Uint16Array(sp.delta.length) : new Uint32Array(sp.delta.length);
+    const w = new Float32Array(sp.vals.length);
+    let src = 0, dst = 0, ni = 0;
+    for (let b = 0; b < nb; b++) {
+      const g = b < sp.groups ? 4 : 1, cs = cols[b], n = cs.length;
+      for (let j = 0; j < g; j++) w[dst++] = sp.vals[src++]; // bias
+      // greedy: 4 stored columns c..c+3 form a run (strictly increasing, so cs[i+3] = cs[i]+3 suffices)
+      const runs: number[] = [], singles: number[] = [];
+      for (let i = 0; i < n;) {
+        if (g === 4 && i + 3 < n && cs[i + 3] === cs[i] + 3) { runs.push(i); i += 4; } else singles.push(i++);
+      }
+      for (const i of runs) { idx[ni++] = cs[i]; w.set(sp.vals.subarray(src + i * g, src + (i + 4) * g), dst); dst += 4 * g; }
+      for (const i of singles) { idx[ni++] = cs[i]; w.set(sp.vals.subarray(src + i * g, src + (i + 1) * g), dst); dst += g; }
+      src += n * g;
+      nz[2 * b] = runs.length; nz[2 * b + 1] = singles.length;
+    }
+    return { kind: 'runs', nz, idx: idx.subarray(0, ni), w };
+  }
+  // gather: packs of 4 per row; the last pack padded with the row's last column and zero weights
+  let total = 0;
+  for (let b = 0; b < nb; b++) total += Math.ceil(sp.nnz[b] / 4) * 4;
+  const idx = u16 ? new Uint16Array(total) : new Uint32Array(total);
+  const w = new Float32Array(total);
+  const bias = new Float32Array(nz.buffer);
+  let src = 0, dst = 0;
+  for (let b = 0; b < nb; b++) {
+    const cs = cols[b], n = cs.length;
+    bias[2 * b + 1] = sp.vals[src++];
+    nz[2 * b] = n;
+    for (let i = 0; i < n; i++) { idx[dst + i] = cs[i]; w[dst + i] = sp.vals[src + i]; }
+    src += n;
+    const end = dst + Math.ceil(n / 4) * 4;
+    for (let i = dst + n; i < end; i++) idx[i] = cs[n - 1]; // masked lanes (w stays 0)
+    dst = end;
+  }
+  return { kind: 'gather', nz, idx, w };
+}
+
+/**
+ * Throws SparseFormatError unless `p` is a well-formed batch-1 plan for a rows x cols matrix with
+ * `blockRows`-row blocks: word counts, value counts and every index (a run's first column at most
+ * cols-4, every other index below cols). This is the check between a plan and the kernels.
+ */
+export function validateGemvPlan(p: GemvPlan, rows: number, cols: number, blockRows: 4 | 1): void {
+  const bad = (m: string): never => { throw new SparseFormatError(`batch-1 plan: ${m}`); };
+  if (!p || !(p.nz instanceof Uint32Array) || !(p.w instanceof Float32Array)) bad('nz must be a Uint32Array and w a Float32Array');
+  if (!(p.idx instanceof Uint16Array || p.idx instanceof Uint32Array)) bad('idx must be a Uint16Array or Uint32Array');
+  if ((p.idx instanceof Uint16Array) !== (cols <= GEMV_U16_MAX_COLS)) bad(`index width does not match ${cols} columns`);
+  const nb = blockRowCount(rows, blockRows), groups = blockRows === 4 ? Math.floor(rows / 4) : 0;
+  if (p.nz.length !== 2 * nb) bad(`nz has ${p.nz.length} words, expected ${2 * nb}`);
+  const idx = p.idx;
+  if (p.kind === 'runs') {
+    if (blockRows !== 4) bad('runs plan needs [4,1] blocks');
+    let ni = 0, nw = 0;
+    for (let b = 0; b < nb; b++) {
+      const nq = p.nz[2 * b], ns = p.nz[2 * b + 1], g = b < groups ? 4 : 1;
+      if (g === 1 && nq !== 0) bad(`tail row ${b} has runs`);
+      if (nq * 4 + ns > cols) bad(`block row ${b} stores ${nq * 4 + ns} columns of ${cols}`);
+      if (ni + nq + ns > idx.length) bad(`block row ${b} indexes past the ${idx.length} indices`);
+      for (let i = 0; i < nq; i++, ni++) if (idx[ni] > cols - 4) bad(`run at index ${ni} starts at column ${idx[ni]}, past ${cols - 4}`);
+      for (let i = 0; i < ns; i++, ni++) if (idx[ni] >= cols) bad(`index ${ni} is column ${idx[ni]} of ${cols}`);
+      nw += g + (4 * nq + ns) * g;
+    }
+    if (ni !== idx.length) bad(`counts use ${ni} indices, idx has ${idx.length}`);
+    if (nw !== p.w.length) bad(`counts need ${nw} weights, w has ${p.w.length}`);
+  } else if (p.kind === 'gather') {
+    if (blockRows !== 1) bad('gather plan needs [1,1] blocks');
+    let total = 0;
+    for (let b = 0; b < nb; b++) {
+      const n = p.nz[2 * b];
+      if (n > cols) bad(`row ${b} stores ${n} columns of ${cols}`);
+      total += Math.ceil(n / 4) * 4;
+    }
+    if (total !== idx.length || total !== p.w.length) bad(`counts need ${total} indices and weights, have ${idx.length} and ${p.w.length}`);
+    for (let i = 0; i < idx.length; i++) if (idx[i] >= cols) bad(`index ${i} is column ${idx[i]} of ${cols}`);
+  } else bad(`unknown kind ${String(p.kind)}`);
+}

@@ -128,6 +128,121 @@ ${tails(mr).map((m) => `    if (ow - x >= ${m}) { ${call(m)}; x += ${m}; }`).joi
 `;
 }
 
+
+// ---- batch-1 FC (GEMV) -----------------------------------------------------------------------
+// Internal layouts built at staging time by planGemv (bindings/sparse-format.ts) and checked by
+// validateGemvPlan before any kernel call: every index below is in range by validation, never by trust.
+// IW = index width (u16 when cols <= 65536, else u32); both widths come from the same template.
+//   4x1 "runs": per 4-row group nz = [nq, ns] (u32 each); w = bias[4], then nq runs of 4 consecutive
+//     columns (16 weights, [col][row]), then ns single columns (4 weights each); idx = one column per
+//     run (its first, <= cols-4) then one per single. A run takes ONE v128 load of x[c..c+3] and splats
+//     its lanes with shuffles, instead of 4 index loads + 4 load32_splat (FP-load-port bound, see docs).
+//     The rows%4 tail rows: nz = [0, ns], w = bias, ns weights; scalar 4-accumulator loop.
+//   1x1 "gather": per row nz = [nnz u32, bias f32]; w and idx hold ceil(nnz/4)*4 entries (4 per pack);
+//     each pack gathers 4 x values into one v128 (load32_zero + 3 load32_lane) and multiplies 4 weights.
+//     The last pack of a row is masked (lanes >= nnz%4 zeroed in x, so a padded lane contributes
+//     exactly 0 even if x there is Inf/NaN); padded indices repeat a column of the same row.
+function gemvKernels(iw) {
+  const S = iw === 'u16' ? 2 : 4;
+  const X = (k, extra = '') => `x + (<usize>load<${iw}>(idx${k ? `, ${k * S}` : ''}) << 2)${extra}`;
+  const runs = `/**
+ * Sparse GEMV, 4x1 blocks with runs (${iw} column indices): y = W x + bias, clamped. ng groups of 4 rows,
+ * then nr1 single rows. Layout: see the header of scripts/gen-sparse.mjs (validated by validateGemvPlan).
+ */
+export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w: usize, nz: usize, idx: usize, y: usize, vmin: f32, vmax: f32): void {
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  for (let g = 0; g < ng; g++) {
+    let a0 = v128.load(w); let a1 = f32x4.splat(0), a2 = a1, a3 = a1;
+    w += 16;
+    let nq = load<u32>(nz), n = load<u32>(nz, 4); nz += 8;
+    while (nq != 0) {
+      const xv = v128.load(${X(0)});
+      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
+      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
+      a2 = madd(v128.load(w, 32), i32x4.shuffle(xv, xv, 2, 2, 2, 2), a2);
+      a3 = madd(v128.load(w, 48), i32x4.shuffle(xv, xv, 3, 3, 3, 3), a3);
+      w += 64; idx += ${S}; nq--;
+    }
+    while (n >= 4) {
+      const x0 = v128.load32_splat(${X(0)});
+      const x1 = v128.load32_splat(${X(1)});
+      const x2 = v128.load32_splat(${X(2)});
+      const x3 = v128.load32_splat(${X(3)});
+      a0 = madd(v128.load(w), x0, a0);
+      a1 = madd(v128.load(w, 16), x1, a1);
+      a2 = madd(v128.load(w, 32), x2, a2);
+      a3 = madd(v128.load(w, 48), x3, a3);
+      w += 64; idx += ${4 * S}; n -= 4;
+    }
+    while (n != 0) {
+      a0 = madd(v128.load(w), v128.load32_splat(${X(0)}), a0);
+      w += 16; idx += ${S}; n--;
+    }
+    v128.store(y, clamp(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), lo, hi));
+    y += 16;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let a0: f32 = load<f32>(w), a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
+    w += 4;
+    let n = load<u32>(nz, 4); nz += 8;
+    while (n >= 4) {
+      a0 += load<f32>(w) * load<f32>(${X(0)});
+      a1 += load<f32>(w, 4) * load<f32>(${X(1)});
+      a2 += load<f32>(w, 8) * load<f32>(${X(2)});
+      a3 += load<f32>(w, 12) * load<f32>(${X(3)});
+      w += 16; idx += ${4 * S}; n -= 4;
+    }
+    while (n != 0) {
+      a0 += load<f32>(w) * load<f32>(${X(0)});
+      w += 4; idx += ${S}; n--;
+    }
+    store<f32>(y, min(max((a0 + a1) + (a2 + a3), vmin), vmax));
+    y += 4;
+  }
+}
+`;
+  const gather = (k) => [
+    `v128.load32_zero(${X(k)})`,
+    ...[1, 2, 3].map((l) => `v128.load32_lane(${X(k + l)}, g, ${l})`),
+  ];
+  const pack = (acc, k, wo, mask) => {
+    const [first, ...lanes] = gather(k);
+    return [`{ let g = ${first};`, ...lanes.map((e) => ` g = ${e};`), mask ? ` g = v128.and(g, ${mask});` : '', ` ${acc} = madd(v128.load(w${wo ? `, ${wo}` : ''}), g, ${acc}); }`].join('');
+  };
+  const gatherK = `/**
+ * Unstructured sparse GEMV (${iw} column indices): per row, packs of 4 gathered x values times 4
+ * contiguous weights, two accumulators, horizontal sum at the end (nr rows; layout in the header of
+ * scripts/gen-sparse.mjs, validated by validateGemvPlan).
+ */
+export function f32_spmv_1x1_gather_${iw}__wasmsimd(nr: i32, x: usize, w: usize, nz: usize, idx: usize, y: usize, vmin: f32, vmax: f32): void {
+  for (let r = 0; r < nr; r++) {
+    const n = load<u32>(nz);
+    const b = load<f32>(nz, 4);
+    nz += 8;
+    let a0 = f32x4.splat(0), a1 = a0;
+    if (n != 0) {
+      let p = ((n + 3) >> 2) - 1; // full packs before the (masked) last one
+      while (p >= 2) {
+        ${pack('a0', 0, 0)}
+        ${pack('a1', 4, 16)}
+        w += 32; idx += ${8 * S}; p -= 2;
+      }
+      if (p != 0) {
+        ${pack('a0', 0, 0)}
+        w += 16; idx += ${4 * S};
+      }
+      const m = v128.load(GEMV_LAST_PACK_MASK + (<usize>(n & 3) << 4));
+      ${pack('a1', 0, 0, 'm')}
+      w += 16; idx += ${4 * S};
+    }
+    store<f32>(y, min(max(hsum(f32x4.add(a0, a1)) + b, vmin), vmax));
+    y += 4;
+  }
+}
+`;
+  return runs + '\n' + gatherK;
+}
+
 // ---- emit ------------------------------------------------------------------------------------
 mkdirSync(new URL('../assembly/sparse/gen/', import.meta.url), { recursive: true });
 const imp = `import { madd, clamp } from "../../common/simd";\n`;
@@ -151,4 +266,19 @@ const CONV_MR = [8, 16, 32];
 let conv = HEADER + `import { spmm_tile32, spmm_tile16, spmm_tile8, spmm_tile4, spmm_tile2, spmm_tile1 } from "./spmm-tiles";\n\n`;
 for (const mr of CONV_MR) conv += convDriver(mr) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spconv3x3.ts', import.meta.url), conv);
-console.log('gen-sparse: wrote assembly/sparse/gen/spmm.ts, assembly/sparse/gen/spconv3x3.ts');
+
+let spmv = HEADER + `import { madd, clamp, hsum } from "../../common/simd";
+
+/** Lane masks for the last pack of a gather row, indexed by nnz % 4 (0 = all four lanes are real). */
+const GEMV_LAST_PACK_MASK = memory.data<u32>([
+  0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff,
+  0xffffffff, 0, 0, 0,
+  0xffffffff, 0xffffffff, 0, 0,
+  0xffffffff, 0xffffffff, 0xffffffff, 0,
+], 16);
+
+`;
+for (const iw of ['u16', 'u32']) spmv += gemvKernels(iw) + '\n';
+writeFileSync(new URL('../assembly/sparse/gen/spmv.ts', import.meta.url), spmv);
+console.log('gen-sparse: wrote assembly/sparse/gen/spmm.ts, assembly/sparse/gen/spconv3x3.ts, assembly/sparse/gen/spmv.ts');
+

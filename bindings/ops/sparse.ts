@@ -12,7 +12,7 @@
 import { ArgumentError, DisposedError, DTypeError, ShapeError } from '../errors.js';
 import type { Tensor } from '../memory.js';
 import {
-  deserializeSparse, packSparse, pruneSparse, SparseMatrix, validateSparse,
+  deserializeSparse, packSparse, planGemv, pruneSparse, SparseMatrix, validateGemvPlan, validateSparse,
   type KernelSize, type PackOptions, type PruneOptions,
 } from '../sparse-format.js';
 import type { Tessera } from '../tessera.js';
@@ -72,7 +72,11 @@ function convGeom(fn: string, sp: SparseMatrix, o: { c?: number; h: number; w: n
 }
 
 /** Packed weights placed in linear memory (temporary or persistent). */
-interface Staged { w: number; nz: number; dm: number }
+interface Staged {
+  w: number; nz: number; dm: number;
+  /** batch-1 plan (planGemv) staged instead of the CHW walk: its index bytes (2 = u16, 4 = u32); 0 otherwise */
+  gemv: 0 | 2 | 4;
+}
 
 export class SparseOps {
   constructor(private tk: Tessera) {}
@@ -99,7 +103,7 @@ export class SparseOps {
     const tile = checkTile(sp, o.tile);
     return this.tk.run(() => {
       const a = this.tk.arena;
-      const st = stage(this.tk, sp, n * 4, false);
+      const st = stage(this.tk, sp, n * 4, false, undefined, n === 1);
       const px = a.alloc(x.length * 4), py = a.alloc(sp.rows * n * 4);
       this.tk.memory.f32.set(x, px >> 2);
       runMatmul(this.tk, sp, st, n, px, py, lo, hi, tile);
@@ -278,7 +282,7 @@ export class SparseLayer implements LayerRunner {
     }
     const stride = this.geom ? this.geom.planeBytes : this.n * 4;
     if (this.geom) this.chunks = planChunks(sp, (geom as { chunkBytes?: number }).chunkBytes ?? DEFAULT_CHUNK_BYTES, 9);
-    this.st = tk.run(() => stage(tk, sp, stride, true, this.geom ?? undefined));
+    this.st = tk.run(() => stage(tk, sp, stride, true, this.geom ?? undefined, !dense && !this.geom && this.n === 1));
     // matrix arrays are copied into the arena: the layer no longer depends on later JS-side mutation
   }
 
@@ -368,33 +372,36 @@ function checkTile(sp: SparseMatrix, tile: SpmmTile | undefined, dense = false):
  * block expands to 9 entries, one per tap, stepping between the tap positions
  * col * planeBytes + tapOffset[t] of the padded input (implicit im2col; the last entry closes the walk).
  */
-function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: boolean, conv?: ConvGeom): Staged {
+function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: boolean, conv?: ConvGeom, gemv = false): Staged {
   if (sp.cols * rowBytes > 0x7fffffff) throw new ShapeError(`activation buffer of ${sp.cols} rows x ${rowBytes} bytes exceeds the 2 GiB kernel offset range`);
   const a = tk.arena;
   const kk = conv ? 9 : 1;
   const alloc = (b: number, tag: string) => (persistent ? a.allocPersistent(b, 64, tag) : a.alloc(b, 16, tag));
-  // batch-1 FC (rowBytes 4, cols <= 65536): u16 absolute column indices instead of i32 deltas
-  const u16idx = !conv && rowBytes === 4 && sp.cols <= 65536;
+  // batch-1 FC: the runs / gather plan (built from the validated matrix, then validated itself)
+  const plan = gemv ? planGemv(sp) : null;
+  if (plan) validateGemvPlan(plan, sp.rows, sp.cols, sp.blockRows);
   const got: number[] = [];
   let w: number, nz: number, dm: number;
   try {
-    got.push(w = alloc(sp.vals.length * 4, 'sparse.vals'));
-    got.push(nz = alloc(sp.nnz.length * 4, 'sparse.nnz'));
-    got.push(dm = alloc(sp.delta.length * kk * (u16idx ? 2 : 4), 'sparse.dmap'));
+    got.push(w = alloc((plan ? plan.w.length : sp.vals.length) * 4, 'sparse.vals'));
+    got.push(nz = alloc((plan ? plan.nz.length : sp.nnz.length) * 4, 'sparse.nnz'));
+    got.push(dm = alloc(plan ? plan.idx.byteLength : sp.delta.length * kk * 4, 'sparse.dmap'));
   } catch (e) {
     if (persistent) for (const p of got) a.free(p); // scopes only free temporaries: persistent blocks must not leak on OOM
     throw e;
   }
   const m = tk.memory;
+  if (plan) {
+    m.f32.set(plan.w, w >> 2);
+    m.u32.set(plan.nz, nz >> 2);
+    if (plan.idx instanceof Uint16Array) m.u16.set(plan.idx, dm >> 1); else m.u32.set(plan.idx, dm >> 2);
+    return { w, nz, dm, gemv: plan.idx instanceof Uint16Array ? 2 : 4 };
+  }
   m.f32.set(sp.vals, w >> 2);
   const u32 = m.u32;
   for (let b = 0; b < sp.nnz.length; b++) u32[(nz >> 2) + b] = sp.nnz[b] * kk;
   const i32 = m.i32, base = dm >> 2;
-  if (u16idx) {
-    const u16 = m.u16, b16 = dm >> 1;
-    let col = sp.first;
-    for (let i = 0; i < sp.delta.length; i++) { u16[b16 + i] = col; col += sp.delta[i]; }
-  } else if (!conv) {
+  if (!conv) {
     for (let i = 0; i < sp.delta.length; i++) i32[base + i] = sp.delta[i] * rowBytes;
   } else {
     const taps = tapOffsets(conv);
@@ -409,7 +416,7 @@ function stage(tk: Tessera, sp: SparseMatrix, rowBytes: number, persistent: bool
     }
     if (e > 0) i32[base + e - 1] = sp.first * rowBytes - prev;
   }
-  return { w, nz, dm };
+  return { w, nz, dm, gemv: 0 };
 }
 
 /** Byte offsets of the 9 taps relative to an output pixel's top-left input position (tap 0 is 0). */
@@ -454,11 +461,11 @@ function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
 function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
   if (n === 1) {
-    // staged with u16 column indices when cols <= 65536 (see stage), else i32 byte deltas
-    if (sp.cols <= 65536) { k.f32_spmv_4x1_u16__wasmsimd(sp.groups, sp.singleRows, px, st.w, st.nz, st.dm, py, lo, hi); return; }
-    const x0 = px + sp.first * 4;
-    if (sp.blockRows === 4) k.f32_spmv_4x1__wasmsimd(sp.groups, sp.singleRows, x0, st.w, st.nz, st.dm, py, lo, hi);
-    else k.f32_spmv_1x1__scalar_u4(sp.rows, x0, st.w, st.nz, st.dm, py, lo, hi);
+    // staged as a validated batch-1 plan (stage(..., gemv = true)): runs for 4x1 blocks, gather for 1x1
+    if (st.gemv === 0) throw new Error('internal: batch-1 matmul on weights staged without a GEMV plan');
+    const u16 = st.gemv === 2;
+    if (sp.blockRows === 4) (u16 ? k.f32_spmv_4x1_runs_u16__wasmsimd : k.f32_spmv_4x1_runs_u32__wasmsimd)(sp.groups, sp.singleRows, px, st.w, st.nz, st.dm, py, lo, hi);
+    else (u16 ? k.f32_spmv_1x1_gather_u16__wasmsimd : k.f32_spmv_1x1_gather_u32__wasmsimd)(sp.rows, px, st.w, st.nz, st.dm, py, lo, hi);
     return;
   }
   const f = sp.blockRows === 4
