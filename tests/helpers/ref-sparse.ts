@@ -1,4 +1,22 @@
-// Plain-TS f64 references for the sparse family (dense math on the unpacked weights).
+// Plain-TS f64 references for the sparse family (dense math on the unpacked weights), and the
+// random sparse weight patterns the sparse tests share.
+import { randomF32, rng } from './tiers.js';
+
+/** Random weights with a random block pattern at sparsity s (exact zeros; 4x1 blocks leave the rows % 4 tail rows as single rows). */
+export function sparseWeights(rows: number, cols: number, s: number, seed: number, block: readonly [number, number], kernelSize: 1 | 3 = 1): Float32Array {
+  const kk = kernelSize * kernelSize;
+  const w = randomF32(rows * cols * kk, seed);
+  const r = rng(seed + 1);
+  const grouped = block[0] === 4 ? rows - (rows % 4) : 0;
+  for (let r0 = 0; r0 < rows; r0 += r0 < grouped ? 4 : 1) {
+    const g = r0 < grouped ? 4 : 1;
+    for (let c = 0; c < cols; c++) {
+      if (r() >= s) continue;
+      for (let j = 0; j < g; j++) for (let t = 0; t < kk; t++) w[((r0 + j) * cols + c) * kk + t] = 0;
+    }
+  }
+  return w;
+}
 export type RefActivation = 'none' | 'relu' | 'relu6';
 
 function act(v: number, a: RefActivation): number {

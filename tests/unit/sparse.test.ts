@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, DTypeError, ShapeError, SparseFormatError, SparseMatrix, type SparseBlock, type Tessera,
 } from '../../bindings/index.js';
-import { maxScaledErr, refConv2d, refMatmul, type RefActivation } from '../helpers/ref-sparse.js';
+import { maxScaledErr, refConv2d, refMatmul, sparseWeights, type RefActivation } from '../helpers/ref-sparse.js';
 import { TIERS, randomF32, rng, tk } from '../helpers/tiers.js';
 
 /**
@@ -17,22 +17,6 @@ import { TIERS, randomF32, rng, tk } from '../helpers/tiers.js';
 const tol = (K: number) => (K + 2) * 2 ** -24 * 1.01;
 
 const BLOCKS: SparseBlock[] = [[4, 1], [1, 1]];
-
-/** Random weights with a random block pattern at sparsity s (exact zeros; 4x1 blocks leave the rows % 4 tail rows as single rows). */
-function sparseWeights(rows: number, cols: number, s: number, seed: number, block: SparseBlock, kernelSize: 1 | 3 = 1): Float32Array {
-  const kk = kernelSize * kernelSize;
-  const w = randomF32(rows * cols * kk, seed);
-  const r = rng(seed + 1);
-  const grouped = block[0] === 4 ? rows - (rows % 4) : 0;
-  for (let r0 = 0; r0 < rows; r0 += r0 < grouped ? 4 : 1) {
-    const g = r0 < grouped ? 4 : 1;
-    for (let c = 0; c < cols; c++) {
-      if (r() >= s) continue;
-      for (let j = 0; j < g; j++) for (let t = 0; t < kk; t++) w[((r0 + j) * cols + c) * kk + t] = 0;
-    }
-  }
-  return w;
-}
 
 function checkMatmul(t: Tessera, w: Float32Array, rows: number, cols: number, n: number, block: SparseBlock, act: RefActivation, seed: number, tile?: 8 | 12 | 16 | 32) {
   const bias = randomF32(rows, seed + 5);
@@ -272,7 +256,9 @@ for (const tier of TIERS) {
           default: { const i = pick(sp.delta), j = pick(sp.delta); const tmp = sp.delta[i]; sp.delta[i] = sp.delta[j]; sp.delta[j] = tmp + (i === j ? 1 : 0); }
         }
         try {
-          if (ks === 1) t.sparse.matmul(sp, randomF32(sp.cols * 5 > 0 ? Math.max(0, sp.cols) * 5 : 0, it), 5);
+          // n alternates 5 (CHW walk) and 1 (batch-1 plan: runs / gather staging)
+          const n = (it >> 1) & 1 ? 1 : 5;
+          if (ks === 1) t.sparse.matmul(sp, randomF32(Math.max(0, sp.cols) * n, it), n);
           else t.sparse.conv2d(sp, randomF32(Math.max(0, sp.cols) * 5 * 6, it), { c: sp.cols, h: 5, w: 6 });
           // a mutation can leave a valid matrix (e.g. a swap of equal deltas): then it must really be valid
           expect(() => t.sparse.validate(sp)).not.toThrow();
