@@ -12,6 +12,7 @@
 // relative to max |y|). Env: SPARSE_BENCH_SHAPES=pw5,fc (subset), SPARSE_BENCH_TIERS=relaxed.
 import type { LayerRunner, Tensor, Tier, Tessera } from '../../bindings/index.js';
 import type { BenchContext, Suite } from '../lib/context.js';
+import { rng } from '../../tests/helpers/tiers.js';
 
 
 const SPARSITIES = [0, 0.3, 0.5, 0.7, 0.9];
@@ -38,14 +39,11 @@ const RESNET3x3 = [
   { name: 'res-3x3-s2', c: 64, cout: 128, hw: 56, stride: 2 as const },
 ];
 
+/** Uniform [-1, 1) from the tests' mulberry32 (tests/helpers/tiers.ts rng; no node: imports, so it bundles for every runtime). */
 function rand(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
+  const r = rng(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0; let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
+  for (let i = 0; i < n; i++) out[i] = r() * 2 - 1;
   return out;
 }
 
