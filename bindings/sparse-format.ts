@@ -352,7 +352,7 @@ export const GEMV_U16_MAX_COLS = 65536;
 export interface GemvPlan {
   /** 'runs': 4x1 groups (runs of 4 consecutive columns + single columns); 'gather': unstructured rows */
   kind: 'runs' | 'gather';
-  /** two u32 words per block row: runs [nq, ns]; gather [nnz, bias bits] */
+  /** u32 words per block row: runs [runs, pairs, singles]; gather [nnz, bias bits] */
   nz: Uint32Array;
   /** column indices (Uint16Array when cols <= GEMV_U16_MAX_COLS) */
   idx: Uint16Array | Uint32Array;
@@ -371,14 +371,17 @@ function blockRowColumns(sp: SparseMatrix): Int32Array[] {
   return out;
 }
 
-/** Build the batch-1 plan of a (validated) 1x1 matrix: 'runs' for [4,1] blocks, 'gather' for [1,1]. */
+/**
+ * Build the batch-1 plan of a (validated) 1x1 matrix: 'runs' for [4,1] blocks (greedy: 4 consecutive
+ * stored columns, else 2, else 1), 'gather' for [1,1].
+ */
 export function planGemv(sp: SparseMatrix): GemvPlan {
   if (sp.kernelSize !== 1) throw new ArgumentError('planGemv: 1x1 weights only');
   const cols = blockRowColumns(sp);
   const nb = sp.nnz.length;
-  const nz = new Uint32Array(2 * nb);
   const u16 = sp.cols <= GEMV_U16_MAX_COLS;
   if (sp.blockRows === 4) {
+    const nz = new Uint32Array(3 * nb);
     const idx = u16 ? new Uint16Array(sp.delta.length) : new Uint32Array(sp.delta.length);
     const w = new Float32Array(sp.vals.length);
     let src = 0, dst = 0, ni = 0;
@@ -386,18 +389,22 @@ export function planGemv(sp: SparseMatrix): GemvPlan {
       const g = b < sp.groups ? 4 : 1, cs = cols[b], n = cs.length;
       for (let j = 0; j < g; j++) w[dst++] = sp.vals[src++]; // bias
       // greedy: 4 stored columns c..c+3 form a run (strictly increasing, so cs[i+3] = cs[i]+3 suffices)
-      const runs: number[] = [], singles: number[] = [];
+      const runs: number[] = [], pairs: number[] = [], singles: number[] = [];
       for (let i = 0; i < n;) {
-        if (g === 4 && i + 3 < n && cs[i + 3] === cs[i] + 3) { runs.push(i); i += 4; } else singles.push(i++);
+        if (g === 4 && i + 3 < n && cs[i + 3] === cs[i] + 3) { runs.push(i); i += 4; }
+        else if (g === 4 && i + 1 < n && cs[i + 1] === cs[i] + 1) { pairs.push(i); i += 2; }
+        else singles.push(i++);
       }
       for (const i of runs) { idx[ni++] = cs[i]; w.set(sp.vals.subarray(src + i * g, src + (i + 4) * g), dst); dst += 4 * g; }
+      for (const i of pairs) { idx[ni++] = cs[i]; w.set(sp.vals.subarray(src + i * g, src + (i + 2) * g), dst); dst += 2 * g; }
       for (const i of singles) { idx[ni++] = cs[i]; w.set(sp.vals.subarray(src + i * g, src + (i + 1) * g), dst); dst += g; }
       src += n * g;
-      nz[2 * b] = runs.length; nz[2 * b + 1] = singles.length;
+      nz[3 * b] = runs.length; nz[3 * b + 1] = pairs.length; nz[3 * b + 2] = singles.length;
     }
     return { kind: 'runs', nz, idx: idx.subarray(0, ni), w };
   }
   // gather: packs of 4 per row; the last pack padded with the row's last column and zero weights
+  const nz = new Uint32Array(2 * nb);
   let total = 0;
   for (let b = 0; b < nb; b++) total += Math.ceil(sp.nnz[b] / 4) * 4;
   const idx = u16 ? new Uint16Array(total) : new Uint32Array(total);
@@ -428,19 +435,21 @@ export function validateGemvPlan(p: GemvPlan, rows: number, cols: number, blockR
   if (!(p.idx instanceof Uint16Array || p.idx instanceof Uint32Array)) bad('idx must be a Uint16Array or Uint32Array');
   if ((p.idx instanceof Uint16Array) !== (cols <= GEMV_U16_MAX_COLS)) bad(`index width does not match ${cols} columns`);
   const nb = blockRowCount(rows, blockRows), groups = blockRows === 4 ? Math.floor(rows / 4) : 0;
-  if (p.nz.length !== 2 * nb) bad(`nz has ${p.nz.length} words, expected ${2 * nb}`);
+  const words = p.kind === 'runs' ? 3 : 2;
+  if (p.nz.length !== words * nb) bad(`nz has ${p.nz.length} words, expected ${words * nb}`);
   const idx = p.idx;
   if (p.kind === 'runs') {
     if (blockRows !== 4) bad('runs plan needs [4,1] blocks');
     let ni = 0, nw = 0;
     for (let b = 0; b < nb; b++) {
-      const nq = p.nz[2 * b], ns = p.nz[2 * b + 1], g = b < groups ? 4 : 1;
-      if (g === 1 && nq !== 0) bad(`tail row ${b} has runs`);
-      if (nq * 4 + ns > cols) bad(`block row ${b} stores ${nq * 4 + ns} columns of ${cols}`);
-      if (ni + nq + ns > idx.length) bad(`block row ${b} indexes past the ${idx.length} indices`);
+      const nq = p.nz[3 * b], np = p.nz[3 * b + 1], ns = p.nz[3 * b + 2], g = b < groups ? 4 : 1;
+      if (g === 1 && (nq !== 0 || np !== 0)) bad(`tail row ${b} has runs or pairs`);
+      if (nq * 4 + np * 2 + ns > cols) bad(`block row ${b} stores ${nq * 4 + np * 2 + ns} columns of ${cols}`);
+      if (ni + nq + np + ns > idx.length) bad(`block row ${b} indexes past the ${idx.length} indices`);
       for (let i = 0; i < nq; i++, ni++) if (idx[ni] > cols - 4) bad(`run at index ${ni} starts at column ${idx[ni]}, past ${cols - 4}`);
+      for (let i = 0; i < np; i++, ni++) if (idx[ni] > cols - 2) bad(`pair at index ${ni} starts at column ${idx[ni]}, past ${cols - 2}`);
       for (let i = 0; i < ns; i++, ni++) if (idx[ni] >= cols) bad(`index ${ni} is column ${idx[ni]} of ${cols}`);
-      nw += g + (4 * nq + ns) * g;
+      nw += g + (4 * nq + 2 * np + ns) * g;
     }
     if (ni !== idx.length) bad(`counts use ${ni} indices, idx has ${idx.length}`);
     if (nw !== p.w.length) bad(`counts need ${nw} weights, w has ${p.w.length}`);

@@ -133,11 +133,13 @@ ${tails(mr).map((m) => `    if (ow - x >= ${m}) { ${call(m)}; x += ${m}; }`).joi
 // Internal layouts built at staging time by planGemv (bindings/sparse-format.ts) and checked by
 // validateGemvPlan before any kernel call: every index below is in range by validation, never by trust.
 // IW = index width (u16 when cols <= 65536, else u32); both widths come from the same template.
-//   4x1 "runs": per 4-row group nz = [nq, ns] (u32 each); w = bias[4], then nq runs of 4 consecutive
-//     columns (16 weights, [col][row]), then ns single columns (4 weights each); idx = one column per
-//     run (its first, <= cols-4) then one per single. A run takes ONE v128 load of x[c..c+3] and splats
-//     its lanes with shuffles, instead of 4 index loads + 4 load32_splat (FP-load-port bound, see docs).
-//     The rows%4 tail rows: nz = [0, ns], w = bias, ns weights; scalar 4-accumulator loop.
+//   4x1 "runs": per 4-row group nz = [nq, np, ns] (u32 each); w = bias[4], then nq runs of 4
+//     consecutive columns (16 weights, [col][row]), np pairs of 2 consecutive columns (8 weights), then
+//     ns single columns (4 weights each); idx = one column per run (its first, <= cols-4), per pair
+//     (<= cols-2), per single. A run takes ONE v128 load of x[c..c+3] (a pair one load64) and splats
+//     lanes with shuffles, instead of one index load + one load32_splat per column: the single-column
+//     loop is bound by 2 vector loads per block (x splat + weights), see docs/sparse.md.
+//     The rows%4 tail rows: nz = [0, 0, ns], w = bias, ns weights; scalar 4-accumulator loop.
 //   1x1 "gather": per row nz = [nnz u32, bias f32]; w and idx hold ceil(nnz/4)*4 entries (4 per pack);
 //     each pack gathers 4 x values into one v128 (load32_zero + 3 load32_lane) and multiplies 4 weights.
 //     The last pack of a row is masked (lanes >= nnz%4 zeroed in x, so a padded lane contributes
@@ -154,7 +156,7 @@ export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w
   for (let g = 0; g < ng; g++) {
     let a0 = v128.load(w); let a1 = f32x4.splat(0), a2 = a1, a3 = a1;
     w += 16;
-    let nq = load<u32>(nz), n = load<u32>(nz, 4); nz += 8;
+    let nq = load<u32>(nz), np = load<u32>(nz, 4), n = load<u32>(nz, 8); nz += 12;
     while (nq != 0) {
       const xv = v128.load(${X(0)});
       a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
@@ -162,6 +164,21 @@ export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w
       a2 = madd(v128.load(w, 32), i32x4.shuffle(xv, xv, 2, 2, 2, 2), a2);
       a3 = madd(v128.load(w, 48), i32x4.shuffle(xv, xv, 3, 3, 3, 3), a3);
       w += 64; idx += ${S}; nq--;
+    }
+    while (np >= 2) {
+      const xv = v128.load64_zero(${X(0)});
+      const xu = v128.load64_zero(${X(1)});
+      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
+      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
+      a2 = madd(v128.load(w, 32), i32x4.shuffle(xu, xu, 0, 0, 0, 0), a2);
+      a3 = madd(v128.load(w, 48), i32x4.shuffle(xu, xu, 1, 1, 1, 1), a3);
+      w += 64; idx += ${2 * S}; np -= 2;
+    }
+    if (np != 0) {
+      const xv = v128.load64_zero(${X(0)});
+      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
+      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
+      w += 32; idx += ${S};
     }
     while (n >= 4) {
       const x0 = v128.load32_splat(${X(0)});
@@ -184,7 +201,7 @@ export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w
   for (let r = 0; r < nr1; r++) {
     let a0: f32 = load<f32>(w), a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
     w += 4;
-    let n = load<u32>(nz, 4); nz += 8;
+    let n = load<u32>(nz, 8); nz += 12;
     while (n >= 4) {
       a0 += load<f32>(w) * load<f32>(${X(0)});
       a1 += load<f32>(w, 4) * load<f32>(${X(1)});

@@ -30,20 +30,19 @@ function checkGemv(t: Tessera, w: Float32Array, rows: number, cols: number, bloc
   return { sp, plan: planGemv(sp), y };
 }
 
-const runsOf = (p: GemvPlan) => { let q = 0; for (let b = 0; b < p.nz.length; b += 2) q += p.kind === 'runs' ? p.nz[b] : 0; return q; };
+const runsOf = (p: GemvPlan) => { let q = 0; for (let b = 0; b < p.nz.length; b += 3) q += p.kind === 'runs' ? p.nz[b] : 0; return q; };
 
 for (const tier of TIERS) {
   describe(`sparse batch-1 [${tier}]`, () => {
     it('4x1 runs: runs at the last column, runs crossing block rows, long runs, tails, empty rows, single nonzero', async () => {
       const t = await tk(tier);
-      // rows 0-3: columns 7..10 (a run starting at cols-4, the max column); rows 4-7: 0..5 (a run of 6 = run + 2
-      // singles; the walk crosses from column 10 of group 0 to column 0 of group 1); rows 8-11: 2, 4..10 without 8
-      // (a run + 3 singles); row 12 (tail): 3..6 (tail rows never form runs); 13 rows (1 tail row), 11 columns
+      // rows 0-3: columns 7..10 (a run starting at cols-4, the max column); rows 4-7: 0..5 (a run of 6 = run + pair; the walk crosses from column 10 of group 0 to column 0 of group 1); rows 8-11: 2, 4..10 without 8
+      // (single 2, run 4..7, pair 9..10); row 12 (tail): 3..6 (tail rows never form runs); 13 rows (1 tail row), 11 columns
       const stored = (r: number, c: number) => r < 4 ? c >= 7 : r < 8 ? c <= 5 : r < 12 ? c === 2 || (c >= 4 && c !== 8) : c >= 3 && c <= 6;
       const a = checkGemv(t, pattern(13, 11, 1, stored), 13, 11, [4, 1], 1);
       expect(a.plan.kind).toBe('runs');
-      expect(Array.from(a.plan.nz)).toEqual([1, 0, 1, 2, 1, 3, 0, 4]); // [runs, singles] per block row
-      expect(Array.from(a.plan.idx)).toEqual([7, 0, 4, 5, 4, 2, 9, 10, 3, 4, 5, 6]);
+      expect(Array.from(a.plan.nz)).toEqual([1, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 4]); // [runs, pairs, singles] per block row
+      expect(Array.from(a.plan.idx)).toEqual([7, 0, 4, 4, 9, 2, 3, 4, 5, 6]);
       for (const act of ['relu', 'relu6'] as const) checkGemv(t, pattern(13, 11, 1, stored), 13, 11, [4, 1], 2, act);
       // cols = 4: every stored row group is one run starting at column 0 = cols - 4
       expect(runsOf(checkGemv(t, randomF32(8 * 4, 3), 8, 4, [4, 1], 3).plan)).toBe(2);
@@ -129,8 +128,11 @@ describe('validateGemvPlan', () => {
     const mut = (name: string, base: GemvPlan, blockRows: 4 | 1, f: (p: GemvPlan) => void) => { const p = clone(base); f(p); bad.push([name, p, blockRows]); };
     mut('run starts past cols-4', runs, 4, (p) => { p.idx[0] = cols - 3; });
     mut('single index = cols', runs, 4, (p) => { p.idx[p.idx.length - 1] = cols; });
-    mut('run on a tail row', runs, 4, (p) => { p.nz[p.nz.length - 2] = 1; });
-    mut('singles count +1', runs, 4, (p) => { p.nz[1] += 1; });
+    mut('run on a tail row', runs, 4, (p) => { p.nz[p.nz.length - 3] = 1; });
+    mut('pair on a tail row', runs, 4, (p) => { p.nz[p.nz.length - 2] = 1; });
+    mut('pair starts past cols-2', runs, 4, (p) => { const b = [...Array(p.nz.length / 3).keys()].find((k) => p.nz[3 * k + 1] > 0)!; let i = 0; for (let k = 0; k < b; k++) i += p.nz[3 * k] + p.nz[3 * k + 1] + p.nz[3 * k + 2]; p.idx[i + p.nz[3 * b]] = cols - 1; });
+    mut('pairs count +1', runs, 4, (p) => { p.nz[1] += 1; });
+    mut('singles count +1', runs, 4, (p) => { p.nz[2] += 1; });
     mut('runs count +1', runs, 4, (p) => { p.nz[0] += 1; });
     mut('w one short', runs, 4, (p) => { p.w = p.w.subarray(1); });
     mut('idx one extra', runs, 4, (p) => { p.idx = Uint16Array.from([...p.idx, 0]); });
@@ -168,12 +170,13 @@ describe('validateGemvPlan', () => {
       }
       // accepted: walk the plan as the kernels do and check every read (independent of the validator)
       let ni = 0, nw = 0;
-      for (let b = 0; b < p.nz.length / 2; b++) {
+      for (let b = 0; b < p.nz.length / (p.kind === 'runs' ? 3 : 2); b++) {
         if (p.kind === 'runs') {
           const g = block[0] === 4 && b < Math.floor(rows / 4) ? 4 : 1;
-          for (let q = 0; q < p.nz[2 * b]; q++) expect(p.idx[ni++] + 3).toBeLessThan(cols);
-          for (let s = 0; s < p.nz[2 * b + 1]; s++) expect(p.idx[ni++]).toBeLessThan(cols);
-          nw += g + (4 * p.nz[2 * b] + p.nz[2 * b + 1]) * g;
+          for (let q = 0; q < p.nz[3 * b]; q++) expect(p.idx[ni++] + 3).toBeLessThan(cols);
+          for (let q = 0; q < p.nz[3 * b + 1]; q++) expect(p.idx[ni++] + 1).toBeLessThan(cols);
+          for (let s = 0; s < p.nz[3 * b + 2]; s++) expect(p.idx[ni++]).toBeLessThan(cols);
+          nw += g + (4 * p.nz[3 * b] + 2 * p.nz[3 * b + 1] + p.nz[3 * b + 2]) * g;
         } else {
           const packs = Math.ceil(p.nz[2 * b] / 4) * 4;
           for (let s = 0; s < packs; s++) expect(p.idx[ni++]).toBeLessThan(cols);

@@ -18,7 +18,7 @@ export function f32_spmv_4x1_runs_u16__wasmsimd(ng: i32, nr1: i32, x: usize, w: 
   for (let g = 0; g < ng; g++) {
     let a0 = v128.load(w); let a1 = f32x4.splat(0), a2 = a1, a3 = a1;
     w += 16;
-    let nq = load<u32>(nz), n = load<u32>(nz, 4); nz += 8;
+    let nq = load<u32>(nz), np = load<u32>(nz, 4), n = load<u32>(nz, 8); nz += 12;
     while (nq != 0) {
       const xv = v128.load(x + (<usize>load<u16>(idx) << 2));
       a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
@@ -26,6 +26,21 @@ export function f32_spmv_4x1_runs_u16__wasmsimd(ng: i32, nr1: i32, x: usize, w: 
       a2 = madd(v128.load(w, 32), i32x4.shuffle(xv, xv, 2, 2, 2, 2), a2);
       a3 = madd(v128.load(w, 48), i32x4.shuffle(xv, xv, 3, 3, 3, 3), a3);
       w += 64; idx += 2; nq--;
+    }
+    while (np >= 2) {
+      const xv = v128.load64_zero(x + (<usize>load<u16>(idx) << 2));
+      const xu = v128.load64_zero(x + (<usize>load<u16>(idx, 2) << 2));
+      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
+      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
+      a2 = madd(v128.load(w, 32), i32x4.shuffle(xu, xu, 0, 0, 0, 0), a2);
+      a3 = madd(v128.load(w, 48), i32x4.shuffle(xu, xu, 1, 1, 1, 1), a3);
+      w += 64; idx += 4; np -= 2;
+    }
+    if (np != 0) {
+      const xv = v128.load64_zero(x + (<usize>load<u16>(idx) << 2));
+      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
+      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
+      w += 32; idx += 2;
     }
     while (n >= 4) {
       const x0 = v128.load32_splat(x + (<usize>load<u16>(idx) << 2));
@@ -48,7 +63,7 @@ export function f32_spmv_4x1_runs_u16__wasmsimd(ng: i32, nr1: i32, x: usize, w: 
   for (let r = 0; r < nr1; r++) {
     let a0: f32 = load<f32>(w), a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
     w += 4;
-    let n = load<u32>(nz, 4); nz += 8;
+    let n = load<u32>(nz, 8); nz += 12;
     while (n >= 4) {
       a0 += load<f32>(w) * load<f32>(x + (<usize>load<u16>(idx) << 2));
       a1 += load<f32>(w, 4) * load<f32>(x + (<usize>load<u16>(idx, 2) << 2));
@@ -105,7 +120,7 @@ export function f32_spmv_4x1_runs_u32__wasmsimd(ng: i32, nr1: i32, x: usize, w: 
   for (let g = 0; g < ng; g++) {
     let a0 = v128.load(w); let a1 = f32x4.splat(0), a2 = a1, a3 = a1;
     w += 16;
-    let nq = load<u32>(nz), n = load<u32>(nz, 4); nz += 8;
+    let nq = load<u32>(nz), np = load<u32>(nz, 4), n = load<u32>(nz, 8); nz += 12;
     while (nq != 0) {
       const xv = v128.load(x + (<usize>load<u32>(idx) << 2));
       a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
@@ -113,6 +128,21 @@ export function f32_spmv_4x1_runs_u32__wasmsimd(ng: i32, nr1: i32, x: usize, w: 
       a2 = madd(v128.load(w, 32), i32x4.shuffle(xv, xv, 2, 2, 2, 2), a2);
       a3 = madd(v128.load(w, 48), i32x4.shuffle(xv, xv, 3, 3, 3, 3), a3);
       w += 64; idx += 4; nq--;
+    }
+    while (np >= 2) {
+      const xv = v128.load64_zero(x + (<usize>load<u32>(idx) << 2));
+      const xu = v128.load64_zero(x + (<usize>load<u32>(idx, 4) << 2));
+      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
+      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
+      a2 = madd(v128.load(w, 32), i32x4.shuffle(xu, xu, 0, 0, 0, 0), a2);
+      a3 = madd(v128.load(w, 48), i32x4.shuffle(xu, xu, 1, 1, 1, 1), a3);
+      w += 64; idx += 8; np -= 2;
+    }
+    if (np != 0) {
+      const xv = v128.load64_zero(x + (<usize>load<u32>(idx) << 2));
+      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
+      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
+      w += 32; idx += 4;
     }
     while (n >= 4) {
       const x0 = v128.load32_splat(x + (<usize>load<u32>(idx) << 2));
@@ -135,7 +165,7 @@ export function f32_spmv_4x1_runs_u32__wasmsimd(ng: i32, nr1: i32, x: usize, w: 
   for (let r = 0; r < nr1; r++) {
     let a0: f32 = load<f32>(w), a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
     w += 4;
-    let n = load<u32>(nz, 4); nz += 8;
+    let n = load<u32>(nz, 8); nz += 12;
     while (n >= 4) {
       a0 += load<f32>(w) * load<f32>(x + (<usize>load<u32>(idx) << 2));
       a1 += load<f32>(w, 4) * load<f32>(x + (<usize>load<u32>(idx, 4) << 2));
