@@ -10,7 +10,8 @@
 // decided by a paired timing of the two, once per shape (both times are in the note).
 // Every sparse output is checked against the dense kernel run on the same pruned weights (maxRelErr,
 // relative to max |y|). Env: SPARSE_BENCH_SHAPES=pw5,fc (subset), SPARSE_BENCH_TIERS=relaxed.
-import type { LayerRunner, Tensor, Tier, Tessera } from '../../bindings/index.js';
+import type { LayerRunner, SparseMatrix, Tensor, Tier, Tessera } from '../../bindings/index.js';
+import { planGemv } from '../../bindings/sparse-format.js';
 import type { BenchContext, Suite } from '../lib/context.js';
 import { rng } from '../../tests/helpers/tiers.js';
 
@@ -106,7 +107,8 @@ export const sparseSuite: Suite = {
             const err = checkAgainstDense(tk, lay, wp, bias, L.cout, L.cin, { n: L.hw }, xv, 1);
             const t = paired(ctx, () => dense.run(x, y), () => lay.run(x, y));
             const pat = block[0] === 4 ? '4x1' : '1x1';
-            emit(ctx, tier, `${L.name} ${L.hw === 1 ? 'FC' : '1x1'}`, `HW=${L.hw} Cin=${L.cin} Cout=${L.cout}`, `${pat} s=${s}`, t, macs, err, s, sp.blockFill, label, denseNote);
+            emit(ctx, tier, `${L.name} ${L.hw === 1 ? 'FC' : '1x1'}`, `HW=${L.hw} Cin=${L.cin} Cout=${L.cout}`, `${pat} s=${s}`, t, macs, err, s, sp.blockFill, label,
+              L.hw === 1 && block[0] === 4 ? `${runShares(sp)}; ${denseNote}` : denseNote);
             if (L.hw > 1) {
               const k = `${pat}@${s}`; const acc = stack.get(k) ?? { dense: 0, sparse: 0 };
               acc.dense += t.aMs * L.count; acc.sparse += t.bMs * L.count; stack.set(k, acc);
@@ -165,6 +167,15 @@ function checkAgainstDense(tk: Tessera, lay: { apply(x: Float32Array): Float32Ar
   geom: { n: number } | { h: number; w: number; stride: 1 | 2; pad: 0 | 1 }, xv: Float32Array, ks: 1 | 3): number {
   const ref = tk.sparse.denseLayer(wp, rows, cols, geom, { bias, kernelSize: ks, activation: 'relu' });
   try { return relErr(lay.apply(xv), ref.apply(xv)); } finally { ref.dispose(); }
+}
+
+/** Batch-1 4x1 plan: share of stored blocks in runs of 4 / pairs / single columns (see planGemv). */
+function runShares(sp: SparseMatrix): string {
+  const p = planGemv(sp);
+  let q = 0, d = 0, one = 0;
+  for (let b = 0; b < sp.groups; b++) { q += 4 * p.nz[3 * b]; d += 2 * p.nz[3 * b + 1]; one += p.nz[3 * b + 2]; }
+  const all = q + d + one || 1;
+  return `blocks in runs/pairs/singles ${(q / all).toFixed(2)}/${(d / all).toFixed(2)}/${(one / all).toFixed(2)}`;
 }
 
 function emit(ctx: BenchContext, tier: Tier, op: string, shape: string, variant: string, t: ReturnType<typeof paired>, macs: number, err: number, s: number, fill: number,
