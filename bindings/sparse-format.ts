@@ -395,9 +395,10 @@ export function planGemv(sp: SparseMatrix): GemvPlan {
         else if (g === 4 && i + 1 < n && cs[i + 1] === cs[i] + 1) { pairs.push(i); i += 2; }
         else singles.push(i++);
       }
-      for (const i of runs) { idx[ni++] = cs[i]; w.set(sp.vals.subarray(src + i * g, src + (i + 4) * g), dst); dst += 4 * g; }
-      for (const i of pairs) { idx[ni++] = cs[i]; w.set(sp.vals.subarray(src + i * g, src + (i + 2) * g), dst); dst += 2 * g; }
-      for (const i of singles) { idx[ni++] = cs[i]; w.set(sp.vals.subarray(src + i * g, src + (i + 1) * g), dst); dst += g; }
+      const put = (i: number, span: number) => { idx[ni++] = cs[i]; for (let k = src + i * g, e = k + span * g; k < e; k++) w[dst++] = sp.vals[k]; };
+      for (const i of runs) put(i, 4);
+      for (const i of pairs) put(i, 2);
+      for (const i of singles) put(i, 1);
       src += n * g;
       nz[3 * b] = runs.length; nz[3 * b + 1] = pairs.length; nz[3 * b + 2] = singles.length;
     }
