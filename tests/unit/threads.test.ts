@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, ThreadError, ArgumentError, type Tessera } from '../../bindings/index.js';
 import { defaultWasmUrl } from '../../bindings/loader.js';
-import { randomF32 } from '../helpers/tiers.js';
+import { randomF32, sameBits } from '../helpers/tiers.js';
 
 /** f32 data with the f16 edge cases (ties, overflow, subnormals, signed zero, NaN) sprinkled in. */
 function edgeData(n: number, seed: number): Float32Array {
@@ -13,11 +13,6 @@ function edgeData(n: number, seed: number): Float32Array {
   return x;
 }
 
-function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
 
 describe('threaded mode (shared memory, worker pool)', () => {
   let tk: Tessera;
