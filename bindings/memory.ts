@@ -386,6 +386,51 @@ export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, i32: 4, u32:
 export type ViewOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'f16' ? Uint16Array : D extends 'i32' ? Int32Array : D extends 'u32' ? Uint32Array : Uint8Array;
 
 /**
+ * @internal Deferred release for anything an async op may still use (tensors, packed weights,
+ * resident layers): `pin()` while tiles are queued or running on workers; `dispose()` meanwhile only
+ * marks the object disposed (new calls get DisposedError) and the last pin's release frees the memory.
+ * Without it, a block disposed during `await tk.parallel.*` was freed and re-allocated while workers
+ * still read or wrote it.
+ */
+export class Lifetime {
+  #pins = 0;
+  #doomed = false;
+  #released = false;
+  constructor(private readonly what: string, private readonly release: () => void) {}
+
+  /** false once dispose() was called (even if the memory is still pinned) */
+  get alive(): boolean { return !this.#released && !this.#doomed; }
+
+  /** DisposedError unless alive */
+  check(): void { if (!this.alive) throw new DisposedError(this.what); }
+
+  /** Keep the memory until the returned function is called (idempotent). DisposedError if disposed. */
+  pin(): () => void {
+    this.check();
+    this.#pins++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.#pins === 0 && this.#doomed) this.#free();
+    };
+  }
+
+  /** Free now, or when the last pin is released (idempotent). */
+  dispose(): void {
+    if (!this.alive) return;
+    if (this.#pins > 0) { this.#doomed = true; return; }
+    this.#free();
+  }
+
+  #free(): void {
+    this.#released = true;
+    this.#doomed = false;
+    this.release();
+  }
+}
+
+/**
  * A tensor living in tessera's linear memory (zero-copy). `view()` returns a typed array over the
  * wasm memory: it is valid until the next operation that may grow memory, so take a fresh view
  * after every call instead of keeping one.
@@ -395,10 +440,7 @@ export class Tensor<D extends DType = DType> {
   readonly shape: readonly number[];
   readonly length: number;
   private _ptr: number;
-  /** async ops in flight that use this tensor (see pin) */
-  private pins = 0;
-  /** dispose() was called while pinned: freed when the last pin is released */
-  private doomed = false;
+  private readonly life: Lifetime;
   private arena: Arena;
 
   constructor(arena: Arena, dtype: D, shape: readonly number[], tag = 'tensor') {
@@ -410,34 +452,21 @@ export class Tensor<D extends DType = DType> {
     this.shape = Object.freeze([...shape]);
     this.length = shape.reduce((a, b) => a * b, 1);
     this._ptr = arena.allocPersistent(this.length * DTYPE_BYTES[dtype], 64, tag);
+    this.life = new Lifetime('Tensor', () => { this.arena.free(this._ptr); this._ptr = -1; });
   }
 
   get ptr(): number {
-    if (this._ptr < 0 || this.doomed) throw new DisposedError('Tensor');
+    this.life.check();
     return this._ptr;
   }
 
   get byteLength(): number { return this.length * DTYPE_BYTES[this.dtype]; }
   /** @internal true when this is a live tensor of `arena` (ops reject tensors of other instances). */
-  ownedBy(arena: Arena): boolean { return this.arena === arena && this._ptr >= 0 && !this.doomed && arena.isLive(this._ptr); }
-  get disposed(): boolean { return this._ptr < 0 || this.doomed; }
+  ownedBy(arena: Arena): boolean { return this.arena === arena && this.life.alive && arena.isLive(this._ptr); }
+  get disposed(): boolean { return !this.life.alive; }
 
-  /**
-   * @internal Keep the memory alive while an async op (worker tiles) may still read or write it: a
-   * dispose() meanwhile only marks the tensor disposed, the block is freed by the last release().
-   * Without this, a tensor disposed during `await tk.parallel.*` was freed and re-allocated while
-   * workers still wrote to it (another tensor's data was overwritten).
-   */
-  pin(): () => void {
-    void this.ptr; // DisposedError if already disposed
-    this.pins++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.pins === 0 && this.doomed) this.release();
-    };
-  }
+  /** @internal Keep the memory while an async op's tiles may still touch it (see Lifetime). */
+  pin(): () => void { return this.life.pin(); }
 
   /** Zero-copy view (invalid after memory growth: re-take it). */
   view(): ViewOf<D> {
@@ -462,15 +491,6 @@ export class Tensor<D extends DType = DType> {
     return this;
   }
 
-  dispose(): void {
-    if (this._ptr < 0 || this.doomed) return;
-    if (this.pins > 0) { this.doomed = true; return; }
-    this.release();
-  }
-
-  private release(): void {
-    this.arena.free(this._ptr);
-    this._ptr = -1;
-    this.doomed = false;
-  }
+  /** Free the memory (idempotent; deferred while an async op has it pinned). */
+  dispose(): void { this.life.dispose(); }
 }

@@ -14,7 +14,7 @@
  */
 import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
-import type { Tensor } from '../memory.js';
+import { Lifetime, type Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
 import { tensor as tensorArg } from '../validate.js';
 
@@ -55,7 +55,7 @@ const SMALL_M_F16 = 3;
 /** Elements of B copied into wasm per packing step (bounded staging buffer). */
 const PACK_CHUNK = 1 << 18;
 
-interface Act { clampOn: number; lo: number; hi: number }
+export interface Act { clampOn: number; lo: number; hi: number }
 function activationOf(a: Activation | undefined, where: string): Act {
   switch (a ?? 'none') {
     case 'none': return { clampOn: 0, lo: -Infinity, hi: Infinity };
@@ -100,6 +100,18 @@ function checkTensor(tk: Tessera, t: unknown, len: number, name: string, where: 
   return tensorArg(where, name, t, tk.arena, 'f32', len);
 }
 
+/** @internal The fields of a PackedMatmul that tk.parallel's tile calls need (PackedMatmul.internals()). */
+export interface PackedMatmulInternals {
+  readonly tk: Tessera; readonly ptr: number; readonly biasPtr: number; readonly act: Act; readonly exact16: number;
+  readonly dtype: 'f32' | 'f16'; readonly k: number; readonly n: number;
+}
+
+/** @internal The fields of a PackedConv2d that tk.parallel's tile calls need (PackedConv2d.internals()). */
+export interface PackedConv2dInternals {
+  readonly tk: Tessera; readonly ptr: number; readonly biasPtr: number; readonly mr: number; readonly act: Act;
+  readonly depthwise: boolean; readonly geom: Readonly<ConvGeom>; readonly dtype: 'f32' | 'f16';
+}
+
 /** Matmul weights packed once into 8-column panels (f32 or f16) in the arena. */
 export class PackedMatmul {
   readonly k: number;
@@ -109,6 +121,7 @@ export class PackedMatmul {
   private biasPtr: number;
   private readonly act: Act;
   private readonly exact16: number;
+  private readonly life = new Lifetime('PackedMatmul', () => this.freeAll());
 
   /** @internal use tk.dense.packMatmul */
   constructor(private tk: Tessera, b: WeightArray, k: number, n: number, opts: MatmulOptions = {}) {
@@ -155,12 +168,21 @@ export class PackedMatmul {
     }
   }
 
-  get disposed(): boolean { return this.ptr < 0; }
+  get disposed(): boolean { return !this.life.alive; }
+
+  /** @internal what tk.parallel needs to build this op's tile calls (DisposedError once disposed) */
+  internals(): PackedMatmulInternals {
+    this.life.check();
+    return { tk: this.tk, ptr: this.ptr, biasPtr: this.biasPtr, act: this.act, exact16: this.exact16, dtype: this.dtype, k: this.k, n: this.n };
+  }
+
+  /** @internal keep the packed weights while an async op's tiles use them (see Lifetime) */
+  pin(): () => void { return this.life.pin(); }
 
   /** Zero-copy: out[m x n] = act(a[m x k] . B + bias); a and out are f32 arena tensors. m defaults to a.length / k. */
   run(a: Tensor, out: Tensor, m?: number): void {
     const where = 'PackedMatmul.run';
-    if (this.ptr < 0) throw new DisposedError('PackedMatmul');
+    this.life.check();
     tensorArg(where, 'a', a, this.tk.arena, 'f32');
     const mm = m ?? a.length / this.k;
     dim(mm, 'm', where);
@@ -173,7 +195,7 @@ export class PackedMatmul {
   /** Copying form with the packed weights: a (m x k) Float32Array in, a fresh Float32Array (m x n) out. */
   apply(a: Float32Array, m?: number): Float32Array {
     const where = 'PackedMatmul.apply';
-    if (this.ptr < 0) throw new DisposedError('PackedMatmul');
+    this.life.check();
     f32Array(a, 'a', where);
     const mm = m ?? a.length / this.k;
     dim(mm, 'm', where);
@@ -215,11 +237,8 @@ export class PackedMatmul {
     this.biasPtr = 0;
   }
 
-  /** Free the packed weights (idempotent). */
-  dispose(): void {
-    if (this.ptr < 0) return;
-    this.freeAll();
-  }
+  /** Free the packed weights (idempotent; deferred while a tk.parallel op has them pinned). */
+  dispose(): void { this.life.dispose(); }
 }
 
 interface ConvGeom {
@@ -269,6 +288,7 @@ export class PackedConv2d {
   private readonly mr: number;
   private readonly act: Act;
   private readonly depthwise: boolean;
+  private readonly life = new Lifetime('PackedConv2d', () => this.freeAll());
 
   /** @internal use tk.dense.packConv2d */
   constructor(private tk: Tessera, w: WeightArray, opts: Conv2dOptions) {
@@ -308,17 +328,26 @@ export class PackedConv2d {
         else k.f32_pack_a(this.mr, g.cout, kdim, stage, kdim, this.ptr);
       });
     } catch (e) {
-      this.dispose();
+      this.freeAll();
       throw e;
     }
   }
 
-  get disposed(): boolean { return this.ptr < 0; }
+  get disposed(): boolean { return !this.life.alive; }
+
+  /** @internal what tk.parallel needs to build this op's tile calls (DisposedError once disposed) */
+  internals(): PackedConv2dInternals {
+    this.life.check();
+    return { tk: this.tk, ptr: this.ptr, biasPtr: this.biasPtr, mr: this.mr, act: this.act, depthwise: this.depthwise, geom: this.geom, dtype: this.dtype };
+  }
+
+  /** @internal keep the packed weights while an async op's tiles use them (see Lifetime) */
+  pin(): () => void { return this.life.pin(); }
 
   /** Zero-copy: out[n][cout][ho][wo] = conv(x[n][c][h][w]) on f32 arena tensors. */
   run(x: Tensor, out: Tensor, n = 1): void {
     const where = 'PackedConv2d.run';
-    if (this.ptr < 0) throw new DisposedError('PackedConv2d');
+    this.life.check();
     const g = this.geom;
     dim(n, 'n', where);
     checkTensor(this.tk, x, n * g.c * g.h * g.w, 'x', where);
@@ -330,7 +359,7 @@ export class PackedConv2d {
   /** Copying form: x (n*c*h*w) Float32Array in, fresh Float32Array (n*cout*ho*wo) out. */
   apply(x: Float32Array, n = 1): Float32Array {
     const where = 'PackedConv2d.apply';
-    if (this.ptr < 0) throw new DisposedError('PackedConv2d');
+    this.life.check();
     const g = this.geom;
     f32Array(x, 'x', where);
     dim(n, 'n', where);
@@ -384,14 +413,15 @@ export class PackedConv2d {
     }
   }
 
-  /** Free the packed weights (idempotent). */
-  dispose(): void {
-    if (this.ptr < 0) return;
-    this.tk.arena.free(this.ptr);
+  private freeAll(): void {
+    if (this.ptr >= 0) this.tk.arena.free(this.ptr);
     if (this.biasPtr > 0) this.tk.arena.free(this.biasPtr);
     this.ptr = -1;
     this.biasPtr = 0;
   }
+
+  /** Free the packed weights (idempotent; deferred while a tk.parallel op has them pinned). */
+  dispose(): void { this.life.dispose(); }
 }
 
 /** tk.dense: packed (reusable) forms and tuning knobs. tk.matmul / tk.conv2d delegate here. */

@@ -10,7 +10,7 @@
  * the input buffer (+ the 16-byte arena tail pad for vector over-reads) and never write outside Y.
  */
 import { ArgumentError, DisposedError, DTypeError, ShapeError } from '../errors.js';
-import type { Tensor } from '../memory.js';
+import { Lifetime, type Tensor } from '../memory.js';
 import {
   deserializeSparse, packSparse, planGemv, pruneSparse, SparseMatrix, validateGemvPlan, validateSparse,
   type KernelSize, type PackOptions, type PruneOptions,
@@ -72,7 +72,7 @@ function convGeom(fn: string, sp: SparseMatrix, o: { c?: number; h: number; w: n
 }
 
 /** Packed weights placed in linear memory (temporary or persistent). */
-interface Staged {
+export interface Staged {
   w: number; nz: number; dm: number;
   /** batch-1 plan (planGemv) staged instead of the CHW walk: its index bytes (2 = u16, 4 = u32); 0 otherwise */
   gemv: 0 | 2 | 4;
@@ -247,6 +247,13 @@ class DenseFamilyLayer implements LayerRunner {
   dispose(): void { this.dispose_(); }
 }
 
+/** @internal The fields of a SparseLayer that tk.parallel's tile calls need (SparseLayer.internals()). */
+export interface SparseLayerInternals {
+  readonly tk: Tessera; readonly st: Readonly<Staged>; readonly meta: SparseMatrix; readonly n: number; readonly tile: SpmmTile;
+  readonly conv3x3: boolean; readonly dense: boolean; readonly lo: number; readonly hi: number;
+  readonly inputLength: number; readonly outputLength: number;
+}
+
 /** A packed layer resident in linear memory, bound to one input geometry. */
 export class SparseLayer implements LayerRunner {
   readonly rows: number;
@@ -263,6 +270,7 @@ export class SparseLayer implements LayerRunner {
   private chunks: Chunk[] | undefined;
   private geom: ConvGeom | null = null;
   private meta: SparseMatrix;
+  private readonly life = new Lifetime('SparseLayer', () => this.freeAll());
 
   constructor(private tk: Tessera, sp: SparseMatrix, geom: LayerGeometry, act: Activation | undefined, dense: boolean) {
     [this.lo, this.hi] = clampOf(act, 'sparse.layer');
@@ -286,14 +294,24 @@ export class SparseLayer implements LayerRunner {
     // matrix arrays are copied into the arena: the layer no longer depends on later JS-side mutation
   }
 
-  get disposed(): boolean { return this.st === null; }
+  get disposed(): boolean { return !this.life.alive; }
+
+  /** @internal what tk.parallel needs to build this layer's tile calls (DisposedError once disposed) */
+  internals(): SparseLayerInternals {
+    this.life.check();
+    return { tk: this.tk, st: this.st as Staged, meta: this.meta, n: this.n, tile: this.tile, conv3x3: this.geom !== null, dense: this.dense,
+      lo: this.lo, hi: this.hi, inputLength: this.inputLength, outputLength: this.outputLength };
+  }
+
+  /** @internal keep the staged weights while an async op's tiles use them (see Lifetime) */
+  pin(): () => void { return this.life.pin(); }
   /** the packed matrix this layer was built from (dense layers: every block stored) */
   get matrix(): SparseMatrix { return this.meta; }
 
   /** y = layer(x) on arena tensors (f32; x holds inputLength elements, y outputLength). */
   run(x: Tensor, y: Tensor): void {
-    const st = this.st;
-    if (!st) throw new DisposedError('SparseLayer');
+    this.life.check();
+    const st = this.st as Staged;
     tensor('SparseLayer.run', 'x', x, this.tk.arena);
     tensor('SparseLayer.run', 'y', y, this.tk.arena);
     if (x.dtype !== 'f32' || y.dtype !== 'f32') throw new DTypeError(`SparseLayer.run: tensors must be f32, got ${x.dtype} and ${y.dtype}`);
@@ -313,8 +331,8 @@ export class SparseLayer implements LayerRunner {
    * tail pad after x covers the kernels' <= 16-byte vector over-read).
    */
   runPtr(xPtr: number, yPtr: number): void {
-    const st = this.st;
-    if (!st) throw new DisposedError('SparseLayer');
+    this.life.check();
+    const st = this.st as Staged;
     const mem = this.tk.memory.bytes, xb = this.inputLength * 4, yb = this.outputLength * 4;
     for (const [p, b, name] of [[xPtr, xb, 'xPtr'], [yPtr, yb, 'yPtr']] as const) {
       if (!Number.isInteger(p) || p <= 0 || p % 4 !== 0 || p + b + 16 > mem) throw new ArgumentError(`SparseLayer.runPtr: ${name} ${p} (+${b} B) is not an aligned range inside linear memory`);
@@ -333,7 +351,10 @@ export class SparseLayer implements LayerRunner {
     }
   }
 
-  dispose(): void {
+  /** Free the staged weights (idempotent; deferred while a tk.parallel op has them pinned). */
+  dispose(): void { this.life.dispose(); }
+
+  private freeAll(): void {
     if (!this.st) return;
     const a = this.tk.arena;
     a.free(this.st.w); a.free(this.st.nz); a.free(this.st.dm);

@@ -13,33 +13,14 @@ import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
 import { ATTN_FLAG_F16, checkAttentionTensors, type AttentionOptions } from '../ops/attention.js';
-import type { MatmulOptions, PackedConv2d, PackedMatmul, WeightArray } from '../ops/dense.js';
-import type { AutoLayer, SparseLayer } from '../ops/sparse.js';
-import type { SparseMatrix } from '../sparse-format.js';
+import { PackedConv2d, PackedMatmul, type MatmulOptions, type WeightArray } from '../ops/dense.js';
+import { AutoLayer, SparseLayer } from '../ops/sparse.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, type KernelName, } from './split.js';
 
 type TileCallT = [string, ...number[]];
 
-/** The fields of a PackedMatmul the threaded path reads (private in ops/dense.ts; keep in sync). */
-interface PackedMatmulInternals {
-  tk: Tessera; ptr: number; biasPtr: number; act: { clampOn: number; lo: number; hi: number }; exact16: number; dtype: 'f32' | 'f16'; k: number; n: number;
-}
-
-/** The fields of a PackedConv2d the threaded path reads (private in ops/dense.ts; keep in sync with PackedConv2d.exec). */
-interface PackedConv2dInternals {
-  tk: Tessera; ptr: number; biasPtr: number; mr: number; act: { clampOn: number; lo: number; hi: number }; depthwise: boolean;
-  geom: PackedConv2d['geom']; dtype: 'f32' | 'f16';
-}
-
 /** Below this many multiply-adds a conv runs as one call (a pool job costs tens of microseconds). */
 export const PARALLEL_CONV_MIN_MACS = 1 << 17;
-
-/** The fields of a SparseLayer the threaded path reads (private in ops/sparse.ts; keep in sync). */
-interface SparseLayerInternals {
-  st: { w: number; nz: number; dm: number } | null;
-  tk: Tessera; meta: SparseMatrix; n: number; tile: number; geom: unknown; dense: boolean; lo: number; hi: number;
-  inputLength: number; outputLength: number;
-}
 
 export class ParallelOps {
   constructor(private tk: Tessera) {}
@@ -94,11 +75,15 @@ export class ParallelOps {
    */
   async sparseRun(layer: SparseLayer | AutoLayer, x: Tensor, y: Tensor): Promise<void> {
     this.#alive();
-    const L = ('layer' in layer ? layer.layer : layer) as unknown as SparseLayerInternals;
-    if (!L || typeof L !== 'object' || !('st' in L)) throw new ArgumentError('parallel.sparseRun: layer must be a SparseLayer or AutoLayer (tk.sparse.layer / auto / denseLayer)');
+    const inner = layer instanceof AutoLayer ? layer.layer : layer;
+    if (!(inner instanceof SparseLayer)) {
+      // an AutoLayer that chose tk.dense's packed op runs it as one call (the dense op's own checks)
+      if (layer instanceof AutoLayer) { layer.run(x, y); return; }
+      throw new ArgumentError('parallel.sparseRun: layer must be a SparseLayer or AutoLayer (tk.sparse.layer / auto / denseLayer)');
+    }
+    const L = inner.internals(); // DisposedError once disposed
     if (L.tk !== this.tk) throw new ArgumentError('parallel.sparseRun: the layer belongs to another tessera instance');
-    if (!L.st) throw new DisposedError('SparseLayer');
-    if (L.geom || L.n <= 1 || this.threads < 2) { (L as unknown as SparseLayer).run(x, y); return; }
+    if (L.conv3x3 || L.n <= 1 || this.threads < 2) { inner.run(x, y); return; }
     tensor('parallel.sparseRun', 'x', x, this.tk.arena, 'f32', L.inputLength);
     tensor('parallel.sparseRun', 'y', y, this.tk.arena, 'f32', L.outputLength);
     if (x.ptr === y.ptr) throw new ArgumentError('parallel.sparseRun: x and y must be different tensors');
@@ -116,7 +101,7 @@ export class ParallelOps {
       const x0 = px + sp.first * n * 4;
       calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, x0 + s * 4, st.w, st.nz, st.dm, py + s * 4, os, L.lo, L.hi]);
     }
-    await this.#pinned([x, y], () => this.tk.pool.runCalls(calls));
+    await this.#pinned([x, y, inner], () => this.tk.pool.runCalls(calls));
   }
 
   /**
@@ -125,10 +110,9 @@ export class ParallelOps {
    */
   async matmulRun(packed: PackedMatmul, a: Tensor, out: Tensor, m?: number): Promise<void> {
     this.#alive();
-    const P = packed as unknown as PackedMatmulInternals;
-    if (!P || typeof P !== 'object' || !('biasPtr' in P)) throw new ArgumentError('parallel.matmulRun: packed must be a PackedMatmul (tk.dense.packMatmul)');
+    if (!(packed instanceof PackedMatmul)) throw new ArgumentError('parallel.matmulRun: packed must be a PackedMatmul (tk.dense.packMatmul)');
+    const P = packed.internals(); // DisposedError once disposed
     if (P.tk !== this.tk) throw new ArgumentError('parallel.matmulRun: the packed weights belong to another tessera instance');
-    if (P.ptr < 0) throw new DisposedError('PackedMatmul');
     const mm = m ?? (a?.length ?? 0) / P.k;
     if (mm <= 1 || this.threads < 2 || !Number.isSafeInteger(mm)) { packed.run(a, out, mm); return; } // one call (or the op's own typed error)
     tensor('parallel.matmulRun', 'a', a, this.tk.arena, 'f32', mm * P.k);
@@ -139,7 +123,7 @@ export class ParallelOps {
     const f16 = P.dtype === 'f16' ? 1 : 0;
     const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
       ['f32_gemm_nc', mr, c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
-    await this.#pinned([a, out], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } }));
+    await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } }));
   }
 
   /**
@@ -152,10 +136,9 @@ export class ParallelOps {
   async conv2dRun(packed: PackedConv2d, x: Tensor, out: Tensor, n = 1): Promise<void> {
     this.#alive();
     const where = 'parallel.conv2dRun';
-    const P = packed as unknown as PackedConv2dInternals;
-    if (!P || typeof P !== 'object' || !('depthwise' in P) || !('geom' in P)) throw new ArgumentError(`${where}: packed must be a PackedConv2d (tk.dense.packConv2d)`);
+    if (!(packed instanceof PackedConv2d)) throw new ArgumentError(`${where}: packed must be a PackedConv2d (tk.dense.packConv2d)`);
+    const P = packed.internals(); // DisposedError once disposed
     if (P.tk !== this.tk) throw new ArgumentError(`${where}: the packed weights belong to another tessera instance`);
-    if (P.ptr < 0) throw new DisposedError('PackedConv2d');
     const g = P.geom;
     // the same checks, in the same order, as PackedConv2d.run
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ShapeError(`${where}: n must be an integer >= 1, got ${String(n)}`);
@@ -200,8 +183,8 @@ export class ParallelOps {
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       }
     }
-    // x and out are pinned; like matmulRun, the packed weights must stay undisposed until the promise settles
-    await this.#pinned([x, out], () => this.tk.pool.runCalls(calls, { scratch: { bytes, arg } }));
+    // x, out and the packed weights stay allocated until the tiles are done, even if disposed meanwhile
+    await this.#pinned([x, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes, arg } }));
   }
 
   /** Copying GEMM like tk.matmul (packs b, copies a in and the result out), with the multiply split across threads. */
@@ -271,8 +254,8 @@ export class ParallelOps {
     return res;
   }
 
-  /** Keep tensors allocated while `fn`'s tiles may still touch them (a dispose() meanwhile is deferred). */
-  async #pinned<T>(ts: Tensor[], fn: () => Promise<T>): Promise<T> {
+  /** Keep tensors / packed weights allocated while `fn`'s tiles may still touch them (a dispose() meanwhile is deferred). */
+  async #pinned<T>(ts: { pin(): () => void }[], fn: () => Promise<T>): Promise<T> {
     const release = ts.map((t) => t.pin());
     try { return await fn(); } finally { release.forEach((r) => r()); }
   }

@@ -36,3 +36,10 @@ export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Arra
   for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
   return a;
 }
+
+/** Bit-identical (NaN payloads aside, Object.is: -0 differs from +0, NaN equals NaN), same length. */
+export function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}

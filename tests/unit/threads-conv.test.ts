@@ -4,13 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, type Tessera } from '../../bindings/index.js';
 import type { Conv2dOptions } from '../../bindings/ops/dense.js';
 import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../../bindings/errors.js';
-import { randomF32 } from '../helpers/tiers.js';
+import { randomF32, sameBits } from '../helpers/tiers.js';
 
-function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
 
 type Case = { name: string; n: number; f16?: boolean; o: Omit<Conv2dOptions, 'bias' | 'n'> & { bias?: boolean } };
 

@@ -1,13 +1,8 @@
 // Threaded dense GEMM (row panels of C across the pool) is bit-identical to the single-thread GEMM.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, type Tessera } from '../../bindings/index.js';
-import { randomF32 } from '../helpers/tiers.js';
+import { randomF32, sameBits } from '../helpers/tiers.js';
 
-function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
 
 describe('threaded dense GEMM', () => {
   let tk: Tessera;

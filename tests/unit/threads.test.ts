@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, ThreadError, ArgumentError, type Tessera } from '../../bindings/index.js';
 import { defaultWasmUrl } from '../../bindings/loader.js';
-import { randomF32 } from '../helpers/tiers.js';
+import { randomF32, sameBits } from '../helpers/tiers.js';
 
 /** f32 data with the f16 edge cases (ties, overflow, subnormals, signed zero, NaN) sprinkled in. */
 function edgeData(n: number, seed: number): Float32Array {
@@ -13,11 +13,6 @@ function edgeData(n: number, seed: number): Float32Array {
   return x;
 }
 
-function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
 
 describe('threaded mode (shared memory, worker pool)', () => {
   let tk: Tessera;
@@ -150,6 +145,38 @@ describe('threaded mode (shared memory, worker pool)', () => {
       expect(tk.pool.stats.tiles).toBe(tiles);
     } finally {
       L.dispose(); Lother.dispose(); x.dispose(); y.dispose(); xo.dispose(); p.dispose(); other.dispose();
+    }
+  });
+
+  it('packed weights and layers disposed while a threaded op is in flight stay intact until it settles', async () => {
+    // dispose() right after starting the op: the memory must not be freed (and re-used by the next
+    // allocation, which we fill with garbage) before the workers are done; then it is freed (no leak)
+    const m = 96, k = 64, n = 40, rows = 48, cols = 32, ns = 512;
+    const a = tk.tensorFrom(randomF32(m * k, 41)), c1 = tk.tensor('f32', [m * n]), c2 = tk.tensor('f32', [m * n]);
+    const xs = tk.tensorFrom(randomF32(cols * ns, 43)), y1 = tk.tensor('f32', [rows * ns]), y2 = tk.tensor('f32', [rows * ns]);
+    const x3 = tk.tensorFrom(randomF32(8 * 20 * 20, 45)), o1 = tk.tensor('f32', [16 * 20 * 20]), o2 = tk.tensor('f32', [16 * 20 * 20]);
+    try {
+      const liveBefore = tk.arena.stats().blocks;
+      const p = tk.dense.packMatmul(randomF32(k * n, 42), k, n);
+      const L = tk.sparse.layer(tk.sparse.pack(tk.sparse.prune(randomF32(rows * cols, 44), rows, cols, { sparsity: 0.5 }), rows, cols), { n: ns });
+      const cv = tk.dense.packConv2d(randomF32(16 * 8 * 9, 46), { c: 8, h: 20, w: 20, cout: 16, kh: 3, kw: 3, pad: 1 });
+      p.run(a, c1); L.run(xs, y1); cv.run(x3, o1);
+      const runs = [tk.parallel.matmulRun(p, a, c2), tk.parallel.sparseRun(L, xs, y2), tk.parallel.conv2dRun(cv, x3, o2)];
+      p.dispose(); L.dispose(); cv.dispose();
+      expect(p.disposed && L.disposed && cv.disposed).toBe(true);
+      expect(() => p.run(a, c1)).toThrow(/dispos/i);
+      // blocks of the freed sizes would take their places (first fit) if the frees were not deferred
+      const junk = [k * n, 64, rows * cols, 16 * 8 * 9, 4096].map((len) => tk.tensor('f32', [len]));
+      junk.forEach((j) => j.view().fill(NaN));
+      await Promise.all(runs);
+      junk.forEach((j) => j.dispose());
+      expect(sameBits(c2.read(), c1.read())).toBe(true);
+      expect(sameBits(y2.read(), y1.read())).toBe(true);
+      expect(sameBits(o2.read(), o1.read())).toBe(true);
+      expect(tk.arena.stats().blocks).toBe(liveBefore); // the deferred frees happened
+      await expect(tk.parallel.matmulRun(p, a, c2)).rejects.toThrow(/dispos/i);
+    } finally {
+      [a, c1, c2, xs, y1, y2, x3, o1, o2].forEach((t) => t.dispose());
     }
   });
 
