@@ -23,7 +23,7 @@
 import { attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
 import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
-import { roundHalfUnitX4, roundHalfX4, sel } from "./round";
+import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK, sel } from "./round";
 import { madd } from "../common/simd";
 
 export const MODE_F32: i32 = 0;
@@ -384,26 +384,48 @@ function rowsF32(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask:
 }
 
 /** PASA step (pasa.md §2.2, §2.5): S' rounded to fp16, pseudo-average a over the n_valid columns before masking,
- *  f32 frame bookkeeping, block-local P = f16(exp(S' - m_loc)). */
+ *  f32 frame bookkeeping, block-local P = f16(exp(S' - m_loc)). The fp16 rounding of S' is fused into the
+ *  sum/max pass and that of P into the exp pass, with the rounding constants held in locals (round.ts). */
 function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask: bool, r0: i32, tm0: i32,
   j: i32, beta: f32, storeF32: bool, frameFirst: bool): void {
   const cc: f32 = beta / (<f32>1 - beta);
   const invN: f32 = <f32>1 / <f32>nv;
   const w1: f32 = <f32>1 / <f32>(j + 1), w0: f32 = <f32>j / <f32>(j + 1);
+  const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
   for (let i = 0; i < brE; i += 4) {
     const io = <usize>i << 2;
     const ri = rowVec(r0 + i);
     let p = sT + io;
-    if (!storeF32) for (let c = 0; c < nv; c++) { v128.store(p, roundHalfX4(v128.load(p))); p += rs; }
     // the pseudo-average is taken over the n_valid columns BEFORE masking (pasa.md §5)
-    let sum: v128, mx: v128;
-    if (needMask) {
-      sum = colSum(sT + io, rs, nv);
-      mx = maskMax(sT + io, rs, nv, ri, tm0);
+    let sum = f32x4.splat(0), mx = f32x4.splat(NEG_INF);
+    if (storeF32) {
+      if (needMask) {
+        sum = colSum(sT + io, rs, nv);
+        mx = maskMax(sT + io, rs, nv, ri, tm0);
+      } else {
+        for (let c = 0; c < nv; c++) { const s = v128.load(p); sum = f32x4.add(sum, s); mx = f32x4.pmax(mx, s); p += rs; }
+      }
+    } else if (needMask) {
+      // the sum in colSum's order (even and odd columns apart), so results match the unfused passes bit for bit
+      let sum1 = f32x4.splat(0);
+      let c = 0;
+      for (; c < nv; c++) {
+        const s = roundHalfK(v128.load(p), sgn, expm, lo, hi, off, up, down);
+        if (c & 1) sum1 = f32x4.add(sum1, s); else sum = f32x4.add(sum, s);
+        const sm = maskS(s, ri, tm0 + c);
+        v128.store(p, sm);
+        mx = f32x4.pmax(mx, sm);
+        p += rs;
+      }
+      sum = f32x4.add(sum, sum1);
     } else {
-      sum = f32x4.splat(0); mx = f32x4.splat(NEG_INF);
-      p = sT + io;
-      for (let c = 0; c < nv; c++) { const s = v128.load(p); sum = f32x4.add(sum, s); mx = f32x4.pmax(mx, s); p += rs; }
+      for (let c = 0; c < nv; c++) {
+        const s = roundHalfK(v128.load(p), sgn, expm, lo, hi, off, up, down);
+        v128.store(p, s);
+        sum = f32x4.add(sum, s);
+        mx = f32x4.pmax(mx, s);
+        p += rs;
+      }
     }
     const a = f32x4.mul(sum, f32x4.splat(invN));
     const pab = rowv + R_AB * rs + io;
@@ -419,7 +441,7 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     if (storeF32) {
       for (let c = 0; c < nv; c++) { v128.store(p, expF32x4(f32x4.sub(v128.load(p), mloc))); p += rs; }
     } else {
-      for (let c = 0; c < nv; c++) { v128.store(p, roundHalfUnitX4(expF32x4(f32x4.sub(v128.load(p), mloc)))); p += rs; }
+      for (let c = 0; c < nv; c++) { v128.store(p, roundUnitK(expF32x4(f32x4.sub(v128.load(p), mloc)), expm, lo, off)); p += rs; }
     }
     const lloc = colSum(sT + io, rs, nv);
     const pm = rowv + R_M * rs + io;
@@ -539,10 +561,14 @@ function combine(oA: usize, pv: usize, rowv: usize, rs: usize, brE: i32, d: i32,
     if (mode == MODE_F32) {
       for (; po < end; po += 16, pp += 16) v128.store(po, madd(alpha, v128.load(po), v128.load(pp)));
     } else if (mode == MODE_PASA) {
-      for (; po < end; po += 16, pp += 16) {
-        let t = v128.load(pp);
-        if (roundPV) t = roundHalfX4(t);
-        v128.store(po, madd(alpha, v128.load(po), f32x4.mul(gamma, t)));
+      if (roundPV) {
+        const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
+        for (; po < end; po += 16, pp += 16) {
+          const t = roundHalfK(v128.load(pp), sgn, expm, lo, hi, off, up, down);
+          v128.store(po, madd(alpha, v128.load(po), f32x4.mul(gamma, t)));
+        }
+      } else {
+        for (; po < end; po += 16, pp += 16) v128.store(po, madd(alpha, v128.load(po), f32x4.mul(gamma, v128.load(pp))));
       }
     } else if (mode == MODE_FAITHFUL) {
       for (; po < end; po += 16, pp += 16) {
