@@ -230,6 +230,30 @@ describe('attention: causal, non-finite v of masked keys never reaches a row', (
   }
 });
 
+describe('attention: NaN in a K row that is causally masked for a row (pasa.md §5 semantics)', () => {
+  // pasa.md §5: the pseudo-average a_j is the row mean over exactly the keys that form kbar_j, taken BEFORE the
+  // mask, so keys masked for a row still count. A NaN anywhere in K row t therefore makes kbar_j, every K' of
+  // block j, and a_j NaN: in 'pasa' every row that processes key block j outputs NaN, including rows for which
+  // key t is masked (the reference code behaves the same: S_ave is taken before the mask is added). In 'f32' the
+  // masked score is replaced by -inf and the row is unaffected. (Rows for which the whole block is masked may or
+  // may not be NaN: the NaN reaches them only through the frame, depending on the query tile; not asserted.)
+  for (const tier of TIERS) {
+    it(`S1=S2=8, d=8, blockK 4, NaN in k row 5: f32 rows 0-4 finite, 5-7 NaN; pasa rows 4-7 NaN [${tier}]`, async () => {
+      const t = await tk(tier);
+      const S = 8, D2 = 8;
+      const q = randomF32(S * D2, 31), k = randomF32(S * D2, 32), v = randomF32(S * D2, 33);
+      k[5 * D2 + 3] = NaN;
+      const opts = { heads: 1, seqQ: S, seqK: S, headDim: D2, causal: true, blockK: 4 };
+      const rowNaN = (o: Float32Array, r: number) => o.subarray(r * D2, (r + 1) * D2).every(Number.isNaN);
+      const rowFinite = (o: Float32Array, r: number) => o.subarray(r * D2, (r + 1) * D2).every(Number.isFinite);
+      const f = t.attention(q, k, v, { ...opts, precision: 'f32' });
+      for (let r = 0; r < S; r++) expect(r < 5 ? rowFinite(f, r) : rowNaN(f, r), `f32 row ${r}`).toBe(true);
+      const p = t.attention(q, k, v, { ...opts, precision: 'pasa' });
+      for (let r = 4; r < S; r++) expect(rowNaN(p, r), `pasa row ${r}`).toBe(true);
+    });
+  }
+});
+
 describe('pasa.md §6 cases (d = 128, tau = 1/sqrt(128))', () => {
   const T1 = () => makeCase('T1', uni(30, 0.5), 1407, 1407);
   for (const tier of TIERS) {
