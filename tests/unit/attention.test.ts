@@ -404,6 +404,20 @@ describe('attention: forms, caches, dtypes, errors, memory', () => {
       expect(t.arena.stats().usedBytes).toBe(before);
     });
 
+    it(`short query tiles (decode, last block) compute only their rows: bit-identical to the same rows of a full tile [${tier}]`, async () => {
+      const t = await tk(tier);
+      // the kernel trims the score GEMM, row passes, P.V and combine to the rows a tile holds (decode fills 1 of 24)
+      const D2 = 68, S2 = 150;
+      const q = randomF32(48 * D2, 41), k = randomF32(S2 * D2, 42), v = randomF32(S2 * D2, 43);
+      for (const precision of ['f32', 'f16', 'pasa', 'pasa-faithful'] as const) {
+        const full = t.attention(q, k, v, { heads: 1, seqQ: 48, seqK: S2, headDim: D2, precision, blockK: 32 });
+        for (const n of [1, 5, 7, 13, 25]) {
+          const o = t.attention(q.subarray(0, n * D2), k, v, { heads: 1, seqQ: n, seqK: S2, headDim: D2, precision, blockK: 32 });
+          expect(o.every((x, i) => Object.is(x, full[i])), `${precision} seqQ ${n}`).toBe(true);
+        }
+      }
+    });
+
     it(`KV cache: tensor decode reads only kvLength rows of a larger cache, no copy; GQA [${tier}]`, async () => {
       const t = await tk(tier);
       const H = 8, KH = 2, cap = 64, d = 64;
