@@ -184,9 +184,52 @@ export const attentionSuite: Suite = {
             m.engine === 'tessera' ? peakNote(flop / t[name].minMs / 1e6, name.split(' ')[2]) : ''].filter(Boolean).join('; ') });
       }
     }
+    await decode(ctx);
     await longSequence(ctx);
   },
 };
+
+/** Decode step (1 query row per head against a KV cache; tensor form): 32 query heads, d = 128, MHA (32 KV heads)
+ *  vs GQA (8) vs MQA (1), kvLength 2048, f32 and PASA, timed interleaved per tier. GQA/MQA stack the query heads of
+ *  one KV head as the rows of one tile. GB/s = K and V bytes read per step / time. Output checked on head 0 and 31. */
+async function decode(ctx: BenchContext): Promise<void> {
+  const H = 32, D = 128, L = 2048;
+  const shape = `decode H${H} D${D} kv${L}`;
+  if (!ctx.wants(shape)) return;
+  for (const tier of ctx.tiers as Tier[]) {
+    const tk = await ctx.tk(tier);
+    const fns: Record<string, () => unknown> = {};
+    const meta: Record<string, { kvH: number; check: { rmse: number; maxRelErr: number } }> = {};
+    const cleanup: (() => void)[] = [];
+    for (const kvH of [32, 8, 1]) {
+      const q = uniform(H * D, 31), k = uniform(kvH * L * D, 32), v = uniform(kvH * L * D, 33);
+      // golden rows for heads 0 and H-1 (their KV heads: 0 and kvH-1), as [h, 0] picks of a per-head layout
+      const gold = [0, H - 1].map((h) => {
+        const g = Math.floor(h / (H / kvH));
+        return goldenRows(q.subarray(h * D, (h + 1) * D), k.subarray(g * L * D, (g + 1) * L * D), v.subarray(g * L * D, (g + 1) * L * D), L, D, [[0, 0]])[0]; // S = L keys; q has 1 row (r = 0)
+      });
+      const qt = tk.tensorFrom(q, [H, 1, D]), kt = tk.tensorFrom(k, [kvH, L, D]), vt = tk.tensorFrom(v, [kvH, L, D]), ot = tk.tensor('f32', [H, 1, D]);
+      cleanup.push(() => { for (const x of [qt, kt, vt, ot]) x.dispose(); });
+      for (const precision of ['f32', 'pasa'] as const) {
+        const name = `${precision} kvHeads ${kvH}`;
+        fns[name] = () => tk.attentionDecode(qt, kt, vt, { heads: H, kvHeads: kvH, headDim: D, kvLength: L, precision }, ot);
+        (fns[name] as () => unknown)();
+        const o = ot.read();
+        meta[name] = { kvH, check: check([...o.subarray(0, D), ...o.subarray((H - 1) * D)], gold, [[0, 0], [0, 1]], 1, D) };
+      }
+    }
+    const t = await timeInterleavedAsync(fns, { rounds: ctx.quick ? 7 : 15, minSampleMs: 10 });
+    for (const c of cleanup) c();
+    for (const [name, m] of Object.entries(meta)) {
+      const [precision] = name.split(' ');
+      const mha = `${precision} kvHeads 32`;
+      ctx.emit({ suite: 'attention', op: 'attention decode', shape: `${shape} kvHeads ${m.kvH}`, engine: 'tessera', variant: `${precision} tensors ${tier}`, threads: 1,
+        ms: t[name].ms, gbps: 2 * m.kvH * L * D * 4 / t[name].ms / 1e6, runs: t[name].runs, spread: t[name].spread, ...m.check,
+        ratio: m.kvH === 32 ? undefined : { vs: `MHA (${mha})`, value: t[mha].ms / t[name].ms },
+        note: `${(1000 / t[name].ms).toFixed(0)} decode steps/s (all ${H} heads, one layer); GB/s = K+V bytes read per step` });
+    }
+  }
+}
 
 /** S = 16384, d = 64, 8 heads (quick: S = 8192, 1 head) on the fastest tier: one run per precision, arena peak beyond inputs and outputs. */
 async function longSequence(ctx: BenchContext): Promise<void> {
