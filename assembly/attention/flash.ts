@@ -20,7 +20,7 @@
 // In the fp16 modes they are the output of attention_prep_kv (K' or f16-rounded K, f16-rounded V, held as
 // exactly representable f32 values so the inner GEMM runs at f32 speed; the numerics are those of fp16
 // storage). Keys at or past kvRows are packed as zeros; columns past s2 are never used (masked).
-import { attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
+import { attn_gemm_1x4, attn_gemm_1x8, attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
 import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
 import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK, sel } from "./round";
@@ -224,7 +224,8 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         for (let g = 0; g < ng; g++) {
           const a = kp + <usize>g * <usize>MR * db;
           const c = sT + <usize>(g * MR) * rs;
-          for (let r8 = 0; r8 < nr8; r8 += 8) {
+          if (nr <= 4) gemmX4(a, <usize>MR << 2, qT, rs, d, c, rs); // one 4-lane chunk (decode)
+          else for (let r8 = 0; r8 < nr8; r8 += 8) {
             const ro = <usize>r8 << 2;
             gemmX8(a, <usize>MR << 2, qT + ro, rs, d, c + ro, rs);
           }
@@ -241,7 +242,16 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         // Same products in the same order as the full GEMM (minus the +0 terms): bit-identical for finite v.
         const vb = v + <usize>c0 * vrb;
         const vis0 = r0 + off - c0 + 1;
-        for (let r = 0; r < nrM; r += MR) {
+        // fewer rows than one PV tile (decode: one row per KV head; not in a masked block): one row at a time
+        if (nr < MR && !needMask) {
+          for (let r = 0; r < nr; r++) {
+            const a = sT + (<usize>r << 2);
+            const c = pv + <usize>r * db;
+            let x = 0;
+            for (; x + 8 <= d; x += 8) attn_gemm_1x8(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
+            if (x < d) attn_gemm_1x4(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
+          }
+        } else for (let r = 0; r < nrM; r += MR) {
           const a = sT + (<usize>r << 2);
           const c = pv + <usize>r * db;
           const kAll = needMask ? min(nv, max(0, vis0 + r)) : nv;
