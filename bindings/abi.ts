@@ -93,6 +93,7 @@ export interface AttentionExports {
   attention_prep_rows(s2: number, bc: number, mode: number): number;
   f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;
   f32_f16round_fast__wasmsimd_u4(buf: number, n: number): void;
+  f32_f16round_unit__wasmsimd_u4(buf: number, n: number): void;
 }
 
 export type KernelExports = CoreExports & F16Exports & SparseExports & DenseExports & AttentionExports;

@@ -10,12 +10,13 @@
 //   S^T[key][row] = sum_dim Kp[dim][key] Q^T[dim][row]   (A = K block packed [group][dim][MR keys], B = Q^T: rows in lanes)
 //   PV[row][dim]  = sum_key P^T[key][row] V[key][dim]    (A = P^T, rows contiguous; B = V in its natural layout)
 // Measured (Node 20, this box, 64-deep k): relaxed 6x8 ~53 GFLOP/s, 4x8 ~45; simd128 4x8 ~38, 6x8 spills (~24).
+// 1x8 / 1x4: P.V of tiles holding fewer query rows than a PV tile (decode: one row per KV head).
 // The k loop is unrolled by UNROLL with a remainder loop, so any k count works.
 import { writeFileSync, mkdirSync } from 'node:fs';
 
 // [MR, NR, UNROLL]: V8 keeps 15 xmm registers for wasm (xmm15 is its scratch), so MR*NR + NR + 1 <= 15.
 // Unrolling lets TurboFan hoist every load of the unrolled steps, which spills: keep UNROLL small.
-const SHAPES = (process.env.ATTN_SHAPES ?? '4x2x1,6x2x1,4x1x1,6x1x1').split(',').map((s) => s.split('x').map(Number));
+const SHAPES = (process.env.ATTN_SHAPES ?? '4x2x1,6x2x1,4x1x1,6x1x1,1x2x1,1x1x1').split(',').map((s) => s.split('x').map(Number));
 
 function kernel(MR, NR, UNROLL) {
   const name = `attn_gemm_${MR}x${NR * 4}${UNROLL > 1 ? `_u${UNROLL}` : ''}`;

@@ -20,10 +20,10 @@
 // In the fp16 modes they are the output of attention_prep_kv (K' or f16-rounded K, f16-rounded V, held as
 // exactly representable f32 values so the inner GEMM runs at f32 speed; the numerics are those of fp16
 // storage). Keys at or past kvRows are packed as zeros; columns past s2 are never used (masked).
-import { attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
+import { attn_gemm_1x4, attn_gemm_1x8, attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
 import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
-import { roundHalfUnitX4, roundHalfX4, sel } from "./round";
+import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK, sel } from "./round";
 import { madd } from "../common/simd";
 
 export const MODE_F32: i32 = 0;
@@ -187,6 +187,11 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
     const oh = o + (<usize>h * <usize>oHeadStride << 2);
     for (let r0 = 0; r0 < s1; r0 += brE) {
       const nr = min(brE, s1 - r0);
+      // A short tile (decode: 1 row per KV head, or the group's rows; the last query block) computes only the
+      // lanes / rows that hold query rows: scores over nr rounded to 8 lanes (the GEMM width; the extra lanes are
+      // zero Q rows), row passes over nr rounded to 4, P.V over nr rounded to MR rows, combine over nr rows.
+      // Lanes and rows past those hold stale or zero values that are never output; valid rows are bit-identical.
+      const nr8 = roundUp(nr, 8), nr4 = roundUp(nr, 4), nrM = roundUp(nr, MR);
       // pack Q^T (zero rows beyond nr)
       for (let r = 0; r < brE; r++) {
         for (let x = 0; x < d; x++) {
@@ -219,16 +224,17 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         for (let g = 0; g < ng; g++) {
           const a = kp + <usize>g * <usize>MR * db;
           const c = sT + <usize>(g * MR) * rs;
-          for (let r8 = 0; r8 < brE; r8 += 8) {
+          if (nr <= 4) gemmX4(a, <usize>MR << 2, qT, rs, d, c, rs); // one 4-lane chunk (decode)
+          else for (let r8 = 0; r8 < nr8; r8 += 8) {
             const ro = <usize>r8 << 2;
             gemmX8(a, <usize>MR << 2, qT + ro, rs, d, c + ro, rs);
           }
         }
         const needMask = causal && c0 + nv - 1 > r0 + off;
-        if (mode == MODE_F32) rowsF32(sT, rowv, rs, brE, nv, needMask, r0, c0 - off);
-        else if (mode == MODE_PASA) rowsPasa(sT, rowv, rs, brE, nv, needMask, r0, c0 - off, j, beta, storeF32, frameFirst);
-        else if (mode == MODE_FAITHFUL) rowsFaithful(sT, rowv, rs, brE, nv, bc, needMask, r0, c0 - off, j, beta);
-        else rowsF16(sT, rowv, rs, brE, nv, needMask, r0, c0 - off, scale);
+        if (mode == MODE_F32) rowsF32(sT, rowv, rs, nr4, nv, needMask, r0, c0 - off);
+        else if (mode == MODE_PASA) rowsPasa(sT, rowv, rs, nr4, nv, needMask, r0, c0 - off, j, beta, storeF32, frameFirst);
+        else if (mode == MODE_FAITHFUL) rowsFaithful(sT, rowv, rs, nr4, nv, bc, needMask, r0, c0 - off, j, beta);
+        else rowsF16(sT, rowv, rs, nr4, nv, needMask, r0, c0 - off, scale);
         // PV = P . V_block  (P read from P^T: MR rows at constant lane offsets)
         // Masked blocks: P is exactly 0 for a masked (row, key) pair, but 0 * NaN (or Inf) in v is NaN, so a masked
         // key's v must never be read into a row. Row r of the block sees keys [0, vis0 + r) of it (a prefix); the
@@ -236,7 +242,16 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         // Same products in the same order as the full GEMM (minus the +0 terms): bit-identical for finite v.
         const vb = v + <usize>c0 * vrb;
         const vis0 = r0 + off - c0 + 1;
-        for (let r = 0; r < brE; r += MR) {
+        // fewer rows than one PV tile (decode: one row per KV head; not in a masked block): one row at a time
+        if (nr < MR && !needMask) {
+          for (let r = 0; r < nr; r++) {
+            const a = sT + (<usize>r << 2);
+            const c = pv + <usize>r * db;
+            let x = 0;
+            for (; x + 8 <= d; x += 8) attn_gemm_1x8(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
+            if (x < d) attn_gemm_1x4(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
+          }
+        } else for (let r = 0; r < nrM; r += MR) {
           const a = sT + (<usize>r << 2);
           const c = pv + <usize>r * db;
           const kAll = needMask ? min(nv, max(0, vis0 + r)) : nv;
@@ -245,7 +260,7 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
           if (x < d) gemmX4(a, rs, vb + (<usize>x << 2), vrb, kAll, c + (<usize>x << 2), db);
           if (kAll < nv) pvVisibleTail(a, rs, vb, vrb, c, db, d, kAll, vis0 + r, nv);
         }
-        combine(oA, pv, rowv, rs, brE, d, mode, roundOut, j);
+        combine(oA, pv, rowv, rs, nr, d, mode, roundOut, j);
         j++;
       }
       // O = O_acc / l
@@ -366,8 +381,8 @@ function pvVisibleTail(a: usize, rs: usize, vb: usize, vrb: usize, c: usize, db:
 }
 
 /** FA-2 step in f32: m_new = max(m, rowmax S), P = exp(S - m_new), l = alpha*l + rowsum P. */
-function rowsF32(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask: bool, r0: i32, tm0: i32): void {
-  for (let i = 0; i < brE; i += 4) {
+function rowsF32(sT: usize, rowv: usize, rs: usize, nLanes: i32, nv: i32, needMask: bool, r0: i32, tm0: i32): void {
+  for (let i = 0; i < nLanes; i += 4) {
     const io = <usize>i << 2;
     const mx = needMask ? maskMax(sT + io, rs, nv, rowVec(r0 + i), tm0) : colMax(sT + io, rs, nv);
     const pm = rowv + R_M * rs + io;
@@ -384,26 +399,48 @@ function rowsF32(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask:
 }
 
 /** PASA step (pasa.md §2.2, §2.5): S' rounded to fp16, pseudo-average a over the n_valid columns before masking,
- *  f32 frame bookkeeping, block-local P = f16(exp(S' - m_loc)). */
-function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask: bool, r0: i32, tm0: i32,
+ *  f32 frame bookkeeping, block-local P = f16(exp(S' - m_loc)). The fp16 rounding of S' is fused into the
+ *  sum/max pass and that of P into the exp pass, with the rounding constants held in locals (round.ts). */
+function rowsPasa(sT: usize, rowv: usize, rs: usize, nLanes: i32, nv: i32, needMask: bool, r0: i32, tm0: i32,
   j: i32, beta: f32, storeF32: bool, frameFirst: bool): void {
   const cc: f32 = beta / (<f32>1 - beta);
   const invN: f32 = <f32>1 / <f32>nv;
   const w1: f32 = <f32>1 / <f32>(j + 1), w0: f32 = <f32>j / <f32>(j + 1);
-  for (let i = 0; i < brE; i += 4) {
+  const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
+  for (let i = 0; i < nLanes; i += 4) {
     const io = <usize>i << 2;
     const ri = rowVec(r0 + i);
     let p = sT + io;
-    if (!storeF32) for (let c = 0; c < nv; c++) { v128.store(p, roundHalfX4(v128.load(p))); p += rs; }
     // the pseudo-average is taken over the n_valid columns BEFORE masking (pasa.md §5)
-    let sum: v128, mx: v128;
-    if (needMask) {
-      sum = colSum(sT + io, rs, nv);
-      mx = maskMax(sT + io, rs, nv, ri, tm0);
+    let sum = f32x4.splat(0), mx = f32x4.splat(NEG_INF);
+    if (storeF32) {
+      if (needMask) {
+        sum = colSum(sT + io, rs, nv);
+        mx = maskMax(sT + io, rs, nv, ri, tm0);
+      } else {
+        for (let c = 0; c < nv; c++) { const s = v128.load(p); sum = f32x4.add(sum, s); mx = f32x4.pmax(mx, s); p += rs; }
+      }
+    } else if (needMask) {
+      // the sum in colSum's order (even and odd columns apart), so results match the unfused passes bit for bit
+      let sum1 = f32x4.splat(0);
+      let c = 0;
+      for (; c < nv; c++) {
+        const s = roundHalfK(v128.load(p), sgn, expm, lo, hi, off, up, down);
+        if (c & 1) sum1 = f32x4.add(sum1, s); else sum = f32x4.add(sum, s);
+        const sm = maskS(s, ri, tm0 + c);
+        v128.store(p, sm);
+        mx = f32x4.pmax(mx, sm);
+        p += rs;
+      }
+      sum = f32x4.add(sum, sum1);
     } else {
-      sum = f32x4.splat(0); mx = f32x4.splat(NEG_INF);
-      p = sT + io;
-      for (let c = 0; c < nv; c++) { const s = v128.load(p); sum = f32x4.add(sum, s); mx = f32x4.pmax(mx, s); p += rs; }
+      for (let c = 0; c < nv; c++) {
+        const s = roundHalfK(v128.load(p), sgn, expm, lo, hi, off, up, down);
+        v128.store(p, s);
+        sum = f32x4.add(sum, s);
+        mx = f32x4.pmax(mx, s);
+        p += rs;
+      }
     }
     const a = f32x4.mul(sum, f32x4.splat(invN));
     const pab = rowv + R_AB * rs + io;
@@ -419,7 +456,7 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
     if (storeF32) {
       for (let c = 0; c < nv; c++) { v128.store(p, expF32x4(f32x4.sub(v128.load(p), mloc))); p += rs; }
     } else {
-      for (let c = 0; c < nv; c++) { v128.store(p, roundHalfUnitX4(expF32x4(f32x4.sub(v128.load(p), mloc)))); p += rs; }
+      for (let c = 0; c < nv; c++) { v128.store(p, roundUnitK(expF32x4(f32x4.sub(v128.load(p), mloc)), expm, lo, off)); p += rs; }
     }
     const lloc = colSum(sT + io, rs, nv);
     const pm = rowv + R_M * rs + io;
@@ -438,12 +475,12 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask
 
 /** The reference's all-fp16 recurrence (pasa.md §2.3): every row quantity rounded to fp16; the row mean a is
  *  taken over all bc columns of the (padded) block before masking; padded columns (>= nv) are masked. */
-function rowsFaithful(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, bc: i32, needMask: bool, r0: i32, tm0: i32,
+function rowsFaithful(sT: usize, rowv: usize, rs: usize, nLanes: i32, nv: i32, bc: i32, needMask: bool, r0: i32, tm0: i32,
   j: i32, beta: f32): void {
   const cc = f32x4.splat(roundF16(beta / (<f32>1 - beta)));
   const w1 = f32x4.splat(roundF16(<f32>1 / <f32>(j + 1))), w0 = f32x4.splat(roundF16(<f32>j / <f32>(j + 1)));
   const invN = f32x4.splat(<f32>1 / <f32>bc);
-  for (let i = 0; i < brE; i += 4) {
+  for (let i = 0; i < nLanes; i += 4) {
     const io = <usize>i << 2;
     const ri = rowVec(r0 + i);
     let p = sT + io;
@@ -494,9 +531,9 @@ function rowsFaithful(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, bc: 
 
 /** Naive fp16 FA-2 ("naive_post"): S = f16(f16(QK^T) * scale); m, P, l all fp16. Overflowing scores become
  *  inf and then NaN (inf - inf), exactly as on fp16 hardware. */
-function rowsF16(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask: bool, r0: i32, tm0: i32, scale: f32): void {
+function rowsF16(sT: usize, rowv: usize, rs: usize, nLanes: i32, nv: i32, needMask: bool, r0: i32, tm0: i32, scale: f32): void {
   const tau = f32x4.splat(scale);
-  for (let i = 0; i < brE; i += 4) {
+  for (let i = 0; i < nLanes; i += 4) {
     const io = <usize>i << 2;
     const ri = rowVec(r0 + i);
     let p = sT + io;
@@ -528,9 +565,9 @@ function rowsF16(sT: usize, rowv: usize, rs: usize, brE: i32, nv: i32, needMask:
 }
 
 /** O = alpha*O + gamma*PV per row (O, PV are [br][d]; alpha, gamma per row), per mode (PV rounded to fp16 in the fp16 modes). */
-function combine(oA: usize, pv: usize, rowv: usize, rs: usize, brE: i32, d: i32, mode: i32, roundPV: bool, j: i32): void {
+function combine(oA: usize, pv: usize, rowv: usize, rs: usize, nRows: i32, d: i32, mode: i32, roundPV: bool, j: i32): void {
   const db = <usize>d << 2;
-  for (let r = 0; r < brE; r++) {
+  for (let r = 0; r < nRows; r++) {
     const ro = <usize>r << 2;
     const alpha = f32x4.splat(load<f32>(rowv + R_ALPHA * rs + ro));
     const gamma = f32x4.splat(load<f32>(rowv + R_GAMMA * rs + ro));
@@ -539,10 +576,14 @@ function combine(oA: usize, pv: usize, rowv: usize, rs: usize, brE: i32, d: i32,
     if (mode == MODE_F32) {
       for (; po < end; po += 16, pp += 16) v128.store(po, madd(alpha, v128.load(po), v128.load(pp)));
     } else if (mode == MODE_PASA) {
-      for (; po < end; po += 16, pp += 16) {
-        let t = v128.load(pp);
-        if (roundPV) t = roundHalfX4(t);
-        v128.store(po, madd(alpha, v128.load(po), f32x4.mul(gamma, t)));
+      if (roundPV) {
+        const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
+        for (; po < end; po += 16, pp += 16) {
+          const t = roundHalfK(v128.load(pp), sgn, expm, lo, hi, off, up, down);
+          v128.store(po, madd(alpha, v128.load(po), f32x4.mul(gamma, t)));
+        }
+      } else {
+        for (; po < end; po += 16, pp += 16) v128.store(po, madd(alpha, v128.load(po), f32x4.mul(gamma, v128.load(pp))));
       }
     } else if (mode == MODE_FAITHFUL) {
       for (; po < end; po += 16, pp += 16) {

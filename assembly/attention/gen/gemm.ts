@@ -149,3 +149,33 @@ export function attn_gemm_6x4(a: usize, aSk: usize, b: usize, bSk: usize, kc: i3
   v128.store(c + 4 * cSi, c40);
   v128.store(c + 5 * cSi, c50);
 }
+
+/** 1 x 8 tile: 2 accumulators. */
+export function attn_gemm_1x8(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let k = 0;
+  for (; k < kc; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let t = v128.load32_splat(a);
+    c00 = madd(t, b0, c00);
+    c01 = madd(t, b1, c01);
+    a += aSk; b += bSk;
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+}
+
+/** 1 x 4 tile: 1 accumulators. */
+export function attn_gemm_1x4(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
+  let c00 = f32x4.splat(0);
+  let k = 0;
+  for (; k < kc; k++) {
+    const b0 = v128.load(b);
+    let t = v128.load32_splat(a);
+    c00 = madd(t, b0, c00);
+    a += aSk; b += bSk;
+  }
+  v128.store(c, c00);
+}
