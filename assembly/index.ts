@@ -3,6 +3,7 @@
 export { heapBase, tierRelaxed, tierShared } from "./common/memory";
 export { selftest } from "./selftest";
 export * from "./f16/vcvt";
+export { f32_f16round_fast__wasmsimd_u4, f32_f16round_unit__wasmsimd_u4 } from "./f16/round";
 export * from "./sparse/index";
 export * from "./dense/index";
 export * from "./attention";

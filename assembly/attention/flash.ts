@@ -23,8 +23,8 @@
 import { attn_gemm_1x4, attn_gemm_1x8, attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
 import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
-import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK, sel } from "./round";
-import { madd } from "../common/simd";
+import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
+import { madd, sel } from "../common/simd";
 
 export const MODE_F32: i32 = 0;
 export const MODE_F16: i32 = 1;

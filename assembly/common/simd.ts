@@ -50,3 +50,10 @@
   const s = f32x4.max(v, v128.shuffle<u32>(v, v, 2, 3, 0, 1));
   return max(f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1));
 }
+
+/** Lane select with an all-ones / all-zeros mask m (a where set): one blendvps on the relaxed tier, and/andnot/or on simd128. */
+// @ts-ignore: decorator
+@inline export function sel(a: v128, b: v128, m: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, m);
+  else return v128.bitselect(a, b, m);
+}

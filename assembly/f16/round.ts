@@ -1,6 +1,6 @@
-// Fast strict fp16 rounding that stays in f32 format: returns the f32 equal to the binary16 value nearest
+// Fast strict fp16 rounding that stays in f32 format (used in the attention kernels' hot loops): returns the f32 equal to the binary16 value nearest
 // to x (ties to even), +-inf on overflow, subnormal halves kept, NaN stays NaN. Bit-identical to roundF16x4
-// in assembly/f16/half.ts for every non-NaN input (tested over every rounding tie and random bit patterns in
+// in ./half.ts for every non-NaN input (tested over every rounding tie and random bit patterns in
 // tests/unit/attention.test.ts; when written, also checked against the f16 module's f32_f16round__wasmsimd_u4
 // over all 2^32 f32 bit patterns on both tiers: no difference except NaN payloads).
 //
@@ -14,13 +14,6 @@
 //
 // Constants live in memory (ROUND_K): V8 re-materialises every v128.const inside a loop (3 instructions each)
 // and never hoists it; hot loops load them once into locals (roundK* getters) and call roundHalfK / roundUnitK.
-
-/** Lane select with an all-ones / all-zeros mask m (a where set): one blendvps on the relaxed tier, and/andnot/or on simd128. */
-// @ts-ignore: decorator
-@inline export function sel(a: v128, b: v128, m: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, m);
-  else return v128.bitselect(a, b, m);
-}
 
 // 16-byte vectors: sign bit, exponent mask, magic-exponent clamp low (2^-14) / high (2^16), +13 in the
 // exponent field, 2^112, 2^-112
