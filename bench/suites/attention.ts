@@ -12,6 +12,7 @@
 // out of reach: softmax (exp, max, sums, rescales) and, for PASA, the fp16 rounding are extra work.
 import type { Tessera, Tier } from '../../bindings/index.js';
 import type { AttentionOptions } from '../../bindings/index.js';
+import { attentionInternals } from '../../bindings/ops/attention.js';
 import type { BenchContext, Suite } from '../lib/context.js';
 import type { Result } from '../lib/report.js';
 import { ortMha } from '../peers/attn-ort.js';
@@ -210,9 +211,15 @@ async function decode(ctx: BenchContext): Promise<void> {
       });
       const qt = tk.tensorFrom(q, [H, 1, D]), kt = tk.tensorFrom(k, [kvH, L, D]), vt = tk.tensorFrom(v, [kvH, L, D]), ot = tk.tensor('f32', [H, 1, D]);
       cleanup.push(() => { for (const x of [qt, kt, vt, ot]) x.dispose(); });
-      for (const precision of ['f32', 'pasa'] as const) {
-        const name = `${precision} kvHeads ${kvH}`;
-        fns[name] = () => tk.attentionDecode(qt, kt, vt, { heads: H, kvHeads: kvH, headDim: D, kvLength: L, precision }, ot);
+      for (const variant of ['f32', 'f32-tile', 'pasa'] as const) {
+        const name = `${variant} kvHeads ${kvH}`;
+        const precision = variant === 'pasa' ? 'pasa' : 'f32';
+        const run = () => tk.attentionDecode(qt, kt, vt, { heads: H, kvHeads: kvH, headDim: D, kvLength: L, precision }, ot);
+        // f32-tile: the tile kernel (attention_fwd) the f32 decode kernel replaced, for the before/after ratio
+        fns[name] = variant !== 'f32-tile' ? run : () => {
+          attentionInternals.decodeKernel = false;
+          try { run(); } finally { attentionInternals.decodeKernel = true; }
+        };
         (fns[name] as () => unknown)();
         const o = ot.read();
         meta[name] = { kvH, check: check([...o.subarray(0, D), ...o.subarray((H - 1) * D)], gold, [[0, 0], [0, 1]], 1, D) };
@@ -221,11 +228,12 @@ async function decode(ctx: BenchContext): Promise<void> {
     const t = await timeInterleavedAsync(fns, { rounds: ctx.quick ? 7 : 15, minSampleMs: 10 });
     for (const c of cleanup) c();
     for (const [name, m] of Object.entries(meta)) {
-      const [precision] = name.split(' ');
-      const mha = `${precision} kvHeads 32`;
-      ctx.emit({ suite: 'attention', op: 'attention decode', shape: `${shape} kvHeads ${m.kvH}`, engine: 'tessera', variant: `${precision} tensors ${tier}`, threads: 1,
+      const [variant] = name.split(' ');
+      const mha = `${variant} kvHeads 32`, tile = `f32-tile kvHeads ${m.kvH}`;
+      ctx.emit({ suite: 'attention', op: 'attention decode', shape: `${shape} kvHeads ${m.kvH}`, engine: 'tessera', variant: `${variant} tensors ${tier}`, threads: 1,
         ms: t[name].ms, gbps: 2 * m.kvH * L * D * 4 / t[name].ms / 1e6, runs: t[name].runs, spread: t[name].spread, ...m.check,
-        ratio: m.kvH === 32 ? undefined : { vs: `MHA (${mha})`, value: t[mha].ms / t[name].ms },
+        ratio: variant === 'f32' ? { vs: `tile kernel (${tile})`, value: t[tile].ms / t[name].ms }
+          : m.kvH === 32 ? undefined : { vs: `MHA (${mha})`, value: t[mha].ms / t[name].ms },
         note: `${(1000 / t[name].ms).toFixed(0)} decode steps/s (all ${H} heads, one layer); GB/s = K+V bytes read per step` });
     }
   }

@@ -202,6 +202,7 @@ export class AttentionOps {
   /** Scratch tile + (when needed) prepared-KV buffers for one KV head. */
   private workspace(p: Plan, kd: 'f32' | 'f16'): { scratch: number; kp: number; vp: number; rows: number } {
     const k = this.tk.kernels, a = this.tk.arena;
+    if (useDecodeKernel(p, kd)) return { scratch: a.alloc(k.f32_attn_decode_scratch_bytes(p.d, p.group), 64, 'attn decode scratch'), kp: 0, vp: 0, rows: 0 };
     const scratch = a.alloc(k.attention_scratch_bytes(p.d, p.br, p.bc), 64, 'attn scratch');
     if (p.mode === 0 && kd === 'f32') return { scratch, kp: 0, vp: 0, rows: 0 };
     const rows = k.attention_prep_rows(p.s2, p.bc, p.mode);
@@ -214,6 +215,12 @@ export class AttentionOps {
   private group(p: Plan, qPtr: number, qd: 'f32' | 'f16', kPtr: number, vPtr: number, kd: 'f32' | 'f16', kvStride: number,
     oPtr: number, ws: { scratch: number; kp: number; vp: number; rows: number }): void {
     const k = this.tk.kernels;
+    if (useDecodeKernel(p, kd)) {
+      // decode (seqQ = 1, f32 K/V, <= 8 query heads per KV head): the group's rows ([group][1][d], contiguous)
+      // against the KV head, K and V streamed once; causal is a no-op (every key is visible to the one row)
+      k.f32_attn_decode__wasmsimd_k8c32(qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, qd === 'f16' ? FLAG_F16 : 0, ws.scratch);
+      return;
+    }
     let kk = kPtr, vv = vPtr, rows = p.s2, stride = kvStride;
     if (ws.kp) {
       k.attention_prep_kv(kPtr, vPtr, kvStride, kvStride, p.s2, p.d, ws.kp, ws.vp, p.mode, p.flags | (kd === 'f16' ? FLAG_F16 : 0), p.scale, p.beta, p.bc);
@@ -228,6 +235,18 @@ export class AttentionOps {
     k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, stack ? 1 : p.group, stack ? p.group : p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
       ws.scratch, p.mode, flags, p.scale, p.beta, p.br, p.bc);
   }
+}
+
+/**
+ * @internal Switch for tests and benchmarks: false routes decode through the tile kernel (attention_fwd) as before
+ * the decode kernel existed. Not part of the API.
+ */
+export const attentionInternals = { decodeKernel: true };
+
+/** Decode fast path: f32 precision, f32 K/V, one query row per head, at most 8 query heads per KV head (the rows of
+ *  one f32_attn_decode call; larger groups are compute-bound and the tile kernel's GEMMs are faster there). */
+function useDecodeKernel(p: Plan, kd: 'f32' | 'f16'): boolean {
+  return attentionInternals.decodeKernel && p.mode === 0 && kd === 'f32' && p.s1 === 1 && p.group <= 8;
 }
 
 /** Decode options -> attention options (one query row per head against the first kvLength cache rows). */

@@ -1,0 +1,178 @@
+// The f32 decode kernel (assembly/attention/decode.ts, f32_attn_decode__wasmsimd_k8c32): seqQ = 1, f32 K/V,
+// <= 8 query heads per KV head. bindings/ops/attention.ts routes those calls to it; every call below is such a
+// call unless it says otherwise. Checked against the f64 golden (tests/helpers/ref-attention.ts).
+import { describe, expect, it } from 'vitest';
+import { attentionInternals } from '../../bindings/ops/attention.js';
+import { refAttention } from '../helpers/ref-attention.js';
+import { TIERS, randomF32, tk } from '../helpers/tiers.js';
+
+const u = 2 ** -24;
+const gamma = (n: number) => (n * u) / (1 - n * u);
+
+interface Case { heads: number; kvHeads: number; seqK: number; d: number; cap: number; causal: boolean; scale?: number }
+
+/**
+ * Per-row tolerance, the f32 bound of tests/fuzz/ops-attention.ts: E = max over keys of the f32 score error
+ * (gamma(d)·scale·Σ|q·k| + u·|s|), an output error of at most V·2.5·E from the scores (|e^E − 1| ≤ 2.5·E for the
+ * E here), plus V·(gamma(seqK + 8·(chunks + 2)) + 16u·(chunks + 2)) for exp, the sums and the per-chunk rescaling
+ * (chunks = ceil(seqK / 32)). For U(−1, 1) data this is ~1e-6·V; the accuracy test of attention.test.ts uses
+ * 2e-6·max|v| for the same data, which we also assert where the data are U(−1, 1).
+ */
+function check(got: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, c: Case, uniform: boolean): string | null {
+  const { heads, kvHeads, seqK, d, cap } = c;
+  const scale = c.scale ?? 1 / Math.sqrt(d);
+  const want = refAttention(q, k, v, { heads, kvHeads, seqQ: 1, seqK, headDim: d, kvCapacity: cap, causal: c.causal, scale });
+  const group = heads / kvHeads, chunks = Math.ceil(seqK / 32);
+  for (let h = 0; h < heads; h++) {
+    const kb = Math.floor(h / group) * cap * d;
+    let E = 0, V = 0;
+    for (let t = 0; t < seqK; t++) {
+      let acc = 0, mag = 0;
+      for (let x = 0; x < d; x++) { const p = q[h * d + x] * k[kb + t * d + x]; acc += p; mag += Math.abs(p); }
+      E = Math.max(E, gamma(d) * scale * mag + u * Math.abs(acc * scale));
+      for (let x = 0; x < d; x++) { const a = Math.abs(v[kb + t * d + x]); if (a > V && a !== Infinity) V = a; } // non-finite v: checked exactly
+    }
+    const tol = V * 2.5 * E + V * (gamma(seqK + 8 * (chunks + 2)) + 16 * u * (chunks + 2));
+    for (let x = 0; x < d; x++) {
+      const g = got[h * d + x], w = want[h * d + x];
+      if (!Number.isFinite(w)) { if (!Object.is(g, w) && !(Number.isNaN(g) && Number.isNaN(w))) return `head ${h} [${x}]: got ${g}, want ${w}`; continue; }
+      const err = Math.abs(g - w);
+      if (!(err <= tol) || (uniform && !(err < 2e-6 * V))) return `head ${h} [${x}]: got ${g}, want ${w}, |err| ${err}, tol ${tol}`;
+    }
+  }
+  return null;
+}
+
+function data(c: Case, seed: number) {
+  return {
+    q: randomF32(c.heads * c.d, seed),
+    k: randomF32(c.kvHeads * c.cap * c.d, seed + 1),
+    v: randomF32(c.kvHeads * c.cap * c.d, seed + 2, -2, 2),
+  };
+}
+
+describe('attention decode kernel (f32, seqQ = 1) vs the f64 golden', () => {
+  // chunk = 32 keys, score groups of 8: 31/32/33 and 63/64/65 are chunk boundaries +- 1
+  const seqKs = [1, 2, 3, 5, 7, 8, 9, 31, 32, 33, 63, 64, 65, 2048];
+  const ds = [4, 12, 64, 68, 128];
+  for (const tier of TIERS) {
+    it(`shapes d ${ds.join('/')} x seqK ${seqKs.join('/')}, groups 1..8, kvCapacity > seqK, causal on/off [${tier}]`, async () => {
+      const t = await tk(tier);
+      let i = 0;
+      for (const d of ds) {
+        for (const seqK of seqKs) {
+          const group = 1 + (i % 8), kvHeads = 1 + (i % 2), causal = i % 3 === 0;
+          const c: Case = { heads: group * kvHeads, kvHeads, seqK, d, cap: seqK + (i % 4) * 3, causal };
+          const { q, k, v } = data(c, 100 + i);
+          // rows past seqK must never be read
+          for (let g = 0; g < kvHeads; g++) { k.fill(NaN, (g * c.cap + seqK) * d, (g + 1) * c.cap * d); v.fill(NaN, (g * c.cap + seqK) * d, (g + 1) * c.cap * d); }
+          const o = t.attention(q, k, v, { heads: c.heads, kvHeads, seqQ: 1, seqK, headDim: d, kvCapacity: c.cap, causal });
+          expect(check(o, q, k, v, c, true), `d ${d} seqK ${seqK} group ${group} kvHeads ${kvHeads} cap ${c.cap} causal ${causal}`).toBeNull();
+          i++;
+        }
+      }
+    });
+
+    it(`GQA / MQA group sizes 1..8 (d 128, seqK 300), tensor and decode forms agree bit for bit [${tier}]`, async () => {
+      const t = await tk(tier);
+      for (let group = 1; group <= 8; group++) {
+        for (const kvHeads of [1, 3]) {
+          const c: Case = { heads: group * kvHeads, kvHeads, seqK: 300, d: 128, cap: 320, causal: group % 2 === 0 };
+          const { q, k, v } = data(c, 7 * group + kvHeads);
+          const o = t.attention(q, k, v, { heads: c.heads, kvHeads, seqQ: 1, seqK: 300, headDim: 128, kvCapacity: 320, causal: c.causal });
+          expect(check(o, q, k, v, c, true), `group ${group} kvHeads ${kvHeads}`).toBeNull();
+          const qt = t.tensorFrom(q, [c.heads, 1, 128]), kt = t.tensorFrom(k, [kvHeads, 320, 128]), vt = t.tensorFrom(v, [kvHeads, 320, 128]);
+          const od = t.attentionDecode(qt, kt, vt, { heads: c.heads, kvHeads, headDim: 128, kvLength: 300 });
+          expect(od.read().every((x, i) => Object.is(x, o[i]))).toBe(true);
+          for (const x of [qt, kt, vt, od]) x.dispose();
+        }
+      }
+    });
+
+    it(`f16 q (Uint16Array) uses the kernel too; scale option honoured [${tier}]`, async () => {
+      const t = await tk(tier);
+      const c: Case = { heads: 4, kvHeads: 2, seqK: 77, d: 64, cap: 77, causal: false, scale: 0.37 };
+      const { q, k, v } = data(c, 5);
+      const o = t.attention(q, k, v, { heads: 4, kvHeads: 2, seqQ: 1, seqK: 77, headDim: 64, scale: 0.37 });
+      expect(check(o, q, k, v, c, true)).toBeNull();
+      const q16 = t.f16.fromF32(q);
+      const qr = t.f16.toF32(q16);
+      const o16 = t.attention(q16, k, v, { heads: 4, kvHeads: 2, seqQ: 1, seqK: 77, headDim: 64, scale: 0.37 });
+      expect(check(o16, qr, k, v, c, true)).toBeNull();
+    });
+
+    it(`large-magnitude scores (|s| ~ 1e3..1e4): no overflow (online max), within the f32 bound [${tier}]`, async () => {
+      const t = await tk(tier);
+      for (const [mag, seqK] of [[30, 100], [100, 2048], [300, 65]] as const) {
+        const c: Case = { heads: 2, kvHeads: 1, seqK, d: 64, cap: seqK, causal: false };
+        const { q, k, v } = data(c, mag);
+        for (let i = 0; i < q.length; i++) q[i] *= mag;
+        for (let i = 0; i < k.length; i++) k[i] *= mag;
+        const o = t.attention(q, k, v, { heads: 2, kvHeads: 1, seqQ: 1, seqK, headDim: 64 });
+        expect(o.every(Number.isFinite)).toBe(true);
+        expect(check(o, q, k, v, c, false), `mag ${mag}`).toBeNull();
+      }
+    });
+
+    it(`non-finite K and V rows: NaN/Inf in a V row reach the output, NaN in K gives a NaN row, -inf scores weigh 0 [${tier}]`, async () => {
+      const t = await tk(tier);
+      const d = 12;
+      for (const seqK of [1, 5, 40, 97]) {
+        for (const key of [0, seqK - 1, seqK >> 1]) {
+          const c: Case = { heads: 2, kvHeads: 1, seqK, d, cap: seqK, causal: true };
+          const opts = { heads: 2, kvHeads: 1, seqQ: 1, seqK, headDim: d, causal: true };
+          const base = data(c, seqK * 31 + key);
+          // V row with NaN, +Inf, -Inf in dims 0..2
+          const v = base.v.slice();
+          v.set([NaN, Infinity, -Infinity], key * d);
+          const ov = t.attention(base.q, base.k, v, opts);
+          expect(check(ov, base.q, base.k, v, c, true), `V poisoned seqK ${seqK} key ${key}`).toBeNull();
+          for (let h = 0; h < 2; h++) {
+            expect(Number.isNaN(ov[h * d])).toBe(true);
+            expect(ov[h * d + 1]).toBe(Infinity);
+            expect(ov[h * d + 2]).toBe(-Infinity);
+          }
+          // NaN in a K row: that score is NaN, so every output of every row is NaN (as the golden)
+          const kn = base.k.slice();
+          kn[key * d + 5] = NaN;
+          const okn = t.attention(base.q, kn, base.v, opts);
+          expect(okn.every(Number.isNaN)).toBe(true);
+          // -Inf score (q > 0 in dim 0, k = -Inf there): weight exactly 0, even with NaN in that key's v row
+          const q = base.q.slice(), ki = base.k.slice(), vi = base.v.slice();
+          q[0] = 0.5; q[d] = 0.25;
+          ki[key * d] = -Infinity;
+          const oi = t.attention(q, ki, vi, opts);
+          if (seqK === 1) expect(oi.every((x) => x === 0)).toBe(true); // the only key has weight 0: l = 0, output 0
+          else expect(check(oi, q, ki, vi, c, true), `-inf score seqK ${seqK} key ${key}`).toBeNull();
+          // +Inf score: exp(inf - inf) = NaN, as the golden
+          ki[key * d] = Infinity;
+          const op = t.attention(q, ki, vi, opts);
+          expect(op.every(Number.isNaN)).toBe(true);
+        }
+      }
+    });
+
+    it(`decode kernel vs the tile kernel: same results within the f32 bound; scratch independent of seqK [${tier}]`, async () => {
+      const t = await tk(tier);
+      const c: Case = { heads: 8, kvHeads: 2, seqK: 1000, d: 64, cap: 1024, causal: false };
+      const { q, k, v } = data(c, 77);
+      const opts = { heads: 8, kvHeads: 2, seqQ: 1, seqK: 1000, headDim: 64, kvCapacity: 1024 };
+      const fast = t.attention(q, k, v, opts);
+      attentionInternals.decodeKernel = false;
+      let tile: Float32Array;
+      try { tile = t.attention(q, k, v, opts); } finally { attentionInternals.decodeKernel = true; }
+      expect(check(fast, q, k, v, c, true)).toBeNull();
+      expect(check(tile, q, k, v, c, true)).toBeNull();
+      expect(t.kernels.f32_attn_decode_scratch_bytes(128, 8)).toBeLessThan(20_000); // 8 rows, d = 128: O(tile)
+      // tensor decode of a big cache allocates only the decode scratch
+      const kc = t.tensorFrom(k, [2, 1024, 64]), vc = t.tensorFrom(v, [2, 1024, 64]), qt = t.tensorFrom(q, [8, 1, 64]);
+      const out = t.tensor('f32', [8, 1, 64]);
+      const before = t.arena.stats().usedBytes;
+      t.arena.resetPeak();
+      t.attentionDecode(qt, kc, vc, { heads: 8, kvHeads: 2, headDim: 64, kvLength: 1000 }, out);
+      expect(t.arena.stats().peakBytes - before).toBeLessThanOrEqual(t.kernels.f32_attn_decode_scratch_bytes(64, 4) + 128);
+      expect(out.read().every((x, i) => Object.is(x, fast[i]))).toBe(true);
+      for (const x of [kc, vc, qt, out]) x.dispose();
+    });
+  }
+});
