@@ -92,7 +92,7 @@ export interface AttentionExports {
   attention_scratch_bytes(d: number, br: number, bc: number): number;
   attention_prep_rows(s2: number, bc: number, mode: number): number;
   /** assembly/attention/decode.ts: nr <= 8 query rows against one f32 KV head, K and V streamed once. */
-  f32_attn_decode__wasmsimd_k8c32(q: number, o: number, nr: number, k: number, v: number, kRowStride: number, vRowStride: number,
+  f32_attn_decode_1x4__wasmsimd(q: number, o: number, nr: number, k: number, v: number, kRowStride: number, vRowStride: number,
     s2: number, d: number, scale: number, flags: number, scratch: number): void;
   f32_attn_decode_scratch_bytes(d: number, nr: number): number;
   f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;

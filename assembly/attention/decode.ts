@@ -1,24 +1,26 @@
 // Attention decode in f32: nr <= 8 query rows (one token per query head; the GQA query heads of one KV head)
-// against one KV head, streaming K and V once. The tile kernel (flash.ts) packs K and runs GEMM tiles sized for
-// many query rows; with 1..8 rows that is compute-inefficient. Here, per chunk of CK keys:
-//   1. scores: 8 keys at a time, one row at a time: 8 independent accumulators over d (K rows read in their
-//      natural layout, the 8 rows stay in L1 for the other query rows), reduced to two f32x4 of scores by
-//      transposes (hsum4);
+// against one KV head, streaming K and V once, each in memory order. The tile kernel (flash.ts) packs K and runs
+// GEMM tiles sized for many query rows; with 1..8 rows that is compute- and access-pattern-inefficient. Per chunk
+// of CK keys:
+//   1. scores: one key at a time (dotKey: 4 accumulators over d for each query row, the key row read once from
+//      memory and from L1 for the other rows), 4-lane partials reduced 4 keys at a time by transposes (hsum4);
 //   2. online softmax per row (FA-2 step, as flash.ts rowsF32): m_new = pmax(m, chunk max) (pmax drops NaN scores
 //      from the max; they still reach the output through exp(NaN - m)), P = exp(S - m_new), l = alpha*l + sum P;
-//   3. P.V: per block of 32 (then 16, then 4) output columns and per row, acc = alpha*O + sum_t P_t v_t with the
-//      block in registers; the chunk's V rows stay in L1 for the other rows and column blocks.
+//   3. P.V: O = alpha*O (skipped when alpha = 1), then O += P_t v_t one key at a time (pvKey; O is [nr][d] in L1).
+// Keys are processed one at a time on purpose: reading even two K (or V) rows interleaved (two streams 512 B
+// apart) measured ~3x below the sequential streaming rate on the development machine (AMD EPYC, V8), which is
+// what made the first version of this kernel (8 keys per step, column-blocked P.V) reach only ~7 GB/s.
 // Same semantics as attention_fwd in MODE_F32 without masking (decode with seqQ = 1 sees every key): -inf scores
 // give P = +0 (exp flushes below -87.33), a row whose scores are all -inf outputs 0 (l = 0), NaN in K or V reaches
-// the output. Q is pre-scaled by `scale` (as flash.ts). Only keys 0..s2-1 are read (no over-read: the 8-key
-// groups of the last chunk repeat the last key and those scores are dropped).
-// Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], m, l, alpha
-// [nr] -- independent of s2.
+// the output (a key with P = 0 still multiplies its v: 0 * NaN = NaN, as the tile kernel). Q is pre-scaled by
+// `scale` (as flash.ts). Only keys 0..s2-1 are read.
+// Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], partial dot
+// products [nr][CK][4], m, l, alpha [nr] -- independent of s2.
 import { expF32x4 } from "./exp";
 import { f16ToF32 } from "../f16/half";
 import { madd } from "../common/simd";
 
-/** Keys per chunk (one online-softmax step). 32 keys x d = 128 is 16 KiB of V: stays in L1 across rows. */
+/** Keys per chunk (one online-softmax step; the bookkeeping per chunk is ~1/CK of the work). */
 const CK: i32 = 32;
 const FLAG_Q_F16: i32 = 2; // same bit as flash.ts
 const M_INIT: f32 = -1e30; // finite initial max, as flash.ts: no inf - inf in the first step
@@ -27,9 +29,9 @@ const NEG_INF: f32 = -Infinity;
 /** Max query rows per call (the bindings split larger groups or use the tile kernel). */
 export const F32_ATTN_DECODE_MAX_ROWS: i32 = 8;
 
-/** Scratch bytes f32_attn_decode__wasmsimd_k8c32 needs for head dim d and nr query rows. */
+/** Scratch bytes f32_attn_decode_1x4__wasmsimd (1 key per step, 4 accumulators) needs for head dim d and nr query rows. */
 export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
-  return (2 * nr * d + nr * CK + 4 * nr) * 4 + 16;
+  return (2 * nr * d + 5 * nr * CK + 4 * nr) * 4 + 32;
 }
 
 // [a, b, c, e] lane sums by two transposes
@@ -40,71 +42,39 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
   return f32x4.add(v128.shuffle<i32>(ab, ce, 0, 1, 4, 5), v128.shuffle<i32>(ab, ce, 2, 3, 6, 7));
 }
 
-/** Scores of 8 keys (rows at kp + i*krb, clamped to the last key) for the query rows: dst[r][0..8). */
+/** Dot products of the query rows with one key (row kt): part[r] = the 4-lane partial sums (4 accumulators over d,
+ *  16 floats per step, then 4 floats at a time). Reduced to scores 4 keys at a time by hsum4. */
 // @ts-ignore: decorator
-@inline function scores8(qs: usize, nr: i32, db: usize, kb: usize, krb: usize, t0: i32, last: i32, dst: usize, rowB: usize): void {
-  const p0 = kb + <usize>min(t0, last) * krb, p1 = kb + <usize>min(t0 + 1, last) * krb;
-  const p2 = kb + <usize>min(t0 + 2, last) * krb, p3 = kb + <usize>min(t0 + 3, last) * krb;
-  const p4 = kb + <usize>min(t0 + 4, last) * krb, p5 = kb + <usize>min(t0 + 5, last) * krb;
-  const p6 = kb + <usize>min(t0 + 6, last) * krb, p7 = kb + <usize>min(t0 + 7, last) * krb;
+@inline function dotKey(qs: usize, nr: i32, db: usize, db64: usize, kt: usize, part: usize, partRowB: usize): void {
   for (let r = 0; r < nr; r++) {
     const qr = qs + <usize>r * db;
-    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    for (let xo: usize = 0; xo < db; xo += 16) {
-      const qv = v128.load(qr + xo);
-      a0 = madd(qv, v128.load(p0 + xo), a0);
-      a1 = madd(qv, v128.load(p1 + xo), a1);
-      a2 = madd(qv, v128.load(p2 + xo), a2);
-      a3 = madd(qv, v128.load(p3 + xo), a3);
-      a4 = madd(qv, v128.load(p4 + xo), a4);
-      a5 = madd(qv, v128.load(p5 + xo), a5);
-      a6 = madd(qv, v128.load(p6 + xo), a6);
-      a7 = madd(qv, v128.load(p7 + xo), a7);
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    let xo: usize = 0;
+    for (; xo < db64; xo += 64) {
+      a0 = madd(v128.load(qr + xo), v128.load(kt + xo), a0);
+      a1 = madd(v128.load(qr + xo, 16), v128.load(kt + xo, 16), a1);
+      a2 = madd(v128.load(qr + xo, 32), v128.load(kt + xo, 32), a2);
+      a3 = madd(v128.load(qr + xo, 48), v128.load(kt + xo, 48), a3);
     }
-    const o = dst + <usize>r * rowB + (<usize>t0 << 2);
-    v128.store(o, hsum4(a0, a1, a2, a3));
-    v128.store(o + 16, hsum4(a4, a5, a6, a7));
+    for (; xo < db; xo += 16) a0 = madd(v128.load(qr + xo), v128.load(kt + xo), a0);
+    v128.store(part + <usize>r * partRowB, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   }
 }
 
-/**
- * P.V for one block of NV (constant: 8, 4 or 1) output vectors starting at byte column xo, all rows:
- * O[r][block] = alpha_r * O[r][block] + sum_{t < nv} P[r][t] * v[t][block]. The guards on NV fold away after
- * inlining (constant argument), so this is one source for the 32-, 16- and 4-column blocks.
- */
+/** O_r += P[r][t] * v_t for the query rows (one V row, read once from memory, then from L1 for the other rows). */
 // @ts-ignore: decorator
-@inline function pvBlock(NV: i32, oacc: usize, sc: usize, rowB: usize, alphas: usize, nr: i32, db: usize,
-  vb: usize, vrb: usize, nv: i32, xo: usize): void {
+@inline function pvKey(oacc: usize, nr: i32, db: usize, db64: usize, vt: usize, pt: usize, rowB: usize): void {
   for (let r = 0; r < nr; r++) {
-    const po = oacc + <usize>r * db + xo;
-    const al = v128.load32_splat(alphas + (<usize>r << 2));
-    let a0 = f32x4.mul(al, v128.load(po));
-    let a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    if (NV > 1) {
-      a1 = f32x4.mul(al, v128.load(po, 16)); a2 = f32x4.mul(al, v128.load(po, 32)); a3 = f32x4.mul(al, v128.load(po, 48));
+    const p = v128.load32_splat(pt + <usize>r * rowB);
+    const po = oacc + <usize>r * db;
+    let xo: usize = 0;
+    for (; xo < db64; xo += 64) {
+      v128.store(po + xo, madd(p, v128.load(vt + xo), v128.load(po + xo)));
+      v128.store(po + xo, madd(p, v128.load(vt + xo, 16), v128.load(po + xo, 16)), 16);
+      v128.store(po + xo, madd(p, v128.load(vt + xo, 32), v128.load(po + xo, 32)), 32);
+      v128.store(po + xo, madd(p, v128.load(vt + xo, 48), v128.load(po + xo, 48)), 48);
     }
-    if (NV > 4) {
-      a4 = f32x4.mul(al, v128.load(po, 64)); a5 = f32x4.mul(al, v128.load(po, 80));
-      a6 = f32x4.mul(al, v128.load(po, 96)); a7 = f32x4.mul(al, v128.load(po, 112));
-    }
-    let pp = sc + <usize>r * rowB;
-    let pv = vb + xo;
-    for (let t = 0; t < nv; t++) {
-      const p = v128.load32_splat(pp);
-      a0 = madd(p, v128.load(pv), a0);
-      if (NV > 1) {
-        a1 = madd(p, v128.load(pv, 16), a1); a2 = madd(p, v128.load(pv, 32), a2); a3 = madd(p, v128.load(pv, 48), a3);
-      }
-      if (NV > 4) {
-        a4 = madd(p, v128.load(pv, 64), a4); a5 = madd(p, v128.load(pv, 80), a5);
-        a6 = madd(p, v128.load(pv, 96), a6); a7 = madd(p, v128.load(pv, 112), a7);
-      }
-      pp += 4;
-      pv += vrb;
-    }
-    v128.store(po, a0);
-    if (NV > 1) { v128.store(po, a1, 16); v128.store(po, a2, 32); v128.store(po, a3, 48); }
-    if (NV > 4) { v128.store(po, a4, 64); v128.store(po, a5, 80); v128.store(po, a6, 96); v128.store(po, a7, 112); }
+    for (; xo < db; xo += 16) v128.store(po + xo, madd(p, v128.load(vt + xo), v128.load(po + xo)));
   }
 }
 
@@ -114,7 +84,7 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
  *   k, v: f32 rows with strides kRowStride / vRowStride elements (a KV cache with capacity > s2 is read in place).
  *   d: multiple of 4. No masking (seqQ = 1 decode sees every key).
  */
-export function f32_attn_decode__wasmsimd_k8c32(q: usize, o: usize, nr: i32, k: usize, v: usize, kRowStride: i32,
+export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: usize, v: usize, kRowStride: i32,
   vRowStride: i32, s2: i32, d: i32, scale: f32, flags: i32, scratch: usize): void {
   const db = <usize>d << 2;
   const krb = <usize>kRowStride << 2, vrb = <usize>vRowStride << 2;
@@ -125,6 +95,9 @@ export function f32_attn_decode__wasmsimd_k8c32(q: usize, o: usize, nr: i32, k: 
   const mrow = sc + <usize>nr * rowB;
   const lrow = mrow + (<usize>nr << 2);
   const arow = lrow + (<usize>nr << 2);
+  const part = (arow + (<usize>nr << 2) + 15) & ~(<usize>15); // [nr][CK] f32x4 partial dot products
+  const partRowB = <usize>CK << 4;
+  const db64 = db & ~(<usize>63);
   // scaled Q, zero O, m = M_INIT, l = 0
   const n = nr * d;
   if ((flags & FLAG_Q_F16) != 0) {
@@ -138,13 +111,20 @@ export function f32_attn_decode__wasmsimd_k8c32(q: usize, o: usize, nr: i32, k: 
     store<f32>(mrow + (<usize>r << 2), M_INIT);
     store<f32>(lrow + (<usize>r << 2), 0);
   }
-  const last = s2 - 1;
   for (let c0 = 0; c0 < s2; c0 += CK) {
     const nv = min(CK, s2 - c0);
     const nv4 = (nv + 3) & ~3;
     const kb = k + <usize>c0 * krb;
-    // 1. scores (8-key groups; keys past nv repeat the last key, their scores are overwritten with -inf below)
-    for (let t0 = 0; t0 < nv; t0 += 8) scores8(qs, nr, db, kb, krb, t0, last - c0, sc, rowB);
+    // 1. scores: one key at a time in memory order (K is read as one sequential stream: interleaving even 2 rows
+    //    cut the streaming rate ~3x on the development machine), 4-lane partials reduced 4 keys at a time
+    for (let t = 0; t < nv; t++) dotKey(qs, nr, db, db64, kb + <usize>t * krb, part + (<usize>t << 4), partRowB);
+    for (let r = 0; r < nr; r++) {
+      const pr = part + <usize>r * partRowB, srow = sc + <usize>r * rowB;
+      for (let t = 0; t < nv; t += 4) {
+        const pp = pr + (<usize>t << 4);
+        v128.store(srow + (<usize>t << 2), hsum4(v128.load(pp), v128.load(pp, 16), v128.load(pp, 32), v128.load(pp, 48)));
+      }
+    }
     // 2. online softmax per row over the nv4 scores (the lanes past nv are -inf: P = 0, no effect on the max)
     for (let r = 0; r < nr; r++) {
       const srow = sc + <usize>r * rowB;
@@ -169,12 +149,16 @@ export function f32_attn_decode__wasmsimd_k8c32(q: usize, o: usize, nr: i32, k: 
       store<f32>(mrow + (<usize>r << 2), f32x4.extract_lane(mn, 0));
       store<f32>(arow + (<usize>r << 2), alpha);
     }
-    // 3. O = alpha * O + P . V_chunk, by column blocks of 32, 16, 4
+    // 3. O = alpha * O, then O += P_t v_t one key at a time in memory order (V read as one sequential stream)
+    for (let r = 0; r < nr; r++) {
+      const alpha = load<f32>(arow + (<usize>r << 2));
+      if (alpha != 1) { // the max moved (or alpha is NaN): rescale
+        const al = f32x4.splat(alpha), po = oacc + <usize>r * db;
+        for (let xo: usize = 0; xo < db; xo += 16) v128.store(po + xo, f32x4.mul(al, v128.load(po + xo)));
+      }
+    }
     const vb = v + <usize>c0 * vrb;
-    let xo: usize = 0;
-    for (; xo + 128 <= db; xo += 128) pvBlock(8, oacc, sc, rowB, arow, nr, db, vb, vrb, nv, xo);
-    for (; xo + 64 <= db; xo += 64) pvBlock(4, oacc, sc, rowB, arow, nr, db, vb, vrb, nv, xo);
-    for (; xo < db; xo += 16) pvBlock(1, oacc, sc, rowB, arow, nr, db, vb, vrb, nv, xo);
+    for (let t = 0; t < nv; t++) pvKey(oacc, nr, db, db64, vb + <usize>t * vrb, sc + (<usize>t << 2), rowB);
   }
   // O = O_acc / l (0 for a row whose every score was -inf)
   for (let r = 0; r < nr; r++) {

@@ -218,7 +218,7 @@ export class AttentionOps {
     if (useDecodeKernel(p, kd)) {
       // decode (seqQ = 1, f32 K/V, <= 8 query heads per KV head): the group's rows ([group][1][d], contiguous)
       // against the KV head, K and V streamed once; causal is a no-op (every key is visible to the one row)
-      k.f32_attn_decode__wasmsimd_k8c32(qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, qd === 'f16' ? FLAG_F16 : 0, ws.scratch);
+      k.f32_attn_decode_1x4__wasmsimd(qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, qd === 'f16' ? FLAG_F16 : 0, ws.scratch);
       return;
     }
     let kk = kPtr, vv = vPtr, rows = p.s2, stride = kvStride;

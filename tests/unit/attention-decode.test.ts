@@ -1,4 +1,4 @@
-// The f32 decode kernel (assembly/attention/decode.ts, f32_attn_decode__wasmsimd_k8c32): seqQ = 1, f32 K/V,
+// The f32 decode kernel (assembly/attention/decode.ts, f32_attn_decode_1x4__wasmsimd): seqQ = 1, f32 K/V,
 // <= 8 query heads per KV head. bindings/ops/attention.ts routes those calls to it; every call below is such a
 // call unless it says otherwise. Checked against the f64 golden (tests/helpers/ref-attention.ts).
 import { describe, expect, it } from 'vitest';
