@@ -26,9 +26,6 @@ const FLAG_Q_F16: i32 = 2; // same bit as flash.ts
 const M_INIT: f32 = -1e30; // finite initial max, as flash.ts: no inf - inf in the first step
 const NEG_INF: f32 = -Infinity;
 
-/** Max query rows per call (the bindings split larger groups or use the tile kernel). */
-export const F32_ATTN_DECODE_MAX_ROWS: i32 = 8;
-
 /** Scratch bytes f32_attn_decode_1x4__wasmsimd (1 key per step, 4 accumulators) needs for head dim d and nr query rows. */
 export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
   return (2 * nr * d + 5 * nr * CK + 4 * nr) * 4 + 32;
@@ -79,7 +76,7 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
 }
 
 /**
- * Decode attention, f32: nr (1..8) query rows against keys 0..s2-1 of one KV head.
+ * Decode attention, f32: nr query rows (the bindings use 1..8; more rows are compute-bound: the tile kernel) against keys 0..s2-1 of one KV head.
  *   q: [nr][d] (f32, or f16 bits with FLAG_Q_F16 in flags), row stride d; o: [nr][d] f32.
  *   k, v: f32 rows with strides kRowStride / vRowStride elements (a KV cache with capacity > s2 is read in place).
  *   d: multiple of 4. No masking (seqQ = 1 decode sees every key).
