@@ -244,8 +244,9 @@ export class AttentionOps {
 export const attentionInternals = { decodeKernel: true };
 
 /** Decode fast path: f32 precision, f32 K/V, one query row per head, at most 8 query heads per KV head (the rows of
- *  one f32_attn_decode call; larger groups are compute-bound and the tile kernel's GEMMs are faster there). */
-function useDecodeKernel(p: Plan, kd: 'f32' | 'f16'): boolean {
+ *  one f32_attn_decode call; larger groups are compute-bound and the tile kernel's GEMMs are faster there).
+ *  @internal also used by tk.parallel.attention (bindings/threads/parallel.ts). */
+export function useDecodeKernel(p: Plan, kd: 'f32' | 'f16'): boolean {
   return attentionInternals.decodeKernel && p.mode === 0 && kd === 'f32' && p.s1 === 1 && p.group <= 8;
 }
 

@@ -12,7 +12,7 @@ import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
-import { ATTN_FLAG_F16, checkAttentionTensors, type AttentionOptions } from '../ops/attention.js';
+import { ATTN_FLAG_F16, checkAttentionTensors, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, SparseLayer } from '../ops/sparse.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, type KernelName, } from './split.js';
@@ -236,6 +236,13 @@ export class ParallelOps {
         prepCalls.push(['attention_prep_kv', kp0, vp0, p.d, p.d, p.s2, p.d, kp, vp, p.mode, p.flags | kvF16, p.scale, p.beta, p.bc]);
       }
       if (prepCalls.length) await this.tk.pool.runCalls(prepCalls);
+      if (useDecodeKernel(p, k.dtype as 'f32' | 'f16')) {
+        // decode fast path (as tk.attention): one call per KV head, its group's query rows against K/V streamed once
+        const decodeCalls: TileCallT[] = kv.map((h, g) => ['f32_attn_decode_1x4__wasmsimd', q.ptr + g * p.group * p.d * qe, res.ptr + g * p.group * p.d * 4,
+          p.group, h.k, h.v, p.d, p.d, p.s2, p.d, p.scale, qF16, 0]);
+        await this.tk.pool.runCalls(decodeCalls, { scratch: { bytes: kern.f32_attn_decode_scratch_bytes(p.d, p.group), arg: 11 } });
+        return res;
+      }
       const flags = (p.flags & ~ATTN_FLAG_F16) | qF16;
       const causal = (p.flags & 1) !== 0;
       const calls = splitAttention(p.heads, p.s1, p.br, causal, this.threads, (h, r0, rc) => {
