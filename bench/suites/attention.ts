@@ -191,8 +191,9 @@ export const attentionSuite: Suite = {
 };
 
 /** Decode step (1 query row per head against a KV cache; tensor form): 32 query heads, d = 128, MHA (32 KV heads)
- *  vs GQA (8) vs MQA (1), kvLength 2048, f32 and PASA, timed interleaved per tier. GQA/MQA stack the query heads of
- *  one KV head as the rows of one tile. GB/s = K and V bytes read per step / time. Output checked on head 0 and 31. */
+ *  vs GQA (8) vs MQA (1), kvLength 2048, f32, f32 on the tile kernel (f32-tile: the decode kernel switched off) and
+ *  PASA, timed interleaved per tier. f32 with <= 8 query heads per KV head runs the decode kernel (decode.ts); MQA
+ *  (32 per KV head) and PASA stack the query heads of one KV head as the rows of one tile. GB/s = K and V bytes read per step / time. Output checked on head 0 and 31. */
 async function decode(ctx: BenchContext): Promise<void> {
   const H = 32, D = 128, L = 2048;
   const shape = `decode H${H} D${D} kv${L}`;

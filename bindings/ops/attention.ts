@@ -21,6 +21,8 @@
  *
  * Forms: arrays in / Float32Array out (the copying form streams one KV-head group at a time, so wasm memory
  * holds one group plus O(tile) scratch), or Tensors in / Tensor out (zero-copy, `tk.attention(qT, kT, vT, o)`).
+ * Decode (seqQ = 1, 'f32', f32 k/v, <= 8 query heads per KV head) runs f32_attn_decode_1x4__wasmsimd
+ * (assembly/attention/decode.ts: K and V streamed once per KV head, in memory order); everything else the tile kernel.
  * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes), plus — only in the fp16 precisions or for f16 k/v —
  * one prepared KV head (2·seqK·d·4 bytes).
  */
