@@ -15,14 +15,14 @@ interface Case { heads: number; kvHeads: number; seqK: number; d: number; cap: n
  * Per-row tolerance, the f32 bound of tests/fuzz/ops-attention.ts: E = max over keys of the f32 score error
  * (gamma(d)·scale·Σ|q·k| + u·|s|), an output error of at most V·2.5·E from the scores (|e^E − 1| ≤ 2.5·E for the
  * E here), plus V·(gamma(seqK + 8·(chunks + 2)) + 16u·(chunks + 2)) for exp, the sums and the per-chunk rescaling
- * (chunks = ceil(seqK / 32)). For U(−1, 1) data this is ~1e-6·V; the accuracy test of attention.test.ts uses
+ * (chunks = ceil(seqK / 16), the kernel's chunk). For U(−1, 1) data this is ~1e-6·V; the accuracy test of attention.test.ts uses
  * 2e-6·max|v| for the same data, which we also assert where the data are U(−1, 1).
  */
 function check(got: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, c: Case, uniform: boolean): string | null {
   const { heads, kvHeads, seqK, d, cap } = c;
   const scale = c.scale ?? 1 / Math.sqrt(d);
   const want = refAttention(q, k, v, { heads, kvHeads, seqQ: 1, seqK, headDim: d, kvCapacity: cap, causal: c.causal, scale });
-  const group = heads / kvHeads, chunks = Math.ceil(seqK / 32);
+  const group = heads / kvHeads, chunks = Math.ceil(seqK / 16);
   for (let h = 0; h < heads; h++) {
     const kb = Math.floor(h / group) * cap * d;
     let E = 0, V = 0;
@@ -52,8 +52,9 @@ function data(c: Case, seed: number) {
 }
 
 describe('attention decode kernel (f32, seqQ = 1) vs the f64 golden', () => {
-  // chunk = 32 keys, score groups of 8: 31/32/33 and 63/64/65 are chunk boundaries +- 1
-  const seqKs = [1, 2, 3, 5, 7, 8, 9, 31, 32, 33, 63, 64, 65, 2048];
+  // chunk = 16 keys (CK in decode.ts), scores reduced 4 keys at a time: 15/16/17, 31/32/33, 63/64/65 are chunk
+  // boundaries +- 1, 2, 3, 5 partial groups of 4
+  const seqKs = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 2048];
   const ds = [4, 12, 64, 68, 128];
   for (const tier of TIERS) {
     it(`shapes d ${ds.join('/')} x seqK ${seqKs.join('/')}, groups 1..8, kvCapacity > seqK, causal on/off [${tier}]`, async () => {
