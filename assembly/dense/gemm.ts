@@ -13,7 +13,7 @@
 import { f32_gemm_4x8__wasmsimd, f32_gemm_5x8__wasmsimd, f32_gemm_6x8__wasmsimd,
   f32_igemm_4x8__wasmsimd, f32_igemm_5x8__wasmsimd, f32_igemm_6x8__wasmsimd } from "./gen/gemm";
 import { madd, clamp } from "../common/simd";
-import { f16x4ToF32x4, f32ToF16 } from "../f16/half";
+import { f16x4ToF32x4, f16ToF32, f32ToF16 } from "../f16/half";
 
 export const NR: i32 = 8;
 /** K block of the GEMM driver (A and B panel chunks stay in L1). */
@@ -179,9 +179,14 @@ export function f16_pack_a(mr: i32, rows: i32, k: i32, a: usize, lda: i32, dst: 
   }
 }
 
-/** 1 if any of the n halves at p is inf or NaN (those need the exact widening path). */
+/** 1 if any of the n halves at p is inf or NaN (those need the exact widening path). 8 halves per step. */
 export function f16_has_nonfinite(p: usize, n: i32): i32 {
-  for (let i = 0; i < n; i++) if ((load<u16>(p + (<usize>i << 1)) & 0x7c00) == 0x7c00) return 1;
+  const e = i16x8.splat(0x7c00);
+  let any = i16x8.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) any = v128.or(any, i16x8.eq(v128.and(v128.load(p + (<usize>i << 1)), e), e));
+  if (v128.any_true(any)) return 1;
+  for (; i < n; i++) if ((load<u16>(p + (<usize>i << 1)) & 0x7c00) == 0x7c00) return 1;
   return 0;
 }
 
@@ -325,129 +330,95 @@ export function f32_gemm_nc(mr: i32, m: i32, n: i32, k: i32, a: usize, lda: i32,
   storeCols(y + (<usize>j << 5), v0, v1, cols, tile);
 }
 
-/**
- * y[n] = act(x[k] . B + bias), B packed f32 panels. Three panels per pass (three sequential
- * streams, 6 accumulators). Register budget on x64 V8: TurboFan issues all loads of an iteration
- * before the arithmetic, so loads + accumulators + invariants must stay <= 15 xmm or it spills.
- */
-export function f32_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
-  const panels = (n + NR - 1) / NR;
-  const pstride = <usize>k << 5;
-  let j = 0;
-  for (; j + 3 <= panels; j += 3) {
-    let p0 = bp + <usize>j * pstride;
-    let p1 = p0 + pstride, p2 = p1 + pstride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let a4 = f32x4.splat(0), a5 = f32x4.splat(0);
-    let xp = x;
-    for (let kk = 0; kk < k; kk++) {
-      const x0 = v128.load32_splat(xp);
-      a0 = madd(x0, v128.load(p0), a0);
-      a1 = madd(x0, v128.load(p0, 16), a1);
-      a2 = madd(x0, v128.load(p1), a2);
-      a3 = madd(x0, v128.load(p1, 16), a3);
-      a4 = madd(x0, v128.load(p2), a4);
-      a5 = madd(x0, v128.load(p2, 16), a5);
-      p0 += 32; p1 += 32; p2 += 32; xp += 4;
-    }
-    finish(a0, a1, j, NR, y, bias, clampOn, vmin, vmax, tile);
-    finish(a2, a3, j + 1, NR, y, bias, clampOn, vmin, vmax, tile);
-    finish(a4, a5, j + 2, min(NR, n - (j + 2) * NR), y, bias, clampOn, vmin, vmax, tile);
-  }
-  for (; j < panels; j++) {
-    let p = bp + <usize>j * pstride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
-    let xp = x;
-    let kk = 0;
-    for (; kk + 2 <= k; kk += 2) {
-      const x0 = v128.load32_splat(xp);
-      const x1 = v128.load32_splat(xp, 4);
-      a0 = madd(x0, v128.load(p), a0);
-      a1 = madd(x0, v128.load(p, 16), a1);
-      e0 = madd(x1, v128.load(p, 32), e0);
-      e1 = madd(x1, v128.load(p, 48), e1);
-      p += 64; xp += 8;
-    }
-    if (kk < k) {
-      const x0 = v128.load32_splat(xp);
-      a0 = madd(x0, v128.load(p), a0);
-      a1 = madd(x0, v128.load(p, 16), a1);
-    }
-    finish(f32x4.add(a0, e0), f32x4.add(a1, e1), j, min(NR, n - j * NR), y, bias, clampOn, vmin, vmax, tile);
-  }
-}
-
-// Constants for the f16 GEMV loops, loaded from memory before the loops: a v128.const inside a
-// loop is re-materialised on every use by V8 (no loop-invariant hoisting), a loaded value stays in
-// a register. [0]: 0x8fffe000 (clear the 3 sign copies and the 13 junk low bits), [1]: 2^112.
-const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, 0x77800000, 0x77800000, 0x77800000, 0x77800000], 16);
+// Constants for the GEMV loops, loaded from memory before the loops: a v128.const inside a loop is
+// re-materialised on every use by V8 (no loop-invariant hoisting), a loaded value stays in a register.
+// [0]: 0x8fffe000 (keeps sign and exponent/mantissa of a widened half), [1]: 2^112,
+// [2]: i16 pairs (8192, 0) and [3]: (0, 8192) for i32x4.dot_i16x8_s (see widenM).
+const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, 0x77800000, 0x77800000, 0x77800000, 0x77800000,
+  0x00002000, 0x00002000, 0x00002000, 0x00002000, 0x20000000, 0x20000000, 0x20000000, 0x20000000], 16);
 
 /**
  * Widen the 4 low (HI=false) or high (HI=true) halves of the i32 lanes of h (8 halves of one packed
- * panel row) to f32. Fast form: put the half in the top 16 bits (hi: already there), arithmetic
- * shift right by 3 (exponent/mantissa land in f32 position, w * 2^-112), then one AND clears the 3
- * sign copies and, for hi, the other half's bits that slid into the low 13 mantissa bits.
+ * panel row) to f32. Fast form: i32x4.dot_i16x8_s against (8192, 0) or (0, 8192) sign-extends the
+ * chosen half and shifts it left by 13 in one op (pmaddwd): sign copies in bits 31..28, exponent and
+ * mantissa in f32 position (value w * 2^-112, also for subnormals and signed zero); one AND then
+ * clears the 3 extra sign copies. Bit-identical to shifting (shl 16, shr_s 3, and).
  * MODE (by sizeof): 1 -> x was pre-scaled by 2^112, use as is (exact); 2 -> multiply by 2^112;
  * 8 -> exact general converter (inf/NaN present).
  */
 // @ts-ignore: decorator
-@inline function widenM<MODE>(h: v128, hi: bool, msk: v128, scale: v128): v128 {
+@inline function widenM<MODE>(h: v128, hi: bool, msk: v128, scale: v128, dlo: v128, dhi: v128): v128 {
   if (sizeof<MODE>() == 8) return f16x4ToF32x4(hi ? i32x4.shr_u(h, 16) : v128.and(h, i32x4.splat(0xffff)));
-  const x = v128.and(i32x4.shr_s(hi ? h : i32x4.shl(h, 16), 3), msk);
+  const x = v128.and(i32x4.dot_i16x8_s(h, hi ? dhi : dlo), msk);
   if (sizeof<MODE>() == 2) return f32x4.mul(x, scale);
   return x;
 }
 
+/**
+ * Columns 0..3 (hi = false) or 4..7 of one packed panel row. W = f32: f32 panels (row = 32 bytes,
+ * r = the row's first v128, p = the row); otherwise f16 panels (row = 16 bytes, r = all 8 halves)
+ * widened by widenM<W> (W = i8 / i16 / i64 select the f16 mode).
+ */
 // @ts-ignore: decorator
-@inline function gemvF16<MODE>(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
+@inline function panelCols<W>(r: v128, p: usize, hi: bool, msk: v128, scale: v128, dlo: v128, dhi: v128): v128 {
+  if (isFloat<W>()) return hi ? v128.load(p, 16) : r;
+  return widenM<W>(r, hi, msk, scale, dlo, dhi);
+}
+
+/**
+ * y[n] = act(x[k] . B + bias) over packed panels, f32 (W = f32) or f16 (W = i8 / i16 / i64, see
+ * widenM). Three panels per pass (three sequential streams, 6 accumulators). Register budget on x64
+ * V8: TurboFan issues all loads of an iteration before the arithmetic, so loads + accumulators +
+ * invariants must stay <= 15 xmm or it spills.
+ */
+// @ts-ignore: decorator
+@inline function gemvPanels<W>(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
+  const RB: usize = isFloat<W>() ? 32 : 16; // bytes per panel row
   const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
+  const dlo = v128.load(GEMV_CONSTS, 32), dhi = v128.load(GEMV_CONSTS, 48);
   const panels = (n + NR - 1) / NR;
-  const pstride = <usize>k << 4;
+  const pstride = <usize>k * RB;
+  const xend = x + (<usize>k << 2);
   let j = 0;
-  // 3 panels per pass: 3 sequential streams, 6 accumulators (see the register budget note above)
   for (; j + 3 <= panels; j += 3) {
     let p0 = bp + <usize>j * pstride;
     let p1 = p0 + pstride, p2 = p1 + pstride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let a4 = f32x4.splat(0), a5 = f32x4.splat(0);
-    let xp = x;
-    for (let kk = 0; kk < k; kk++) {
+    for (let xp = x; xp < xend; xp += 4) {
       const x0 = v128.load32_splat(xp);
-      const h0 = v128.load(p0), h1 = v128.load(p1), h2 = v128.load(p2);
-      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
-      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
-      a2 = madd(x0, widenM<MODE>(h1, false, msk, scale), a2);
-      a3 = madd(x0, widenM<MODE>(h1, true, msk, scale), a3);
-      a4 = madd(x0, widenM<MODE>(h2, false, msk, scale), a4);
-      a5 = madd(x0, widenM<MODE>(h2, true, msk, scale), a5);
-      p0 += 16; p1 += 16; p2 += 16; xp += 4;
+      const r0 = v128.load(p0), r1 = v128.load(p1), r2 = v128.load(p2);
+      a0 = madd(x0, panelCols<W>(r0, p0, false, msk, scale, dlo, dhi), a0);
+      a1 = madd(x0, panelCols<W>(r0, p0, true, msk, scale, dlo, dhi), a1);
+      a2 = madd(x0, panelCols<W>(r1, p1, false, msk, scale, dlo, dhi), a2);
+      a3 = madd(x0, panelCols<W>(r1, p1, true, msk, scale, dlo, dhi), a3);
+      a4 = madd(x0, panelCols<W>(r2, p2, false, msk, scale, dlo, dhi), a4);
+      a5 = madd(x0, panelCols<W>(r2, p2, true, msk, scale, dlo, dhi), a5);
+      p0 += RB; p1 += RB; p2 += RB;
     }
     finish(a0, a1, j, NR, y, bias, clampOn, vmin, vmax, tile);
     finish(a2, a3, j + 1, NR, y, bias, clampOn, vmin, vmax, tile);
     finish(a4, a5, j + 2, min(NR, n - (j + 2) * NR), y, bias, clampOn, vmin, vmax, tile);
   }
+  // leftover panels, one per pass; one accumulator chain per column (as the 3-panel loop and the
+  // row-major gemvRows), so packed and unpacked GEMV give bit-identical results
   for (; j < panels; j++) {
     let p = bp + <usize>j * pstride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), e0 = f32x4.splat(0), e1 = f32x4.splat(0);
-    let xp = x;
-    let kk = 0;
-    for (; kk + 2 <= k; kk += 2) {
-      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp, 4);
-      const h0 = v128.load(p), h1 = v128.load(p, 16);
-      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
-      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
-      e0 = madd(x1, widenM<MODE>(h1, false, msk, scale), e0);
-      e1 = madd(x1, widenM<MODE>(h1, true, msk, scale), e1);
-      p += 32; xp += 8;
-    }
-    if (kk < k) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    for (let xp = x; xp < xend; xp += 4) {
       const x0 = v128.load32_splat(xp);
-      const h0 = v128.load(p);
-      a0 = madd(x0, widenM<MODE>(h0, false, msk, scale), a0);
-      a1 = madd(x0, widenM<MODE>(h0, true, msk, scale), a1);
+      const r0 = v128.load(p);
+      a0 = madd(x0, panelCols<W>(r0, p, false, msk, scale, dlo, dhi), a0);
+      a1 = madd(x0, panelCols<W>(r0, p, true, msk, scale, dlo, dhi), a1);
+      p += RB;
     }
-    finish(f32x4.add(a0, e0), f32x4.add(a1, e1), j, min(NR, n - j * NR), y, bias, clampOn, vmin, vmax, tile);
+    finish(a0, a1, j, min(NR, n - j * NR), y, bias, clampOn, vmin, vmax, tile);
   }
+}
+
+/** y[n] = act(x[k] . B + bias), B packed f32 panels (memory-bound). */
+export function f32_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
+  gemvPanels<f32>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
 }
 
 /**
@@ -457,15 +428,144 @@ const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fff
  * so results are identical), saving a multiply per 4 weights. exact: packed weights hold inf/NaN.
  */
 export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize, exact: i32, xs: usize): void {
-  if (exact) { gemvF16<i64>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile); return; }
-  let big = false;
+  if (exact) gemvPanels<i64>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
+  else if (f16_prescale_x(x, xs, k)) gemvPanels<i8>(n, k, xs, bp, y, bias, clampOn, vmin, vmax, tile);
+  else gemvPanels<i16>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
+}
+
+/**
+ * xs[i] = x[i] * 2^112 for the f16 fast widening (products x*w then come out exactly as with the
+ * rebias multiply); returns 1, or 0 (xs partly written, unusable) if some |x| >= 2^16 or is NaN.
+ */
+export function f16_prescale_x(x: usize, xs: usize, k: i32): i32 {
   for (let i = 0; i < k; i++) {
-    const v = abs<f32>(load<f32>(x + (<usize>i << 2)));
-    if (!(v < 65536.0)) { big = true; break; }
-    store<f32>(xs + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * reinterpret<f32>(0x77800000));
+    const v = load<f32>(x + (<usize>i << 2));
+    if (!(abs<f32>(v) < 65536.0)) return 0;
+    store<f32>(xs + (<usize>i << 2), v * reinterpret<f32>(0x77800000));
   }
-  if (big) gemvF16<i16>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
-  else gemvF16<i8>(n, k, xs, bp, y, bias, clampOn, vmin, vmax, tile);
+  return 1;
+}
+
+// ---------------------------------------------------------------- GEMV over row-major B (no packing)
+
+/**
+ * Widen halves 0..3 (hi = false) or 4..7 of h (8 halves in natural order) to f32, modes as widenM:
+ * sign-extend to i32, shift left by 13, clear the 3 extra sign copies (value w * 2^-112).
+ */
+// @ts-ignore: decorator
+@inline function widenNat<MODE>(h: v128, hi: bool, msk: v128, scale: v128): v128 {
+  if (sizeof<MODE>() == 8) return f16x4ToF32x4(hi ? i32x4.extend_high_i16x8_u(h) : i32x4.extend_low_i16x8_u(h));
+  const x = v128.and(i32x4.shl(hi ? i32x4.extend_high_i16x8_s(h) : i32x4.extend_low_i16x8_s(h), 13), msk);
+  if (sizeof<MODE>() == 2) return f32x4.mul(x, scale);
+  return x;
+}
+
+/** Columns 4g..4g+3 of one row-major B row at p: f32 (W = f32) or f16 halves widened by widenNat<W>. */
+// @ts-ignore: decorator
+@inline function rowCols<W>(p: usize, g: i32, msk: v128, scale: v128): v128 {
+  if (isFloat<W>()) return v128.load(p + (<usize>g << 4));
+  return widenNat<W>(v128.load(p + (<usize>(g >> 1) << 4)), (g & 1) != 0, msk, scale);
+}
+
+/** Starting accumulator of the 4 columns at byte offset o: 0 on the first row block, else y. */
+// @ts-ignore: decorator
+@inline function accStart(y: usize, o: usize, first: i32): v128 {
+  return first ? f32x4.splat(0) : v128.load(y + o);
+}
+
+/** Store 4 accumulated columns; on the last row block add the bias and clamp first (as finish()). */
+// @ts-ignore: decorator
+@inline function accEnd(v: v128, y: usize, o: usize, last: i32, bias: usize, clampOn: i32, lo: v128, hi: v128): void {
+  let r = v;
+  if (last) {
+    if (bias) r = f32x4.add(r, v128.load(bias + o));
+    if (clampOn) r = clamp(r, lo, hi);
+  }
+  v128.store(y + o, r);
+}
+
+/**
+ * y[0..n) (+)= x[0..kr) . B for one block of kr rows of a row-major B (row stride n elements; f32
+ * when W = f32, f16 bits when W = i8 / i16 / i64 = the widenM modes, x pre-scaled for i8).
+ * first: start from bias (n f32, or 0 = none) instead of y; last: apply the clamp. xr: the unscaled
+ * x, used by the scalar column tail (exact f16 widening there). B is never packed: the copying
+ * tk.matmul streams it through a bounded staging buffer and calls this once per row block.
+ * Column tiles of 24 (6 accumulators, 6 loads/widenings + x + 2 constants <= 15 xmm), then 8, then
+ * scalar columns. Rows of a tile are n elements apart; a block stays in L2, so the strided reads are cheap.
+ */
+// @ts-ignore: decorator
+@inline function gemvRows<W>(n: i32, kr: i32, x: usize, xr: usize, b: usize, y: usize, first: i32, last: i32, bias: usize,
+  clampOn: i32, vmin: f32, vmax: f32): void {
+  const EB: usize = isFloat<W>() ? 4 : 2;
+  const ldb = <usize>n * EB;
+  const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const xend = x + (<usize>kr << 2);
+  let c = 0;
+  for (; c + 24 <= n; c += 24) {
+    const o = <usize>c << 2;
+    let a0 = accStart(y, o, first), a1 = accStart(y, o + 16, first), a2 = accStart(y, o + 32, first);
+    let a3 = accStart(y, o + 48, first), a4 = accStart(y, o + 64, first), a5 = accStart(y, o + 80, first);
+    let p = b + <usize>c * EB;
+    for (let xp = x; xp < xend; xp += 4) {
+      const x0 = v128.load32_splat(xp);
+      a0 = madd(x0, rowCols<W>(p, 0, msk, scale), a0);
+      a1 = madd(x0, rowCols<W>(p, 1, msk, scale), a1);
+      a2 = madd(x0, rowCols<W>(p, 2, msk, scale), a2);
+      a3 = madd(x0, rowCols<W>(p, 3, msk, scale), a3);
+      a4 = madd(x0, rowCols<W>(p, 4, msk, scale), a4);
+      a5 = madd(x0, rowCols<W>(p, 5, msk, scale), a5);
+      p += ldb;
+    }
+    accEnd(a0, y, o, last, bias, clampOn, lo, hi); accEnd(a1, y, o + 16, last, bias, clampOn, lo, hi);
+    accEnd(a2, y, o + 32, last, bias, clampOn, lo, hi); accEnd(a3, y, o + 48, last, bias, clampOn, lo, hi);
+    accEnd(a4, y, o + 64, last, bias, clampOn, lo, hi); accEnd(a5, y, o + 80, last, bias, clampOn, lo, hi);
+  }
+  for (; c + 8 <= n; c += 8) {
+    const o = <usize>c << 2;
+    let a0 = accStart(y, o, first), a1 = accStart(y, o + 16, first);
+    let p = b + <usize>c * EB;
+    for (let xp = x; xp < xend; xp += 4) {
+      const x0 = v128.load32_splat(xp);
+      a0 = madd(x0, rowCols<W>(p, 0, msk, scale), a0);
+      a1 = madd(x0, rowCols<W>(p, 1, msk, scale), a1);
+      p += ldb;
+    }
+    accEnd(a0, y, o, last, bias, clampOn, lo, hi); accEnd(a1, y, o + 16, last, bias, clampOn, lo, hi);
+  }
+  // < 8 columns left: one column at a time in lane 0 with the same madd (results bit-identical to
+  // the packed GEMV: f16 widened exactly, and x * w is the same real product in every mode)
+  for (; c < n; c++) {
+    const o = <usize>c << 2;
+    let acc = first ? f32x4.splat(0) : v128.load32_zero(y + o);
+    let p = b + <usize>c * EB;
+    for (let i = 0; i < kr; i++) {
+      const w: f32 = isFloat<W>() ? load<f32>(p) : f16ToF32(load<u16>(p));
+      acc = madd(v128.load32_zero(xr + (<usize>i << 2)), f32x4.replace_lane(f32x4.splat(0), 0, w), acc);
+      p += ldb;
+    }
+    if (last) {
+      if (bias) acc = f32x4.add(acc, v128.load32_zero(bias + o));
+      if (clampOn) acc = clamp(acc, lo, hi);
+    }
+    store<f32>(y + o, f32x4.extract_lane(acc, 0));
+  }
+}
+
+/** f32 row-major B block (see gemvRows). */
+export function f32_gemv_rows(n: i32, kr: i32, x: usize, b: usize, y: usize, first: i32, last: i32, bias: usize, clampOn: i32, vmin: f32, vmax: f32): void {
+  gemvRows<f32>(n, kr, x, x, b, y, first, last, bias, clampOn, vmin, vmax);
+}
+
+/**
+ * f16 row-major B block (see gemvRows). exact: the block holds inf/NaN (f16_has_nonfinite); else
+ * xs = x * 2^112 (f16_prescale_x returned 1, scaled != 0) or the rebias multiply (scaled = 0).
+ */
+export function f16w_gemv_rows(n: i32, kr: i32, x: usize, xs: usize, scaled: i32, exact: i32, b: usize, y: usize, first: i32, last: i32,
+  bias: usize, clampOn: i32, vmin: f32, vmax: f32): void {
+  if (exact) gemvRows<i64>(n, kr, x, x, b, y, first, last, bias, clampOn, vmin, vmax);
+  else if (scaled) gemvRows<i8>(n, kr, xs, x, b, y, first, last, bias, clampOn, vmin, vmax);
+  else gemvRows<i16>(n, kr, x, x, b, y, first, last, bias, clampOn, vmin, vmax);
 }
 
 // ---------------------------------------------------------------- small-M GEMM with f16 weights
@@ -479,6 +579,7 @@ export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias
   bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
   const three = sizeof<R>() == 4;
   const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
+  const dlo = v128.load(GEMV_CONSTS, 32), dhi = v128.load(GEMV_CONSTS, 48);
   const panels = (n + NR - 1) / NR;
   const pstride = <usize>k << 4;
   for (let j = 0; j < panels; j++) {
@@ -489,11 +590,11 @@ export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias
     for (let kk = 0; kk < k; kk++) {
       const h = v128.load(p);
       const s0 = v128.load32_splat(xp), s1 = v128.load32_splat(xp + ldx);
-      const lo = widenM<MODE>(h, false, msk, scale);
+      const lo = widenM<MODE>(h, false, msk, scale, dlo, dhi);
       a0 = madd(s0, lo, a0);
       b0 = madd(s1, lo, b0);
       if (three) c0 = madd(v128.load32_splat(xp + 2 * ldx), lo, c0);
-      const hi = widenM<MODE>(h, true, msk, scale);
+      const hi = widenM<MODE>(h, true, msk, scale, dlo, dhi);
       a1 = madd(s0, hi, a1);
       b1 = madd(s1, hi, b1);
       if (three) c1 = madd(v128.load32_splat(xp + 2 * ldx), hi, c1);
