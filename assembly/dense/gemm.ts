@@ -197,38 +197,45 @@ export function f32_to_f16_n(src: usize, dst: usize, n: i32): void {
 
 // ---------------------------------------------------------------- f16 widening in registers
 
+// Constants for the GEMV loops, loaded from memory before the loops: a v128.const inside a loop is
+// re-materialised on every use by V8 (no loop-invariant hoisting), a loaded value stays in a register.
+// [0]: 0x8fffe000 (keeps sign and exponent/mantissa of a widened half), [1]: 2^112,
+// [2]: i16 pairs (8192, 0) and [3]: (0, 8192) for i32x4.dot_i16x8_s (see widenM).
+const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, 0x77800000, 0x77800000, 0x77800000, 0x77800000,
+  0x00002000, 0x00002000, 0x00002000, 0x00002000, 0x20000000, 0x20000000, 0x20000000, 0x20000000], 16);
+
 /**
- * Widen the four halves sitting in the HIGH 16 bits of each i32 lane (low bits zero) to f32.
- * fast (exact for finite halves incl. subnormals and signed zero): move sign/exponent/mantissa into
- * f32 position with an arithmetic shift, clear the 3 sign copies, scale by 2^112 (rebias).
- * exact: the general converter (also inf/NaN); used when a packed weight has a non-finite half.
+ * Widen the 4 low (HI=false) or high (HI=true) halves of the i32 lanes of h (8 halves of one packed
+ * panel row) to f32. Fast form: i32x4.dot_i16x8_s against (8192, 0) or (0, 8192) sign-extends the
+ * chosen half and shifts it left by 13 in one op (pmaddwd): sign copies in bits 31..28, exponent and
+ * mantissa in f32 position (value w * 2^-112, also for subnormals and signed zero); one AND then
+ * clears the 3 extra sign copies. Bit-identical to shifting (shl 16, shr_s 3, and).
+ * MODE (by sizeof): 1 -> x was pre-scaled by 2^112, use as is (exact); 2 -> multiply by 2^112;
+ * 8 -> exact general converter (inf/NaN present).
  */
 // @ts-ignore: decorator
-@inline function widenHi16(v: v128, exact: bool): v128 {
-  if (exact) return f16x4ToF32x4(i32x4.shr_u(v, 16));
-  const x = v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffffff));
-  return f32x4.mul(x, f32x4.splat(reinterpret<f32>(0x77800000))); // 2^112
+@inline function widenM<MODE>(h: v128, hi: bool, msk: v128, scale: v128, dlo: v128, dhi: v128): v128 {
+  if (sizeof<MODE>() == 8) return f16x4ToF32x4(hi ? i32x4.shr_u(h, 16) : v128.and(h, i32x4.splat(0xffff)));
+  const x = v128.and(i32x4.dot_i16x8_s(h, hi ? dhi : dlo), msk);
+  if (sizeof<MODE>() == 2) return f32x4.mul(x, scale);
+  return x;
 }
 
-/** Widen 8 permuted halves (one packed f16 panel row) into columns 0..3 and 4..7. */
-// @ts-ignore: decorator
-@inline function widenLo(h: v128, exact: bool): v128 { return widenHi16(i32x4.shl(h, 16), exact); }
-// @ts-ignore: decorator
-@inline function widenHi(h: v128, exact: bool): v128 { return widenHi16(v128.and(h, i32x4.splat(0xffff0000)), exact); }
-
-/** Widen `rows` rows of one f16 B panel (8 permuted halves per row) to f32 rows of 8 (natural order). */
+/** Widen `rows` rows of one f16 B panel (8 permuted halves per row) to f32 rows of 8 (natural order); widenM modes i16 / i64 (exact != 0). */
 export function f16_widen_panel(src: usize, dst: usize, rows: i32, exact: i32): void {
+  const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
+  const dlo = v128.load(GEMV_CONSTS, 32), dhi = v128.load(GEMV_CONSTS, 48);
   if (exact) {
     for (let i = 0; i < rows; i++) {
       const h = v128.load(src + (<usize>i << 4));
-      v128.store(dst + (<usize>i << 5), widenLo(h, true));
-      v128.store(dst + (<usize>i << 5), widenHi(h, true), 16);
+      v128.store(dst + (<usize>i << 5), widenM<i64>(h, false, msk, scale, dlo, dhi));
+      v128.store(dst + (<usize>i << 5), widenM<i64>(h, true, msk, scale, dlo, dhi), 16);
     }
   } else {
     for (let i = 0; i < rows; i++) {
       const h = v128.load(src + (<usize>i << 4));
-      v128.store(dst + (<usize>i << 5), widenLo(h, false));
-      v128.store(dst + (<usize>i << 5), widenHi(h, false), 16);
+      v128.store(dst + (<usize>i << 5), widenM<i16>(h, false, msk, scale, dlo, dhi));
+      v128.store(dst + (<usize>i << 5), widenM<i16>(h, true, msk, scale, dlo, dhi), 16);
     }
   }
 }
@@ -328,30 +335,6 @@ export function f32_gemm_nc(mr: i32, m: i32, n: i32, k: i32, a: usize, lda: i32,
     v1 = clamp(v1, lo, hi);
   }
   storeCols(y + (<usize>j << 5), v0, v1, cols, tile);
-}
-
-// Constants for the GEMV loops, loaded from memory before the loops: a v128.const inside a loop is
-// re-materialised on every use by V8 (no loop-invariant hoisting), a loaded value stays in a register.
-// [0]: 0x8fffe000 (keeps sign and exponent/mantissa of a widened half), [1]: 2^112,
-// [2]: i16 pairs (8192, 0) and [3]: (0, 8192) for i32x4.dot_i16x8_s (see widenM).
-const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, 0x77800000, 0x77800000, 0x77800000, 0x77800000,
-  0x00002000, 0x00002000, 0x00002000, 0x00002000, 0x20000000, 0x20000000, 0x20000000, 0x20000000], 16);
-
-/**
- * Widen the 4 low (HI=false) or high (HI=true) halves of the i32 lanes of h (8 halves of one packed
- * panel row) to f32. Fast form: i32x4.dot_i16x8_s against (8192, 0) or (0, 8192) sign-extends the
- * chosen half and shifts it left by 13 in one op (pmaddwd): sign copies in bits 31..28, exponent and
- * mantissa in f32 position (value w * 2^-112, also for subnormals and signed zero); one AND then
- * clears the 3 extra sign copies. Bit-identical to shifting (shl 16, shr_s 3, and).
- * MODE (by sizeof): 1 -> x was pre-scaled by 2^112, use as is (exact); 2 -> multiply by 2^112;
- * 8 -> exact general converter (inf/NaN present).
- */
-// @ts-ignore: decorator
-@inline function widenM<MODE>(h: v128, hi: bool, msk: v128, scale: v128, dlo: v128, dhi: v128): v128 {
-  if (sizeof<MODE>() == 8) return f16x4ToF32x4(hi ? i32x4.shr_u(h, 16) : v128.and(h, i32x4.splat(0xffff)));
-  const x = v128.and(i32x4.dot_i16x8_s(h, hi ? dhi : dlo), msk);
-  if (sizeof<MODE>() == 2) return f32x4.mul(x, scale);
-  return x;
 }
 
 /**

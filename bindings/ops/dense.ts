@@ -55,7 +55,7 @@ const SMALL_M_F16 = 3;
 /** Elements of B copied into wasm per packing step (bounded staging buffer). */
 const PACK_CHUNK = 1 << 18;
 /** Bytes of B per row block of the unpacked m = 1 path (staging buffer stays in L2 between the copy-in and the kernel). */
-const DIRECT_CHUNK_BYTES = 1 << 18;
+const DIRECT_CHUNK_BYTES = 1 << 17;
 
 interface Act { clampOn: number; lo: number; hi: number }
 function activationOf(a: Activation | undefined, where: string): Act {
