@@ -67,6 +67,23 @@ for (const tier of TIERS) {
       });
     }
 
+    it('small m (2..4, unpacked copying path) and the packed paths for the same shapes agree with f64', async () => {
+      const t = await tk(tier);
+      for (const [i, [m, k, n]] of ([[2, 70, 1003], [3, 9, 16385], [4, 257, 50], [2, 1, 7], [4, 5, 31]] as const).entries()) {
+        for (const wdt of ['f32', 'f16'] as const) {
+          const a = randomF32(m * k, 500 + i, -3, 3);
+          const b = wdt === 'f32' ? randomF32(k * n, 600 + i) : randomHalf(t, k * n, 600 + i);
+          const bias = randomF32(n, 700 + i, -2, 2);
+          const ref = refMatmul(a, wdt === 'f32' ? b as Float32Array : halfToF32(b as Uint16Array), m, k, n, bias, 'relu6');
+          const lin = t.dense.packMatmul(b, k, n, { bias, activation: 'relu6' });
+          for (const y of [t.matmul(a, b, m, k, n, { bias, activation: 'relu6' }), lin.apply(a, m)]) {
+            expect(errorRatio(y, ref.y, ref.mag, k), `${wdt} m=${m} k=${k} n=${n}`).toBeLessThanOrEqual(1);
+          }
+          lin.dispose();
+        }
+      }
+    });
+
     it('f16 copying: inf/NaN in one staging block (exact widening there), large |x| (no pre-scaling): == packed', async () => {
       const t = await tk(tier);
       const k = 140, n = 1003; // f16 block = 65 rows: 3 blocks; n = 1003: 24-tiles, 8-tiles and a 3-column tail
