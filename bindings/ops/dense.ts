@@ -5,9 +5,9 @@
  *   tk.matmul(a, b, m, k, n, { bias, activation })   copying: a m x k, b k x n (row-major) -> m x n
  *   const lin = tk.dense.packMatmul(b, k, n, opts)    pack once (b: Float32Array, or f16 bits)
  *   lin.run(aTensor, outTensor, m)                     zero-copy on arena tensors
- *   lin.apply(a, m)                                    copies a in and the result out, weights stay packed
+ *   lin.apply(a, m, out?)                              copies a in and the result out (into `out` if given), weights stay packed
  *   tk.conv2d(x, w, { n, c, h, w, cout, kh, kw, stride, pad, groups, bias, activation })   NCHW / OIHW
- *   const cv = tk.dense.packConv2d(w, opts); cv.run(xTensor, outTensor, n); cv.apply(x, n)
+ *   const cv = tk.dense.packConv2d(w, opts); cv.run(xTensor, outTensor, n); cv.apply(x, n, out?)
  *
  * Everything is validated (typed errors) before any kernel runs. Scratch is sized per tile/band,
  * never per problem; packed weights are persistent arena blocks freed by dispose().
@@ -103,6 +103,18 @@ function checkBias(bias: unknown, len: number, where: string): Float32Array | un
   return b;
 }
 
+/**
+ * The result array of a copying call: `out` when given (checked: Float32Array of exactly len), else a
+ * fresh one. A fresh multi-MB array costs one page fault per 4 KiB on first write (measured ~0.4-0.8
+ * ms for 1.6 MB, more than the depthwise conv itself), so repeated calls should pass `out`.
+ */
+function resultArray(out: unknown, len: number, where: string): Float32Array | undefined {
+  if (out === undefined) return undefined;
+  const o = f32Array(out, 'out', where);
+  if (o.length !== len) throw new ShapeError(`${where}: out has ${o.length} elements, expected ${len}`);
+  return o;
+}
+
 /** A live f32 Tensor of this instance (not a look-alike object, not another instance's: its ptr would address our memory). */
 function checkTensor(tk: Tessera, t: unknown, len: number, name: string, where: string): Tensor {
   return tensorArg(where, name, t, tk.arena, 'f32', len);
@@ -178,20 +190,24 @@ export class PackedMatmul {
     this.tk.run(() => this.exec(mm, a.ptr, out.ptr));
   }
 
-  /** Copying form with the packed weights: a (m x k) Float32Array in, a fresh Float32Array (m x n) out. */
-  apply(a: Float32Array, m?: number): Float32Array {
+  /** Copying form with the packed weights: a (m x k) Float32Array in, the result (m x n) in `out` if given, else in a fresh Float32Array. */
+  apply(a: Float32Array, m?: number, out?: Float32Array): Float32Array {
     const where = 'PackedMatmul.apply';
     if (this.ptr < 0) throw new DisposedError('PackedMatmul');
     f32Array(a, 'a', where);
     const mm = m ?? a.length / this.k;
     dim(mm, 'm', where);
     if (a.length !== mm * this.k) throw new ShapeError(`${where}: a has ${a.length} elements, expected m*k = ${mm}*${this.k}`);
+    const dst = resultArray(out, mm * this.n, where);
     return this.tk.run(() => {
       const arena = this.tk.arena;
       const pa = arena.alloc(a.length * 4), po = arena.alloc(mm * this.n * 4);
       this.tk.memory.f32.set(a, pa >> 2);
       this.exec(mm, pa, po);
-      return this.tk.memory.f32.slice(po >> 2, (po >> 2) + mm * this.n);
+      const res = this.tk.memory.f32.subarray(po >> 2, (po >> 2) + mm * this.n);
+      if (!dst) return res.slice();
+      dst.set(res);
+      return dst;
     });
   }
 
@@ -336,7 +352,7 @@ export class PackedConv2d {
   }
 
   /** Copying form: x (n*c*h*w) Float32Array in, fresh Float32Array (n*cout*ho*wo) out. */
-  apply(x: Float32Array, n = 1): Float32Array {
+  apply(x: Float32Array, n = 1, out?: Float32Array): Float32Array {
     const where = 'PackedConv2d.apply';
     if (this.ptr < 0) throw new DisposedError('PackedConv2d');
     const g = this.geom;
@@ -344,12 +360,16 @@ export class PackedConv2d {
     dim(n, 'n', where);
     if (x.length !== n * g.c * g.h * g.w) throw new ShapeError(`${where}: x has ${x.length} elements, expected n*c*h*w = ${n}*${g.c}*${g.h}*${g.w}`);
     const outLen = n * g.cout * g.ho * g.wo;
+    const dst = resultArray(out, outLen, where);
     return this.tk.run(() => {
       const arena = this.tk.arena;
       const px = arena.alloc(x.length * 4), po = arena.alloc(outLen * 4);
       this.tk.memory.f32.set(x, px >> 2);
       this.exec(n, px, po);
-      return this.tk.memory.f32.slice(po >> 2, (po >> 2) + outLen);
+      const res = this.tk.memory.f32.subarray(po >> 2, (po >> 2) + outLen);
+      if (!dst) return res.slice();
+      dst.set(res);
+      return dst;
     });
   }
 

@@ -10,7 +10,7 @@
 // Widening: bit-identical to an independent f16 decoder (no tolerance): widening is exact.
 import { getFloat16 } from '@petamoriken/float16';
 import { describe, expect, it } from 'vitest';
-import type { Tessera } from '../../bindings/index.js';
+import { DTypeError, ShapeError, type Tessera } from '../../bindings/index.js';
 import { errorRatio, refMatmul, type Act } from '../helpers/ref-dense.js';
 import { TIERS, randomF32, rng, tk } from '../helpers/tiers.js';
 
@@ -143,3 +143,25 @@ for (const tier of TIERS) {
     });
   });
 }
+
+describe('dense apply(..., out): result written into a caller array (no fresh allocation)', () => {
+  it('PackedMatmul.apply and PackedConv2d.apply fill and return out; wrong out is a typed error', async () => {
+    const t = await tk('simd128');
+    const a = randomF32(3 * 20, 1), b = randomF32(20 * 9, 2);
+    const lin = t.dense.packMatmul(b, 20, 9);
+    const out = new Float32Array(27);
+    expect(lin.apply(a, 3, out)).toBe(out);
+    expect(Array.from(out)).toEqual(Array.from(lin.apply(a, 3)));
+    expect(() => lin.apply(a, 3, new Float32Array(26))).toThrow(ShapeError);
+    expect(() => lin.apply(a, 3, new Float64Array(27) as unknown as Float32Array)).toThrow(DTypeError);
+    lin.dispose();
+    const opts = { c: 4, h: 6, w: 5, cout: 4, kh: 3, kw: 3, pad: 1, groups: 4 };
+    const x = randomF32(4 * 6 * 5, 3), w = randomF32(4 * 9, 4);
+    const cv = t.dense.packConv2d(w, opts);
+    const o2 = new Float32Array(4 * 6 * 5);
+    expect(cv.apply(x, 1, o2)).toBe(o2);
+    expect(Array.from(o2)).toEqual(Array.from(cv.apply(x)));
+    expect(() => cv.apply(x, 1, new Float32Array(3))).toThrow(ShapeError);
+    cv.dispose();
+  });
+});
