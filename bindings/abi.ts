@@ -51,7 +51,7 @@ export interface DenseExports {
   f16_pack_a(mr: number, rows: number, k: number, a: number, lda: number, dst: number): void;
   f16_has_nonfinite(p: number, n: number): number;
   f32_to_f16_n(src: number, dst: number, n: number): void;
-  f16_widen_panel(src: number, dst: number, rows: number, exact: number): void;
+  f16_widen_panel(src: number, sstride: number, dst: number, rows: number, exact: number): void;
   f16_widen_n(src: number, dst: number, n: number): void;
   f32_gemm_nc_scratch(): number;
   f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,

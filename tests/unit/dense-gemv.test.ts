@@ -113,7 +113,7 @@ for (const tier of TIERS) {
           const src = t.arena.alloc(65536 * 2), pk = t.arena.alloc(65536 * 2, 64), dst = t.arena.alloc(65536 * 4, 64);
           t.memory.u16.set(all, src >> 1);
           t.kernels.f16_pack_b_nr8(8192, 8, 0, 8192, src, 8, pk);
-          t.kernels.f16_widen_panel(pk, dst, 8192, exact);
+          t.kernels.f16_widen_panel(pk, 16, dst, 8192, exact); // one panel: a group of 1, row stride 16
           return new Uint32Array(t.memory.f32.slice(dst >> 2, (dst >> 2) + 65536).buffer);
         });
         let bad = 0;
