@@ -581,20 +581,34 @@ export function f16w_gemv_rows(n: i32, kr: i32, x: usize, xs: usize, scaled: i32
 // Register budget (x64 V8 issues an iteration's loads first): 2*ROWS accumulators + 1 panel load +
 // ROWS broadcasts + mask + the two widened vectors + a temporary stays <= 15 for ROWS <= 3
 // (4 rows spilled and ran at half speed). Rows past `rows` read a zero row and are not stored.
+// The 3 panels of a group are interleaved (one 48-byte row per k), so a panel pass reads every cache
+// line of its group: passes run over K blocks of SMALL_KB rows (the group block, 12 KiB, stays in L1
+// for the group's other panels); accumulators are parked in accs (3 x 6 v128) between blocks, which
+// keeps each column's sum in k order.
 // @ts-ignore: decorator
 @inline function gemmRowsF16<MODE, R>(rows: i32, n: i32, k: i32, x: usize, ldx: usize, bp: usize, y: usize, ldy: usize,
-  bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize): void {
+  bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize, accs: usize): void {
   const three = sizeof<R>() == 4;
   const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
   const dlo = v128.load(GEMV_CONSTS, 32), dhi = v128.load(GEMV_CONSTS, 48);
   const panels = (n + NR - 1) / NR;
-  for (let j = 0; j < panels; j++) {
-    let p = f16PanelAddr(bp, k, panels, j, 0);
+  for (let j0 = 0; j0 < panels; j0 += 3) {
+   const jEnd = min(panels, j0 + 3);
+   for (let k0 = 0; k0 < k; k0 += SMALL_KB) {
+    const kb = min(SMALL_KB, k - k0);
+    const lastBlock = k0 + kb == k;
+    for (let j = j0; j < jEnd; j++) {
+    const sa = accs + <usize>(j - j0) * 96;
+    let p = f16PanelAddr(bp, k, panels, j, k0);
     const ps = f16PanelStride(panels, j);
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-    let xp = x;
-    for (let kk = 0; kk < k; kk++) {
+    if (k0 > 0) {
+      a0 = v128.load(sa); a1 = v128.load(sa, 16); b0 = v128.load(sa, 32); b1 = v128.load(sa, 48);
+      if (three) { c0 = v128.load(sa, 64); c1 = v128.load(sa, 80); }
+    }
+    let xp = x + (<usize>k0 << 2);
+    for (let kk = 0; kk < kb; kk++) {
       const h = v128.load(p);
       const s0 = v128.load32_splat(xp), s1 = v128.load32_splat(xp + ldx);
       const lo = widenM<MODE>(h, false, msk, scale, dlo, dhi);
@@ -607,19 +621,28 @@ export function f16w_gemv_rows(n: i32, kr: i32, x: usize, xs: usize, scaled: i32
       if (three) c1 = madd(v128.load32_splat(xp + 2 * ldx), hi, c1);
       p += ps; xp += 4;
     }
+    if (!lastBlock) {
+      v128.store(sa, a0); v128.store(sa, a1, 16); v128.store(sa, b0, 32); v128.store(sa, b1, 48);
+      if (three) { v128.store(sa, c0, 64); v128.store(sa, c1, 80); }
+      continue;
+    }
     const cols = min(NR, n - j * NR);
     finish(a0, a1, j, cols, y, bias, clampOn, vmin, vmax, tile);
     if (rows > 1) finish(b0, b1, j, cols, y + ldy, bias, clampOn, vmin, vmax, tile);
     if (three && rows > 2) finish(c0, c1, j, cols, y + 2 * ldy, bias, clampOn, vmin, vmax, tile);
+    }
+   }
   }
 }
 
 /** Rows per pass of f16w_gemm_small. */
 const SMALL_ROWS: i32 = 3;
+/** K block of f16w_gemm_small's panel passes (see gemmRowsF16). */
+const SMALL_KB: i32 = 256;
 
-/** Scratch bytes for f16w_gemm_small: SMALL_ROWS scaled rows of x (+ slack). */
+/** Scratch bytes for f16w_gemm_small: SMALL_ROWS scaled rows of x, then parked accumulators (3 x 96 bytes) (+ slack). */
 export function f16w_gemm_small_scratch(k: i32): i32 {
-  return SMALL_ROWS * k * 4 + 64;
+  return SMALL_ROWS * k * 4 + 16 + 3 * 96 + 64;
 }
 
 /**
@@ -630,6 +653,7 @@ export function f16w_gemm_small_scratch(k: i32): i32 {
 export function f16w_gemm_small(m: i32, n: i32, k: i32, a: usize, bp: usize, c: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32,
   tile: usize, exact: i32, xs: usize): void {
   const ldx = <usize>k << 2, ldy = <usize>n << 2;
+  const accs = (xs + <usize>(SMALL_ROWS * k * 4) + 15) & ~(<usize>15);
   for (let r0 = 0; r0 < m; r0 += SMALL_ROWS) {
     const rows = min(SMALL_ROWS, m - r0);
     const src = a + <usize>r0 * ldx;
@@ -643,13 +667,13 @@ export function f16w_gemm_small(m: i32, n: i32, k: i32, a: usize, bp: usize, c: 
     memory.fill(xs + (<usize>(rows * k) << 2), 0, <usize>((SMALL_ROWS - rows) * k) << 2);
     const y = c + <usize>r0 * ldy;
     if (rows <= 2) {
-      if (exact) gemmRowsF16<i64, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
-      else if (big) gemmRowsF16<i16, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
-      else gemmRowsF16<i8, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
+      if (exact) gemmRowsF16<i64, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile, accs);
+      else if (big) gemmRowsF16<i16, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile, accs);
+      else gemmRowsF16<i8, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile, accs);
     } else {
-      if (exact) gemmRowsF16<i64, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
-      else if (big) gemmRowsF16<i16, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
-      else gemmRowsF16<i8, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile);
+      if (exact) gemmRowsF16<i64, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile, accs);
+      else if (big) gemmRowsF16<i16, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile, accs);
+      else gemmRowsF16<i8, u32>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile, accs);
     }
   }
 }
