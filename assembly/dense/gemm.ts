@@ -196,13 +196,24 @@ export function f16_pack_a(mr: i32, rows: i32, k: i32, a: usize, lda: i32, dst: 
   }
 }
 
-/** 1 if any of the n halves at p is inf or NaN (those need the exact widening path). 8 halves per step. */
+/**
+ * 1 if any of the n halves at p is inf or NaN (those need the exact widening path). The exponent
+ * field (h & 0x7c00) is max-reduced (unsigned) over 32 halves per step; it reaches 0x7c00 only for
+ * inf/NaN.
+ */
 export function f16_has_nonfinite(p: usize, n: i32): i32 {
   const e = i16x8.splat(0x7c00);
-  let any = i16x8.splat(0);
+  let m0 = i16x8.splat(0), m1 = i16x8.splat(0);
   let i = 0;
-  for (; i + 8 <= n; i += 8) any = v128.or(any, i16x8.eq(v128.and(v128.load(p + (<usize>i << 1)), e), e));
-  if (v128.any_true(any)) return 1;
+  for (; i + 32 <= n; i += 32) {
+    const q = p + (<usize>i << 1);
+    m0 = i16x8.max_u(m0, v128.and(v128.load(q), e));
+    m1 = i16x8.max_u(m1, v128.and(v128.load(q, 16), e));
+    m0 = i16x8.max_u(m0, v128.and(v128.load(q, 32), e));
+    m1 = i16x8.max_u(m1, v128.and(v128.load(q, 48), e));
+  }
+  for (; i + 8 <= n; i += 8) m0 = i16x8.max_u(m0, v128.and(v128.load(p + (<usize>i << 1)), e));
+  if (v128.any_true(i16x8.eq(i16x8.max_u(m0, m1), e))) return 1;
   for (; i < n; i++) if ((load<u16>(p + (<usize>i << 1)) & 0x7c00) == 0x7c00) return 1;
   return 0;
 }

@@ -103,6 +103,23 @@ for (const tier of TIERS) {
       }
     });
 
+    it('f16_has_nonfinite: every length 0..80 and every position (32-half steps, 8-half steps, scalar tail)', async () => {
+      const t = await tk(tier);
+      t.run(() => {
+        const p = t.arena.alloc(80 * 2);
+        const u16 = t.memory.u16;
+        for (let n = 0; n <= 80; n++) {
+          for (let pos = -1; pos < n; pos++) {
+            for (const bad of [0x7c00, 0xfe01]) { // +inf, a negative NaN
+              for (let i = 0; i < n; i++) u16[(p >> 1) + i] = 0x7bff ^ (i & 1 ? 0x8000 : 0); // +-65504 (largest finite)
+              if (pos >= 0) u16[(p >> 1) + pos] = bad;
+              expect(t.kernels.f16_has_nonfinite(p, n), `n=${n} pos=${pos}`).toBe(pos >= 0 ? 1 : 0);
+            }
+          }
+        }
+      });
+    });
+
     it('f16 fast widening is bit-identical to an independent decoder over all 65,536 halves', async () => {
       const t = await tk(tier);
       const all = new Uint16Array(65536).map((_, i) => i);
