@@ -467,31 +467,28 @@ export function f16_prescale_x(x: usize, xs: usize, k: i32): i32 {
 // ---------------------------------------------------------------- GEMV over row-major B (no packing)
 
 /**
- * Widen halves 0..3 (hi = false) or 4..7 of h (8 halves in natural order) to f32, modes as widenM:
- * sign-extend to i32, shift left by 13, clear the 3 extra sign copies (value w * 2^-112).
+ * Columns of one row-major B row at p, 4 at a time: f32 (W = f32): columns 4g..4g+3. f16 (W = the
+ * widenM modes): 8 halves in natural order are, viewed as i32 lanes, (even, odd) column pairs, so
+ * widenM gives the even columns 8(g/2) + 0, 2, 4, 6 (g even) or the odd ones (g odd) with the same 4
+ * ops per 8 weights as the packed panels; the accumulators of an 8-column group then hold (even, odd)
+ * and pairStart / pairEnd convert from / to the natural order of y once per row block.
  */
 // @ts-ignore: decorator
-@inline function widenNat<MODE>(h: v128, hi: bool, msk: v128, scale: v128): v128 {
-  if (sizeof<MODE>() == 8) return f16x4ToF32x4(hi ? i32x4.extend_high_i16x8_u(h) : i32x4.extend_low_i16x8_u(h));
-  const x = v128.and(i32x4.shl(hi ? i32x4.extend_high_i16x8_s(h) : i32x4.extend_low_i16x8_s(h), 13), msk);
-  if (sizeof<MODE>() == 2) return f32x4.mul(x, scale);
-  return x;
-}
-
-/** Columns 4g..4g+3 of one row-major B row at p: f32 (W = f32) or f16 halves widened by widenNat<W>. */
-// @ts-ignore: decorator
-@inline function rowCols<W>(p: usize, g: i32, msk: v128, scale: v128): v128 {
+@inline function rowCols<W>(p: usize, g: i32, msk: v128, scale: v128, dlo: v128, dhi: v128): v128 {
   if (isFloat<W>()) return v128.load(p + (<usize>g << 4));
-  return widenNat<W>(v128.load(p + (<usize>(g >> 1) << 4)), (g & 1) != 0, msk, scale);
+  return widenM<W>(v128.load(p + (<usize>(g >> 1) << 4)), (g & 1) != 0, msk, scale, dlo, dhi);
 }
 
-/** Starting accumulator of the 4 columns at byte offset o: 0 on the first row block, else y. */
+/** Starting accumulator (second = false: first of the pair) of the 8 columns at byte offset o: 0 on the first row block, else y. */
 // @ts-ignore: decorator
-@inline function accStart(y: usize, o: usize, first: i32): v128 {
-  return first ? f32x4.splat(0) : v128.load(y + o);
+@inline function pairStart<W>(y: usize, o: usize, first: i32, second: bool): v128 {
+  if (first) return f32x4.splat(0);
+  if (isFloat<W>()) return v128.load(y + o + (second ? 16 : 0));
+  const v0 = v128.load(y + o), v1 = v128.load(y + o, 16);
+  return second ? v128.shuffle<f32>(v0, v1, 1, 3, 5, 7) : v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
 }
 
-/** Store 4 accumulated columns; on the last row block add the bias and clamp first (as finish()). */
+/** Store 4 columns of y at byte offset o; on the last row block add the bias and clamp first (as finish()). */
 // @ts-ignore: decorator
 @inline function accEnd(v: v128, y: usize, o: usize, last: i32, bias: usize, clampOn: i32, lo: v128, hi: v128): void {
   let r = v;
@@ -500,6 +497,18 @@ export function f16_prescale_x(x: usize, xs: usize, k: i32): i32 {
     if (clampOn) r = clamp(r, lo, hi);
   }
   v128.store(y + o, r);
+}
+
+/** Store the accumulator pair of the 8 columns at byte offset o (f16: back from (even, odd) to natural order). */
+// @ts-ignore: decorator
+@inline function pairEnd<W>(a: v128, b: v128, y: usize, o: usize, last: i32, bias: usize, clampOn: i32, lo: v128, hi: v128): void {
+  if (isFloat<W>()) {
+    accEnd(a, y, o, last, bias, clampOn, lo, hi);
+    accEnd(b, y, o + 16, last, bias, clampOn, lo, hi);
+  } else {
+    accEnd(v128.shuffle<f32>(a, b, 0, 4, 1, 5), y, o, last, bias, clampOn, lo, hi);
+    accEnd(v128.shuffle<f32>(a, b, 2, 6, 3, 7), y, o + 16, last, bias, clampOn, lo, hi);
+  }
 }
 
 /**
@@ -517,39 +526,41 @@ export function f16_prescale_x(x: usize, xs: usize, k: i32): i32 {
   const EB: usize = isFloat<W>() ? 4 : 2;
   const ldb = <usize>n * EB;
   const msk = v128.load(GEMV_CONSTS), scale = v128.load(GEMV_CONSTS, 16);
+  const dlo = v128.load(GEMV_CONSTS, 32), dhi = v128.load(GEMV_CONSTS, 48);
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   const xend = x + (<usize>kr << 2);
   let c = 0;
   for (; c + 24 <= n; c += 24) {
     const o = <usize>c << 2;
-    let a0 = accStart(y, o, first), a1 = accStart(y, o + 16, first), a2 = accStart(y, o + 32, first);
-    let a3 = accStart(y, o + 48, first), a4 = accStart(y, o + 64, first), a5 = accStart(y, o + 80, first);
+    let a0 = pairStart<W>(y, o, first, false), a1 = pairStart<W>(y, o, first, true);
+    let a2 = pairStart<W>(y, o + 32, first, false), a3 = pairStart<W>(y, o + 32, first, true);
+    let a4 = pairStart<W>(y, o + 64, first, false), a5 = pairStart<W>(y, o + 64, first, true);
     let p = b + <usize>c * EB;
     for (let xp = x; xp < xend; xp += 4) {
       const x0 = v128.load32_splat(xp);
-      a0 = madd(x0, rowCols<W>(p, 0, msk, scale), a0);
-      a1 = madd(x0, rowCols<W>(p, 1, msk, scale), a1);
-      a2 = madd(x0, rowCols<W>(p, 2, msk, scale), a2);
-      a3 = madd(x0, rowCols<W>(p, 3, msk, scale), a3);
-      a4 = madd(x0, rowCols<W>(p, 4, msk, scale), a4);
-      a5 = madd(x0, rowCols<W>(p, 5, msk, scale), a5);
+      a0 = madd(x0, rowCols<W>(p, 0, msk, scale, dlo, dhi), a0);
+      a1 = madd(x0, rowCols<W>(p, 1, msk, scale, dlo, dhi), a1);
+      a2 = madd(x0, rowCols<W>(p, 2, msk, scale, dlo, dhi), a2);
+      a3 = madd(x0, rowCols<W>(p, 3, msk, scale, dlo, dhi), a3);
+      a4 = madd(x0, rowCols<W>(p, 4, msk, scale, dlo, dhi), a4);
+      a5 = madd(x0, rowCols<W>(p, 5, msk, scale, dlo, dhi), a5);
       p += ldb;
     }
-    accEnd(a0, y, o, last, bias, clampOn, lo, hi); accEnd(a1, y, o + 16, last, bias, clampOn, lo, hi);
-    accEnd(a2, y, o + 32, last, bias, clampOn, lo, hi); accEnd(a3, y, o + 48, last, bias, clampOn, lo, hi);
-    accEnd(a4, y, o + 64, last, bias, clampOn, lo, hi); accEnd(a5, y, o + 80, last, bias, clampOn, lo, hi);
+    pairEnd<W>(a0, a1, y, o, last, bias, clampOn, lo, hi);
+    pairEnd<W>(a2, a3, y, o + 32, last, bias, clampOn, lo, hi);
+    pairEnd<W>(a4, a5, y, o + 64, last, bias, clampOn, lo, hi);
   }
   for (; c + 8 <= n; c += 8) {
     const o = <usize>c << 2;
-    let a0 = accStart(y, o, first), a1 = accStart(y, o + 16, first);
+    let a0 = pairStart<W>(y, o, first, false), a1 = pairStart<W>(y, o, first, true);
     let p = b + <usize>c * EB;
     for (let xp = x; xp < xend; xp += 4) {
       const x0 = v128.load32_splat(xp);
-      a0 = madd(x0, rowCols<W>(p, 0, msk, scale), a0);
-      a1 = madd(x0, rowCols<W>(p, 1, msk, scale), a1);
+      a0 = madd(x0, rowCols<W>(p, 0, msk, scale, dlo, dhi), a0);
+      a1 = madd(x0, rowCols<W>(p, 1, msk, scale, dlo, dhi), a1);
       p += ldb;
     }
-    accEnd(a0, y, o, last, bias, clampOn, lo, hi); accEnd(a1, y, o + 16, last, bias, clampOn, lo, hi);
+    pairEnd<W>(a0, a1, y, o, last, bias, clampOn, lo, hi);
   }
   // < 8 columns left: one column at a time in lane 0 with the same madd (results bit-identical to
   // the packed GEMV: f16 widened exactly, and x * w is the same real product in every mode)
