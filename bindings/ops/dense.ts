@@ -54,7 +54,7 @@ const NR = 8;
  * Packed f16-weight matmuls, by m: up to GEMV_ROWS_F16 rows run the GEMV once per row (B read m
  * times at half the bytes of f32); up to SMALL_M_F16 the 3-row kernel f16w_gemm_small; from m = 4 on
  * the f32 GEMM with widened panels. Measured 4096 x 4096 in one process (both tiers): m = 2 per-row
- * GEMV 12-18% faster than f16w_gemm_small, m = 3 f16w_gemm_small 7-10% faster than 3 GEMVs.
+ * GEMV 12-18% faster than f16w_gemm_small, m = 3 f16w_gemm_small 2-10% faster than 3 GEMVs.
  */
 const GEMV_ROWS_F16 = 2;
 const SMALL_M_F16 = 3;
