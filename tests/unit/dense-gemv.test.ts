@@ -8,31 +8,12 @@
 // column in k order with the same madd, add the bias after the sum, and form every product x*w
 // exactly alike (the f16 fast widening yields w * 2^-112 with x pre-scaled by 2^112, or w itself).
 // Widening: bit-identical to an independent f16 decoder (no tolerance): widening is exact.
-import { getFloat16 } from '@petamoriken/float16';
 import { describe, expect, it } from 'vitest';
 import { DTypeError, ShapeError, type Tessera } from '../../bindings/index.js';
 import { errorRatio, refMatmul, type Act } from '../helpers/ref-dense.js';
-import { TIERS, randomF32, rng, tk } from '../helpers/tiers.js';
+import { halfToF32, randomHalf } from '../helpers/halves.js';
+import { TIERS, randomF32, tk } from '../helpers/tiers.js';
 
-const dv = new DataView(new ArrayBuffer(2));
-function halfToF32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) { dv.setUint16(0, bits[i]); out[i] = getFloat16(dv, 0); }
-  return out;
-}
-
-/** random half bits in [-1, 1) with exact zeros, -0 and subnormals mixed in */
-function randomHalf(t: Tessera, n: number, seed: number): Uint16Array {
-  const h = t.f16.fromF32(randomF32(n, seed));
-  const r = rng(seed + 99);
-  for (let i = 0; i < n; i++) {
-    const u = r();
-    if (u < 0.05) h[i] = 0;
-    else if (u < 0.1) h[i] = (Math.floor(r() * 1023) + 1) | (r() < 0.5 ? 0x8000 : 0);
-    else if (u < 0.12) h[i] = 0x8000;
-  }
-  return h;
-}
 
 const isFiniteHalf = (h: number) => (h & 0x7c00) !== 0x7c00;
 
