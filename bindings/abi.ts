@@ -52,13 +52,17 @@ export interface DenseExports {
   f16_pack_a(mr: number, rows: number, k: number, a: number, lda: number, dst: number): void;
   f16_has_nonfinite(p: number, n: number): number;
   f32_to_f16_n(src: number, dst: number, n: number): void;
-  f16_widen_panel(src: number, dst: number, rows: number, exact: number): void;
+  f16_widen_panel(src: number, sstride: number, dst: number, rows: number, exact: number): void;
   f16_widen_n(src: number, dst: number, n: number): void;
   f32_gemm_nc_scratch(): number;
   f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
   f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
+  f16_prescale_x(x: number, xs: number, k: number): number;
+  f32_gemv_rows(n: number, kr: number, x: number, b: number, y: number, first: number, last: number, bias: number, clampOn: number, vmin: number, vmax: number): void;
+  f16w_gemv_rows(n: number, kr: number, x: number, xs: number, scaled: number, exact: number, b: number, y: number, first: number, last: number,
+    bias: number, clampOn: number, vmin: number, vmax: number): void;
   f16w_gemm_small_scratch(k: number): number;
   f16w_gemm_small(m: number, n: number, k: number, a: number, bp: number, c: number, bias: number, clampOn: number, vmin: number, vmax: number,
     tile: number, exact: number, xs: number): void;

@@ -481,8 +481,20 @@ export class Tensor<D extends DType = DType> {
     }
   }
 
-  /** Copy out into a fresh JS-owned array. */
-  read(): ViewOf<D> { return this.view().slice() as ViewOf<D>; }
+  /**
+   * Copy out into a fresh JS-owned array, or into `into` (same element type and length): repeated reads
+   * of a large tensor should reuse one array, since a fresh multi-MB array page-faults on first write.
+   */
+  read(into?: ViewOf<D>): ViewOf<D> {
+    const v = this.view();
+    if (into === undefined) return v.slice() as ViewOf<D>;
+    if (!ArrayBuffer.isView(into) || (into as object).constructor !== v.constructor) {
+      throw new DTypeError(`Tensor.read: into must be a ${v.constructor.name} for a ${this.dtype} tensor, got ${(into as object)?.constructor?.name ?? typeof into}`);
+    }
+    if (into.length !== this.length) throw new ArgumentError(`Tensor.read: into has ${into.length} elements, expected ${this.length}`);
+    (into as any).set(v);
+    return into;
+  }
 
   /** Copy data in (length must match). */
   write(src: ArrayLike<number>): this {

@@ -197,7 +197,8 @@ export const denseSuite: Suite = {
           const gbytes = m === 1 ? k * n * (wdt === 'f16' ? 2 : 4) : undefined;
           const add = (key: string, fn: () => Float32Array | void, out: () => Float32Array, vsTfjs: boolean) =>
             entries.push({ engine: 'tessera', variant: `${tier} ${wdt} ${key}`, tier, wdt, key, fn, check: () => checkMatmul(a, bref, out(), m, k, n), vsTfjs, gbytes });
-          add('copying tk.matmul (packs B per call)', () => tk.matmul(a, bw, m, k, n), () => tk.matmul(a, bw, m, k, n), true);
+          const copyKey = m <= 4 ? 'copying tk.matmul (B streamed, not packed)' : 'copying tk.matmul (packs B per call)';
+          add(copyKey, () => tk.matmul(a, bw, m, k, n), () => tk.matmul(a, bw, m, k, n), true);
           const lin = tk.dense.packMatmul(bw, k, n);
           add('packed apply (B packed once)', () => lin.apply(a, m), () => lin.apply(a, m), true);
           const at = tk.tensorFrom(a), ot = tk.tensor('f32', [m * n]);
@@ -240,6 +241,8 @@ export const denseSuite: Suite = {
         add('copying tk.conv2d (packs W per call)', () => tk.conv2d(x, w, opts), () => tk.conv2d(x, w, opts), true);
         const cv = tk.dense.packConv2d(w, opts);
         add('packed apply (W packed once)', () => cv.apply(x), () => cv.apply(x), true);
+        const dst = new Float32Array(cout * ho * wo);
+        add('packed apply into out (no fresh array)', () => cv.apply(x, 1, dst), () => cv.apply(x, 1, dst).slice(), true);
         const xt = tk.tensorFrom(x), ot = tk.tensor('f32', [cout * ho * wo]);
         add('x tensor + read() (tfjs contract)', () => { cv.run(xt, ot); return ot.read(); }, () => { cv.run(xt, ot); return ot.read(); }, true);
         add('zero-copy run', () => cv.run(xt, ot), () => { cv.run(xt, ot); return ot.read(); }, false);

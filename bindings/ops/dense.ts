@@ -5,9 +5,9 @@
  *   tk.matmul(a, b, m, k, n, { bias, activation })   copying: a m x k, b k x n (row-major) -> m x n
  *   const lin = tk.dense.packMatmul(b, k, n, opts)    pack once (b: Float32Array, or f16 bits)
  *   lin.run(aTensor, outTensor, m)                     zero-copy on arena tensors
- *   lin.apply(a, m)                                    copies a in and the result out, weights stay packed
+ *   lin.apply(a, m, out?)                              copies a in and the result out (into `out` if given), weights stay packed
  *   tk.conv2d(x, w, { n, c, h, w, cout, kh, kw, stride, pad, groups, bias, activation })   NCHW / OIHW
- *   const cv = tk.dense.packConv2d(w, opts); cv.run(xTensor, outTensor, n); cv.apply(x, n)
+ *   const cv = tk.dense.packConv2d(w, opts); cv.run(xTensor, outTensor, n); cv.apply(x, n, out?)
  *
  * Everything is validated (typed errors) before any kernel runs. Scratch is sized per tile/band,
  * never per problem; packed weights are persistent arena blocks freed by dispose().
@@ -50,10 +50,24 @@ export interface Conv2dOptions {
 }
 
 const NR = 8;
-/** Up to this many rows (m = 2, 3; m = 1 is the GEMV), f16-weight matmuls use the in-register kernel f16w_gemm_small; from m = 4 on, widening panels for the f32 GEMM measured faster (the 3-row loop is front-end bound: 8 weights per iteration). */
+/**
+ * Packed f16-weight matmuls, by m: up to GEMV_ROWS_F16 rows run the GEMV once per row (B read m
+ * times at half the bytes of f32); up to SMALL_M_F16 the 3-row kernel f16w_gemm_small; from m = 4 on
+ * the f32 GEMM with widened panels. Measured 4096 x 4096 in one process (both tiers): m = 2 per-row
+ * GEMV 12-18% faster than f16w_gemm_small, m = 3 f16w_gemm_small 2-10% faster than 3 GEMVs.
+ */
+const GEMV_ROWS_F16 = 2;
 const SMALL_M_F16 = 3;
 /** Elements of B copied into wasm per packing step (bounded staging buffer). */
 const PACK_CHUNK = 1 << 18;
+/** Bytes of B per row block of the unpacked m = 1 path (staging buffer stays in L2 between the copy-in and the kernel). */
+const DIRECT_CHUNK_BYTES = 1 << 17;
+/**
+ * Copying tk.matmul with m <= this runs unpacked (gemvDirect, B read once, each staged block reused
+ * per row of a); larger m packs B for the GEMM. Measured for 4096 x 4096 (f32 and f16 weights, both
+ * tiers): unpacked 2.5x faster at m = 1, 1.4-1.8x at m = 4, about even for f16 at m = 8.
+ */
+const DIRECT_MAX_M = 4;
 
 export interface Act { clampOn: number; lo: number; hi: number }
 function activationOf(a: Activation | undefined, where: string): Act {
@@ -93,6 +107,18 @@ function checkBias(bias: unknown, len: number, where: string): Float32Array | un
   const b = f32Array(bias, 'bias', where);
   if (b.length !== len) throw new ShapeError(`${where}: bias has ${b.length} elements, expected ${len}`);
   return b;
+}
+
+/**
+ * The result array of a copying call: `out` when given (checked: Float32Array of exactly len), else a
+ * fresh one. A fresh multi-MB array costs one page fault per 4 KiB on first write (measured ~0.4-0.8
+ * ms for 1.6 MB, more than the depthwise conv itself), so repeated calls should pass `out`.
+ */
+function resultArray(out: unknown, len: number, where: string): Float32Array | undefined {
+  if (out === undefined) return undefined;
+  const o = f32Array(out, 'out', where);
+  if (o.length !== len) throw new ShapeError(`${where}: out has ${o.length} elements, expected ${len}`);
+  return o;
 }
 
 /** A live f32 Tensor of this instance (not a look-alike object, not another instance's: its ptr would address our memory). */
@@ -192,20 +218,24 @@ export class PackedMatmul {
     this.tk.run(() => this.exec(mm, a.ptr, out.ptr));
   }
 
-  /** Copying form with the packed weights: a (m x k) Float32Array in, a fresh Float32Array (m x n) out. */
-  apply(a: Float32Array, m?: number): Float32Array {
+  /** Copying form with the packed weights: a (m x k) Float32Array in, the result (m x n) in `out` if given, else in a fresh Float32Array. */
+  apply(a: Float32Array, m?: number, out?: Float32Array): Float32Array {
     const where = 'PackedMatmul.apply';
     this.life.check();
     f32Array(a, 'a', where);
     const mm = m ?? a.length / this.k;
     dim(mm, 'm', where);
     if (a.length !== mm * this.k) throw new ShapeError(`${where}: a has ${a.length} elements, expected m*k = ${mm}*${this.k}`);
+    const dst = resultArray(out, mm * this.n, where);
     return this.tk.run(() => {
       const arena = this.tk.arena;
       const pa = arena.alloc(a.length * 4), po = arena.alloc(mm * this.n * 4);
       this.tk.memory.f32.set(a, pa >> 2);
       this.exec(mm, pa, po);
-      return this.tk.memory.f32.slice(po >> 2, (po >> 2) + mm * this.n);
+      const res = this.tk.memory.f32.subarray(po >> 2, (po >> 2) + mm * this.n);
+      if (!dst) return res.slice();
+      dst.set(res);
+      return dst;
     });
   }
 
@@ -213,14 +243,18 @@ export class PackedMatmul {
   private exec(m: number, pa: number, po: number): void {
     const k = this.tk.kernels;
     const { clampOn, lo, hi } = this.act;
-    if (m === 1) {
-      const tile = this.tk.arena.alloc(64);
-      if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, this.tk.arena.alloc(this.k * 4));
-      else k.f32_gemv_nc(this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile);
+    if (m === 1 || (this.dtype === 'f16' && m <= GEMV_ROWS_F16)) {
+      // bandwidth-bound: the GEMV per row (f16 panels widened in registers)
+      const tile = this.tk.arena.alloc(64), xs = this.dtype === 'f16' ? this.tk.arena.alloc(this.k * 4) : 0;
+      for (let r = 0; r < m; r++) {
+        const x = pa + r * this.k * 4, y = po + r * this.n * 4;
+        if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, x, this.ptr, y, this.biasPtr, clampOn, lo, hi, tile, this.exact16, xs);
+        else k.f32_gemv_nc(this.n, this.k, x, this.ptr, y, this.biasPtr, clampOn, lo, hi, tile);
+      }
       return;
     }
     if (this.dtype === 'f16' && m <= SMALL_M_F16) {
-      // bandwidth-bound: widen the f16 panels in registers, 3 rows per pass over B
+      // 3 rows per pass over B, f16 panels widened in registers
       const tile = this.tk.arena.alloc(64), xs = this.tk.arena.alloc(k.f16w_gemm_small_scratch(this.k), 64);
       k.f16w_gemm_small(m, this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, xs);
       return;
@@ -357,7 +391,7 @@ export class PackedConv2d {
   }
 
   /** Copying form: x (n*c*h*w) Float32Array in, fresh Float32Array (n*cout*ho*wo) out. */
-  apply(x: Float32Array, n = 1): Float32Array {
+  apply(x: Float32Array, n = 1, out?: Float32Array): Float32Array {
     const where = 'PackedConv2d.apply';
     this.life.check();
     const g = this.geom;
@@ -365,12 +399,16 @@ export class PackedConv2d {
     dim(n, 'n', where);
     if (x.length !== n * g.c * g.h * g.w) throw new ShapeError(`${where}: x has ${x.length} elements, expected n*c*h*w = ${n}*${g.c}*${g.h}*${g.w}`);
     const outLen = n * g.cout * g.ho * g.wo;
+    const dst = resultArray(out, outLen, where);
     return this.tk.run(() => {
       const arena = this.tk.arena;
       const px = arena.alloc(x.length * 4), po = arena.alloc(outLen * 4);
       this.tk.memory.f32.set(x, px >> 2);
       this.exec(n, px, po);
-      return this.tk.memory.f32.slice(po >> 2, (po >> 2) + outLen);
+      const res = this.tk.memory.f32.subarray(po >> 2, (po >> 2) + outLen);
+      if (!dst) return res.slice();
+      dst.set(res);
+      return dst;
     });
   }
 
@@ -454,7 +492,7 @@ export class DenseOps {
     return new PackedConv2d(this.tk, w, opts);
   }
 
-  /** C = act(A . B + bias), all row-major; b f32 or f16 bits. Packs b for this call only. */
+  /** C = act(A . B + bias), all row-major; b f32 or f16 bits. m <= 4: B streamed unpacked (gemvDirect); else packed for this call only. */
   matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts: MatmulOptions = {}): Float32Array {
     this.check();
     const where = 'matmul';
@@ -463,10 +501,50 @@ export class DenseOps {
     if (a.length !== m * k) throw new ShapeError(`${where}: a has ${a.length} elements, expected m*k = ${m}*${k} = ${m * k}`);
     const w = weightsOf(b, where);
     if (w.data.length !== k * n) throw new ShapeError(`${where}: b has ${w.data.length} elements, expected k*n = ${k}*${n} = ${k * n}`);
-    checkBias(opts.bias, n, where);
-    activationOf(opts.activation, where);
+    const bias = checkBias(opts.bias, n, where);
+    const act = activationOf(opts.activation, where);
+    if (m <= DIRECT_MAX_M) return this.gemvDirect(a, m, w, k, n, bias, act);
     const p = new PackedMatmul(this.tk, b, k, n, opts);
     try { return p.apply(a, m); } finally { p.dispose(); }
+  }
+
+  /**
+   * Small m without packing: B (row-major) streams through a bounded staging buffer in blocks of rows;
+   * each block is consumed by the row-major GEMV kernel (once per row of a) while it is still in
+   * cache, accumulating into y. Packing B for one use would read and write it once more (the packed
+   * path measured 0.18x tfjs for 1 x 4096 x 4096).
+   */
+  private gemvDirect(a: Float32Array, m: number, w: { f16: boolean; data: Float32Array | Uint16Array }, k: number, n: number,
+    bias: Float32Array | undefined, act: Act): Float32Array {
+    const tk = this.tk;
+    return tk.run(() => {
+      const arena = tk.arena, kern = tk.kernels;
+      const eb = w.f16 ? 2 : 4;
+      const rowsPer = Math.max(1, Math.floor(DIRECT_CHUNK_BYTES / (n * eb)));
+      const px = arena.alloc(m * k * 4 + 16), pxs = w.f16 ? arena.alloc(m * k * 4 + 16) : 0;
+      const py = arena.alloc(m * n * 4 + 16), pb = bias ? arena.alloc(n * 4 + 16) : 0;
+      const stage = arena.alloc(Math.min(rowsPer, k) * n * eb + 16, 64);
+      const f32 = tk.memory.f32; // after the last allocation
+      f32.set(a, px >> 2);
+      if (bias) f32.set(bias, pb >> 2);
+      const scaled: number[] = [];
+      for (let r = 0; r < m; r++) scaled.push(w.f16 ? kern.f16_prescale_x(px + r * k * 4, pxs + r * k * 4, k) : 0);
+      for (let k0 = 0; k0 < k; k0 += rowsPer) {
+        const kr = Math.min(rowsPer, k - k0), first = k0 === 0 ? 1 : 0, last = k0 + kr === k ? 1 : 0;
+        if (w.f16) {
+          tk.memory.u16.set((w.data as Uint16Array).subarray(k0 * n, (k0 + kr) * n), stage >> 1);
+          const exact = kern.f16_has_nonfinite(stage, kr * n);
+          for (let r = 0; r < m; r++) {
+            const xo = (r * k + k0) * 4;
+            kern.f16w_gemv_rows(n, kr, px + xo, pxs + xo, scaled[r], exact, stage, py + r * n * 4, first, last, pb, act.clampOn, act.lo, act.hi);
+          }
+        } else {
+          f32.set((w.data as Float32Array).subarray(k0 * n, (k0 + kr) * n), stage >> 2);
+          for (let r = 0; r < m; r++) kern.f32_gemv_rows(n, kr, px + (r * k + k0) * 4, stage, py + r * n * 4, first, last, pb, act.clampOn, act.lo, act.hi);
+        }
+      }
+      return tk.memory.f32.slice(py >> 2, (py >> 2) + m * n);
+    });
   }
 
   /** NCHW conv2d (weights OIHW). Packs w for this call only. */

@@ -6,31 +6,12 @@
 // vs unfused roundings stay inside that bound, and we allow 2x for the bias add and the
 // second-order term. f16 weights: the reference uses the f16-rounded weights (decoded by an
 // independent library), so the same bound applies — widening f16 -> f32 is exact.
-import { getFloat16 } from '@petamoriken/float16';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, DTypeError, DisposedError, ShapeError, type Tessera } from '../../bindings/index.js';
 import { errorRatio, refConv2d, refMatmul, type Act } from '../helpers/ref-dense.js';
-import { TIERS, randomF32, rng, tk } from '../helpers/tiers.js';
+import { halfToF32, randomHalf } from '../helpers/halves.js';
+import { TIERS, randomF32, tk } from '../helpers/tiers.js';
 
-const dv = new DataView(new ArrayBuffer(2));
-function halfToF32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) { dv.setUint16(0, bits[i]); out[i] = getFloat16(dv, 0); }
-  return out;
-}
-
-/** random half bits in [-1, 1) with some exact zeros and subnormals mixed in (the fast widening path must get them right) */
-function randomHalf(t: Tessera, n: number, seed: number): Uint16Array {
-  const h = t.f16.fromF32(randomF32(n, seed));
-  const r = rng(seed + 99);
-  for (let i = 0; i < n; i++) {
-    const u = r();
-    if (u < 0.05) h[i] = 0;
-    else if (u < 0.1) h[i] = (Math.floor(r() * 1023) + 1) | (r() < 0.5 ? 0x8000 : 0); // subnormal
-    else if (u < 0.12) h[i] = 0x8000; // -0
-  }
-  return h;
-}
 
 // (m, k, n): k below / at / above / multiple of the K block (256), n below / past the 8-wide tile,
 // m below / past the MR-row tile and past the 120-row M block, and M = 1 (GEMV path).

@@ -1,7 +1,7 @@
 // Linear memory arena: alignment, scopes, growth with view refresh, exhaustion as a typed error,
 // guard bytes in debug mode, no leaks.
 import { describe, expect, it } from 'vitest';
-import { init, OutOfMemoryError, MemoryCorruptionError, DisposedError } from '../../bindings/index.js';
+import { init, OutOfMemoryError, MemoryCorruptionError, DisposedError, ArgumentError, DTypeError } from '../../bindings/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -92,5 +92,22 @@ describe('arena', () => {
     expect(s1.usedBytes).toBe(s0.usedBytes);
     expect(s1.blocks).toBe(s0.blocks);
     expect(s1.memoryBytes).toBe(s0.memoryBytes);
+  });
+
+  it('Tensor.read(into) copies into a caller array of the same type and length, typed errors otherwise', async () => {
+    const tk = await init({ simd: 'simd128' });
+    const t = tk.tensorFrom(new Float32Array([1, -2, 3.5, NaN, -0]));
+    const into = new Float32Array(5).fill(7);
+    expect(t.read(into)).toBe(into);
+    expect(Array.from(into)).toEqual([1, -2, 3.5, NaN, -0]);
+    expect(() => t.read(new Float32Array(4) as never)).toThrow(ArgumentError);
+    expect(() => t.read(new Uint16Array(5) as never)).toThrow(DTypeError);
+    expect(() => t.read([0, 0, 0, 0, 0] as never)).toThrow(DTypeError);
+    const h = tk.tensor('f16', [3]);
+    expect(() => h.read(new Float32Array(3) as never)).toThrow(DTypeError);
+    expect(h.read(new Uint16Array(3))).toBeInstanceOf(Uint16Array);
+    t.dispose();
+    expect(() => t.read(into)).toThrow(DisposedError);
+    tk.dispose();
   });
 });
