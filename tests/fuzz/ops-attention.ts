@@ -25,8 +25,11 @@
 //          Logit errors within [-L, L] change the softmax weights by factors within e^(+-2L): the output error
 //          is <= V (e^(2.5 L) - 1) (2.5: the same slack as the f32 bound), plus 4 u16 V for fp16
 //          probabilities and P.V, the f32 base and u16 |ref| for the output rounding.
-//   pasa-faithful: the reference implementation's all-fp16 recurrence; only gross errors are checked
-//          (<= 2^-5 V + u16 |ref|), its accuracy is studied in the attention suite.
+//   pasa-faithful: the reference implementation's all-fp16 recurrence; only gross errors are checked:
+//          <= max(2^-5 V, pasa's bound) + u16 |ref|. It forms K', S' and the block means like pasa (so pasa's
+//          logit error model is a floor for its error: seed 509658472 case 98, bk = 4, scale = 2, was 5% over
+//          2^-5 V for that reason) and adds fp16 rounding of its running state, which is not modelled here;
+//          its accuracy is studied in the attention suite and pasa.md §6.
 // Special values: NaN placed in v must reach every output the key is visible to (NaN propagates) and no
 // other output (causal: masked keys are excluded, as in the golden).
 import { ArgumentError, DTypeError, DisposedError, ShapeError, type Tensor, type Tessera } from '../../bindings/index.js';
@@ -71,13 +74,14 @@ function checkAttention(got: unknown, q: Float64Array, k: Float64Array, v: Float
         for (let t = 0; t < lim; t++) { const w = sc[t] / sum; for (let x = 0; x < D; x++) want[x] += w * v[kb + t * D + x]; }
       }
       const base = V * (gamma(S2 + 8 * (blocks + 2)) + 16 * u * (blocks + 2));
-      const L = s.precision === 'pasa' && lim > 0 ? pasaLogitError(q, qb, k, kb, lim, s) : 0;
+      const pasaLike = s.precision === 'pasa' || s.precision === 'pasa-faithful';
+      const L = pasaLike && lim > 0 ? pasaLogitError(q, qb, k, kb, lim, s) : 0;
       for (let x = 0; x < D; x++) {
         const g = got[ob + x], w = want[x];
         if (Number.isNaN(w)) { if (!Number.isNaN(g)) return `head ${h} row ${r} [${x}]: got ${g}, want NaN`; continue; }
         let tol: number;
         if (s.precision === 'f32') tol = V * 2.5 * E + base;
-        else if (s.precision === 'pasa-faithful') tol = V * 2 ** -5 + u16 * Math.abs(w);
+        else if (s.precision === 'pasa-faithful') tol = Math.max(V * 2 ** -5, V * (Math.expm1(2.5 * L) + 4 * u16) + base) + u16 * Math.abs(w);
         else if (s.precision === 'pasa') tol = V * (Math.expm1(2.5 * L) + 4 * u16) + base + u16 * Math.abs(w);
         else tol = V * (2.5 * (E + 2 * u16 * maxS) + 4 * u16) + base + u16 * Math.abs(w);
         if (!(Math.abs(g - w) <= tol)) return `head ${h} row ${r} [${x}]: got ${g}, want ${w} (|err| ${Math.abs(g - w)} > tol ${tol}; V=${V} E=${E})`;
