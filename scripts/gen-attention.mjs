@@ -13,6 +13,7 @@
 // 1x8 / 1x4: P.V of tiles holding fewer query rows than a PV tile (decode: one row per KV head).
 // The k loop is unrolled by UNROLL with a remainder loop, so any k count works.
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { declareAccumulators, eachAccumulator, emitStep } from './lib/tile.mjs';
 
 // [MR, NR, UNROLL]: V8 keeps 15 xmm registers for wasm (xmm15 is its scratch), so MR*NR + NR + 1 <= 15.
 // Unrolling lets TurboFan hoist every load of the unrolled steps, which spills: keep UNROLL small.
@@ -23,13 +24,14 @@ function kernel(MR, NR, UNROLL) {
   const L = [];
   L.push(`/** ${MR} x ${NR * 4} tile: ${MR * NR} accumulators. */`);
   L.push(`export function ${name}(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {`);
-  for (let i = 0; i < MR; i++) for (let j = 0; j < NR; j++) L.push(`  let c${i}${j} = f32x4.splat(0);`);
+  declareAccumulators(L, MR, NR);
+  // A rows are 4 bytes apart (constant offsets), one reused broadcast local t
   const step = (ind) => {
-    for (let j = 0; j < NR; j++) L.push(`${ind}const b${j} = v128.load(b${j ? `, ${16 * j}` : ''});`);
-    for (let i = 0; i < MR; i++) {
-      L.push(`${ind}${i === 0 ? 'let ' : ''}t = v128.load32_splat(a${i ? `, ${4 * i}` : ''});`);
-      for (let j = 0; j < NR; j++) L.push(`${ind}c${i}${j} = madd(t, b${j}, c${i}${j});`);
-    }
+    emitStep(L, MR, NR, ind, {
+      bLine: (j) => `const b${j} = v128.load(b${j ? `, ${16 * j}` : ''});`,
+      aLine: (i) => `${i === 0 ? 'let ' : ''}t = v128.load32_splat(a${i ? `, ${4 * i}` : ''});`,
+      aName: () => 't',
+    });
     L.push(`${ind}a += aSk; b += bSk;`);
   };
   L.push(`  let k = 0;`);
@@ -41,9 +43,7 @@ function kernel(MR, NR, UNROLL) {
   L.push(`  for (; k < kc; k++) {`);
   step('    ');
   L.push(`  }`);
-  for (let i = 0; i < MR; i++) {
-    for (let j = 0; j < NR; j++) L.push(`  v128.store(c${i ? ` + ${i} * cSi` : ''}, c${i}${j}${j ? `, ${16 * j}` : ''});`);
-  }
+  eachAccumulator(L, MR, NR, (i, j) => `  v128.store(c${i ? ` + ${i} * cSi` : ''}, c${i}${j}${j ? `, ${16 * j}` : ''});`);
   L.push(`}`);
   return L.join('\n');
 }

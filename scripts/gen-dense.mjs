@@ -17,6 +17,7 @@
 //          4: init with a per-column bias bias[0..NR) 8: clamp the result to [vmin, vmax]
 // madd() is relaxed_madd on the relaxed tier and mul+add on simd128 (assembly/common/simd.ts).
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { acc, declareAccumulators, eachAccumulator, emitStep } from './lib/tile.mjs';
 
 // Tile shapes: MR rows (broadcast operand) x NR columns (NR/4 vectors). The tier's choice is made
 // in assembly/dense/gemm.ts; extra shapes are generated for the tuning benchmark.
@@ -25,13 +26,12 @@ const SHAPES = [[4, 8], [5, 8], [6, 8]];
 function kernel(mr, nr, indirect) {
   const nv = nr / 4;
   const name = `f32_${indirect ? 'igemm' : 'gemm'}_${mr}x${nr}__wasmsimd`;
-  const acc = (r, j) => `c${r}${j}`;
   const L = [];
   L.push(`/** ${mr}x${nr} tile, ${indirect ? 'B rows through a byte-offset table (implicit-GEMM conv)' : 'B rows at a uniform stride'}. */`);
   L.push(`export function ${name}(kc: i32, a: usize, b: usize, ${indirect ? 'offs: usize' : 'bstride: usize'}, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {`);
-  for (let r = 0; r < mr; r++) for (let j = 0; j < nv; j++) L.push(`  let ${acc(r, j)} = f32x4.splat(0);`);
+  declareAccumulators(L, mr, nv);
   L.push(`  if (flags & 1) {`);
-  for (let r = 0; r < mr; r++) for (let j = 0; j < nv; j++) L.push(`    ${acc(r, j)} = v128.load(c + ${r} * ldc, ${j * 16});`);
+  eachAccumulator(L, mr, nv, (r, j) => `    ${acc(r, j)} = v128.load(c + ${r} * ldc, ${j * 16});`);
   L.push(`  } else if (flags & 2) {`);
   for (let r = 0; r < mr; r++) {
     L.push(`    const br${r} = v128.load32_splat(bias, ${r * 4});`);
@@ -46,19 +46,19 @@ function kernel(mr, nr, indirect) {
   L.push(`  for (let k = 0; k < kc; k++) {`);
   if (indirect) L.push(`    const bk = b + <usize>load<u32>(offs); offs += 4;`);
   const bk = indirect ? 'bk' : 'b';
-  for (let j = 0; j < nv; j++) L.push(`    const b${j} = v128.load(${bk}, ${j * 16});`);
-  for (let r = 0; r < mr; r++) {
-    L.push(`    const a${r} = v128.load32_splat(a, ${r * 4});`);
-    for (let j = 0; j < nv; j++) L.push(`    ${acc(r, j)} = madd(a${r}, b${j}, ${acc(r, j)});`);
-  }
+  emitStep(L, mr, nv, '    ', {
+    bLine: (j) => `const b${j} = v128.load(${bk}, ${j * 16});`,
+    aLine: (r) => `const a${r} = v128.load32_splat(a, ${r * 4});`,
+    aName: (r) => `a${r}`,
+  });
   L.push(`    a += ${mr * 4};`);
   if (!indirect) L.push(`    b += bstride;`);
   L.push(`  }`);
   L.push(`  if (flags & 8) {`);
   L.push(`    const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);`);
-  for (let r = 0; r < mr; r++) for (let j = 0; j < nv; j++) L.push(`    ${acc(r, j)} = clamp(${acc(r, j)}, lo, hi);`);
+  eachAccumulator(L, mr, nv, (r, j) => `    ${acc(r, j)} = clamp(${acc(r, j)}, lo, hi);`);
   L.push(`  }`);
-  for (let r = 0; r < mr; r++) for (let j = 0; j < nv; j++) L.push(`  v128.store(c + ${r} * ldc, ${acc(r, j)}, ${j * 16});`);
+  eachAccumulator(L, mr, nv, (r, j) => `  v128.store(c + ${r} * ldc, ${acc(r, j)}, ${j * 16});`);
   L.push(`}`);
   return L.join('\n');
 }
