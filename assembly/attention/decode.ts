@@ -16,10 +16,15 @@
 // give P = +0 (exp flushes below -87.33), a row whose scores are all -inf outputs 0 (l = 0), NaN in K or V reaches
 // the output (a key with P = 0 still multiplies its v: 0 * NaN = NaN, as the tile kernel). Q is pre-scaled by
 // `scale` (as flash.ts). Only keys 0..s2-1 are read.
+// f16 K/V (FLAG_KV_F16: a half-precision KV cache): each chunk's K rows, then its V rows, are widened exactly to f32
+// (f16x4ToF32x4: all halves incl. subnormals, inf, NaN) into one [CK][d] f32 scratch block in memory order, and the
+// f32 code above runs unchanged on that block (row stride d). So the f16-K/V result is bit-identical to this kernel
+// on the widened f32 K/V, and K/V are read from memory as halves (half the bytes). Widening reads exactly d halves
+// per row (8 at a time, then 4): no over-read.
 // Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], partial dot
-// products [nr][CK][4], m, l, alpha [nr] -- independent of s2.
+// products [nr][CK][4], m, l, alpha [nr], widened K/V chunk [CK][d] (used only with FLAG_KV_F16) -- independent of s2.
 import { expF32x4 } from "./exp";
-import { f16ToF32 } from "../f16/half";
+import { f16ToF32, loadF16x4, widenF16Hi, widenF16Lo } from "../f16/half";
 import { madd } from "../common/simd";
 
 /** Keys per chunk (one online-softmax step). Measured (MHA decode, 32 heads x 2048 keys, d = 128, relaxed, Node,
@@ -27,12 +32,13 @@ import { madd } from "../common/simd";
  *  together stream better); hot-cache cost per key is 1-9 % higher at 8 than at 16-32. */
 const CK: i32 = 16;
 const FLAG_Q_F16: i32 = 2; // same bit as flash.ts
+const FLAG_KV_F16: i32 = 16; // k and v are f16 bits (row strides still in elements); decode kernel only
 const M_INIT: f32 = -1e30; // finite initial max, as flash.ts: no inf - inf in the first step
 const NEG_INF: f32 = -Infinity;
 
 /** Scratch bytes f32_attn_decode_1x4__wasmsimd (1 key per step, 4 accumulators) needs for head dim d and nr query rows. */
 export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
-  return (2 * nr * d + 5 * nr * CK + 4 * nr) * 4 + 32;
+  return (2 * nr * d + 5 * nr * CK + 4 * nr + CK * d) * 4 + 32;
 }
 
 // [a, b, c, e] lane sums by two transposes
@@ -118,16 +124,34 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
   if (r < nr) pvRows(1, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
 }
 
+/** n rows of d halves (row stride srb bytes) -> [n][d] f32 at dst, exact. Reads exactly d halves per row. */
+// @ts-ignore: decorator
+@inline function widenRows(src: usize, srb: usize, n: i32, db: usize, dst: usize): void {
+  const hb = db >> 1, hb16 = hb & ~(<usize>15);
+  for (let t = 0; t < n; t++) {
+    const s = src + <usize>t * srb, o = dst + <usize>t * db;
+    let x: usize = 0;
+    for (; x < hb16; x += 16) {
+      const h = v128.load(s + x);
+      v128.store(o + (x << 1), widenF16Lo(h));
+      v128.store(o + (x << 1), widenF16Hi(h), 16);
+    }
+    if (x < hb) v128.store(o + (x << 1), loadF16x4(s + x)); // d % 8 == 4: last 4 halves
+  }
+}
+
 /**
  * Decode attention, f32: nr query rows (the bindings use 1..8; more rows are compute-bound: the tile kernel) against keys 0..s2-1 of one KV head.
  *   q: [nr][d] (f32, or f16 bits with FLAG_Q_F16 in flags), row stride d; o: [nr][d] f32.
- *   k, v: f32 rows with strides kRowStride / vRowStride elements (a KV cache with capacity > s2 is read in place).
+ *   k, v: f32 rows (f16 bits with FLAG_KV_F16 in flags) with strides kRowStride / vRowStride elements (a KV cache
+ *   with capacity > s2 is read in place).
  *   d: multiple of 4. No masking (seqQ = 1 decode sees every key).
  */
 export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: usize, v: usize, kRowStride: i32,
   vRowStride: i32, s2: i32, d: i32, scale: f32, flags: i32, scratch: usize): void {
   const db = <usize>d << 2;
-  const krb = <usize>kRowStride << 2, vrb = <usize>vRowStride << 2;
+  const kvF16 = (flags & FLAG_KV_F16) != 0;
+  const krb = <usize>kRowStride << (kvF16 ? 1 : 2), vrb = <usize>vRowStride << (kvF16 ? 1 : 2);
   const rowB = <usize>CK << 2;
   const qs = (scratch + 15) & ~(<usize>15);
   const oacc = qs + <usize>nr * db;
@@ -137,6 +161,7 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
   const arow = lrow + (<usize>nr << 2);
   const part = (arow + (<usize>nr << 2) + 15) & ~(<usize>15); // [nr][CK] f32x4 partial dot products
   const partRowB = <usize>CK << 4;
+  const wide = part + <usize>nr * <usize>CK * 16; // [CK][d] widened f32 K or V chunk (FLAG_KV_F16), 16-aligned
   const db64 = db & ~(<usize>63);
   // scaled Q, zero O, m = M_INIT, l = 0
   const n = nr * d;
@@ -154,10 +179,11 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
   for (let c0 = 0; c0 < s2; c0 += CK) {
     const nv = min(CK, s2 - c0);
     const nv4 = (nv + 3) & ~3;
-    const kb = k + <usize>c0 * krb;
+    let kb = k + <usize>c0 * krb, kt = krb;
+    if (kvF16) { widenRows(kb, krb, nv, db, wide); kb = wide; kt = db; }
     // 1. scores: one key at a time in memory order (K is read as one sequential stream: interleaving even 2 rows
     //    cut the streaming rate ~3x on the development machine), 4-lane partials reduced 4 keys at a time
-    for (let t = 0; t < nv; t++) dotKey(qs, nr, db, db64, kb + <usize>t * krb, part + (<usize>t << 4), partRowB);
+    for (let t = 0; t < nv; t++) dotKey(qs, nr, db, db64, kb + <usize>t * kt, part + (<usize>t << 4), partRowB);
     for (let r = 0; r < nr; r++) {
       const pr = part + <usize>r * partRowB, srow = sc + <usize>r * rowB;
       for (let t = 0; t < nv; t += 4) {
@@ -197,8 +223,9 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
         for (let xo: usize = 0; xo < db; xo += 16) v128.store(po + xo, f32x4.mul(al, v128.load(po + xo)));
       }
     }
-    const vb = v + <usize>c0 * vrb;
-    for (let t = 0; t < nv; t++) pvKey(oacc, nr, db, db64, vb + <usize>t * vrb, sc + (<usize>t << 2), rowB);
+    let vb = v + <usize>c0 * vrb, vt = vrb;
+    if (kvF16) { widenRows(vb, vrb, nv, db, wide); vb = wide; vt = db; }
+    for (let t = 0; t < nv; t++) pvKey(oacc, nr, db, db64, vb + <usize>t * vt, sc + (<usize>t << 2), rowB);
   }
   // O = O_acc / l (0 for a row whose every score was -inf)
   for (let r = 0; r < nr; r++) {

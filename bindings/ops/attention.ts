@@ -21,8 +21,9 @@
  *
  * Forms: arrays in / Float32Array out (the copying form streams one KV-head group at a time, so wasm memory
  * holds one group plus O(tile) scratch), or Tensors in / Tensor out (zero-copy, `tk.attention(qT, kT, vT, o)`).
- * Decode (seqQ = 1, 'f32', f32 k/v, <= 8 query heads per KV head) runs f32_attn_decode_1x4__wasmsimd
- * (assembly/attention/decode.ts: K and V streamed once per KV head, in memory order); everything else the tile kernel.
+ * Decode (seqQ = 1, 'f32', f32 or f16 k/v, <= 8 query heads per KV head) runs f32_attn_decode_1x4__wasmsimd
+ * (assembly/attention/decode.ts: K and V streamed once per KV head, in memory order; f16 k/v read as halves and
+ * widened exactly in the kernel); everything else the tile kernel.
  * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes), plus — only in the fp16 precisions or for f16 k/v —
  * one prepared KV head (2·seqK·d·4 bytes).
  */
@@ -76,6 +77,7 @@ type AttnInput = Float32Array | Uint16Array | ArrayBufferView;
 
 const MODE = { 'f32': 0, 'f16': 1, 'pasa': 2, 'pasa-faithful': 3 } as const;
 const FLAG_CAUSAL = 1, FLAG_F16 = 2, FLAG_STORE_F32 = 4, FLAG_FRAME_FIRST = 8;
+const FLAG_DECODE_KV_F16 = 16; // f32_attn_decode only: k and v are f16 bits (widened exactly in the kernel)
 
 interface Plan {
   heads: number; kvHeads: number; group: number; s1: number; s2: number; d: number; cap: number;
@@ -218,9 +220,9 @@ export class AttentionOps {
     oPtr: number, ws: { scratch: number; kp: number; vp: number; rows: number }): void {
     const k = this.tk.kernels;
     if (useDecodeKernel(p, kd)) {
-      // decode (seqQ = 1, f32 K/V, <= 8 query heads per KV head): the group's rows ([group][1][d], contiguous)
+      // decode (seqQ = 1, f32 or f16 K/V, <= 8 query heads per KV head): the group's rows ([group][1][d], contiguous)
       // against the KV head, K and V streamed once; causal is a no-op (every key is visible to the one row)
-      k.f32_attn_decode_1x4__wasmsimd(qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, qd === 'f16' ? FLAG_F16 : 0, ws.scratch);
+      k.f32_attn_decode_1x4__wasmsimd(qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, decodeFlags(qd, kd), ws.scratch);
       return;
     }
     let kk = kPtr, vv = vPtr, rows = p.s2, stride = kvStride;
@@ -240,16 +242,22 @@ export class AttentionOps {
 }
 
 /**
- * @internal Switch for tests and benchmarks: false routes decode through the tile kernel (attention_fwd) as before
- * the decode kernel existed. Not part of the API.
+ * @internal Switches for tests and benchmarks: decodeKernel false routes decode through the tile kernel
+ * (attention_fwd) as before the decode kernel existed; decodeKernelF16 false does that only for f16 k/v (the
+ * prepare-then-tile path used before the decode kernel read halves). Not part of the API.
  */
-export const attentionInternals = { decodeKernel: true };
+export const attentionInternals = { decodeKernel: true, decodeKernelF16: true };
 
-/** Decode fast path: f32 precision, f32 K/V, one query row per head, at most 8 query heads per KV head (the rows of
+/** Decode fast path: f32 precision, f32 or f16 K/V, one query row per head, at most 8 query heads per KV head (the rows of
  *  one f32_attn_decode call; larger groups are compute-bound and the tile kernel's GEMMs are faster there).
  *  @internal also used by tk.parallel.attention (bindings/threads/parallel.ts). */
 export function useDecodeKernel(p: Plan, kd: 'f32' | 'f16'): boolean {
-  return attentionInternals.decodeKernel && p.mode === 0 && kd === 'f32' && p.s1 === 1 && p.group <= 8;
+  return attentionInternals.decodeKernel && p.mode === 0 && p.s1 === 1 && p.group <= 8 && (kd === 'f32' || attentionInternals.decodeKernelF16);
+}
+
+/** flags of f32_attn_decode_1x4__wasmsimd for q / k,v dtypes. @internal also used by bindings/threads/parallel.ts. */
+export function decodeFlags(qd: 'f32' | 'f16', kd: 'f32' | 'f16'): number {
+  return (qd === 'f16' ? FLAG_F16 : 0) | (kd === 'f16' ? FLAG_DECODE_KV_F16 : 0);
 }
 
 /** Decode options -> attention options (one query row per head against the first kvLength cache rows). */

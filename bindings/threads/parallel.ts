@@ -12,7 +12,7 @@ import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
-import { ATTN_FLAG_F16, checkAttentionTensors, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
+import { ATTN_FLAG_F16, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, SparseLayer } from '../ops/sparse.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, type KernelName, } from './split.js';
@@ -208,7 +208,7 @@ export class ParallelOps {
    * Flash attention on tensors (the zero-copy form of tk.attention), split into (query head, query-row
    * block) tiles across tk.pool. q [heads, seqQ, d], k / v [kvHeads, kvCapacity, d] (f32 or f16),
    * out f32 [heads, seqQ, d] (allocated if not given). Bit-identical to tk.attention(q, k, v, o, out).
-   * The fp16 precisions (and f16 k/v) first prepare every KV head in one parallel phase; that costs
+   * The fp16 precisions (and f16 k/v outside the decode kernel) first prepare every KV head in one parallel phase; that costs
    * 2 · kvHeads · seqK · d · 4 bytes, where the one-thread op keeps one KV head at a time.
    */
   async attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Promise<Tensor<'f32'>> {
@@ -219,7 +219,8 @@ export class ParallelOps {
     const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
     const qe = q.dtype === 'f16' ? 2 : 4, ke = k.dtype === 'f16' ? 2 : 4;
     const kvF16 = k.dtype === 'f16' ? ATTN_FLAG_F16 : 0, qF16 = q.dtype === 'f16' ? ATTN_FLAG_F16 : 0;
-    const prep = p.mode !== 0 || kvF16 !== 0;
+    const decode = useDecodeKernel(p, k.dtype as 'f32' | 'f16'); // reads f32 or f16 K/V in place: no prep
+    const prep = !decode && (p.mode !== 0 || kvF16 !== 0);
     const rows = prep ? kern.attention_prep_rows(p.s2, p.bc, p.mode) : p.s2;
     const held: number[] = [];
     const release = [q.pin(), k.pin(), v.pin(), res.pin()]; // tiles run after awaits: keep the blocks if disposed meanwhile
@@ -236,10 +237,10 @@ export class ParallelOps {
         prepCalls.push(['attention_prep_kv', kp0, vp0, p.d, p.d, p.s2, p.d, kp, vp, p.mode, p.flags | kvF16, p.scale, p.beta, p.bc]);
       }
       if (prepCalls.length) await this.tk.pool.runCalls(prepCalls);
-      if (useDecodeKernel(p, k.dtype as 'f32' | 'f16')) {
+      if (decode) {
         // decode fast path (as tk.attention): one call per KV head, its group's query rows against K/V streamed once
         const decodeCalls: TileCallT[] = kv.map((h, g) => ['f32_attn_decode_1x4__wasmsimd', q.ptr + g * p.group * p.d * qe, res.ptr + g * p.group * p.d * 4,
-          p.group, h.k, h.v, p.d, p.d, p.s2, p.d, p.scale, qF16, 0]);
+          p.group, h.k, h.v, p.d, p.d, p.s2, p.d, p.scale, decodeFlags(q.dtype as 'f32' | 'f16', k.dtype as 'f32' | 'f16'), 0]);
         await this.tk.pool.runCalls(decodeCalls, { scratch: { bytes: kern.f32_attn_decode_scratch_bytes(p.d, p.group), arg: 11 } });
         return res;
       }
