@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { attentionInternals } from '../../bindings/ops/attention.js';
 import { refAttention } from '../helpers/ref-attention.js';
-import { TIERS, randomF32, tk } from '../helpers/tiers.js';
+import { TIERS, randomF32, sameBits, tk } from '../helpers/tiers.js';
 
 const u = 2 ** -24;
 const gamma = (n: number) => (n * u) / (1 - n * u);
@@ -173,6 +173,130 @@ describe('attention decode kernel (f32, seqQ = 1) vs the f64 golden', () => {
       t.attentionDecode(qt, kc, vc, { heads: 8, kvHeads: 2, headDim: 64, kvLength: 1000 }, out);
       expect(t.arena.stats().peakBytes - before).toBeLessThanOrEqual(t.kernels.f32_attn_decode_scratch_bytes(64, 4) + 128);
       expect(out.read().every((x, i) => Object.is(x, fast[i]))).toBe(true);
+      for (const x of [kc, vc, qt, out]) x.dispose();
+    });
+  }
+});
+
+// ---- f16 K/V (a half-precision KV cache): the kernel reads halves and widens them exactly (FLAG_KV_F16) ----
+
+/** Exact f16 bits -> number, independent of the kernel's and the bindings' widening (NaN payloads not kept). */
+function halfToNumber(h: number): number {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return e === 0 ? s * m * 2 ** -24 : s * (1024 + m) * 2 ** (e - 25);
+}
+const widen = (h: Uint16Array) => Float32Array.from(h, halfToNumber);
+
+/** Random halves in (lo, hi) (normal and, for small values, subnormal halves by RNE), as bits. */
+function randomHalves(n: number, seed: number, lo = -1, hi = 1): Uint16Array {
+  const f = randomF32(n, seed, lo, hi), h = new Uint16Array(n);
+  for (let i = 0; i < n; i++) h[i] = toHalf(f[i]);
+  return h;
+}
+/** number -> nearest-even half bits (finite inputs within range; test data only). */
+function toHalf(x: number): number {
+  const s = x < 0 || Object.is(x, -0) ? 0x8000 : 0, a = Math.abs(x);
+  if (a < 2 ** -14) return s | Math.round(a * 2 ** 24); // subnormal (Math.round ties: data never hits a tie exactly)
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--; else if (2 ** (e + 1) <= a) e++;
+  let m = Math.round((a / 2 ** e - 1) * 1024);
+  if (m === 1024) { m = 0; e++; }
+  return s | ((e + 15) << 10) | m;
+}
+
+/** NaN-tolerant bit identity (the kernel widens NaN halves keeping their payload, widen() gives the canonical NaN). */
+function sameOut(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
+
+describe('attention decode kernel with f16 K/V (halves read, widened exactly in the kernel)', () => {
+  for (const tier of TIERS) {
+    it(`d 4/12/64/128 x seqK 1/2/17/2048, groups 1..8, kvCapacity > seqK (NaN rows past seqK): bit-identical to f32 on the widened K/V, within the f32 bound [${tier}]`, async () => {
+      const t = await tk(tier);
+      let i = 0;
+      for (const d of [4, 12, 64, 128]) {
+        for (const seqK of [1, 2, 17, 2048]) {
+          const group = 1 + ((i * 3) % 8), kvHeads = 1 + (i % 2), cap = seqK + (i % 3) * 5;
+          const c: Case = { heads: group * kvHeads, kvHeads, seqK, d, cap, causal: false };
+          const q = randomF32(c.heads * d, 300 + i);
+          const k16 = randomHalves(kvHeads * cap * d, 400 + i), v16 = randomHalves(kvHeads * cap * d, 500 + i, -2, 2);
+          for (let g = 0; g < kvHeads; g++) { k16.fill(0x7e00, (g * cap + seqK) * d, (g + 1) * cap * d); v16.fill(0xfe01, (g * cap + seqK) * d, (g + 1) * cap * d); }
+          const k = widen(k16), v = widen(v16);
+          const opts = { heads: c.heads, kvHeads, seqQ: 1, seqK, headDim: d, kvCapacity: cap };
+          const o16 = t.attention(q, k16, v16, opts), o32 = t.attention(q, k, v, opts);
+          const tag = `d ${d} seqK ${seqK} group ${group} kvHeads ${kvHeads} cap ${cap}`;
+          expect(sameBits(o16, o32), tag).toBe(true);
+          expect(check(o16, q, k, v, c, true), tag).toBeNull();
+          // tensor forms (tk.attention on tensors, tk.attentionDecode) read the cache in place: same bits
+          const qt = t.tensorFrom(q, [c.heads, 1, d]), kt = t.tensorFrom(k16, [kvHeads, cap, d]), vt = t.tensorFrom(v16, [kvHeads, cap, d]);
+          const ot = t.attention(qt, kt, vt, opts);
+          const od = t.attentionDecode(qt, kt, vt, { heads: c.heads, kvHeads, headDim: d, kvLength: seqK });
+          expect(sameBits(ot.read(), o32), tag).toBe(true);
+          expect(sameBits(od.read(), o32), tag).toBe(true);
+          for (const x of [qt, kt, vt, ot, od]) x.dispose();
+          i++;
+        }
+      }
+    });
+
+    it(`inf / NaN / subnormal halves in K and V: same as f32 on the widened values, and as the golden [${tier}]`, async () => {
+      const t = await tk(tier);
+      const d = 12, seqK = 40, opts = { heads: 2, kvHeads: 1, seqQ: 1, seqK, headDim: d };
+      const c: Case = { heads: 2, kvHeads: 1, seqK, d, cap: seqK, causal: false };
+      const q = randomF32(2 * d, 9);
+      // every subnormal magnitude class (smallest, mid, largest) and signs, in K and V: exact widening matters
+      const sub = [0x0001, 0x8001, 0x0155, 0x83ff, 0x03ff, 0x0200, 0x8000, 0x0000];
+      for (const key of [0, 17, seqK - 1]) {
+        const k16 = randomHalves(seqK * d, key), v16 = randomHalves(seqK * d, key + 50);
+        k16.set(sub, key * d); v16.set(sub, ((key + 3) % seqK) * d);
+        const sb = t.attention(q, k16, v16, opts);
+        expect(sameBits(sb, t.attention(q, widen(k16), widen(v16), opts)), `subnormals key ${key}`).toBe(true);
+        expect(check(sb, q, widen(k16), widen(v16), c, true), `subnormals key ${key}`).toBeNull();
+        // V row with NaN (quiet, signalling with payload), +inf, -inf halves: reach the output as in f32
+        const vn = v16.slice();
+        vn.set([0x7e00, 0x7c01, 0x7c00, 0xfc00, 0xfd55], key * d);
+        const ov = t.attention(q, k16, vn, opts);
+        expect(sameOut(ov, t.attention(q, widen(k16), widen(vn), opts)), `V non-finite key ${key}`).toBe(true);
+        expect(check(ov, q, widen(k16), widen(vn), c, true), `V non-finite key ${key}`).toBeNull();
+        for (let h = 0; h < 2; h++) {
+          expect(Number.isNaN(ov[h * d]) && Number.isNaN(ov[h * d + 1])).toBe(true);
+          expect([ov[h * d + 2], ov[h * d + 3]]).toEqual([Infinity, -Infinity]);
+        }
+        // NaN half in K: every output NaN; -inf half in K with q > 0 there: weight 0; +inf: NaN (inf - inf)
+        const kn = k16.slice(); kn[key * d + 5] = 0x7d00;
+        expect(t.attention(q, kn, v16, opts).every(Number.isNaN)).toBe(true);
+        const qi = q.slice(); qi[0] = 0.5; qi[d] = 0.25;
+        const ki = k16.slice(); ki[key * d] = 0xfc00;
+        const oi = t.attention(qi, ki, v16, opts);
+        expect(sameBits(oi, t.attention(qi, widen(ki), widen(v16), opts))).toBe(true);
+        expect(check(oi, qi, widen(ki), widen(v16), c, true), `-inf K key ${key}`).toBeNull();
+        ki[key * d] = 0x7c00;
+        expect(t.attention(qi, ki, v16, opts).every(Number.isNaN)).toBe(true);
+      }
+    });
+
+    it(`f16 K/V decode uses the decode kernel (only its scratch, no prepared K'/V16), agrees with the old tile path [${tier}]`, async () => {
+      const t = await tk(tier);
+      const c: Case = { heads: 8, kvHeads: 2, seqK: 1000, d: 64, cap: 1024, causal: false };
+      const q = randomF32(8 * 64, 11);
+      const k16 = randomHalves(2 * 1024 * 64, 12), v16 = randomHalves(2 * 1024 * 64, 13, -2, 2);
+      const opts = { heads: 8, kvHeads: 2, seqQ: 1, seqK: 1000, headDim: 64, kvCapacity: 1024 };
+      const fast = t.attention(q, k16, v16, opts);
+      attentionInternals.decodeKernelF16 = false;
+      let tile: Float32Array;
+      try { tile = t.attention(q, k16, v16, opts); } finally { attentionInternals.decodeKernelF16 = true; }
+      expect(check(fast, q, widen(k16), widen(v16), c, true)).toBeNull();
+      expect(check(tile, q, widen(k16), widen(v16), c, true)).toBeNull();
+      const kc = t.tensorFrom(k16, [2, 1024, 64]), vc = t.tensorFrom(v16, [2, 1024, 64]), qt = t.tensorFrom(q, [8, 1, 64]);
+      const out = t.tensor('f32', [8, 1, 64]);
+      const before = t.arena.stats().usedBytes;
+      t.arena.resetPeak();
+      t.attentionDecode(qt, kc, vc, { heads: 8, kvHeads: 2, headDim: 64, kvLength: 1000 }, out);
+      expect(t.arena.stats().peakBytes - before).toBeLessThanOrEqual(t.kernels.f32_attn_decode_scratch_bytes(64, 4) + 128);
+      expect(sameBits(out.read(), fast)).toBe(true);
       for (const x of [kc, vc, qt, out]) x.dispose();
     });
   }

@@ -17,6 +17,7 @@ describe('threaded attention', () => {
     // seqQ = 1, f32, <= 8 query heads per KV head: the decode kernel (one call per KV head)
     { name: 'f32 decode MHA, 4 heads', heads: 4, kvHeads: 4, seqQ: 1, seqK: 300, headDim: 64, causal: true, precision: 'f32' },
     { name: 'f32 decode GQA 8/2', heads: 8, kvHeads: 2, seqQ: 1, seqK: 97, headDim: 12, causal: false, precision: 'f32' },
+    { name: 'f32 decode GQA 6/2, f16 k/v (decode kernel reads halves)', heads: 6, kvHeads: 2, seqQ: 1, seqK: 97, headDim: 20, causal: false, precision: 'f32', kv16: true },
     { name: 'f32 decode MQA 12/1 (tile kernel: group > 8)', heads: 12, kvHeads: 1, seqQ: 1, seqK: 97, headDim: 32, causal: false, precision: 'f32' },
   ] as const;
   for (const c of cases) {
