@@ -193,7 +193,10 @@ export const attentionSuite: Suite = {
 /** Decode step (1 query row per head against a KV cache; tensor form): 32 query heads, d = 128, MHA (32 KV heads)
  *  vs GQA (8) vs MQA (1), kvLength 2048, f32, f32 on the tile kernel (f32-tile: the decode kernel switched off) and
  *  PASA, timed interleaved per tier. f32 with <= 8 query heads per KV head runs the decode kernel (decode.ts); MQA
- *  (32 per KV head) and PASA stack the query heads of one KV head as the rows of one tile. GB/s = K and V bytes read per step / time. Output checked on head 0 and 31. */
+ *  (32 per KV head) and PASA stack the query heads of one KV head as the rows of one tile. f16kv: the same f32 decode
+ *  with an f16 KV cache (the decode kernel reading halves); f16kv-tile: the path f16 K/V took before (prepare K/V to
+ *  f32, then the tile kernel). GB/s = K and V bytes read per step (4 per element, 2 for f16 K/V) / time. Output
+ *  checked on head 0 and 31 (f16kv against the golden of the widened K/V). */
 async function decode(ctx: BenchContext): Promise<void> {
   const H = 32, D = 128, L = 2048;
   const shape = `decode H${H} D${D} kv${L}`;
@@ -211,31 +214,44 @@ async function decode(ctx: BenchContext): Promise<void> {
         return goldenRows(q.subarray(h * D, (h + 1) * D), k.subarray(g * L * D, (g + 1) * L * D), v.subarray(g * L * D, (g + 1) * L * D), L, D, [[0, 0]])[0]; // S = L keys; q has 1 row (r = 0)
       });
       const qt = tk.tensorFrom(q, [H, 1, D]), kt = tk.tensorFrom(k, [kvH, L, D]), vt = tk.tensorFrom(v, [kvH, L, D]), ot = tk.tensor('f32', [H, 1, D]);
-      cleanup.push(() => { for (const x of [qt, kt, vt, ot]) x.dispose(); });
-      for (const variant of ['f32', 'f32-tile', 'pasa'] as const) {
+      // f16 KV cache: the halves of k / v; its golden is on the widened (exact) values
+      const k16 = tk.f16.fromF32(k), v16 = tk.f16.fromF32(v), kw = tk.f16.toF32(k16), vw = tk.f16.toF32(v16);
+      const gold16 = [0, H - 1].map((h) => {
+        const g = Math.floor(h / (H / kvH));
+        return goldenRows(q.subarray(h * D, (h + 1) * D), kw.subarray(g * L * D, (g + 1) * L * D), vw.subarray(g * L * D, (g + 1) * L * D), L, D, [[0, 0]])[0];
+      });
+      const kt16 = tk.tensorFrom(k16, [kvH, L, D]), vt16 = tk.tensorFrom(v16, [kvH, L, D]);
+      cleanup.push(() => { for (const x of [qt, kt, vt, ot, kt16, vt16]) x.dispose(); });
+      for (const variant of ['f32', 'f32-tile', 'f16kv', 'f16kv-tile', 'pasa'] as const) {
         const name = `${variant} kvHeads ${kvH}`;
         const precision = variant === 'pasa' ? 'pasa' : 'f32';
-        const run = () => tk.attentionDecode(qt, kt, vt, { heads: H, kvHeads: kvH, headDim: D, kvLength: L, precision }, ot);
-        // f32-tile: the tile kernel (attention_fwd) the f32 decode kernel replaced, for the before/after ratio
-        fns[name] = variant !== 'f32-tile' ? run : () => {
-          attentionInternals.decodeKernel = false;
-          try { run(); } finally { attentionInternals.decodeKernel = true; }
+        const kv16 = variant.startsWith('f16kv');
+        const run = () => tk.attentionDecode(qt, kv16 ? kt16 : kt, kv16 ? vt16 : vt, { heads: H, kvHeads: kvH, headDim: D, kvLength: L, precision }, ot);
+        // f32-tile: the tile kernel (attention_fwd) the f32 decode kernel replaced, for the before/after ratio;
+        // f16kv-tile: f16 K/V on the path they took before the decode kernel read halves (prep + tile kernel)
+        const sw = variant === 'f32-tile' ? 'decodeKernel' : variant === 'f16kv-tile' ? 'decodeKernelF16' : null;
+        fns[name] = !sw ? run : () => {
+          attentionInternals[sw] = false;
+          try { run(); } finally { attentionInternals[sw] = true; }
         };
         (fns[name] as () => unknown)();
         const o = ot.read();
-        meta[name] = { kvH, check: check([...o.subarray(0, D), ...o.subarray((H - 1) * D)], gold, [[0, 0], [0, 1]], 1, D) };
+        meta[name] = { kvH, check: check([...o.subarray(0, D), ...o.subarray((H - 1) * D)], kv16 ? gold16 : gold, [[0, 0], [0, 1]], 1, D) };
       }
     }
     const t = await timeInterleavedAsync(fns, { rounds: ctx.quick ? 7 : 15, minSampleMs: 10 });
     for (const c of cleanup) c();
     for (const [name, m] of Object.entries(meta)) {
       const [variant] = name.split(' ');
-      const mha = `${variant} kvHeads 32`, tile = `f32-tile kvHeads ${m.kvH}`;
+      const mha = `${variant} kvHeads 32`, tile = `f32-tile kvHeads ${m.kvH}`, tile16 = `f16kv-tile kvHeads ${m.kvH}`, f32 = `f32 kvHeads ${m.kvH}`;
+      const elemB = variant.startsWith('f16kv') ? 2 : 4;
       ctx.emit({ suite: 'attention', op: 'attention decode', shape: `${shape} kvHeads ${m.kvH}`, engine: 'tessera', variant: `${variant} tensors ${tier}`, threads: 1,
-        ms: t[name].ms, gbps: 2 * m.kvH * L * D * 4 / t[name].ms / 1e6, runs: t[name].runs, spread: t[name].spread, ...m.check,
+        ms: t[name].ms, gbps: 2 * m.kvH * L * D * elemB / t[name].ms / 1e6, runs: t[name].runs, spread: t[name].spread, ...m.check,
         ratio: variant === 'f32' ? { vs: `tile kernel (${tile})`, value: t[tile].ms / t[name].ms }
+          : variant === 'f16kv' ? { vs: `f16 K/V before (${tile16})`, value: t[tile16].ms / t[name].ms }
           : m.kvH === 32 ? undefined : { vs: `MHA (${mha})`, value: t[mha].ms / t[name].ms },
-        note: `${(1000 / t[name].ms).toFixed(0)} decode steps/s (all ${H} heads, one layer); GB/s = K+V bytes read per step` });
+        note: [`${(1000 / t[name].ms).toFixed(0)} decode steps/s (all ${H} heads, one layer); GB/s = K+V bytes read per step`,
+          variant === 'f16kv' ? `${(t[f32].ms / t[name].ms).toFixed(2)}x the f32-K/V decode (${f32})` : ''].filter(Boolean).join('; ') });
     }
   }
 }
