@@ -24,7 +24,7 @@
 // Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], partial dot
 // products [nr][CK][4], m, l, alpha [nr], widened K/V chunk [CK][d] (used only with FLAG_KV_F16) -- independent of s2.
 import { expF32x4 } from "./exp";
-import { f16ToF32, loadF16x4, widenF16Hi, widenF16Lo } from "../f16/half";
+import { f16ToF32, loadF16x4 } from "../f16/half";
 import { madd } from "../common/simd";
 
 /** Keys per chunk (one online-softmax step). Measured (MHA decode, 32 heads x 2048 keys, d = 128, relaxed, Node,
@@ -124,6 +124,20 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
   if (r < nr) pvRows(1, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
 }
 
+/** Lanes lo (0..3) or hi (4..7) of 8 halves -> f32x4, exact; inf8: i16 lanes of h8 that are +-inf / NaN.
+ *  Cheaper than half.ts's f16x4ToF32x4 (7 ops per 4 lanes + 2 per 8 against ~12; the widening is what limits this
+ *  kernel on f16 K/V): the sign-extended half shifted left 13, with bits 28..30 cleared, is the f32 whose value is
+ *  the half's times 2^-112 (a subnormal half becomes an f32 denormal, m * 2^-136), so one multiply by 2^112 is exact
+ *  for every finite half (wasm does not flush denormals); inf/NaN (exponent 31, now 2^16 * 1.m) get exponent 255 by
+ *  an OR, keeping sign and payload (an sNaN stays signalling here; any arithmetic on it quiets it). */
+// @ts-ignore: decorator
+@inline function widenHalves(h8: v128, inf8: v128, hi: bool): v128 {
+  const x = hi ? i32x4.extend_high_i16x8_s(h8) : i32x4.extend_low_i16x8_s(h8);
+  const m = hi ? i32x4.extend_high_i16x8_s(inf8) : i32x4.extend_low_i16x8_s(inf8);
+  const r = f32x4.mul(v128.and(i32x4.shl(x, 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000))); // * 2^112
+  return v128.or(r, v128.and(m, i32x4.splat(0x7f800000)));
+}
+
 /** n rows of d halves (row stride srb bytes) -> [n][d] f32 at dst, exact. Reads exactly d halves per row. */
 // @ts-ignore: decorator
 @inline function widenRows(src: usize, srb: usize, n: i32, db: usize, dst: usize): void {
@@ -133,8 +147,9 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
     let x: usize = 0;
     for (; x < hb16; x += 16) {
       const h = v128.load(s + x);
-      v128.store(o + (x << 1), widenF16Lo(h));
-      v128.store(o + (x << 1), widenF16Hi(h), 16);
+      const inf = i16x8.gt_s(v128.and(h, i16x8.splat(0x7fff)), i16x8.splat(0x7bff));
+      v128.store(o + (x << 1), widenHalves(h, inf, false));
+      v128.store(o + (x << 1), widenHalves(h, inf, true), 16);
     }
     if (x < hb) v128.store(o + (x << 1), loadF16x4(s + x)); // d % 8 == 4: last 4 halves
   }
