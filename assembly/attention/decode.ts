@@ -124,17 +124,20 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
   if (r < nr) pvRows(1, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
 }
 
-/** Lanes lo (0..3) or hi (4..7) of 8 halves -> f32x4, exact; inf8: i16 lanes of h8 that are +-inf / NaN.
- *  Cheaper than half.ts's f16x4ToF32x4 (7 ops per 4 lanes + 2 per 8 against ~12; the widening is what limits this
- *  kernel on f16 K/V): the sign-extended half shifted left 13, with bits 28..30 cleared, is the f32 whose value is
+/** Lanes lo (0..3) or hi (4..7) of 8 halves -> f32x4, exact for finite halves; fixInfNaN then fixes the lanes that
+ *  are +-inf / NaN (inf8: those i16 lanes of h8), only when a group of 8 has any. Cheaper than half.ts's
+ *  f16x4ToF32x4 (4 ops per 4 lanes + 3 per 8 against ~12; the widening is what limits this kernel on f16 K/V): the sign-extended half shifted left 13, with bits 28..30 cleared, is the f32 whose value is
  *  the half's times 2^-112 (a subnormal half becomes an f32 denormal, m * 2^-136), so one multiply by 2^112 is exact
  *  for every finite half (wasm does not flush denormals); inf/NaN (exponent 31, now 2^16 * 1.m) get exponent 255 by
  *  an OR, keeping sign and payload (an sNaN stays signalling here; any arithmetic on it quiets it). */
 // @ts-ignore: decorator
-@inline function widenHalves(h8: v128, inf8: v128, hi: bool): v128 {
+@inline function widenHalves(h8: v128, hi: bool): v128 {
   const x = hi ? i32x4.extend_high_i16x8_s(h8) : i32x4.extend_low_i16x8_s(h8);
+  return f32x4.mul(v128.and(i32x4.shl(x, 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000))); // * 2^112
+}
+// @ts-ignore: decorator
+@inline function fixInfNaN(r: v128, inf8: v128, hi: bool): v128 {
   const m = hi ? i32x4.extend_high_i16x8_s(inf8) : i32x4.extend_low_i16x8_s(inf8);
-  const r = f32x4.mul(v128.and(i32x4.shl(x, 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000))); // * 2^112
   return v128.or(r, v128.and(m, i32x4.splat(0x7f800000)));
 }
 
@@ -148,8 +151,10 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
     for (; x < hb16; x += 16) {
       const h = v128.load(s + x);
       const inf = i16x8.gt_s(v128.and(h, i16x8.splat(0x7fff)), i16x8.splat(0x7bff));
-      v128.store(o + (x << 1), widenHalves(h, inf, false));
-      v128.store(o + (x << 1), widenHalves(h, inf, true), 16);
+      let lo = widenHalves(h, false), hi = widenHalves(h, true);
+      if (v128.any_true(inf)) { lo = fixInfNaN(lo, inf, false); hi = fixInfNaN(hi, inf, true); } // rare: +-inf / NaN halves
+      v128.store(o + (x << 1), lo);
+      v128.store(o + (x << 1), hi, 16);
     }
     if (x < hb) v128.store(o + (x << 1), loadF16x4(s + x)); // d % 8 == 4: last 4 halves
   }

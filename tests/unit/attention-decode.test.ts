@@ -265,6 +265,13 @@ describe('attention decode kernel with f16 K/V (halves read, widened exactly in 
           expect(Number.isNaN(ov[h * d]) && Number.isNaN(ov[h * d + 1])).toBe(true);
           expect([ov[h * d + 2], ov[h * d + 3]]).toEqual([Infinity, -Infinity]);
         }
+        // non-finite halves in the high 4 of a group of 8 and in the d % 8 tail (d = 12: halves 8..11, widened 4 at a time)
+        const vh = v16.slice();
+        vh.set([0x7c00, 0xfc00, 0x7e00, 0xfc00], ((key + 1) % seqK) * d + 5);
+        vh[((key + 2) % seqK) * d + 11] = 0xfe00;
+        const oh = t.attention(q, k16, vh, opts);
+        expect(sameOut(oh, t.attention(q, widen(k16), widen(vh), opts)), `V non-finite hi/tail key ${key}`).toBe(true);
+        expect(check(oh, q, widen(k16), widen(vh), c, true), `V non-finite hi/tail key ${key}`).toBeNull();
         // NaN half in K: every output NaN; -inf half in K with q > 0 there: weight 0; +inf: NaN (inf - inf)
         const kn = k16.slice(); kn[key * d + 5] = 0x7d00;
         expect(t.attention(q, kn, v16, opts).every(Number.isNaN)).toBe(true);
