@@ -53,26 +53,31 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
  *  per row over d (16 floats per step, then 4 at a time); each key vector is loaded once for both rows. Stores the
  *  4-lane partial sums at part, part + partRowB (reduced to scores 4 keys at a time by hsum4). */
 // @ts-ignore: decorator
-@inline function dotRows(R: i32, qr: usize, db: usize, db64: usize, kt: usize, part: usize, partRowB: usize): void {
+@inline function dotRows(R: i32, H: bool, qr: usize, db: usize, db64: usize, kt: usize, part: usize, partRowB: usize): void {
   const q1 = qr + db;
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   let xo: usize = 0;
   for (; xo < db64; xo += 64) {
-    const k0 = v128.load(kt + xo);
+    let k0: v128, k1: v128, k2: v128, k3: v128;
+    if (H) { // 16 halves at kt + xo / 2, widened in registers
+      const h0 = v128.load(kt + (xo >> 1)), h1 = v128.load(kt + (xo >> 1), 16);
+      k0 = widenHalves(h0, false); k1 = widenHalves(h0, true); k2 = widenHalves(h1, false); k3 = widenHalves(h1, true);
+      const i0 = infLanes(h0), i1 = infLanes(h1);
+      if (v128.any_true(v128.or(i0, i1))) { k0 = fixInfNaN(k0, i0, false); k1 = fixInfNaN(k1, i0, true); k2 = fixInfNaN(k2, i1, false); k3 = fixInfNaN(k3, i1, true); }
+    } else {
+      k0 = v128.load(kt + xo); k1 = v128.load(kt + xo, 16); k2 = v128.load(kt + xo, 32); k3 = v128.load(kt + xo, 48);
+    }
     a0 = madd(v128.load(qr + xo), k0, a0);
     if (R == 2) b0 = madd(v128.load(q1 + xo), k0, b0);
-    const k1 = v128.load(kt + xo, 16);
     a1 = madd(v128.load(qr + xo, 16), k1, a1);
     if (R == 2) b1 = madd(v128.load(q1 + xo, 16), k1, b1);
-    const k2 = v128.load(kt + xo, 32);
     a2 = madd(v128.load(qr + xo, 32), k2, a2);
     if (R == 2) b2 = madd(v128.load(q1 + xo, 32), k2, b2);
-    const k3 = v128.load(kt + xo, 48);
     a3 = madd(v128.load(qr + xo, 48), k3, a3);
     if (R == 2) b3 = madd(v128.load(q1 + xo, 48), k3, b3);
   }
   for (; xo < db; xo += 16) {
-    const k0 = v128.load(kt + xo);
+    const k0 = H ? loadF16x4(kt + (xo >> 1)) : v128.load(kt + xo);
     a0 = madd(v128.load(qr + xo), k0, a0);
     if (R == 2) b0 = madd(v128.load(q1 + xo), k0, b0);
   }
@@ -84,20 +89,28 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
 // @ts-ignore: decorator
 @inline function dotKey(qs: usize, nr: i32, db: usize, db64: usize, kt: usize, part: usize, partRowB: usize): void {
   let r = 0;
-  for (; r + 2 <= nr; r += 2) dotRows(2, qs + <usize>r * db, db, db64, kt, part + <usize>r * partRowB, partRowB);
-  if (r < nr) dotRows(1, qs + <usize>r * db, db, db64, kt, part + <usize>r * partRowB, partRowB);
+  for (; r + 2 <= nr; r += 2) dotRows(2, false, qs + <usize>r * db, db, db64, kt, part + <usize>r * partRowB, partRowB);
+  if (r < nr) dotRows(1, false, qs + <usize>r * db, db, db64, kt, part + <usize>r * partRowB, partRowB);
 }
 
 /** O_r += P[r][t] * v_t for R (constant 1 or 2) rows starting at po (row stride db; probabilities at pt, stride rowB):
  *  each V vector is loaded once for both rows. */
 // @ts-ignore: decorator
-@inline function pvRows(R: i32, po: usize, db: usize, db64: usize, vt: usize, pt: usize, rowB: usize): void {
+@inline function pvRows(R: i32, H: bool, po: usize, db: usize, db64: usize, vt: usize, pt: usize, rowB: usize): void {
   const p0 = v128.load32_splat(pt);
   const p1 = R == 2 ? v128.load32_splat(pt + rowB) : p0;
   const po1 = po + db;
   let xo: usize = 0;
   for (; xo < db64; xo += 64) {
-    const v0 = v128.load(vt + xo), v1 = v128.load(vt + xo, 16), v2 = v128.load(vt + xo, 32), v3 = v128.load(vt + xo, 48);
+    let v0: v128, v1: v128, v2: v128, v3: v128;
+    if (H) { // 16 halves at vt + xo / 2, widened in registers
+      const h0 = v128.load(vt + (xo >> 1)), h1 = v128.load(vt + (xo >> 1), 16);
+      v0 = widenHalves(h0, false); v1 = widenHalves(h0, true); v2 = widenHalves(h1, false); v3 = widenHalves(h1, true);
+      const i0 = infLanes(h0), i1 = infLanes(h1);
+      if (v128.any_true(v128.or(i0, i1))) { v0 = fixInfNaN(v0, i0, false); v1 = fixInfNaN(v1, i0, true); v2 = fixInfNaN(v2, i1, false); v3 = fixInfNaN(v3, i1, true); }
+    } else {
+      v0 = v128.load(vt + xo); v1 = v128.load(vt + xo, 16); v2 = v128.load(vt + xo, 32); v3 = v128.load(vt + xo, 48);
+    }
     v128.store(po + xo, madd(p0, v0, v128.load(po + xo)));
     v128.store(po + xo, madd(p0, v1, v128.load(po + xo, 16)), 16);
     v128.store(po + xo, madd(p0, v2, v128.load(po + xo, 32)), 32);
@@ -110,7 +123,7 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
     }
   }
   for (; xo < db; xo += 16) {
-    const vv = v128.load(vt + xo);
+    const vv = H ? loadF16x4(vt + (xo >> 1)) : v128.load(vt + xo);
     v128.store(po + xo, madd(p0, vv, v128.load(po + xo)));
     if (R == 2) v128.store(po1 + xo, madd(p1, vv, v128.load(po1 + xo)));
   }
@@ -120,8 +133,8 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
 // @ts-ignore: decorator
 @inline function pvKey(oacc: usize, nr: i32, db: usize, db64: usize, vt: usize, pt: usize, rowB: usize): void {
   let r = 0;
-  for (; r + 2 <= nr; r += 2) pvRows(2, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
-  if (r < nr) pvRows(1, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
+  for (; r + 2 <= nr; r += 2) pvRows(2, false, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
+  if (r < nr) pvRows(1, false, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
 }
 
 /** Lanes lo (0..3) or hi (4..7) of 8 halves -> f32x4, exact for finite halves; fixInfNaN then fixes the lanes that
@@ -134,6 +147,11 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
 @inline function widenHalves(h8: v128, hi: bool): v128 {
   const x = hi ? i32x4.extend_high_i16x8_s(h8) : i32x4.extend_low_i16x8_s(h8);
   return f32x4.mul(v128.and(i32x4.shl(x, 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000))); // * 2^112
+}
+/** i16 lanes of 8 halves that are +-inf / NaN (all ones). */
+// @ts-ignore: decorator
+@inline function infLanes(h8: v128): v128 {
+  return i16x8.gt_s(v128.and(h8, i16x8.splat(0x7fff)), i16x8.splat(0x7bff));
 }
 // @ts-ignore: decorator
 @inline function fixInfNaN(r: v128, inf8: v128, hi: bool): v128 {
@@ -150,7 +168,7 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
     let x: usize = 0;
     for (; x < hb16; x += 16) {
       const h = v128.load(s + x);
-      const inf = i16x8.gt_s(v128.and(h, i16x8.splat(0x7fff)), i16x8.splat(0x7bff));
+      const inf = infLanes(h);
       let lo = widenHalves(h, false), hi = widenHalves(h, true);
       if (v128.any_true(inf)) { lo = fixInfNaN(lo, inf, false); hi = fixInfNaN(hi, inf, true); } // rare: +-inf / NaN halves
       v128.store(o + (x << 1), lo);
@@ -200,10 +218,12 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
     const nv = min(CK, s2 - c0);
     const nv4 = (nv + 3) & ~3;
     let kb = k + <usize>c0 * krb, kt = krb;
-    if (kvF16) { widenRows(kb, krb, nv, db, wide); kb = wide; kt = db; }
+    const inReg = kvF16 && nr == 1; // one row: widen K/V in registers (no scratch round trip); more rows share a widened chunk
+    if (kvF16 && !inReg) { widenRows(kb, krb, nv, db, wide); kb = wide; kt = db; }
     // 1. scores: one key at a time in memory order (K is read as one sequential stream: interleaving even 2 rows
     //    cut the streaming rate ~3x on the development machine), 4-lane partials reduced 4 keys at a time
-    for (let t = 0; t < nv; t++) dotKey(qs, nr, db, db64, kb + <usize>t * kt, part + (<usize>t << 4), partRowB);
+    if (inReg) for (let t = 0; t < nv; t++) dotRows(1, true, qs, db, db64, kb + <usize>t * kt, part + (<usize>t << 4), partRowB);
+    else for (let t = 0; t < nv; t++) dotKey(qs, nr, db, db64, kb + <usize>t * kt, part + (<usize>t << 4), partRowB);
     for (let r = 0; r < nr; r++) {
       const pr = part + <usize>r * partRowB, srow = sc + <usize>r * rowB;
       for (let t = 0; t < nv; t += 4) {
@@ -244,8 +264,9 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
       }
     }
     let vb = v + <usize>c0 * vrb, vt = vrb;
-    if (kvF16) { widenRows(vb, vrb, nv, db, wide); vb = wide; vt = db; }
-    for (let t = 0; t < nv; t++) pvKey(oacc, nr, db, db64, vb + <usize>t * vt, sc + (<usize>t << 2), rowB);
+    if (kvF16 && !inReg) { widenRows(vb, vrb, nv, db, wide); vb = wide; vt = db; }
+    if (inReg) for (let t = 0; t < nv; t++) pvRows(1, true, oacc, db, db64, vb + <usize>t * vt, sc + (<usize>t << 2), rowB);
+    else for (let t = 0; t < nv; t++) pvKey(oacc, nr, db, db64, vb + <usize>t * vt, sc + (<usize>t << 2), rowB);
   }
   // O = O_acc / l (0 for a row whose every score was -inf)
   for (let r = 0; r < nr; r++) {

@@ -214,12 +214,14 @@ function sameOut(a: Float32Array, b: Float32Array): boolean {
 
 describe('attention decode kernel with f16 K/V (halves read, widened exactly in the kernel)', () => {
   for (const tier of TIERS) {
-    it(`d 4/12/64/128 x seqK 1/2/17/2048, groups 1..8, kvCapacity > seqK (NaN rows past seqK): bit-identical to f32 on the widened K/V, within the f32 bound [${tier}]`, async () => {
+    it(`d 4/12/64/68/128 x seqK 1/2/17/2048, groups 1..8, kvCapacity > seqK (NaN rows past seqK): bit-identical to f32 on the widened K/V, within the f32 bound [${tier}]`, async () => {
       const t = await tk(tier);
       let i = 0;
-      for (const d of [4, 12, 64, 128]) {
-        for (const seqK of [1, 2, 17, 2048]) {
-          const group = 1 + ((i * 3) % 8), kvHeads = 1 + (i % 2), cap = seqK + (i % 3) * 5;
+      // one-row groups (MHA) widen K/V in registers inside the dot / P.V loops; larger groups share a widened chunk:
+      // every shape runs both (group 1, and a group 2..8)
+      for (const d of [4, 12, 64, 68, 128]) {
+        for (const seqK of [1, 2, 17, 2048]) for (const group of [1, 2 + (i % 7)]) {
+          const kvHeads = 1 + (i % 2), cap = seqK + (i % 3) * 5;
           const c: Case = { heads: group * kvHeads, kvHeads, seqK, d, cap, causal: false };
           const q = randomF32(c.heads * d, 300 + i);
           const k16 = randomHalves(kvHeads * cap * d, 400 + i), v16 = randomHalves(kvHeads * cap * d, 500 + i, -2, 2);
@@ -244,9 +246,11 @@ describe('attention decode kernel with f16 K/V (halves read, widened exactly in 
 
     it(`inf / NaN / subnormal halves in K and V: same as f32 on the widened values, and as the golden [${tier}]`, async () => {
       const t = await tk(tier);
-      const d = 12, seqK = 40, opts = { heads: 2, kvHeads: 1, seqQ: 1, seqK, headDim: d };
-      const c: Case = { heads: 2, kvHeads: 1, seqK, d, cap: seqK, causal: false };
-      const q = randomF32(2 * d, 9);
+      // d = 20: one group of 16 halves (the in-register path of one-row groups), one of 8 and a tail of 4 (chunk path)
+      for (const heads of [1, 2]) {
+      const d = 20, seqK = 40, opts = { heads, kvHeads: 1, seqQ: 1, seqK, headDim: d };
+      const c: Case = { heads, kvHeads: 1, seqK, d, cap: seqK, causal: false };
+      const q = randomF32(heads * d, 9);
       // every subnormal magnitude class (smallest, mid, largest) and signs, in K and V: exact widening matters
       const sub = [0x0001, 0x8001, 0x0155, 0x83ff, 0x03ff, 0x0200, 0x8000, 0x0000];
       for (const key of [0, 17, seqK - 1]) {
@@ -261,27 +265,29 @@ describe('attention decode kernel with f16 K/V (halves read, widened exactly in 
         const ov = t.attention(q, k16, vn, opts);
         expect(sameOut(ov, t.attention(q, widen(k16), widen(vn), opts)), `V non-finite key ${key}`).toBe(true);
         expect(check(ov, q, widen(k16), widen(vn), c, true), `V non-finite key ${key}`).toBeNull();
-        for (let h = 0; h < 2; h++) {
+        for (let h = 0; h < heads; h++) {
           expect(Number.isNaN(ov[h * d]) && Number.isNaN(ov[h * d + 1])).toBe(true);
           expect([ov[h * d + 2], ov[h * d + 3]]).toEqual([Infinity, -Infinity]);
         }
-        // non-finite halves in the high 4 of a group of 8 and in the d % 8 tail (d = 12: halves 8..11, widened 4 at a time)
+        // non-finite halves in the high 4 of a group of 8 and in the d % 8 tail (d = 20: halves 16..19, widened 4 at a time)
         const vh = v16.slice();
         vh.set([0x7c00, 0xfc00, 0x7e00, 0xfc00], ((key + 1) % seqK) * d + 5);
         vh[((key + 2) % seqK) * d + 11] = 0xfe00;
+        vh[((key + 2) % seqK) * d + 18] = 0x7c00;
         const oh = t.attention(q, k16, vh, opts);
         expect(sameOut(oh, t.attention(q, widen(k16), widen(vh), opts)), `V non-finite hi/tail key ${key}`).toBe(true);
         expect(check(oh, q, widen(k16), widen(vh), c, true), `V non-finite hi/tail key ${key}`).toBeNull();
         // NaN half in K: every output NaN; -inf half in K with q > 0 there: weight 0; +inf: NaN (inf - inf)
         const kn = k16.slice(); kn[key * d + 5] = 0x7d00;
         expect(t.attention(q, kn, v16, opts).every(Number.isNaN)).toBe(true);
-        const qi = q.slice(); qi[0] = 0.5; qi[d] = 0.25;
+        const qi = q.slice(); qi[0] = 0.5; if (heads > 1) qi[d] = 0.25;
         const ki = k16.slice(); ki[key * d] = 0xfc00;
         const oi = t.attention(qi, ki, v16, opts);
         expect(sameBits(oi, t.attention(qi, widen(ki), widen(v16), opts))).toBe(true);
         expect(check(oi, qi, widen(ki), widen(v16), c, true), `-inf K key ${key}`).toBeNull();
         ki[key * d] = 0x7c00;
         expect(t.attention(qi, ki, v16, opts).every(Number.isNaN)).toBe(true);
+      }
       }
     });
 
