@@ -16,11 +16,13 @@
 // give P = +0 (exp flushes below -87.33), a row whose scores are all -inf outputs 0 (l = 0), NaN in K or V reaches
 // the output (a key with P = 0 still multiplies its v: 0 * NaN = NaN, as the tile kernel). Q is pre-scaled by
 // `scale` (as flash.ts). Only keys 0..s2-1 are read.
-// f16 K/V (FLAG_KV_F16: a half-precision KV cache): each chunk's K rows, then its V rows, are widened exactly to f32
-// (f16x4ToF32x4: all halves incl. subnormals, inf, NaN) into one [CK][d] f32 scratch block in memory order, and the
-// f32 code above runs unchanged on that block (row stride d). So the f16-K/V result is bit-identical to this kernel
-// on the widened f32 K/V, and K/V are read from memory as halves (half the bytes). Widening reads exactly d halves
-// per row (8 at a time, then 4): no over-read.
+// f16 K/V (FLAG_KV_F16: a half-precision KV cache), widened exactly to f32 (widenHalves + fixInfNaN; every half incl.
+// subnormals, inf, NaN), f32 math unchanged: with one query row (MHA) dotRows / pvRows (H = true) widen each group of
+// 16 halves in registers; with more rows each chunk's K rows, then its V rows, are widened into one [CK][d] f32
+// scratch block in memory order (the rows then share it) and the f32 code runs unchanged on it (row stride d). So
+// the f16-K/V result is bit-identical to this kernel on the widened f32 K/V, and K/V are read from memory as halves
+// (half the bytes; still compute-bound on the widening, wasm has no f16 conversion instruction). Both paths read
+// exactly d halves per row (16 or 8 at a time, then 4): no over-read.
 // Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], partial dot
 // products [nr][CK][4], m, l, alpha [nr], widened K/V chunk [CK][d] (used only with FLAG_KV_F16) -- independent of s2.
 import { expF32x4 } from "./exp";
