@@ -16,7 +16,7 @@
 // give P = +0 (exp flushes below -87.33), a row whose scores are all -inf outputs 0 (l = 0), NaN in K or V reaches
 // the output (a key with P = 0 still multiplies its v: 0 * NaN = NaN, as the tile kernel). Q is pre-scaled by
 // `scale` (as flash.ts). Only keys 0..s2-1 are read.
-// f16 K/V (FLAG_KV_F16: a half-precision KV cache), widened exactly to f32 (widenHalves + fixInfNaN; every half incl.
+// f16 K/V (FLAG_KV_F16: a half-precision KV cache), widened exactly to f32 (widenF16x8Fast + fixF16NonFinite in ../f16/half.ts; every half incl.
 // subnormals, inf, NaN), f32 math unchanged: with one query row (MHA) dotRows / pvRows (H = true) widen each group of
 // 16 halves in registers; with more rows each chunk's K rows, then its V rows, are widened into one [CK][d] f32
 // scratch block in memory order (the rows then share it) and the f32 code runs unchanged on it (row stride d). So
@@ -26,7 +26,7 @@
 // Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], partial dot
 // products [nr][CK][4], m, l, alpha [nr], widened K/V chunk [CK][d] (used only with FLAG_KV_F16) -- independent of s2.
 import { expF32x4 } from "./exp";
-import { f16ToF32, loadF16x4 } from "../f16/half";
+import { f16ToF32, f16x8NonFinite, fixF16NonFinite, loadF16x4, widenF16x8Fast } from "../f16/half";
 import { madd } from "../common/simd";
 
 /** Keys per chunk (one online-softmax step). Measured (MHA decode, 32 heads x 2048 keys, d = 128, relaxed, Node,
@@ -63,9 +63,9 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
     let k0: v128, k1: v128, k2: v128, k3: v128;
     if (H) { // 16 halves at kt + xo / 2, widened in registers
       const h0 = v128.load(kt + (xo >> 1)), h1 = v128.load(kt + (xo >> 1), 16);
-      k0 = widenHalves(h0, false); k1 = widenHalves(h0, true); k2 = widenHalves(h1, false); k3 = widenHalves(h1, true);
-      const i0 = infLanes(h0), i1 = infLanes(h1);
-      if (v128.any_true(v128.or(i0, i1))) { k0 = fixInfNaN(k0, i0, false); k1 = fixInfNaN(k1, i0, true); k2 = fixInfNaN(k2, i1, false); k3 = fixInfNaN(k3, i1, true); }
+      k0 = widenF16x8Fast(h0, false); k1 = widenF16x8Fast(h0, true); k2 = widenF16x8Fast(h1, false); k3 = widenF16x8Fast(h1, true);
+      const i0 = f16x8NonFinite(h0), i1 = f16x8NonFinite(h1);
+      if (v128.any_true(v128.or(i0, i1))) { k0 = fixF16NonFinite(k0, i0, false); k1 = fixF16NonFinite(k1, i0, true); k2 = fixF16NonFinite(k2, i1, false); k3 = fixF16NonFinite(k3, i1, true); }
     } else {
       k0 = v128.load(kt + xo); k1 = v128.load(kt + xo, 16); k2 = v128.load(kt + xo, 32); k3 = v128.load(kt + xo, 48);
     }
@@ -107,9 +107,9 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
     let v0: v128, v1: v128, v2: v128, v3: v128;
     if (H) { // 16 halves at vt + xo / 2, widened in registers
       const h0 = v128.load(vt + (xo >> 1)), h1 = v128.load(vt + (xo >> 1), 16);
-      v0 = widenHalves(h0, false); v1 = widenHalves(h0, true); v2 = widenHalves(h1, false); v3 = widenHalves(h1, true);
-      const i0 = infLanes(h0), i1 = infLanes(h1);
-      if (v128.any_true(v128.or(i0, i1))) { v0 = fixInfNaN(v0, i0, false); v1 = fixInfNaN(v1, i0, true); v2 = fixInfNaN(v2, i1, false); v3 = fixInfNaN(v3, i1, true); }
+      v0 = widenF16x8Fast(h0, false); v1 = widenF16x8Fast(h0, true); v2 = widenF16x8Fast(h1, false); v3 = widenF16x8Fast(h1, true);
+      const i0 = f16x8NonFinite(h0), i1 = f16x8NonFinite(h1);
+      if (v128.any_true(v128.or(i0, i1))) { v0 = fixF16NonFinite(v0, i0, false); v1 = fixF16NonFinite(v1, i0, true); v2 = fixF16NonFinite(v2, i1, false); v3 = fixF16NonFinite(v3, i1, true); }
     } else {
       v0 = v128.load(vt + xo); v1 = v128.load(vt + xo, 16); v2 = v128.load(vt + xo, 32); v3 = v128.load(vt + xo, 48);
     }
@@ -139,28 +139,6 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
   if (r < nr) pvRows(1, false, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
 }
 
-/** Lanes lo (0..3) or hi (4..7) of 8 halves -> f32x4, exact for finite halves; fixInfNaN then fixes the lanes that
- *  are +-inf / NaN (inf8: those i16 lanes of h8), only when a group of 8 has any. Cheaper than half.ts's
- *  f16x4ToF32x4 (4 ops per 4 lanes + 3 per 8 against ~12; the widening is what limits this kernel on f16 K/V): the sign-extended half shifted left 13, with bits 28..30 cleared, is the f32 whose value is
- *  the half's times 2^-112 (a subnormal half becomes an f32 denormal, m * 2^-136), so one multiply by 2^112 is exact
- *  for every finite half (wasm does not flush denormals); inf/NaN (exponent 31, now 2^16 * 1.m) get exponent 255 by
- *  an OR, keeping sign and payload (an sNaN stays signalling here; any arithmetic on it quiets it). */
-// @ts-ignore: decorator
-@inline function widenHalves(h8: v128, hi: bool): v128 {
-  const x = hi ? i32x4.extend_high_i16x8_s(h8) : i32x4.extend_low_i16x8_s(h8);
-  return f32x4.mul(v128.and(i32x4.shl(x, 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000))); // * 2^112
-}
-/** i16 lanes of 8 halves that are +-inf / NaN (all ones). */
-// @ts-ignore: decorator
-@inline function infLanes(h8: v128): v128 {
-  return i16x8.gt_s(v128.and(h8, i16x8.splat(0x7fff)), i16x8.splat(0x7bff));
-}
-// @ts-ignore: decorator
-@inline function fixInfNaN(r: v128, inf8: v128, hi: bool): v128 {
-  const m = hi ? i32x4.extend_high_i16x8_s(inf8) : i32x4.extend_low_i16x8_s(inf8);
-  return v128.or(r, v128.and(m, i32x4.splat(0x7f800000)));
-}
-
 /** n rows of d halves (row stride srb bytes) -> [n][d] f32 at dst, exact. Reads exactly d halves per row. */
 // @ts-ignore: decorator
 @inline function widenRows(src: usize, srb: usize, n: i32, db: usize, dst: usize): void {
@@ -170,9 +148,9 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
     let x: usize = 0;
     for (; x < hb16; x += 16) {
       const h = v128.load(s + x);
-      const inf = infLanes(h);
-      let lo = widenHalves(h, false), hi = widenHalves(h, true);
-      if (v128.any_true(inf)) { lo = fixInfNaN(lo, inf, false); hi = fixInfNaN(hi, inf, true); } // rare: +-inf / NaN halves
+      const inf = f16x8NonFinite(h);
+      let lo = widenF16x8Fast(h, false), hi = widenF16x8Fast(h, true);
+      if (v128.any_true(inf)) { lo = fixF16NonFinite(lo, inf, false); hi = fixF16NonFinite(hi, inf, true); } // rare: +-inf / NaN halves
       v128.store(o + (x << 1), lo);
       v128.store(o + (x << 1), hi, 16);
     }
