@@ -10,6 +10,7 @@ import type { Tessera, Tier } from '../../bindings/index.js';
 import type { BenchContext, Suite } from '../lib/context.js';
 import type { Timing } from '../lib/timing.js';
 import { loadOrtThreaded, type OrtThreadedPeer, type OrtThreadedRunner } from '../peers/ort-threads.js';
+import { sameBits } from '../../tests/helpers/tiers.js';
 
 /** A threaded case: set up buffers on both instances; return the two calls and the work per call. */
 interface ThreadCase {
@@ -21,12 +22,6 @@ interface ThreadCase {
   setup(one: Tessera, many: Tessera): { single: () => void; parallel: () => Promise<void>; identical: () => boolean; dispose: () => void; output: () => Float32Array };
   /** the same computation in onnxruntime-web (f32 output to compare with ours) */
   peer?: (ort: OrtThreadedPeer) => Promise<OrtThreadedRunner>;
-}
-
-function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
 }
 
 /** normwise deviation max|x - ref| / max|ref| of the peer's output from our (unit-tested) output */
