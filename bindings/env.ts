@@ -11,6 +11,18 @@ export function detectRuntime(): RuntimeName {
   return 'browser';
 }
 
+/**
+ * How this runtime's wasm engine enforces memory bounds. 'guard': guard pages and a trap handler, so
+ * loads and stores carry no inline check (Node, Chromium and Firefox on 64-bit, Bun). 'explicit': a
+ * compare-and-branch before every load and store. Deno does not enable V8's wasm trap handler
+ * (denoland/deno#35658), so every memory access costs an extra check there; 32-bit engines (e.g.
+ * 32-bit Android webviews) check explicitly too but cannot be detected reliably (pass
+ * init({ boundsChecks: 'explicit' }) there). Kernel defaults favour fewer loads per FMA when 'explicit'.
+ */
+export function detectBoundsChecks(rt: RuntimeName): 'guard' | 'explicit' {
+  return rt === 'deno' ? 'explicit' : 'guard';
+}
+
 export function runtimeVersion(rt: RuntimeName): string {
   switch (rt) {
     case 'deno': return String(g.Deno.version.deno);

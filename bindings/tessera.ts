@@ -6,6 +6,7 @@ import type { KernelExports } from './abi.js';
 import {
   detectRuntime, enableNodeRelaxedSimd, hardwareConcurrency, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
   probeSimd, runtimeVersion, type RuntimeName,
+  detectBoundsChecks,
 } from './env.js';
 import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
 import { f16roundJs, isFloat16Array } from './f16js.js';
@@ -40,6 +41,11 @@ export interface InitOptions {
    * Threaded ops are async: `await tk.parallel.*(...)` or `await tk.pool.run(kernel, tiles)`.
    */
   threads?: number | 'auto';
+  /**
+   * How the engine bounds-checks wasm memory (see Features.boundsChecks); picks kernel defaults such as
+   * tk.dense.mr. Default: detected ('explicit' in Deno, else 'guard').
+   */
+  boundsChecks?: 'guard' | 'explicit';
 }
 
 export interface Features {
@@ -52,6 +58,8 @@ export interface Features {
   runtime: RuntimeName;
   runtimeVersion: string;
   float16Array: boolean;
+  /** 'explicit' when every wasm load/store carries an inline bounds check (Deno; see detectBoundsChecks) */
+  boundsChecks: 'guard' | 'explicit';
   sharedMemory: boolean;
   crossOriginIsolated: boolean;
   /** why threads is lower than requested (no SharedArrayBuffer, not cross-origin isolated, workers failed); absent when granted */
@@ -90,11 +98,13 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
   if (!Number.isSafeInteger(initBytes) || initBytes < PAGE) throw new ArgumentError(`init: initialMemoryBytes must be an integer >= 64 KiB, got ${initBytes}`);
   const threads = o.threads === 'auto' ? await defaultThreadCount() : o.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ArgumentError(`init: threads must be an integer in [1, 256] or 'auto', got ${String(o.threads)}`);
+  if (o.boundsChecks !== undefined && o.boundsChecks !== 'guard' && o.boundsChecks !== 'explicit') throw new ArgumentError(`init: boundsChecks must be 'guard' or 'explicit', got ${String(o.boundsChecks)}`);
 
   if (!hasWebAssembly()) throw new WasmUnavailableError();
   if (!probeSimd()) throw new SimdUnsupportedError('this runtime does not support WebAssembly SIMD128 (needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+)');
 
   const runtime = detectRuntime();
+  const boundsChecks = o.boundsChecks ?? detectBoundsChecks(runtime);
   const notes: string[] = [];
   let relaxed = probeRelaxedSimd();
   if (!relaxed && runtime === 'node' && o.nodeFlags !== false && simd !== 'simd128') {
@@ -117,7 +127,7 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
       const src = pickSource(o.wasm, flavor);
       const module = await compileSource(src);
       const inst = await Tessera.create(module, {
-        tier, maxBytes, initBytes, debug: !!o.debug, relaxed, runtime, notes: [...notes], threads: shared.ok ? threads : 1,
+        tier, maxBytes, initBytes, debug: !!o.debug, relaxed, runtime, boundsChecks, notes: [...notes], threads: shared.ok ? threads : 1,
       });
       if (threads > 1 && !shared.ok) inst.noteThreads(threads, shared.reason ?? 'shared memory unavailable');
       return inst;
@@ -149,7 +159,7 @@ async function defaultThreadCount(): Promise<number> {
   }
 }
 
-interface CreateArgs { tier: Tier; maxBytes: number; initBytes: number; debug: boolean; relaxed: boolean; runtime: RuntimeName; notes: string[]; threads: number }
+interface CreateArgs { tier: Tier; maxBytes: number; initBytes: number; debug: boolean; relaxed: boolean; runtime: RuntimeName; boundsChecks: 'guard' | 'explicit'; notes: string[]; threads: number }
 
 export class Tessera {
   readonly features: Features;
@@ -207,6 +217,7 @@ export class Tessera {
       runtime: a.runtime,
       runtimeVersion: runtimeVersion(a.runtime),
       float16Array: hasFloat16Array(),
+      boundsChecks: a.boundsChecks,
       sharedMemory: shared,
       crossOriginIsolated: !!g.crossOriginIsolated,
       notes: a.notes,

@@ -54,6 +54,18 @@ describe('init and tier selection', () => {
     expect(tk.features.notes.join('\n')).toMatch(/relaxed tier rejected/);
   });
 
+  it('bounds-check profile: detected (guard here: Node and Chromium run wasm with guard pages), overridable; it picks the dense MR', async () => {
+    const tk = await init();
+    expect(tk.features.boundsChecks).toBe('guard');
+    expect(tk.dense.mr).toBe(4);
+    const ex = await init({ boundsChecks: 'explicit' });
+    expect(ex.features.boundsChecks).toBe('explicit');
+    expect(ex.dense.mr).toBe(6);
+    // the MR changes which rows share a tile, not any element's k-order: bit-identical products
+    const a = new Float32Array(7 * 300).map((_, i) => Math.sin(i)), b = new Float32Array(300 * 5).map((_, i) => Math.cos(i));
+    expect(ex.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
+  });
+
   it('init called twice concurrently is a typed error; sequential calls are fine', async () => {
     const p1 = init();
     const e = await init().catch((x) => x);
@@ -67,6 +79,7 @@ describe('init and tier selection', () => {
     await expect(init({ simd: 'avx512' as any })).rejects.toBeInstanceOf(ArgumentError);
     await expect(init({ maxMemoryBytes: 100 })).rejects.toBeInstanceOf(ArgumentError);
     await expect(init({ threads: 0 })).rejects.toBeInstanceOf(ArgumentError);
+    await expect(init({ boundsChecks: 'none' as any })).rejects.toBeInstanceOf(ArgumentError);
   });
 
   it('a forced relaxed tier without relaxed SIMD support is SimdUnsupportedError (simulated)', async () => {
