@@ -82,7 +82,9 @@ function matmulSpec(name: string, form: Form, par = false): OpSpec {
     name, family: 'dense', tolerance: TOL, async: par,
     gen({ tk }, r, size) {
       tk.dense.mr = r.pick([4, 5, 6]); // every built micro-tile, whatever the tier default
-      const [m, k, n] = dims(r, size, form === 'run' ? [64, 256, 256] : [96, 300, 300]);
+      let [m, k, n] = dims(r, size, form === 'run' ? [64, 256, 256] : [96, 300, 300]);
+      // threaded GEMV shapes: past PARALLEL_GEMV_MIN_MACS (2^18) so the columns are split across threads
+      if (par && form === 'run' && r.bool(0.25)) [m, k, n] = [r.pick([1, 2]), r.int(256, 600), r.int(1024, 1400)];
       const f16 = r.bool(0.3);
       const act = r.pick(ACTS);
       const vm = mode(r);
