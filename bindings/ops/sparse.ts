@@ -490,7 +490,8 @@ const splatVariant = (tk: Tessera) => (tk.features.boundsChecks === 'explicit' ?
  * the 4x1-block kernels are the `_splat` variants: one v128 load of a block's 4 weights, lanes broadcast
  * by shuffles, instead of 4 load32_splat (each load carries an inline check there; Deno pw3 1x1 30%:
  * 2.32 -> 1.53 ms, 3x3 64ch@56: 7.7 -> 3.4 ms). Same madds in the same order: bit-identical outputs.
- * Elsewhere (trap handler, no inline checks) the loadsplat kernels stay: equal or within a few % in Node.
+ * Elsewhere (trap handler, no inline checks) the loadsplat kernels stay: `_splat` is no clear win there
+ * (Node 20: 1x1 1-10 % faster, 3x3 equal; Chromium 156: -5..+5 %, see docs/sparse.md).
  * tk.parallel.sparseRun uses the same names.
  */
 export function spmmKernelName(tk: Tessera, blockRows: number, tile: SpmmTile): SpmmKernelName {
