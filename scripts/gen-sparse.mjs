@@ -38,6 +38,7 @@ const tails = (mr) => [16, 8, 4, 2, 1].filter((m) => m < mr);
 // Deno 2.9.6 pw3 1x1 (3136 px, 128->128, 30%): 8x4 2.32 -> 1.53 ms, 3x3 64->64@56: 7.69 -> 3.38 ms;
 // Node 20 (trap handler): 1.62 -> 1.52 ms (1x1), 3x3 unchanged; Chromium 156: within +-5 %. Also tried: unrolling the block loop by 4
 // with the 4 deltas in one v128 load (i32x4.extract_lane): slower in both (Deno 1.53 -> 2.31 ms, Node 1.52 -> 2.52).
+// The _splat tiles: 8 and 16 pixels (+ their 4/2/1 tails); see SPMM / DENSE / CONV below.
 const VARIANTS = { '': { splat: false }, _splat: { splat: true } };
 const lane = (v, j) => `i32x4.shuffle(${v}, ${v}, ${j}, ${j}, ${j}, ${j})`;
 
@@ -283,8 +284,10 @@ const imp = `import { madd, clamp } from "../../common/simd";\n`;
 
 // [MR, NR, variants]: the default (loadsplat) kernels, plus the load-lean variants that
 // bindings/ops/sparse.ts picks when tk.features.boundsChecks === 'explicit' (Deno)
-const SPMM = [[32, 1, ['']], [16, 1, ['']], [8, 4, ['', '_splat']], [12, 4, ['', '_splat']], [16, 4, ['', '_splat']]];
-const DENSE = [[8, ['', '_splat']], [12, ['', '_splat']], [16, ['', '_splat']]];
+// (no 12-pixel _splat: 12 accumulators + 3 x + the weight vectors spill; it measured slower than the
+// 12-pixel loadsplat kernel in Deno, 3.03 vs 2.81 ms on pw3 at 30 %, so tile 12 keeps loadsplat there)
+const SPMM = [[32, 1, ['']], [16, 1, ['']], [8, 4, ['', '_splat']], [12, 4, ['']], [16, 4, ['', '_splat']]];
+const DENSE = [[8, ['', '_splat']], [12, ['']], [16, ['', '_splat']]];
 const CONV = [[8, ['', '_splat']], [16, ['']], [32, ['']]];
 // tiles live in their own module so that assembly/index.ts (export *) only exposes the drivers
 let tilesSrc = HEADER + imp + '\n';

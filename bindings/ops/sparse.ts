@@ -479,15 +479,15 @@ function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
   return out;
 }
 
-export type SpmmKernelName = `f32_spmm_${8 | 12 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_spmm_16x1__wasmsimd' | 'f32_spmm_32x1__wasmsimd';
-export type ChwGemmKernelName = `f32_chwgemm_${8 | 12 | 16}x4__wasmsimd${'' | '_splat'}`;
+export type SpmmKernelName = `f32_spmm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_spmm_12x4__wasmsimd' | 'f32_spmm_16x1__wasmsimd' | 'f32_spmm_32x1__wasmsimd';
+export type ChwGemmKernelName = `f32_chwgemm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_chwgemm_12x4__wasmsimd';
 type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spconv3x3_16x4__wasmsimd' | 'f32_spconv3x3_32x4__wasmsimd';
 
 const splatVariant = (tk: Tessera) => (tk.features.boundsChecks === 'explicit' ? '_splat' as const : '' as const);
 
 /**
  * The batched 1x1 kernel for this instance. Under explicit bounds checks (tk.features.boundsChecks, Deno)
- * the 4x1-block kernels are the `_splat` variants: one v128 load of a block's 4 weights, lanes broadcast
+ * the 4x1-block kernels (tiles 8 and 16; 12 has no _splat build, it spills) are the `_splat` variants: one v128 load of a block's 4 weights, lanes broadcast
  * by shuffles, instead of 4 load32_splat (each load carries an inline check there; Deno pw3 1x1 30%:
  * 2.32 -> 1.53 ms, 3x3 64ch@56: 7.7 -> 3.4 ms). Same madds in the same order: bit-identical outputs.
  * Elsewhere (trap handler, no inline checks) the loadsplat kernels stay: `_splat` is no clear win there
@@ -495,13 +495,13 @@ const splatVariant = (tk: Tessera) => (tk.features.boundsChecks === 'explicit' ?
  * tk.parallel.sparseRun uses the same names.
  */
 export function spmmKernelName(tk: Tessera, blockRows: number, tile: SpmmTile): SpmmKernelName {
-  if (blockRows === 4) return `f32_spmm_${tile === 16 ? 16 : tile === 12 ? 12 : 8}x4__wasmsimd${splatVariant(tk)}`;
+  if (blockRows === 4) return tile === 12 ? 'f32_spmm_12x4__wasmsimd' : `f32_spmm_${tile === 16 ? 16 : 8}x4__wasmsimd${splatVariant(tk)}`;
   return tile === 16 ? 'f32_spmm_16x1__wasmsimd' : 'f32_spmm_32x1__wasmsimd';
 }
 
 /** The dense-CHW baseline kernels: same choice (its weight splats are the same 4 per k). */
 export function chwgemmKernelName(tk: Tessera, tile: SpmmTile): ChwGemmKernelName {
-  return `f32_chwgemm_${tile === 16 ? 16 : tile === 12 ? 12 : 8}x4__wasmsimd${splatVariant(tk)}`;
+  return tile === 12 ? 'f32_chwgemm_12x4__wasmsimd' : `f32_chwgemm_${tile === 16 ? 16 : 8}x4__wasmsimd${splatVariant(tk)}`;
 }
 
 /** The 3x3 kernel: 4-channel groups use 8-pixel tiles (`_splat` under explicit bounds checks), single channels 16 or 32. */

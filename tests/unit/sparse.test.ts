@@ -377,9 +377,13 @@ for (const tier of TIERS) {
         expect(base.features.boundsChecks).toBe('guard');
         expect(ex.features.boundsChecks).toBe('explicit');
         for (const tile of [8, 12, 16] as const) {
-          expect(spmmKernelName(ex, 4, tile)).toBe(`f32_spmm_${tile}x4__wasmsimd_splat`);
+          // tile 12 has no _splat build (it spills; see scripts/gen-sparse.mjs): loadsplat in both modes
+          const sfx = tile === 12 ? '' : '_splat';
+          expect(spmmKernelName(ex, 4, tile)).toBe(`f32_spmm_${tile}x4__wasmsimd${sfx}`);
           expect(spmmKernelName(base, 4, tile)).toBe(`f32_spmm_${tile}x4__wasmsimd`);
-          expect(chwgemmKernelName(ex, tile)).toBe(`f32_chwgemm_${tile}x4__wasmsimd_splat`);
+          expect(chwgemmKernelName(ex, tile)).toBe(`f32_chwgemm_${tile}x4__wasmsimd${sfx}`);
+          expect(typeof ex.kernels[spmmKernelName(ex, 4, tile)]).toBe('function');
+          expect(typeof ex.kernels[chwgemmKernelName(ex, tile)]).toBe('function');
         }
         const r = rng(1234);
         for (let it = 0; it < 24; it++) {

@@ -292,52 +292,6 @@ export function chwgemm_tile12(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
 }
 
 /** one 12-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile12_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
-  for (let g = 0; g < ng; g++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
-    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0;
-    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0; let c2_2 = c2_0;
-    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0; let c3_2 = c3_0;
-    w += 16;
-    let p = inp;
-    let n = K;
-    while (n != 0) {
-      const x0 = v128.load(p, 0);
-      const x1 = v128.load(p, 16);
-      const x2 = v128.load(p, 32);
-      p += stride;
-      const wq = v128.load(w);
-      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); }
-      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2); }
-      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2); }
-      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); }
-      w += 16; n--;
-    }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); }
-    out += os * 4;
-  }
-  for (let r = 0; r < nr1; r++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
-    w += 4;
-    let p = inp;
-    let n = K;
-    while (n != 0) {
-      const x0 = v128.load(p, 0);
-      const x1 = v128.load(p, 16);
-      const x2 = v128.load(p, 32);
-      p += stride;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2);
-      w += 4; n--;
-    }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
-    out += os;
-  }
-}
-
-/** one 12-pixel tile: all 4-row blocks, then the single tail rows */
 export function spmm_tile12(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
@@ -356,52 +310,6 @@ export function spmm_tile12(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
       wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2);
       wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2);
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2);
-      w += 16; n--;
-    }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); }
-    out += os * 4;
-  }
-  for (let r = 0; r < nr1; r++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
-    w += 4;
-    let n = load<u32>(nz); nz += 4;
-    while (n != 0) {
-      const d = load<i32>(dm); dm += 4;
-      const x0 = v128.load(inp, 0);
-      const x1 = v128.load(inp, 16);
-      const x2 = v128.load(inp, 32);
-      inp += <usize>d;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2);
-      w += 4; n--;
-    }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
-    out += os;
-  }
-}
-
-/** one 12-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile12_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
-  for (let g = 0; g < ng; g++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
-    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0;
-    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0; let c2_2 = c2_0;
-    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0; let c3_2 = c3_0;
-    w += 16;
-    let n = load<u32>(nz); nz += 4;
-    while (n != 0) {
-      const d = load<i32>(dm); dm += 4;
-      const x0 = v128.load(inp, 0);
-      const x1 = v128.load(inp, 16);
-      const x2 = v128.load(inp, 32);
-      inp += <usize>d;
-      const wq = v128.load(w);
-      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); }
-      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2); }
-      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2); }
-      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); }
       w += 16; n--;
     }
     { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
