@@ -65,6 +65,8 @@ export interface DenseExports {
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
   f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
+  /** f16w_gemv_nc with tile = scratch, xs = scratch + 64 (scratch: 64 + 4k bytes; tk.parallel column ranges) */
+  f16w_gemv_nc_s(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, exact: number, scratch: number): void;
   f16_prescale_x(x: number, xs: number, k: number): number;
   f32_gemv_rows(n: number, kr: number, x: number, b: number, y: number, first: number, last: number, bias: number, clampOn: number, vmin: number, vmax: number): void;
   f16w_gemv_rows(n: number, kr: number, x: number, xs: number, scaled: number, exact: number, b: number, y: number, first: number, last: number,

@@ -456,6 +456,15 @@ export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias
 }
 
 /**
+ * f16w_gemv_nc with one scratch block (tk.parallel's per-thread scratch): 64 bytes of edge tile, then
+ * k f32 for the scaled x. A column range of the GEMV: bp/bias/y already offset to its first panel,
+ * which must be a multiple of 3 panels (f16 panels are interleaved in groups of 3).
+ */
+export function f16w_gemv_nc_s(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, exact: i32, scratch: usize): void {
+  f16w_gemv_nc(n, k, x, bp, y, bias, clampOn, vmin, vmax, scratch, exact, scratch + 64);
+}
+
+/**
  * xs[i] = x[i] * 2^112 for the f16 fast widening (products x*w then come out exactly as with the
  * rebias multiply); returns 1, or 0 (xs partly written, unusable) if some |x| >= 2^16 or is NaN.
  */

@@ -97,6 +97,26 @@ function gemmCase(size: number): ThreadCase {
   };
 }
 
+/** Dense GEMV (m = 1) with packed f32 or f16 weights: column ranges of y split across threads (memory- / widening-bound). */
+function gemvCase(k: number, n: number, f16: boolean): ThreadCase {
+  const a = new Float32Array(k).map((_, i) => Math.sin(i) * 0.5), b = new Float32Array(k * n).map((_, i) => Math.cos(i * 0.7) * 0.5);
+  return {
+    op: `dense GEMV ${f16 ? 'f16' : 'f32'} weights (packed B)`, shape: `M1xK${k}xN${n}`, flops: 2 * k * n,
+    setup(one, many) {
+      const w = (tk: Tessera) => (f16 ? tk.f16.fromF32(b) : b);
+      const p1 = one.dense.packMatmul(w(one), k, n), p2 = many.dense.packMatmul(w(many), k, n);
+      const a1 = one.tensorFrom(a), c1 = one.tensor('f32', [n]), a2 = many.tensorFrom(a), c2 = many.tensor('f32', [n]);
+      return {
+        single: () => p1.run(a1, c1, 1),
+        parallel: () => many.parallel.matmulRun(p2, a2, c2, 1),
+        identical: () => sameBits(c1.read(), c2.read()),
+        output: () => c1.read() as Float32Array,
+        dispose: () => { p1.dispose(); p2.dispose(); a1.dispose(); c1.dispose(); a2.dispose(); c2.dispose(); },
+      };
+    },
+  };
+}
+
 /** Flash attention f32, non-causal, [heads, S, d]: (head, query block) tiles across threads. */
 function attentionCase(heads: number, S: number, d: number): ThreadCase {
   const n = heads * S * d;
@@ -175,6 +195,7 @@ function scalingProbe(tiles: number): ThreadCase {
 function cases(ctx: BenchContext): ThreadCase[] {
   const out: ThreadCase[] = [scalingProbe(64), f16Case(ctx.quick ? 1 << 21 : 1 << 23)];
   out.push(...(ctx.quick ? [1024] : [512, 1024]).map(gemmCase));
+  out.push(gemvCase(4096, 4096, false), gemvCase(4096, 4096, true));
   out.push(...(ctx.quick ? [attentionCase(1, 4096, 64)] : [attentionCase(2, 1024, 64), attentionCase(4, 4096, 64)]));
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
   out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));

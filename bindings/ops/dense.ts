@@ -57,6 +57,8 @@ const NR = 8;
  * GEMV 12-18% faster than f16w_gemm_small, m = 3 f16w_gemm_small 2-10% faster than 3 GEMVs.
  */
 const GEMV_ROWS_F16 = 2;
+/** @internal true when a packed matmul with these rows runs as one GEMV per row (exec and tk.parallel agree) */
+export function usesGemv(dtype: 'f32' | 'f16', m: number): boolean { return m === 1 || (dtype === 'f16' && m <= GEMV_ROWS_F16); }
 const SMALL_M_F16 = 3;
 /** Elements of B copied into wasm per packing step (bounded staging buffer). */
 const PACK_CHUNK = 1 << 18;
@@ -243,7 +245,7 @@ export class PackedMatmul {
   private exec(m: number, pa: number, po: number): void {
     const k = this.tk.kernels;
     const { clampOn, lo, hi } = this.act;
-    if (m === 1 || (this.dtype === 'f16' && m <= GEMV_ROWS_F16)) {
+    if (usesGemv(this.dtype, m)) {
       // bandwidth-bound: the GEMV per row (f16 panels widened in registers)
       const tile = this.tk.arena.alloc(64), xs = this.dtype === 'f16' ? this.tk.arena.alloc(this.k * 4) : 0;
       for (let r = 0; r < m; r++) {

@@ -13,14 +13,16 @@ import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
 import { ATTN_FLAG_F16, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
-import { PackedConv2d, PackedMatmul, type MatmulOptions, type WeightArray } from '../ops/dense.js';
+import { PackedConv2d, PackedMatmul, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
-import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, type KernelName, } from './split.js';
+import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
 
 type TileCallT = [string, ...number[]];
 
 /** Below this many multiply-adds a conv runs as one call (a pool job costs tens of microseconds). */
 export const PARALLEL_CONV_MIN_MACS = 1 << 17;
+/** GEMV (m = 1) rows below this many multiply-adds run as one call: 1 MiB of f32 weights streams in ~35 µs, about a worker round trip. */
+export const PARALLEL_GEMV_MIN_MACS = 1 << 18;
 
 export class ParallelOps {
   constructor(private tk: Tessera) {}
@@ -103,8 +105,10 @@ export class ParallelOps {
   }
 
   /**
-   * Zero-copy GEMM with packed weights, split into row panels of C across tk.pool:
-   * out[m x n] = act(a[m x k] · B + bias). Bit-identical to packed.run(a, out, m). m = 1 (GEMV) runs as one call.
+   * Zero-copy GEMM with packed weights, split across tk.pool: out[m x n] = act(a[m x k] · B + bias).
+   * Bit-identical to packed.run(a, out, m). Row panels of C; the GEMV shapes (m = 1, and f16 weights
+   * with m <= 2) split the columns instead (ranges of 24 columns, so f16 panel groups stay whole),
+   * from PARALLEL_GEMV_MIN_MACS multiply-adds per row on.
    */
   async matmulRun(packed: PackedMatmul, a: Tensor, out: Tensor, m?: number): Promise<void> {
     this.#alive();
@@ -112,13 +116,31 @@ export class ParallelOps {
     const P = packed.internals(); // DisposedError once disposed
     if (P.tk !== this.tk) throw new ArgumentError('parallel.matmulRun: the packed weights belong to another tessera instance');
     const mm = m ?? (a?.length ?? 0) / P.k;
-    if (mm <= 1 || this.threads < 2 || !Number.isSafeInteger(mm)) { packed.run(a, out, mm); return; } // one call (or the op's own typed error)
+    const gemv = Number.isSafeInteger(mm) && mm >= 1 && usesGemv(P.dtype, mm);
+    if (this.threads < 2 || !Number.isSafeInteger(mm) || mm < 1 || (gemv ? P.k * P.n < PARALLEL_GEMV_MIN_MACS || P.n <= 24 : mm === 1)) {
+      packed.run(a, out, mm); return; // one call (or the op's own typed error)
+    }
     tensor('parallel.matmulRun', 'a', a, this.tk.arena, 'f32', mm * P.k);
     tensor('parallel.matmulRun', 'out', out, this.tk.arena, 'f32', mm * P.n);
     if (a.ptr === out.ptr) throw new ArgumentError('parallel.matmulRun: a and out must be different tensors');
     const k = this.tk.kernels, mr = this.tk.dense.mr, pa = a.ptr, pc = out.ptr;
     const { clampOn, lo, hi } = P.act;
     const f16 = P.dtype === 'f16' ? 1 : 0;
+    if (gemv) {
+      // per row, column ranges [c0, c0+cc): panels from c0/8 (f32 panels [k][8] f32, f16 groups of 3 [k][3][8] halves)
+      const calls: TileCallT[] = [];
+      for (let r = 0; r < mm; r++) {
+        const x = pa + r * P.k * 4, y = pc + r * P.n * 4;
+        calls.push(...splitGemvColumns(P.n, this.threads, (c0, cc): TileCallT => {
+          const bp = P.ptr + c0 * P.k * (f16 ? 2 : 4), bias = P.biasPtr ? P.biasPtr + c0 * 4 : 0;
+          return f16 ? ['f16w_gemv_nc_s', cc, P.k, x, bp, y + c0 * 4, bias, clampOn, lo, hi, P.exact16, 0]
+            : ['f32_gemv_nc', cc, P.k, x, bp, y + c0 * 4, bias, clampOn, lo, hi, 0];
+        }));
+      }
+      const scratch = f16 ? { bytes: 64 + P.k * 4, arg: 10 } : { bytes: 64, arg: 9 };
+      await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch }));
+      return;
+    }
     const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
       ['f32_gemm_nc', mr, c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
     await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } }));

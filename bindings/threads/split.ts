@@ -53,6 +53,16 @@ export function splitGemmRows(m: number, mr: number, threads: number, args: (sta
 }
 
 /**
+ * Dense GEMV y[n] = x[k] · B (B packed in 8-column panels): column ranges of y. Starts are multiples of
+ * 24 columns = 3 panels, because f16 panels are interleaved in groups of 3 (a range then starts on a
+ * group) and every column is one accumulator chain in k order whichever loop computes it, so the
+ * split is bit-identical to the one-call GEMV. `args(start, count)` returns the call.
+ */
+export function splitGemvColumns(n: number, threads: number, args: (start: number, count: number) => TileCall): TileCall[] {
+  return splitRange(n, tileCount(threads), 24, 48).map(([s, c]) => args(s, c));
+}
+
+/**
  * Attention (flash, per query head): tiles are (query head, query-row block) pairs writing disjoint
  * output rows. Heads first; rows are split too (blocks aligned to blockQ) only when there are too few
  * heads to feed the threads and the mask does not depend on the block's position (non-causal).

@@ -30,6 +30,46 @@ describe('threaded dense GEMM', () => {
     });
   }
 
+  // GEMV shapes split by columns (24-column ranges; f16 panels interleaved in groups of 3): n = 1000
+  // (125 panels: last f16 group of 2 panels), 4100 (513 panels, last one partial), 1020 (both), m = 2 f16
+  // (one GEMV per row), inf/NaN f16 weights (the exact widening), bias + activation on the edges
+  for (const [m, k, n, f16, act, nonFinite] of [[1, 300, 1000, false, 'relu', false], [1, 300, 1000, true, 'relu6', false],
+    [2, 70, 4100, true, 'none', false], [1, 512, 1020, true, 'relu', true], [1, 1024, 4096, false, 'none', false]] as const) {
+    it(`GEMV m=${m} k=${k} n=${n} ${f16 ? 'f16' : 'f32'} weights${nonFinite ? ' with inf/NaN' : ''}, ${act}: column split, same bits as one thread`, async () => {
+      const b = randomF32(k * n, 12);
+      if (nonFinite) { b[5] = Infinity; b[k * n - 3] = NaN; }
+      const w = f16 ? tk.f16.fromF32(b) : b;
+      const packed = tk.dense.packMatmul(w, k, n, { bias: randomF32(n, 13), activation: act });
+      const a = tk.tensorFrom(randomF32(m * k, 11));
+      const c1 = tk.tensor('f32', [m * n]), c2 = tk.tensor('f32', [m * n]);
+      try {
+        c1.view().fill(1); c2.view().fill(2);
+        packed.run(a, c1, m);
+        const before = tk.pool.stats.tiles;
+        await tk.parallel.matmulRun(packed, a, c2, m);
+        expect(tk.pool.stats.tiles - before).toBeGreaterThan(m); // split into column ranges
+        expect(sameBits(c2.read(), c1.read())).toBe(true);
+      } finally {
+        packed.dispose(); a.dispose(); c1.dispose(); c2.dispose();
+      }
+    });
+  }
+
+  it('a small GEMV (under PARALLEL_GEMV_MIN_MACS) runs as one call with the same bits', async () => {
+    const k = 64, n = 100;
+    const packed = tk.dense.packMatmul(randomF32(k * n, 14), k, n);
+    const a = tk.tensorFrom(randomF32(k, 15)), c1 = tk.tensor('f32', [n]), c2 = tk.tensor('f32', [n]);
+    try {
+      packed.run(a, c1, 1);
+      const before = tk.pool.stats.tiles;
+      await tk.parallel.matmulRun(packed, a, c2, 1);
+      expect(tk.pool.stats.tiles - before).toBe(0);
+      expect(sameBits(c2.read(), c1.read())).toBe(true);
+    } finally {
+      packed.dispose(); a.dispose(); c1.dispose(); c2.dispose();
+    }
+  });
+
   it('copying parallel.matmul equals tk.matmul', async () => {
     const m = 130, k = 70, n = 40;
     const a = randomF32(m * k, 5), b = randomF32(k * n, 6);
