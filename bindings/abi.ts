@@ -34,6 +34,12 @@ export interface SparseExports {
   f32_spconv3x3_8x4__wasmsimd: SpConvFn;
   f32_spconv3x3_16x4__wasmsimd: SpConvFn;
   f32_spconv3x3_32x4__wasmsimd: SpConvFn;
+  // _splat: one v128 weight load per 4x1 block + lane shuffles (bit-identical; used under explicit bounds checks)
+  f32_spmm_8x4__wasmsimd_splat: SpmmFn;
+  f32_spmm_16x4__wasmsimd_splat: SpmmFn;
+  f32_chwgemm_8x4__wasmsimd_splat: ChwGemmFn;
+  f32_chwgemm_16x4__wasmsimd_splat: ChwGemmFn;
+  f32_spconv3x3_8x4__wasmsimd_splat: SpConvFn;
   f32_spmv_4x1_runs_u16__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;
   f32_spmv_4x1_runs_u32__wasmsimd(ng: number, nr1: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;
   f32_spmv_1x1_gather_u16__wasmsimd(nr: number, x: number, w: number, nz: number, idx: number, y: number, vmin: number, vmax: number): void;

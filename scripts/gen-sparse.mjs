@@ -27,7 +27,23 @@ const tails = (mr) => [16, 8, 4, 2, 1].filter((m) => m < mr);
 // 4 weights w[k][r0..r3]; then the rows%4 tail rows, each bias[1] then its weights.
 // Sparse: nnz (u32 per block row) and dmap (i32 byte delta to the next stored block's input row,
 // chained across block rows; the walk is closed so the pointer is back at the start after a tile).
-function groupBody(m, G, dense) {
+// Weight-load variants (suffix after the ISA, as XNNPACK's gemm "loadsplat" / "splat"). Both run the
+// same madds into the same accumulators in the same order, so their outputs are bit-identical.
+//   (none)  "loadsplat": per stored block, G load32_splat weight loads (1 delta + V x + 4 w loads for
+//           4x1 blocks: 7 loads per 8 FMAs at 8 pixels)
+//   _splat  per stored 4x1 block, the 4 weights as ONE v128 load, lanes broadcast with i32x4.shuffle
+//           (4 loads per 8 FMAs). Single tail rows (G = 1) keep load32_splat.
+// Every load costs an inline bounds check where the engine has no wasm trap handler (Deno, see
+// bindings/env.ts detectBoundsChecks); bindings/ops/sparse.ts uses _splat there. Measured (relaxed, x86-64):
+// Deno 2.9.6 pw3 1x1 (3136 px, 128->128, 30%): 8x4 2.32 -> 1.53 ms, 3x3 64->64@56: 7.69 -> 3.38 ms;
+// Node 20 (trap handler): 1.62 -> 1.52 ms (1x1), 3x3 unchanged; Chromium 156: within +-5 %. Also tried: unrolling the block loop by 4
+// with the 4 deltas in one v128 load (i32x4.extract_lane): slower in both (Deno 1.53 -> 2.31 ms, Node 1.52 -> 2.52).
+// The _splat tiles: 8 and 16 pixels (+ their 4/2/1 tails); see SPMM / DENSE / CONV below.
+const VARIANTS = { '': { splat: false }, _splat: { splat: true } };
+const lane = (v, j) => `i32x4.shuffle(${v}, ${v}, ${j}, ${j}, ${j}, ${j})`;
+
+function groupBody(m, G, dense, variant = '') {
+  const splat = VARIANTS[variant].splat && G === 4;
   const V = vecs(m);
   const L = [];
   for (let g = 0; g < G; g++) {
@@ -39,8 +55,10 @@ function groupBody(m, G, dense) {
   const P = dense ? 'p' : 'inp';
   for (let j = 0; j < V; j++) L.push(`      const x${j} = ${loadX(P, m, j)};`);
   L.push(dense ? `      p += stride;` : `      inp += <usize>d;`);
+  if (splat) L.push(`      const wq = v128.load(w);`);
   for (let g = 0; g < G; g++) {
-    L.push(`      ${g === 0 ? 'let ' : ''}wv = v128.load32_splat(w, ${4 * g});` + Array.from({ length: V }, (_, j) => ` c${g}_${j} = madd(x${j}, wv, c${g}_${j});`).join(''));
+    const madds = Array.from({ length: V }, (_, j) => ` c${g}_${j} = madd(x${j}, wv, c${g}_${j});`).join('');
+    L.push(splat ? `      { const wv = ${lane('wq', g)};${madds} }` : `      ${g === 0 ? 'let ' : ''}wv = v128.load32_splat(w, ${4 * g});${madds}`);
   }
   L.push(`      w += ${4 * G}; n--;`, `    }`);
   for (let g = 0; g < G; g++) {
@@ -51,8 +69,8 @@ function groupBody(m, G, dense) {
   return L.join('\n');
 }
 
-function spmmTile(m, dense) {
-  const name = `${dense ? 'chwgemm' : 'spmm'}_tile${m}`;
+function spmmTile(m, dense, variant = '') {
+  const name = `${dense ? 'chwgemm' : 'spmm'}_tile${m}${variant}`;
   const exp = 'export ';
   const params = dense
     ? `ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128`
@@ -60,21 +78,21 @@ function spmmTile(m, dense) {
   return `/** one ${m}-pixel tile: all 4-row blocks, then the single tail rows */
 ${exp}function ${name}(${params}): void {
   for (let g = 0; g < ng; g++) {
-${groupBody(m, 4, dense)}
+${groupBody(m, 4, dense, variant)}
   }
   for (let r = 0; r < nr1; r++) {
-${groupBody(m, 1, dense)}
+${groupBody(m, 1, dense, variant)}
   }
 }
 `;
 }
 
-function spmmDriver(mr, nr, dense) {
-  const name = dense ? `f32_chwgemm_${mr}x${nr}__wasmsimd` : `f32_spmm_${mr}x${nr}__wasmsimd`;
+function spmmDriver(mr, nr, dense, variant = '') {
+  const name = dense ? `f32_chwgemm_${mr}x${nr}__wasmsimd${variant}` : `f32_spmm_${mr}x${nr}__wasmsimd${variant}`;
   const pre = dense ? 'chwgemm' : 'spmm';
   const args = (m) => dense
-    ? `${pre}_tile${m}(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi)`
-    : `${pre}_tile${m}(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi)`;
+    ? `${pre}_tile${m}${variant}(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi)`
+    : `${pre}_tile${m}${variant}(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi)`;
   const doc = dense
     ? `/**
  * Dense CHW GEMM baseline: Y[rows x n] = W[rows x K] * X[K x n] + bias, clamped to [vmin, vmax].
@@ -104,9 +122,9 @@ ${tailCode}
 // pixels x..x+m-1), so only real outputs are written. A fully unrolled 9-tap body was tried first:
 // binaryen nests the 9 single-use accumulator updates into one expression tree, loads every
 // operand up front and V8 spills everything (5x slower), so the tap loop is the dmap walk instead.
-function convDriver(mr) {
-  const name = `f32_spconv3x3_${mr}x4__wasmsimd`;
-  const call = (m) => `spmm_tile${m}(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi)`;
+function convDriver(mr, variant = '') {
+  const name = `f32_spconv3x3_${mr}x4__wasmsimd${variant}`;
+  const call = (m) => `spmm_tile${m}${variant}(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi)`;
   return `/**
  * Sparse 3x3 conv (stride 1 or 2; the stride lives in the dmap and rowStep) on a padded CHW input:
  * ng 4-channel groups then nr1 single channels; nz = 9 * stored channels per block row; input =
@@ -264,24 +282,32 @@ export function f32_spmv_1x1_gather_${iw}__wasmsimd(nr: i32, x: usize, w: usize,
 mkdirSync(new URL('../assembly/sparse/gen/', import.meta.url), { recursive: true });
 const imp = `import { madd, clamp } from "../../common/simd";\n`;
 
-const SPMM = [[32, 1], [16, 1], [8, 4], [12, 4], [16, 4]];
-const DENSE = [8, 12, 16];
+// [MR, NR, variants]: the default (loadsplat) kernels, plus the load-lean variants that
+// bindings/ops/sparse.ts picks when tk.features.boundsChecks === 'explicit' (Deno)
+// (no 12-pixel _splat: 12 accumulators + 3 x + the weight vectors spill; it measured slower than the
+// 12-pixel loadsplat kernel in Deno, 3.03 vs 2.81 ms on pw3 at 30 %, so tile 12 keeps loadsplat there)
+const SPMM = [[32, 1, ['']], [16, 1, ['']], [8, 4, ['', '_splat']], [12, 4, ['']], [16, 4, ['', '_splat']]];
+const DENSE = [[8, ['', '_splat']], [12, ['']], [16, ['', '_splat']]];
+const CONV = [[8, ['', '_splat']], [16, ['']], [32, ['']]];
 // tiles live in their own module so that assembly/index.ts (export *) only exposes the drivers
 let tilesSrc = HEADER + imp + '\n';
-const tileSizes = new Set();
-for (const [mr] of SPMM) { tileSizes.add(mr); for (const t of tails(mr)) tileSizes.add(t); }
-for (const mr of DENSE) { tileSizes.add(mr); for (const t of tails(mr)) tileSizes.add(t); }
-const tileList = [...tileSizes].sort((a, b) => b - a);
-for (const m of tileList) { tilesSrc += spmmTile(m, false) + '\n' + spmmTile(m, true) + '\n'; }
+const tileKey = (m, dense, v) => `${dense ? 'chwgemm' : 'spmm'}_tile${m}${v}`;
+const tiles = new Map(); // name -> [m, dense, variant], in emission order
+const need = (mr, dense, v) => { for (const m of [mr, ...tails(mr)]) tiles.set(tileKey(m, dense, v), [m, dense, v]); };
+for (const [mr, , vs] of SPMM) for (const v of vs) need(mr, false, v);
+for (const [mr, vs] of CONV) for (const v of vs) need(mr, false, v);
+for (const [mr, vs] of DENSE) for (const v of vs) need(mr, true, v);
+const tileList = [...tiles.entries()].sort(([a, [ma]], [b, [mb]]) => mb - ma || (a < b ? -1 : a > b ? 1 : 0));
+for (const [, [m, dense, v]] of tileList) tilesSrc += spmmTile(m, dense, v) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spmm-tiles.ts', import.meta.url), tilesSrc);
-let spmm = HEADER + `import { ${tileList.flatMap((m) => [`spmm_tile${m}`, `chwgemm_tile${m}`]).join(', ')} } from "./spmm-tiles";\n\n`;
-for (const [mr, nr] of SPMM) spmm += spmmDriver(mr, nr, false) + '\n';
-for (const mr of DENSE) spmm += spmmDriver(mr, 4, true) + '\n';
+const importTiles = (names) => `import { ${names.join(', ')} } from "./spmm-tiles";\n\n`;
+let spmm = HEADER + importTiles(tileList.map(([k]) => k).filter((k) => !k.startsWith('spmm_tile') || [...SPMM].some(([mr, , vs]) => vs.some((v) => [mr, ...tails(mr)].some((m) => k === tileKey(m, false, v))))));
+for (const [mr, nr, vs] of SPMM) for (const v of vs) spmm += spmmDriver(mr, nr, false, v) + '\n';
+for (const [mr, vs] of DENSE) for (const v of vs) spmm += spmmDriver(mr, 4, true, v) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spmm.ts', import.meta.url), spmm);
 
-const CONV_MR = [8, 16, 32];
-let conv = HEADER + `import { spmm_tile32, spmm_tile16, spmm_tile8, spmm_tile4, spmm_tile2, spmm_tile1 } from "./spmm-tiles";\n\n`;
-for (const mr of CONV_MR) conv += convDriver(mr) + '\n';
+let conv = HEADER + importTiles(tileList.map(([k]) => k).filter((k) => CONV.some(([mr, vs]) => vs.some((v) => [mr, ...tails(mr)].some((m) => k === tileKey(m, false, v))))));
+for (const [mr, vs] of CONV) for (const v of vs) conv += convDriver(mr, v) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spconv3x3.ts', import.meta.url), conv);
 
 let spmv = HEADER + `import { madd, clamp, hsum } from "../../common/simd";

@@ -479,6 +479,37 @@ function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
   return out;
 }
 
+export type SpmmKernelName = `f32_spmm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_spmm_12x4__wasmsimd' | 'f32_spmm_16x1__wasmsimd' | 'f32_spmm_32x1__wasmsimd';
+export type ChwGemmKernelName = `f32_chwgemm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_chwgemm_12x4__wasmsimd';
+type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spconv3x3_16x4__wasmsimd' | 'f32_spconv3x3_32x4__wasmsimd';
+
+const splatVariant = (tk: Tessera) => (tk.features.boundsChecks === 'explicit' ? '_splat' as const : '' as const);
+
+/**
+ * The batched 1x1 kernel for this instance. Under explicit bounds checks (tk.features.boundsChecks, Deno)
+ * the 4x1-block kernels (tiles 8 and 16; 12 has no _splat build, it spills) are the `_splat` variants: one v128 load of a block's 4 weights, lanes broadcast
+ * by shuffles, instead of 4 load32_splat (each load carries an inline check there; Deno pw3 1x1 30%:
+ * 2.32 -> 1.53 ms, 3x3 64ch@56: 7.7 -> 3.4 ms). Same madds in the same order: bit-identical outputs.
+ * Elsewhere (trap handler, no inline checks) the loadsplat kernels stay: `_splat` is no clear win there
+ * (Node 20: 1x1 1-10 % faster, 3x3 equal; Chromium 156: -5..+5 %, see docs/sparse.md).
+ * tk.parallel.sparseRun uses the same names.
+ */
+export function spmmKernelName(tk: Tessera, blockRows: number, tile: SpmmTile): SpmmKernelName {
+  if (blockRows === 4) return tile === 12 ? 'f32_spmm_12x4__wasmsimd' : `f32_spmm_${tile === 16 ? 16 : 8}x4__wasmsimd${splatVariant(tk)}`;
+  return tile === 16 ? 'f32_spmm_16x1__wasmsimd' : 'f32_spmm_32x1__wasmsimd';
+}
+
+/** The dense-CHW baseline kernels: same choice (its weight splats are the same 4 per k). */
+export function chwgemmKernelName(tk: Tessera, tile: SpmmTile): ChwGemmKernelName {
+  return tile === 12 ? 'f32_chwgemm_12x4__wasmsimd' : `f32_chwgemm_${tile === 16 ? 16 : 8}x4__wasmsimd${splatVariant(tk)}`;
+}
+
+/** The 3x3 kernel: 4-channel groups use 8-pixel tiles (`_splat` under explicit bounds checks), single channels 16 or 32. */
+function spconvKernelName(tk: Tessera, tile: 8 | 16 | 32): SpConvKernelName {
+  if (tile === 8) return `f32_spconv3x3_8x4__wasmsimd${splatVariant(tk)}`;
+  return tile === 32 ? 'f32_spconv3x3_32x4__wasmsimd' : 'f32_spconv3x3_16x4__wasmsimd';
+}
+
 function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
   if (n === 1) {
@@ -489,9 +520,7 @@ function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: num
     else (u16 ? k.f32_spmv_1x1_gather_u16__wasmsimd : k.f32_spmv_1x1_gather_u32__wasmsimd)(sp.rows, px, st.w, st.nz, st.dm, py, lo, hi);
     return;
   }
-  const f = sp.blockRows === 4
-    ? (tile === 16 ? k.f32_spmm_16x4__wasmsimd : tile === 12 ? k.f32_spmm_12x4__wasmsimd : k.f32_spmm_8x4__wasmsimd)
-    : (tile === 16 ? k.f32_spmm_16x1__wasmsimd : k.f32_spmm_32x1__wasmsimd);
+  const f = k[spmmKernelName(tk, sp.blockRows, tile)];
   const rb = n * 4;
   for (const c of chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES)) {
     f(n, c.ng, c.nr1, px + c.col * rb, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, py + c.row * rb, rb, lo, hi);
@@ -501,7 +530,7 @@ function runMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: num
 function runDenseMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px: number, py: number, lo: number, hi: number, tile: SpmmTile, chunks?: Chunk[]): void {
   const k = tk.kernels;
   if (n === 1) { k.f32_chwgemv_4x1__wasmsimd(sp.groups, sp.singleRows, sp.cols, px, st.w, py, lo, hi); return; }
-  const f = tile === 16 ? k.f32_chwgemm_16x4__wasmsimd : tile === 12 ? k.f32_chwgemm_12x4__wasmsimd : k.f32_chwgemm_8x4__wasmsimd;
+  const f = k[chwgemmKernelName(tk, tile)];
   const rb = n * 4;
   for (const c of chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES)) {
     f(n, c.ng, c.nr1, sp.cols, px, st.w + c.wOff, py + c.row * rb, rb, rb, lo, hi);
@@ -514,7 +543,7 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
   // 4-channel groups: 8-pixel tiles (8 accumulators); single channels (unstructured): 16-pixel tiles
   // (4 accumulators per row but 4x fewer weight splats per load); only matters when ng = 0.
   const tile = sp.groups > 0 ? 8 : CONV_TILE_1;
-  const f = tile === 8 ? k.f32_spconv3x3_8x4__wasmsimd : tile === 32 ? k.f32_spconv3x3_32x4__wasmsimd : k.f32_spconv3x3_16x4__wasmsimd;
+  const f = k[spconvKernelName(tk, tile)];
   const list = chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9);
   if (g.stride === 1 && g.ow % tile !== 0) {
     // Flattened rows (stride 1): output position q = y*Wp + x over [0, L), L = (oh-1)*Wp + ow, reads

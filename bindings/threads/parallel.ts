@@ -14,7 +14,7 @@ import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
 import { ATTN_FLAG_F16, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
-import { AutoLayer, SparseLayer } from '../ops/sparse.js';
+import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
 
 type TileCallT = [string, ...number[]];
@@ -93,13 +93,11 @@ export class ParallelOps {
     let calls;
     if (L.dense) {
       // same kernel choice as runDenseMatmul in ops/sparse.ts
-      const k: KernelName = L.tile === 16 ? 'f32_chwgemm_16x4__wasmsimd' : L.tile === 12 ? 'f32_chwgemm_12x4__wasmsimd' : 'f32_chwgemm_8x4__wasmsimd';
+      const k = chwgemmKernelName(this.tk, L.tile);
       calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, sp.cols, px + s * 4, st.w, py + s * 4, os, os, L.lo, L.hi]);
     } else {
       // same kernel choice as runMatmul in ops/sparse.ts; the delta walk starts at row sp.first
-      const k: KernelName = sp.blockRows === 4
-        ? (L.tile === 16 ? 'f32_spmm_16x4__wasmsimd' : L.tile === 12 ? 'f32_spmm_12x4__wasmsimd' : 'f32_spmm_8x4__wasmsimd')
-        : (L.tile === 16 ? 'f32_spmm_16x1__wasmsimd' : 'f32_spmm_32x1__wasmsimd');
+      const k = spmmKernelName(this.tk, sp.blockRows, L.tile);
       const x0 = px + sp.first * n * 4;
       calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, x0 + s * 4, st.w, st.nz, st.dm, py + s * 4, os, L.lo, L.hi]);
     }

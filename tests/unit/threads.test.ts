@@ -117,6 +117,38 @@ describe('threaded mode (shared memory, worker pool)', () => {
     }
   });
 
+  it('explicit bounds checks: the _splat sparse kernels split spatially are bit-identical to one call and to the default kernels', async () => {
+    // the _splat variants run the same madds in the same order as the default kernels (see
+    // tests/unit/sparse.test.ts), so the threaded explicit instance must match this instance bit for bit
+    const ex = await init({ threads: 2, debug: true, boundsChecks: 'explicit' });
+    const rows = 67, cols = 45, n = 1001;
+    const w = tk.sparse.prune(randomF32(rows * cols, 51), rows, cols, { sparsity: 0.6 });
+    const bias = randomF32(rows, 52), xv = randomF32(cols * n, 53);
+    const x = ex.tensorFrom(xv), y1 = ex.tensor('f32', [rows * n]), y2 = ex.tensor('f32', [rows * n]);
+    const make = (t: Tessera) => [
+      t.sparse.layer(t.sparse.pack(w, rows, cols, { bias }), { n }, { activation: 'relu6' }),
+      t.sparse.layer(t.sparse.pack(w, rows, cols, { bias }), { n, tile: 12 }),
+      t.sparse.layer(t.sparse.pack(w, rows, cols), { n, tile: 16 }),
+      t.sparse.denseLayer(w, rows, cols, { n }, { bias, activation: 'relu' }),
+    ];
+    const layers = make(ex), guard = make(tk);
+    try {
+      expect(ex.features.boundsChecks).toBe('explicit');
+      expect(ex.features.threads).toBe(2);
+      for (let i = 0; i < layers.length; i++) {
+        y1.view().fill(1); y2.view().fill(2);
+        layers[i].run(x, y1);
+        const before = ex.pool.stats.tiles;
+        await ex.parallel.sparseRun(layers[i], x, y2);
+        expect(ex.pool.stats.tiles - before).toBeGreaterThan(1);
+        expect(sameBits(y2.read(), y1.read()), `layer ${i}: parallel vs single`).toBe(true);
+        expect(sameBits(y1.read(), guard[i].apply(xv)), `layer ${i}: _splat vs default kernels`).toBe(true);
+      }
+    } finally {
+      layers.forEach((L) => L.dispose()); guard.forEach((L) => L.dispose()); x.dispose(); y1.dispose(); y2.dispose(); ex.dispose();
+    }
+  });
+
   it('per-thread scratch: each thread gets its own block, substituted into the call', async () => {
     // f32_f16round__wasmsimd_u4(buf, n) rounds in place: give it the scratch as buf; the scratch pointer
     // differs per thread, so all threads touching distinct blocks and no error is what we can observe

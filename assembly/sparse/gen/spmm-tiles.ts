@@ -56,13 +56,13 @@ export function spmm_tile32(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
   }
 }
 
-/** one 32-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile32(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+/** one 16-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile16(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
   for (let g = 0; g < ng; g++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0; let c0_4 = c0_0; let c0_5 = c0_0; let c0_6 = c0_0; let c0_7 = c0_0;
-    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0; let c1_4 = c1_0; let c1_5 = c1_0; let c1_6 = c1_0; let c1_7 = c1_0;
-    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0; let c2_2 = c2_0; let c2_3 = c2_0; let c2_4 = c2_0; let c2_5 = c2_0; let c2_6 = c2_0; let c2_7 = c2_0;
-    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0; let c3_2 = c3_0; let c3_3 = c3_0; let c3_4 = c3_0; let c3_5 = c3_0; let c3_6 = c3_0; let c3_7 = c3_0;
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
+    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0;
+    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0; let c2_2 = c2_0; let c2_3 = c2_0;
+    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0; let c3_2 = c3_0; let c3_3 = c3_0;
     w += 16;
     let p = inp;
     let n = K;
@@ -71,25 +71,21 @@ export function chwgemm_tile32(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
       const x1 = v128.load(p, 16);
       const x2 = v128.load(p, 32);
       const x3 = v128.load(p, 48);
-      const x4 = v128.load(p, 64);
-      const x5 = v128.load(p, 80);
-      const x6 = v128.load(p, 96);
-      const x7 = v128.load(p, 112);
       p += stride;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3); c0_4 = madd(x4, wv, c0_4); c0_5 = madd(x5, wv, c0_5); c0_6 = madd(x6, wv, c0_6); c0_7 = madd(x7, wv, c0_7);
-      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2); c1_3 = madd(x3, wv, c1_3); c1_4 = madd(x4, wv, c1_4); c1_5 = madd(x5, wv, c1_5); c1_6 = madd(x6, wv, c1_6); c1_7 = madd(x7, wv, c1_7);
-      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2); c2_3 = madd(x3, wv, c2_3); c2_4 = madd(x4, wv, c2_4); c2_5 = madd(x5, wv, c2_5); c2_6 = madd(x6, wv, c2_6); c2_7 = madd(x7, wv, c2_7);
-      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3); c3_4 = madd(x4, wv, c3_4); c3_5 = madd(x5, wv, c3_5); c3_6 = madd(x6, wv, c3_6); c3_7 = madd(x7, wv, c3_7);
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
+      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2); c1_3 = madd(x3, wv, c1_3);
+      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2); c2_3 = madd(x3, wv, c2_3);
+      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); v128.store(o, clamp(c0_4, lo, hi), 64); v128.store(o, clamp(c0_5, lo, hi), 80); v128.store(o, clamp(c0_6, lo, hi), 96); v128.store(o, clamp(c0_7, lo, hi), 112); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); v128.store(o, clamp(c1_4, lo, hi), 64); v128.store(o, clamp(c1_5, lo, hi), 80); v128.store(o, clamp(c1_6, lo, hi), 96); v128.store(o, clamp(c1_7, lo, hi), 112); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); v128.store(o, clamp(c2_4, lo, hi), 64); v128.store(o, clamp(c2_5, lo, hi), 80); v128.store(o, clamp(c2_6, lo, hi), 96); v128.store(o, clamp(c2_7, lo, hi), 112); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); v128.store(o, clamp(c3_4, lo, hi), 64); v128.store(o, clamp(c3_5, lo, hi), 80); v128.store(o, clamp(c3_6, lo, hi), 96); v128.store(o, clamp(c3_7, lo, hi), 112); }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
+    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
+    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0; let c0_4 = c0_0; let c0_5 = c0_0; let c0_6 = c0_0; let c0_7 = c0_0;
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
     w += 4;
     let p = inp;
     let n = K;
@@ -98,15 +94,59 @@ export function chwgemm_tile32(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
       const x1 = v128.load(p, 16);
       const x2 = v128.load(p, 32);
       const x3 = v128.load(p, 48);
-      const x4 = v128.load(p, 64);
-      const x5 = v128.load(p, 80);
-      const x6 = v128.load(p, 96);
-      const x7 = v128.load(p, 112);
       p += stride;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3); c0_4 = madd(x4, wv, c0_4); c0_5 = madd(x5, wv, c0_5); c0_6 = madd(x6, wv, c0_6); c0_7 = madd(x7, wv, c0_7);
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); v128.store(o, clamp(c0_4, lo, hi), 64); v128.store(o, clamp(c0_5, lo, hi), 80); v128.store(o, clamp(c0_6, lo, hi), 96); v128.store(o, clamp(c0_7, lo, hi), 112); }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    out += os;
+  }
+}
+
+/** one 16-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile16_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
+    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0;
+    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0; let c2_2 = c2_0; let c2_3 = c2_0;
+    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0; let c3_2 = c3_0; let c3_3 = c3_0;
+    w += 16;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load(p, 0);
+      const x1 = v128.load(p, 16);
+      const x2 = v128.load(p, 32);
+      const x3 = v128.load(p, 48);
+      p += stride;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2); c1_3 = madd(x3, wv, c1_3); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2); c2_3 = madd(x3, wv, c2_3); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3); }
+      w += 16; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
+    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
+    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
+    w += 4;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load(p, 0);
+      const x1 = v128.load(p, 16);
+      const x2 = v128.load(p, 32);
+      const x3 = v128.load(p, 48);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
+      w += 4; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
     out += os;
   }
 }
@@ -159,25 +199,26 @@ export function spmm_tile16(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
 }
 
 /** one 16-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile16(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function spmm_tile16_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0;
     let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0; let c2_2 = c2_0; let c2_3 = c2_0;
     let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0; let c3_2 = c3_0; let c3_3 = c3_0;
     w += 16;
-    let p = inp;
-    let n = K;
+    let n = load<u32>(nz); nz += 4;
     while (n != 0) {
-      const x0 = v128.load(p, 0);
-      const x1 = v128.load(p, 16);
-      const x2 = v128.load(p, 32);
-      const x3 = v128.load(p, 48);
-      p += stride;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
-      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2); c1_3 = madd(x3, wv, c1_3);
-      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2); c2_3 = madd(x3, wv, c2_3);
-      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3);
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load(inp, 0);
+      const x1 = v128.load(inp, 16);
+      const x2 = v128.load(inp, 32);
+      const x3 = v128.load(inp, 48);
+      inp += <usize>d;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2); c1_3 = madd(x3, wv, c1_3); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2); c2_3 = madd(x3, wv, c2_3); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3); }
       w += 16; n--;
     }
     { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
@@ -189,63 +230,18 @@ export function chwgemm_tile16(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
   for (let r = 0; r < nr1; r++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
     w += 4;
-    let p = inp;
-    let n = K;
+    let n = load<u32>(nz); nz += 4;
     while (n != 0) {
-      const x0 = v128.load(p, 0);
-      const x1 = v128.load(p, 16);
-      const x2 = v128.load(p, 32);
-      const x3 = v128.load(p, 48);
-      p += stride;
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load(inp, 0);
+      const x1 = v128.load(inp, 16);
+      const x2 = v128.load(inp, 32);
+      const x3 = v128.load(inp, 48);
+      inp += <usize>d;
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
       w += 4; n--;
     }
     { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
-    out += os;
-  }
-}
-
-/** one 12-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile12(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
-  for (let g = 0; g < ng; g++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
-    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0;
-    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0; let c2_2 = c2_0;
-    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0; let c3_2 = c3_0;
-    w += 16;
-    let n = load<u32>(nz); nz += 4;
-    while (n != 0) {
-      const d = load<i32>(dm); dm += 4;
-      const x0 = v128.load(inp, 0);
-      const x1 = v128.load(inp, 16);
-      const x2 = v128.load(inp, 32);
-      inp += <usize>d;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2);
-      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2);
-      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2);
-      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2);
-      w += 16; n--;
-    }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); }
-    out += os * 4;
-  }
-  for (let r = 0; r < nr1; r++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
-    w += 4;
-    let n = load<u32>(nz); nz += 4;
-    while (n != 0) {
-      const d = load<i32>(dm); dm += 4;
-      const x0 = v128.load(inp, 0);
-      const x1 = v128.load(inp, 16);
-      const x2 = v128.load(inp, 32);
-      inp += <usize>d;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2);
-      w += 4; n--;
-    }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
     out += os;
   }
 }
@@ -295,45 +291,47 @@ export function chwgemm_tile12(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
   }
 }
 
-/** one 8-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile8(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+/** one 12-pixel tile: all 4-row blocks, then the single tail rows */
+export function spmm_tile12(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
   for (let g = 0; g < ng; g++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
-    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0;
-    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0;
-    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0;
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
+    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0;
+    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0; let c2_2 = c2_0;
+    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0; let c3_2 = c3_0;
     w += 16;
     let n = load<u32>(nz); nz += 4;
     while (n != 0) {
       const d = load<i32>(dm); dm += 4;
       const x0 = v128.load(inp, 0);
       const x1 = v128.load(inp, 16);
+      const x2 = v128.load(inp, 32);
       inp += <usize>d;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
-      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1);
-      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1);
-      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1);
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2);
+      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); c1_2 = madd(x2, wv, c1_2);
+      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); c2_2 = madd(x2, wv, c2_2);
+      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
+    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); }
+    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); }
+    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
-    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
     w += 4;
     let n = load<u32>(nz); nz += 4;
     while (n != 0) {
       const d = load<i32>(dm); dm += 4;
       const x0 = v128.load(inp, 0);
       const x1 = v128.load(inp, 16);
+      const x2 = v128.load(inp, 32);
       inp += <usize>d;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
     out += os;
   }
 }
@@ -381,6 +379,220 @@ export function chwgemm_tile8(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
   }
 }
 
+/** one 8-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile8_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
+    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0;
+    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0;
+    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0;
+    w += 16;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load(p, 0);
+      const x1 = v128.load(p, 16);
+      p += stride;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); }
+      w += 16; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
+    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
+    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
+    w += 4;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load(p, 0);
+      const x1 = v128.load(p, 16);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
+      w += 4; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    out += os;
+  }
+}
+
+/** one 8-pixel tile: all 4-row blocks, then the single tail rows */
+export function spmm_tile8(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
+    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0;
+    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0;
+    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0;
+    w += 16;
+    let n = load<u32>(nz); nz += 4;
+    while (n != 0) {
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load(inp, 0);
+      const x1 = v128.load(inp, 16);
+      inp += <usize>d;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
+      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1);
+      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1);
+      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1);
+      w += 16; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
+    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
+    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
+    w += 4;
+    let n = load<u32>(nz); nz += 4;
+    while (n != 0) {
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load(inp, 0);
+      const x1 = v128.load(inp, 16);
+      inp += <usize>d;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
+      w += 4; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    out += os;
+  }
+}
+
+/** one 8-pixel tile: all 4-row blocks, then the single tail rows */
+export function spmm_tile8_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
+    let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0;
+    let c2_0 = v128.load32_splat(w, 8); let c2_1 = c2_0;
+    let c3_0 = v128.load32_splat(w, 12); let c3_1 = c3_0;
+    w += 16;
+    let n = load<u32>(nz); nz += 4;
+    while (n != 0) {
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load(inp, 0);
+      const x1 = v128.load(inp, 16);
+      inp += <usize>d;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); c1_1 = madd(x1, wv, c1_1); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); c2_1 = madd(x1, wv, c2_1); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); }
+      w += 16; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
+    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
+    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
+    w += 4;
+    let n = load<u32>(nz); nz += 4;
+    while (n != 0) {
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load(inp, 0);
+      const x1 = v128.load(inp, 16);
+      inp += <usize>d;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
+      w += 4; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    out += os;
+  }
+}
+
+/** one 4-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile4(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    let c1_0 = v128.load32_splat(w, 4);
+    let c2_0 = v128.load32_splat(w, 8);
+    let c3_0 = v128.load32_splat(w, 12);
+    w += 16;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0);
+      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0);
+      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
+      w += 16; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
+    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
+    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    w += 4;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      w += 4; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    out += os;
+  }
+}
+
+/** one 4-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile4_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    let c1_0 = v128.load32_splat(w, 4);
+    let c2_0 = v128.load32_splat(w, 8);
+    let c3_0 = v128.load32_splat(w, 12);
+    w += 16;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load(p, 0);
+      p += stride;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
+      w += 16; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
+    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
+    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    w += 4;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      w += 4; n--;
+    }
+    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    out += os;
+  }
+}
+
 /** one 4-pixel tile: all 4-row blocks, then the single tail rows */
 export function spmm_tile4(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
   for (let g = 0; g < ng; g++) {
@@ -423,22 +635,23 @@ export function spmm_tile4(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
 }
 
 /** one 4-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile4(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function spmm_tile4_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
     let c2_0 = v128.load32_splat(w, 8);
     let c3_0 = v128.load32_splat(w, 12);
     w += 16;
-    let p = inp;
-    let n = K;
+    let n = load<u32>(nz); nz += 4;
     while (n != 0) {
-      const x0 = v128.load(p, 0);
-      p += stride;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
-      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0);
-      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0);
-      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load(inp, 0);
+      inp += <usize>d;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
     { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
@@ -450,15 +663,98 @@ export function chwgemm_tile4(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
   for (let r = 0; r < nr1; r++) {
     let c0_0 = v128.load32_splat(w, 0);
     w += 4;
-    let p = inp;
-    let n = K;
+    let n = load<u32>(nz); nz += 4;
     while (n != 0) {
-      const x0 = v128.load(p, 0);
-      p += stride;
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load(inp, 0);
+      inp += <usize>d;
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
     { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    out += os;
+  }
+}
+
+/** one 2-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile2(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    let c1_0 = v128.load32_splat(w, 4);
+    let c2_0 = v128.load32_splat(w, 8);
+    let c3_0 = v128.load32_splat(w, 12);
+    w += 16;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load64_splat(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0);
+      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0);
+      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
+      w += 16; n--;
+    }
+    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
+    { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
+    { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    w += 4;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load64_splat(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      w += 4; n--;
+    }
+    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    out += os;
+  }
+}
+
+/** one 2-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile2_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    let c1_0 = v128.load32_splat(w, 4);
+    let c2_0 = v128.load32_splat(w, 8);
+    let c3_0 = v128.load32_splat(w, 12);
+    w += 16;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load64_splat(p, 0);
+      p += stride;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
+      w += 16; n--;
+    }
+    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
+    { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
+    { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    w += 4;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load64_splat(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      w += 4; n--;
+    }
+    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
     out += os;
   }
 }
@@ -505,22 +801,23 @@ export function spmm_tile2(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
 }
 
 /** one 2-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile2(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function spmm_tile2_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
     let c2_0 = v128.load32_splat(w, 8);
     let c3_0 = v128.load32_splat(w, 12);
     w += 16;
-    let p = inp;
-    let n = K;
+    let n = load<u32>(nz); nz += 4;
     while (n != 0) {
-      const x0 = v128.load64_splat(p, 0);
-      p += stride;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
-      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0);
-      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0);
-      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load64_splat(inp, 0);
+      inp += <usize>d;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
     { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
@@ -532,15 +829,98 @@ export function chwgemm_tile2(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
   for (let r = 0; r < nr1; r++) {
     let c0_0 = v128.load32_splat(w, 0);
     w += 4;
-    let p = inp;
-    let n = K;
+    let n = load<u32>(nz); nz += 4;
     while (n != 0) {
-      const x0 = v128.load64_splat(p, 0);
-      p += stride;
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load64_splat(inp, 0);
+      inp += <usize>d;
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
     { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    out += os;
+  }
+}
+
+/** one 1-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile1(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    let c1_0 = v128.load32_splat(w, 4);
+    let c2_0 = v128.load32_splat(w, 8);
+    let c3_0 = v128.load32_splat(w, 12);
+    w += 16;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load32_splat(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0);
+      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0);
+      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
+      w += 16; n--;
+    }
+    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
+    { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
+    { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    w += 4;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load32_splat(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      w += 4; n--;
+    }
+    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    out += os;
+  }
+}
+
+/** one 1-pixel tile: all 4-row blocks, then the single tail rows */
+export function chwgemm_tile1_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+  for (let g = 0; g < ng; g++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    let c1_0 = v128.load32_splat(w, 4);
+    let c2_0 = v128.load32_splat(w, 8);
+    let c3_0 = v128.load32_splat(w, 12);
+    w += 16;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load32_splat(p, 0);
+      p += stride;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
+      w += 16; n--;
+    }
+    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
+    { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
+    { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    out += os * 4;
+  }
+  for (let r = 0; r < nr1; r++) {
+    let c0_0 = v128.load32_splat(w, 0);
+    w += 4;
+    let p = inp;
+    let n = K;
+    while (n != 0) {
+      const x0 = v128.load32_splat(p, 0);
+      p += stride;
+      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
+      w += 4; n--;
+    }
+    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
     out += os;
   }
 }
@@ -587,22 +967,23 @@ export function spmm_tile1(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
 }
 
 /** one 1-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile1(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function spmm_tile1_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
     let c2_0 = v128.load32_splat(w, 8);
     let c3_0 = v128.load32_splat(w, 12);
     w += 16;
-    let p = inp;
-    let n = K;
+    let n = load<u32>(nz); nz += 4;
     while (n != 0) {
-      const x0 = v128.load32_splat(p, 0);
-      p += stride;
-      let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
-      wv = v128.load32_splat(w, 4); c1_0 = madd(x0, wv, c1_0);
-      wv = v128.load32_splat(w, 8); c2_0 = madd(x0, wv, c2_0);
-      wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load32_splat(inp, 0);
+      inp += <usize>d;
+      const wq = v128.load(w);
+      { const wv = i32x4.shuffle(wq, wq, 0, 0, 0, 0); c0_0 = madd(x0, wv, c0_0); }
+      { const wv = i32x4.shuffle(wq, wq, 1, 1, 1, 1); c1_0 = madd(x0, wv, c1_0); }
+      { const wv = i32x4.shuffle(wq, wq, 2, 2, 2, 2); c2_0 = madd(x0, wv, c2_0); }
+      { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
     { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
@@ -614,11 +995,11 @@ export function chwgemm_tile1(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
   for (let r = 0; r < nr1; r++) {
     let c0_0 = v128.load32_splat(w, 0);
     w += 4;
-    let p = inp;
-    let n = K;
+    let n = load<u32>(nz); nz += 4;
     while (n != 0) {
-      const x0 = v128.load32_splat(p, 0);
-      p += stride;
+      const d = load<i32>(dm); dm += 4;
+      const x0 = v128.load32_splat(inp, 0);
+      inp += <usize>d;
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
