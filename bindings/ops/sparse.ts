@@ -483,14 +483,27 @@ export type SpmmKernelName = `f32_spmm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 
 export type ChwGemmKernelName = `f32_chwgemm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_chwgemm_12x4__wasmsimd';
 type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spconv3x3_16x4__wasmsimd' | 'f32_spconv3x3_32x4__wasmsimd';
 
-const splatVariant = (tk: Tessera) => (tk.features.boundsChecks === 'explicit' ? '_splat' as const : '' as const);
+/**
+ * `_splat` kernels where they were measured faster: explicit bounds checks (Deno) and Bun, whose
+ * JavaScriptCore runs them ~20 % faster on every 1x1 and 3x3 shape (Bun 1.4.5, relaxed: pw3 30 %
+ * 2.46 -> 2.01 ms, dense-CHW 3.56 -> 2.83, 3x3 128ch@28 6.00 -> 4.73). Safari is JSC too but untested.
+ */
+const splatVariant = (tk: Tessera) => (sparseInternals.splatKernels ?? (tk.features.boundsChecks === 'explicit' || tk.features.runtime === 'bun'))
+  ? '_splat' as const : '' as const;
+
+/**
+ * @internal Switch for A/B benchmarks (bench/probes/sparse-splat-ab.ts): force the `_splat` kernels
+ * (true), the load32_splat ones (false), or let the runtime decide (undefined). Not part of the API;
+ * read when a layer runs, so set it before timing.
+ */
+export const sparseInternals: { splatKernels: boolean | undefined } = { splatKernels: undefined };
 
 /**
  * The batched 1x1 kernel for this instance. Under explicit bounds checks (tk.features.boundsChecks, Deno)
  * the 4x1-block kernels (tiles 8 and 16; 12 has no _splat build, it spills) are the `_splat` variants: one v128 load of a block's 4 weights, lanes broadcast
  * by shuffles, instead of 4 load32_splat (each load carries an inline check there; Deno pw3 1x1 30%:
  * 2.32 -> 1.53 ms, 3x3 64ch@56: 7.7 -> 3.4 ms). Same madds in the same order: bit-identical outputs.
- * Elsewhere (trap handler, no inline checks) the loadsplat kernels stay: `_splat` is no clear win there
+ * Also in Bun (see splatVariant). Elsewhere (V8 with a trap handler) the loadsplat kernels stay: `_splat` is no clear win there
  * (Node 20: 1x1 1-10 % faster, 3x3 equal; Chromium 156: -5..+5 %, see docs/sparse.md).
  * tk.parallel.sparseRun uses the same names.
  */
@@ -504,7 +517,7 @@ export function chwgemmKernelName(tk: Tessera, tile: SpmmTile): ChwGemmKernelNam
   return tile === 12 ? 'f32_chwgemm_12x4__wasmsimd' : `f32_chwgemm_${tile === 16 ? 16 : 8}x4__wasmsimd${splatVariant(tk)}`;
 }
 
-/** The 3x3 kernel: 4-channel groups use 8-pixel tiles (`_splat` under explicit bounds checks), single channels 16 or 32. */
+/** The 3x3 kernel: 4-channel groups use 8-pixel tiles (`_splat` under explicit bounds checks and in Bun), single channels 16 or 32. */
 function spconvKernelName(tk: Tessera, tile: 8 | 16 | 32): SpConvKernelName {
   if (tile === 8) return `f32_spconv3x3_8x4__wasmsimd${splatVariant(tk)}`;
   return tile === 32 ? 'f32_spconv3x3_32x4__wasmsimd' : 'f32_spconv3x3_16x4__wasmsimd';
