@@ -23,6 +23,20 @@ export function detectBoundsChecks(rt: RuntimeName): 'guard' | 'explicit' {
   return rt === 'deno' ? 'explicit' : 'guard';
 }
 
+/**
+ * Whether this engine runs a family's load-light kernel variants (`_splat`: a v128 load plus lane
+ * shuffles instead of several load32_splat) faster. Measured on the EPYC VM, same process A/B
+ * (bench/probes/dense-splat-ab.ts, sparse-splat-ab.ts), relaxed:
+ *   dense GEMM/conv 4x8: Deno +30-40 % (explicit bounds checks), Bun +20-25 %, Node 20 +4-8 % (simd128
+ *     equal), Chromium 156 about -5 % (cross-bench runs) -> everywhere but browsers;
+ *   sparse 4x1: Deno +35-50 %, Bun +20 %, Node 20 mixed, Chromium -5..+5 % -> Deno and Bun.
+ * Safari (JSC) and Firefox are untested; in a browser they cannot be told apart without UA sniffing.
+ */
+export function prefersSplatKernels(family: 'dense' | 'sparse', rt: RuntimeName, boundsChecks: 'guard' | 'explicit'): boolean {
+  if (boundsChecks === 'explicit') return true;
+  return family === 'dense' ? rt !== 'browser' : rt === 'bun';
+}
+
 export function runtimeVersion(rt: RuntimeName): string {
   switch (rt) {
     case 'deno': return String(g.Deno.version.deno);

@@ -11,7 +11,7 @@
 //   otherwise (e.g. stride 2): explicit im2col of a block of pixels into [K][PB] scratch.
 // Weights may be f16 panels: each MR-row panel is widened to f32 scratch once per pixel block.
 // All scratch is sized per tile/band (bindings compute the sizes with the *_scratch helpers).
-import { NR, F_BIAS_ROW, F_CLAMP, runTile, f16_widen_n } from "./gemm";
+import { NR, F_BIAS_ROW, F_CLAMP, MR_MASK, runTile, f16_widen_n } from "./gemm";
 import { madd, clamp } from "../common/simd";
 
 // @ts-ignore: decorator
@@ -40,8 +40,9 @@ export function f32_conv1x1_scratch(mr: i32, k: i32): i32 {
  * 1x1 conv, stride 1, no padding, one image: y[cout][hw] = act(W . x + bias).
  * w: packed panels (f32 or f16 when wf16), bias: 0 or Cout f32 (padded to a multiple of MR).
  */
-export function f32_conv1x1_nchw(mr: i32, cout: i32, cin: i32, hw: i32, x: usize, w: usize, wf16: i32, bias: usize,
+export function f32_conv1x1_nchw(mrv: i32, cout: i32, cin: i32, hw: i32, x: usize, w: usize, wf16: i32, bias: usize,
   y: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
+  const mr = mrv & MR_MASK;
   const tile = scratch;
   const wbuf = alignUp(scratch + 6 * NR * 4, 64);
   const bedge = alignUp(wbuf + <usize>(mr * cin * 4), 64);
@@ -69,8 +70,8 @@ export function f32_conv1x1_nchw(mr: i32, cout: i32, cin: i32, hw: i32, x: usize
       for (let t = 0; t < pb; t += NR) {
         const cols = min(NR, pb - t);
         const px = p0 + t;
-        if (cols == NR) runTile(mr, rows, NR, cin, a, x + (<usize>px << 2), ldx, false, yb + (<usize>px << 2), ldx, flags, bb, vmin, vmax, tile);
-        else runTile(mr, rows, cols, cin, a, bedge, NR * 4, false, yb + (<usize>px << 2), ldx, flags, bb, vmin, vmax, tile);
+        if (cols == NR) runTile(mrv, rows, NR, cin, a, x + (<usize>px << 2), ldx, false, yb + (<usize>px << 2), ldx, flags, bb, vmin, vmax, tile);
+        else runTile(mrv, rows, cols, cin, a, bedge, NR * 4, false, yb + (<usize>px << 2), ldx, flags, bb, vmin, vmax, tile);
       }
     }
   }
@@ -93,8 +94,9 @@ export function f32_conv_s1_scratch(mr: i32, cin: i32, kh: i32, kw: i32, wp: i32
  * Output rows are processed in bands; each band copies its input rows into a zero-padded buffer
  * [cin][bh+kh-1][wp], wp = w + pl + pr.
  */
-export function f32_conv_s1_nchw(mr: i32, cout: i32, cin: i32, h: i32, wd: i32, kh: i32, kw: i32, pt: i32, pl: i32, pr: i32,
+export function f32_conv_s1_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: i32, kh: i32, kw: i32, pt: i32, pl: i32, pr: i32,
   ho: i32, wo: i32, bh: i32, x: usize, w: usize, wf16: i32, bias: usize, y: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
+  const mr = mrv & MR_MASK;
   const k = cin * kh * kw;
   const wp = wd + pl + pr;
   const bhp = bh + kh - 1;
@@ -133,7 +135,7 @@ export function f32_conv_s1_nchw(mr: i32, cout: i32, cin: i32, h: i32, wd: i32, 
         const yrow = yb + (<usize>((oy0 + r) * wo) << 2);
         for (let ox = 0; ox < wo; ox += NR) {
           const cols = min(NR, wo - ox);
-          runTile(mr, rows, cols, k, a, brow + (<usize>ox << 2), offs, true, yrow + (<usize>ox << 2), plane, flags, bb, vmin, vmax, tile);
+          runTile(mrv, rows, cols, k, a, brow + (<usize>ox << 2), offs, true, yrow + (<usize>ox << 2), plane, flags, bb, vmin, vmax, tile);
         }
       }
     }
@@ -150,9 +152,10 @@ export function f32_conv_im2col_scratch(mr: i32, k: i32, pb: i32): i32 {
 }
 
 /** General conv (groups 1, any stride/padding/dilation), one image, via explicit im2col blocks. */
-export function f32_conv_im2col_nchw(mr: i32, cout: i32, cin: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   dh: i32, dw: i32, pt: i32, pl: i32, ho: i32, wo: i32, pb: i32, x: usize, w: usize, wf16: i32, bias: usize, y: usize,
   clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
+  const mr = mrv & MR_MASK;
   const k = cin * kh * kw;
   const tile = scratch;
   const wbuf = alignUp(scratch + 6 * NR * 4, 64);
@@ -208,7 +211,7 @@ export function f32_conv_im2col_nchw(mr: i32, cout: i32, cin: i32, h: i32, wd: i
       const bb = bias + (<usize>(p * mr) << 2);
       for (let t = 0; t < n; t += NR) {
         const cols = min(NR, n - t);
-        runTile(mr, rows, cols, k, a, col + (<usize>t << 2), ldcol, false, yb + (<usize>(p0 + t) << 2), plane, flags, bb, vmin, vmax, tile);
+        runTile(mrv, rows, cols, k, a, col + (<usize>t << 2), ldcol, false, yb + (<usize>(p0 + t) << 2), plane, flags, bb, vmin, vmax, tile);
       }
     }
   }

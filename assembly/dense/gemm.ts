@@ -14,7 +14,8 @@
 // The tile shape is MR x 8 with MR in {4,5,6} ("shape" = MR), chosen per tier by the bindings
 // (denseDefaultMR; tk.dense.mr overrides it for tuning).
 import { f32_gemm_4x8__wasmsimd, f32_gemm_5x8__wasmsimd, f32_gemm_6x8__wasmsimd,
-  f32_igemm_4x8__wasmsimd, f32_igemm_5x8__wasmsimd, f32_igemm_6x8__wasmsimd } from "./gen/gemm";
+  f32_igemm_4x8__wasmsimd, f32_igemm_5x8__wasmsimd, f32_igemm_6x8__wasmsimd,
+  f32_gemm_4x8__wasmsimd_splat, f32_gemm_5x8__wasmsimd_splat, f32_igemm_4x8__wasmsimd_splat, f32_igemm_5x8__wasmsimd_splat } from "./gen/gemm";
 import { madd, clamp } from "../common/simd";
 import { f16x4ToF32x4, f16ToF32, f32ToF16 } from "../f16/half";
 
@@ -36,17 +37,33 @@ export function denseDefaultMR(): i32 {
 /** flags of the micro-kernels (see scripts/gen-dense.mjs) */
 export const F_ACC: i32 = 1, F_BIAS_ROW: i32 = 2, F_BIAS_COL: i32 = 4, F_CLAMP: i32 = 8;
 
+/**
+ * The drivers' `mr` argument: MR (4, 5 or 6) in the low byte, plus MR_SPLAT_A to run the `_splat`
+ * micro-kernels (A values of a k step as one v128 load + lane shuffles; 4x8 and 5x8 only, 6x8 keeps
+ * load32_splat). Bit-identical to the default kernels: same madds, same order. Drivers take the
+ * geometry from `mr & MR_MASK` and hand the whole value to runTile.
+ */
+export const MR_SPLAT_A: i32 = 0x100, MR_MASK: i32 = 0xff;
+
 // @ts-ignore: decorator
-@inline export function ukernel(mr: i32, kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
+@inline export function ukernel(mrv: i32, kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
+  const mr = mrv & MR_MASK, sa = (mrv & MR_SPLAT_A) != 0;
   if (mr == 6) f32_gemm_6x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
-  else if (mr == 5) f32_gemm_5x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+  else if (mr == 5) {
+    if (sa) f32_gemm_5x8__wasmsimd_splat(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+    else f32_gemm_5x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+  } else if (sa) f32_gemm_4x8__wasmsimd_splat(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
   else f32_gemm_4x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
 }
 
 // @ts-ignore: decorator
-@inline export function ukernelIndirect(mr: i32, kc: i32, a: usize, b: usize, offs: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
+@inline export function ukernelIndirect(mrv: i32, kc: i32, a: usize, b: usize, offs: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
+  const mr = mrv & MR_MASK, sa = (mrv & MR_SPLAT_A) != 0;
   if (mr == 6) f32_igemm_6x8__wasmsimd(kc, a, b, offs, c, ldc, flags, bias, vmin, vmax);
-  else if (mr == 5) f32_igemm_5x8__wasmsimd(kc, a, b, offs, c, ldc, flags, bias, vmin, vmax);
+  else if (mr == 5) {
+    if (sa) f32_igemm_5x8__wasmsimd_splat(kc, a, b, offs, c, ldc, flags, bias, vmin, vmax);
+    else f32_igemm_5x8__wasmsimd(kc, a, b, offs, c, ldc, flags, bias, vmin, vmax);
+  } else if (sa) f32_igemm_4x8__wasmsimd_splat(kc, a, b, offs, c, ldc, flags, bias, vmin, vmax);
   else f32_igemm_4x8__wasmsimd(kc, a, b, offs, c, ldc, flags, bias, vmin, vmax);
 }
 
@@ -62,15 +79,15 @@ export function copyBlock(src: usize, lds: usize, dst: usize, ldd: usize, rows: 
  * to C; edge tiles go through `tile` (MR*8 f32 scratch) so the kernel never writes outside C.
  */
 // @ts-ignore: decorator
-@inline export function runTile(mr: i32, rows: i32, cols: i32, kc: i32, a: usize, b: usize, bstride: usize, indirect: bool,
+@inline export function runTile(mrv: i32, rows: i32, cols: i32, kc: i32, a: usize, b: usize, bstride: usize, indirect: bool,
   c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32, tile: usize): void {
-  if (rows == mr && cols == NR) {
-    if (indirect) ukernelIndirect(mr, kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
-    else ukernel(mr, kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+  if (rows == (mrv & MR_MASK) && cols == NR) {
+    if (indirect) ukernelIndirect(mrv, kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+    else ukernel(mrv, kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
   } else {
     if (flags & F_ACC) copyBlock(c, ldc, tile, NR * 4, rows, cols);
-    if (indirect) ukernelIndirect(mr, kc, a, b, bstride, tile, NR * 4, flags, bias, vmin, vmax);
-    else ukernel(mr, kc, a, b, bstride, tile, NR * 4, flags, bias, vmin, vmax);
+    if (indirect) ukernelIndirect(mrv, kc, a, b, bstride, tile, NR * 4, flags, bias, vmin, vmax);
+    else ukernel(mrv, kc, a, b, bstride, tile, NR * 4, flags, bias, vmin, vmax);
     copyBlock(tile, NR * 4, c, ldc, rows, cols);
   }
 }
@@ -304,8 +321,9 @@ export function f32_gemm_nc_scratch(): i32 {
  * to protect, and short K blocks would read B in 8 KiB pieces 128 KiB apart: the K block then
  * grows to what the A scratch holds (MC*KC floats), so B streams in long contiguous runs.
  */
-export function f32_gemm_nc(mr: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, bf16: i32, exact16: i32,
+export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, bf16: i32, exact16: i32,
   c: usize, ldc: i32, bias: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
+  const mr = mrv & MR_MASK;
   const tile = scratch;
   const apack = (scratch + 6 * NR * 4 + 63) & ~(<usize>63);
   const bwide = (apack + <usize>(MC * KC * 4) + 63) & ~(<usize>63);
@@ -335,7 +353,7 @@ export function f32_gemm_nc(mr: i32, m: i32, n: i32, k: i32, a: usize, lda: i32,
         for (let i = 0; i < mc; i += mr) {
           const rows = min(mr, mc - i);
           const ci = c + <usize>(m0 + i) * ldcb + (<usize>j << 5);
-          runTile(mr, rows, cols, kc, apack + <usize>i * <usize>kc * 4, b, NR * 4, false, ci, ldcb, flags, bj, vmin, vmax, tile);
+          runTile(mrv, rows, cols, kc, apack + <usize>i * <usize>kc * 4, b, NR * 4, false, ci, ldcb, flags, bj, vmin, vmax, tile);
         }
       }
     }

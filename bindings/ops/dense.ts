@@ -12,6 +12,7 @@
  * Everything is validated (typed errors) before any kernel runs. Scratch is sized per tile/band,
  * never per problem; packed weights are persistent arena blocks freed by dispose().
  */
+import { prefersSplatKernels } from '../env.js';
 import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Lifetime, type Tensor } from '../memory.js';
@@ -57,6 +58,8 @@ const NR = 8;
  * GEMV 12-18% faster than f16w_gemm_small, m = 3 f16w_gemm_small 2-10% faster than 3 GEMVs.
  */
 const GEMV_ROWS_F16 = 2;
+/** bit of the dense drivers' mr argument selecting the `_splat` micro-kernels (MR_SPLAT_A in assembly/dense/gemm.ts) */
+const MR_SPLAT_A = 0x100;
 /** @internal true when a packed matmul with these rows runs as one GEMV per row (exec and tk.parallel agree) */
 export function usesGemv(dtype: 'f32' | 'f16', m: number): boolean { return m === 1 || (dtype === 'f16' && m <= GEMV_ROWS_F16); }
 const SMALL_M_F16 = 3;
@@ -262,7 +265,7 @@ export class PackedMatmul {
       return;
     }
     const scratch = this.tk.arena.alloc(k.f32_gemm_nc_scratch(), 64);
-    k.f32_gemm_nc(this.tk.dense.mr, m, this.n, this.k, pa, this.k, this.ptr, this.dtype === 'f16' ? 1 : 0, this.exact16,
+    k.f32_gemm_nc(this.tk.dense.kernelMR(this.tk.dense.mr), m, this.n, this.k, pa, this.k, this.ptr, this.dtype === 'f16' ? 1 : 0, this.exact16,
       po, this.n, this.biasPtr, clampOn, lo, hi, scratch);
   }
 
@@ -419,7 +422,7 @@ export class PackedConv2d {
     const { clampOn, lo, hi } = this.act;
     const inImg = g.c * g.h * g.w * 4, outImg = g.cout * g.ho * g.wo * 4;
     const wf16 = this.dtype === 'f16' ? 1 : 0;
-    const mr = this.mr;
+    const mr = this.mr, kmr = this.tk.dense.kernelMR(mr); // kmr: the kernels' mr argument (MR + variant bit)
     if (this.depthwise) {
       const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
       const scratch = arena.alloc(k.f32_dwconv_scratch(Math.max(g.h + g.pt + g.pb, (g.ho - 1) * g.sh + g.kh), pitch), 64);
@@ -433,21 +436,21 @@ export class PackedConv2d {
     if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0) {
       const scratch = arena.alloc(k.f32_conv1x1_scratch(mr, kdim), 64);
       for (let i = 0; i < n; i++) {
-        k.f32_conv1x1_nchw(mr, g.cout, g.c, g.h * g.w, px + i * inImg, this.ptr, wf16, this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
+        k.f32_conv1x1_nchw(kmr, g.cout, g.c, g.h * g.w, px + i * inImg, this.ptr, wf16, this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
       }
     } else if (g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1) {
       const wp = g.w + g.pl + g.pr;
       const bh = k.conv_s1_band_rows(g.c, g.kh, wp, g.ho);
       const scratch = arena.alloc(k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh), 64);
       for (let i = 0; i < n; i++) {
-        k.f32_conv_s1_nchw(mr, g.cout, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh, px + i * inImg, this.ptr, wf16,
+        k.f32_conv_s1_nchw(kmr, g.cout, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh, px + i * inImg, this.ptr, wf16,
           this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
       }
     } else {
       const pb = k.conv_im2col_block(kdim);
       const scratch = arena.alloc(k.f32_conv_im2col_scratch(mr, kdim, pb), 64);
       for (let i = 0; i < n; i++) {
-        k.f32_conv_im2col_nchw(mr, g.cout, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
+        k.f32_conv_im2col_nchw(kmr, g.cout, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
           px + i * inImg, this.ptr, wf16, this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
       }
     }
@@ -467,15 +470,24 @@ export class PackedConv2d {
 /** tk.dense: packed (reusable) forms and tuning knobs. tk.matmul / tk.conv2d delegate here. */
 export class DenseOps {
   private _mr: number;
+  /**
+   * Tuning knob: run the `_splat` GEMM micro-kernels (4x8, 5x8: the MR values of a k step as one v128
+   * load, lanes broadcast by shuffles, instead of MR load32_splat; 6x8 always uses load32_splat).
+   * Bit-identical results. Default: on outside browsers (see prefersSplatKernels in env.ts; conv 3x3
+   * 56x56x64 relaxed 4x8: Deno 35 -> 48 GFLOP/s, Bun 29 -> 36, Node 20 42-44 -> 46-47; Chromium 156
+   * ~5 % slower, so off there).
+   */
+  splatA: boolean;
 
   constructor(private tk: Tessera) {
-    // 6x8 under explicit bounds checks (Deno): fewer loads, hence fewer inline checks, per FMA; measured
-    // there (conv 3x3 56x56x64, relaxed): 34 GFLOP/s with 4x8, 38.6 with 6x8; without checks all three
-    // run at ~50. Node 20's V8 spills 5x8 and 6x8 (20-23 GFLOP/s), hence 4x8 elsewhere.
-    this._mr = tk.features.boundsChecks === 'explicit' ? 6 : tk.kernels.denseDefaultMR();
+    this._mr = tk.kernels.denseDefaultMR();
+    this.splatA = prefersSplatKernels('dense', tk.features.runtime, tk.features.boundsChecks);
   }
 
-  /** Rows of the GEMM micro-tile (4, 5 or 6; default 4, or 6 under explicit bounds checks). Packed conv weights keep the MR they were packed with. */
+  /** @internal the drivers' mr argument: MR plus MR_SPLAT_A when splatA (see assembly/dense/gemm.ts) */
+  kernelMR(mr: number): number { return this.splatA ? mr | MR_SPLAT_A : mr; }
+
+  /** Rows of the GEMM micro-tile (4, 5 or 6; default 4). Packed conv weights keep the MR they were packed with. */
   get mr(): number { return this._mr; }
   /**
    * Only the built micro-tiles are accepted: the packing and scratch sizes follow mr while the kernels

@@ -9,6 +9,7 @@
  * The walk was validated in TS (every visited row inside the input), so kernels never read outside
  * the input buffer (+ the 16-byte arena tail pad for vector over-reads) and never write outside Y.
  */
+import { prefersSplatKernels } from '../env.js';
 import { ArgumentError, DisposedError, DTypeError, ShapeError } from '../errors.js';
 import { Lifetime, type Tensor } from '../memory.js';
 import {
@@ -488,7 +489,7 @@ type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spc
  * JavaScriptCore runs them ~20 % faster on every 1x1 and 3x3 shape (Bun 1.4.5, relaxed: pw3 30 %
  * 2.46 -> 2.01 ms, dense-CHW 3.56 -> 2.83, 3x3 128ch@28 6.00 -> 4.73). Safari is JSC too but untested.
  */
-const splatVariant = (tk: Tessera) => (sparseInternals.splatKernels ?? (tk.features.boundsChecks === 'explicit' || tk.features.runtime === 'bun'))
+const splatVariant = (tk: Tessera) => (sparseInternals.splatKernels ?? prefersSplatKernels('sparse', tk.features.runtime, tk.features.boundsChecks))
   ? '_splat' as const : '' as const;
 
 /**

@@ -142,7 +142,7 @@ export class ParallelOps {
       return;
     }
     const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
-      ['f32_gemm_nc', mr, c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
+      ['f32_gemm_nc', this.tk.dense.kernelMR(mr), c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
     await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } }));
   }
 
@@ -168,7 +168,7 @@ export class ParallelOps {
     const kdim = (P.depthwise ? 1 : g.c) * g.kh * g.kw;
     if (this.threads < 2 || n * g.cout * g.ho * g.wo * kdim < PARALLEL_CONV_MIN_MACS) { packed.run(x, out, n); return; }
     // below: the tile calls of PackedConv2d.exec, with x / out moved by image and w / bias / out by channel
-    const k = this.tk.kernels, mr = P.mr;
+    const k = this.tk.kernels, mr = P.mr, kmr = this.tk.dense.kernelMR(mr); // kmr: the kernels' mr argument
     const { clampOn, lo, hi } = P.act;
     const inImg = g.c * g.h * g.w * 4, outImg = g.cout * g.ho * g.wo * 4, inPlane = g.h * g.w * 4, outPlane = g.ho * g.wo * 4;
     const wf16 = P.dtype === 'f16' ? 1 : 0;
@@ -188,18 +188,18 @@ export class ParallelOps {
       const minChunk = 2 * mr;
       if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0) {
         bytes = k.f32_conv1x1_scratch(mr, kdim); arg = 12;
-        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv1x1_nchw', mr, cc, g.c, g.h * g.w,
+        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv1x1_nchw', kmr, cc, g.c, g.h * g.w,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       } else if (g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1) {
         const wp = g.w + g.pl + g.pr;
         const bh = k.conv_s1_band_rows(g.c, g.kh, wp, g.ho);
         bytes = k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh); arg = 21;
-        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_s1_nchw', mr, cc, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh,
+        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_s1_nchw', kmr, cc, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       } else {
         const pb = k.conv_im2col_block(kdim);
         bytes = k.f32_conv_im2col_scratch(mr, kdim, pb); arg = 24;
-        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_im2col_nchw', mr, cc, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
+        calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_im2col_nchw', kmr, cc, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       }
     }

@@ -193,6 +193,34 @@ for (const tier of TIERS) {
       expect(t.memoryStats().usedBytes).toBe(before);
     });
 
+    it('the _splat micro-kernels (tk.dense.splatA) give the same bits as load32_splat, every MR, GEMM and conv paths', async () => {
+      // same madds in the same order per output (only how A's values reach the registers differs)
+      const t = await tk(tier);
+      const saved = [t.dense.mr, t.dense.splatA] as const;
+      try {
+        for (const mr of [4, 5, 6]) {
+          t.dense.mr = mr;
+          const run = (sa: boolean, f: () => Float32Array) => { t.dense.splatA = sa; return f(); };
+          for (const [i, [m, k, n]] of MATMUL_SHAPES.entries()) {
+            const a = randomF32(m * k, 500 + i), b = randomF32(k * n, 600 + i), b16 = randomHalf(t, k * n, 700 + i);
+            for (const w of [b, b16]) {
+              const f = () => t.matmul(a, w, m, k, n, { activation: 'relu6' });
+              expect(run(true, f), `mr=${mr} ${m}x${k}x${n}`).toEqual(run(false, f));
+            }
+          }
+          for (const [i, o] of CASES.entries()) {
+            if (o.g) continue; // depthwise has no GEMM tile
+            const f = full(o);
+            const x = randomF32(f.n * f.c * f.h * f.w, 800 + i), w = randomF32(f.cout * f.c * f.kh * f.kw, 900 + i);
+            const g = () => t.conv2d(x, w, api(o, { bias: randomF32(f.cout, 1000 + i) }));
+            expect(run(true, g), `mr=${mr} conv case ${i}`).toEqual(run(false, g));
+          }
+        }
+      } finally {
+        [t.dense.mr, t.dense.splatA] = saved;
+      }
+    });
+
     it('packed form on arena tensors equals the copying API', async () => {
       const t = await tk(tier);
       for (const o of [CASES[4], CASES[11], CASES[15]]) {

@@ -54,14 +54,15 @@ describe('init and tier selection', () => {
     expect(tk.features.notes.join('\n')).toMatch(/relaxed tier rejected/);
   });
 
-  it('bounds-check profile: detected (guard here: Node and Chromium run wasm with guard pages), overridable; it picks the dense MR', async () => {
+  it('bounds-check profile: detected (guard here: Node and Chromium run wasm with guard pages), overridable; it picks kernel variants', async () => {
     const tk = await init();
     expect(tk.features.boundsChecks).toBe('guard');
     expect(tk.dense.mr).toBe(4);
+    expect(tk.dense.splatA).toBe(tk.features.runtime === 'node'); // dense _splat tiles outside browsers
     const ex = await init({ boundsChecks: 'explicit' });
     expect(ex.features.boundsChecks).toBe('explicit');
-    expect(ex.dense.mr).toBe(6);
-    // the MR changes which rows share a tile, not any element's k-order: bit-identical products
+    expect(ex.dense.splatA).toBe(true);
+    // the variant changes how A reaches the registers, not any element's k-order: bit-identical products
     const a = new Float32Array(7 * 300).map((_, i) => Math.sin(i)), b = new Float32Array(300 * 5).map((_, i) => Math.cos(i));
     expect(ex.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
   });
