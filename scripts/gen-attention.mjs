@@ -3,7 +3,8 @@
 //
 // Each kernel computes one MR x (NR*4) tile  C[i][j] = sum_k A[i][k] * B[k][j]  where
 //   A is read as scalars (broadcast): element (i,k) at a + 4*i + k*aSk (constant lane offsets, so no
-//   address arithmetic per broadcast: A is either naturally contiguous in i or packed that way),
+//   address arithmetic per broadcast: A is either naturally contiguous in i or packed that way; 4-row
+//   tiles load the 4 values as one v128 and broadcast lanes by shuffles),
 //   B is read as vectors: row k at b + k*bSk, NR consecutive f32x4,
 //   C row i is stored at c + i*cSi (NR f32x4).
 // Attention uses it twice:
@@ -27,9 +28,15 @@ function kernel(MR, NR, UNROLL) {
   declareAccumulators(L, MR, NR);
   // A rows are 4 bytes apart (constant offsets), one reused broadcast local t
   const step = (ind) => {
+    // 4-row tiles broadcast A from one v128 load (lane shuffles) instead of 4 load32_splat: same bits,
+    // simd128 attention S=2048 d=64: Node 20 +4 %, Bun +18 %, Deno +25 % (explicit bounds checks).
+    // 6-row tiles keep load32_splat: the extra live vector makes them spill (Node relaxed 44 -> 24 GFLOP/s).
+    const splat = MR === 4;
+    if (splat) L.push(`${ind}const av = v128.load(a);`);
     emitStep(L, MR, NR, ind, {
       bLine: (j) => `const b${j} = v128.load(b${j ? `, ${16 * j}` : ''});`,
-      aLine: (i) => `${i === 0 ? 'let ' : ''}t = v128.load32_splat(a${i ? `, ${4 * i}` : ''});`,
+      aLine: (i) => (splat ? `${i === 0 ? 'let ' : ''}t = i32x4.shuffle(av, av, ${i}, ${i}, ${i}, ${i});`
+        : `${i === 0 ? 'let ' : ''}t = v128.load32_splat(a${i ? `, ${4 * i}` : ''});`),
       aName: () => 't',
     });
     L.push(`${ind}a += aSk; b += bSk;`);

@@ -14,18 +14,19 @@ export function attn_gemm_4x8(a: usize, aSk: usize, b: usize, bSk: usize, kc: i3
   let c31 = f32x4.splat(0);
   let k = 0;
   for (; k < kc; k++) {
+    const av = v128.load(a);
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
-    let t = v128.load32_splat(a);
+    let t = i32x4.shuffle(av, av, 0, 0, 0, 0);
     c00 = madd(t, b0, c00);
     c01 = madd(t, b1, c01);
-    t = v128.load32_splat(a, 4);
+    t = i32x4.shuffle(av, av, 1, 1, 1, 1);
     c10 = madd(t, b0, c10);
     c11 = madd(t, b1, c11);
-    t = v128.load32_splat(a, 8);
+    t = i32x4.shuffle(av, av, 2, 2, 2, 2);
     c20 = madd(t, b0, c20);
     c21 = madd(t, b1, c21);
-    t = v128.load32_splat(a, 12);
+    t = i32x4.shuffle(av, av, 3, 3, 3, 3);
     c30 = madd(t, b0, c30);
     c31 = madd(t, b1, c31);
     a += aSk; b += bSk;
@@ -100,14 +101,15 @@ export function attn_gemm_4x4(a: usize, aSk: usize, b: usize, bSk: usize, kc: i3
   let c30 = f32x4.splat(0);
   let k = 0;
   for (; k < kc; k++) {
+    const av = v128.load(a);
     const b0 = v128.load(b);
-    let t = v128.load32_splat(a);
+    let t = i32x4.shuffle(av, av, 0, 0, 0, 0);
     c00 = madd(t, b0, c00);
-    t = v128.load32_splat(a, 4);
+    t = i32x4.shuffle(av, av, 1, 1, 1, 1);
     c10 = madd(t, b0, c10);
-    t = v128.load32_splat(a, 8);
+    t = i32x4.shuffle(av, av, 2, 2, 2, 2);
     c20 = madd(t, b0, c20);
-    t = v128.load32_splat(a, 12);
+    t = i32x4.shuffle(av, av, 3, 3, 3, 3);
     c30 = madd(t, b0, c30);
     a += aSk; b += bSk;
   }
