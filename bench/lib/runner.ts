@@ -58,9 +58,9 @@ export async function environment(args: RunnerArgs, host: HostInfo = {}): Promis
   const f = probe.features;
   probe.dispose();
   const shared = probeSharedMemory();
-  // --tiers=best: only the fastest tier this runtime can run (the cross-runtime default outside Node)
+  // --tiers=best: the tier init() picks in this runtime (the cross-runtime default outside Node)
   const all: Tier[] = f.relaxedSimd ? ['simd128', 'relaxed'] : ['simd128'];
-  const tiers = args.tiers?.[0] === ('best' as Tier) ? [all[all.length - 1]] : args.tiers?.[0] === ('all' as Tier) ? all : args.tiers ?? all;
+  const tiers = args.tiers?.[0] === ('best' as Tier) ? [f.tier] : args.tiers?.[0] === ('all' as Tier) ? all : args.tiers ?? all;
   return {
     runtime: f.runtime,
     runtimeVersion: f.runtime === 'browser' ? browserVersion(String(g.navigator?.userAgent ?? '')) : f.runtimeVersion,

@@ -67,6 +67,14 @@ describe('init and tier selection', () => {
     expect(ex.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
   });
 
+  it('auto drops to simd128 when the relaxed build computes relaxed_madd unfused (JSC; simulated: simd128 bytes as the relaxed source)', async () => {
+    const t = await init({ wasm: { relaxed: await bytesOf(defaultWasmUrl('simd128')) } });
+    expect(t.features.tier).toBe('simd128');
+    expect(t.features.fusedMadd).toBe(false);
+    expect(t.features.notes.join(' ')).toMatch(/not fused/);
+    expect(t.matmul(new Float32Array([1, 2]), new Float32Array([3, 4]), 1, 2, 1)[0]).toBe(11);
+  });
+
   it('init called twice concurrently is a typed error; sequential calls are fine', async () => {
     const p1 = init();
     const e = await init().catch((x) => x);
