@@ -64,6 +64,8 @@ export interface DenseExports {
   f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
+  /** the bit of the dense drivers' mr argument that selects the _splat micro-kernels */
+  denseMRSplatA(): number;
   f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
   /** f16w_gemv_nc with tile = scratch, xs = scratch + 64 (scratch: 64 + 4k bytes; tk.parallel column ranges) */
   f16w_gemv_nc_s(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, exact: number, scratch: number): void;

@@ -45,6 +45,11 @@ export const F_ACC: i32 = 1, F_BIAS_ROW: i32 = 2, F_BIAS_COL: i32 = 4, F_CLAMP: 
  */
 export const MR_SPLAT_A: i32 = 0x100, MR_MASK: i32 = 0xff;
 
+/** MR_SPLAT_A for the bindings (one definition of the bit). */
+export function denseMRSplatA(): i32 {
+  return MR_SPLAT_A;
+}
+
 // @ts-ignore: decorator
 @inline export function ukernel(mrv: i32, kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
   const mr = mrv & MR_MASK, sa = (mrv & MR_SPLAT_A) != 0;

@@ -58,8 +58,6 @@ const NR = 8;
  * GEMV 12-18% faster than f16w_gemm_small, m = 3 f16w_gemm_small 2-10% faster than 3 GEMVs.
  */
 const GEMV_ROWS_F16 = 2;
-/** bit of the dense drivers' mr argument selecting the `_splat` micro-kernels (MR_SPLAT_A in assembly/dense/gemm.ts) */
-const MR_SPLAT_A = 0x100;
 /** @internal true when a packed matmul with these rows runs as one GEMV per row (exec and tk.parallel agree) */
 export function usesGemv(dtype: 'f32' | 'f16', m: number): boolean { return m === 1 || (dtype === 'f16' && m <= GEMV_ROWS_F16); }
 const SMALL_M_F16 = 3;
@@ -481,11 +479,13 @@ export class DenseOps {
 
   constructor(private tk: Tessera) {
     this._mr = tk.kernels.denseDefaultMR();
+    this.splatBit = tk.kernels.denseMRSplatA();
     this.splatA = prefersSplatKernels('dense', tk.features.runtime, tk.features.boundsChecks);
   }
 
   /** @internal the drivers' mr argument: MR plus MR_SPLAT_A when splatA (see assembly/dense/gemm.ts) */
-  kernelMR(mr: number): number { return this.splatA ? mr | MR_SPLAT_A : mr; }
+  kernelMR(mr: number): number { return this.splatA ? mr | this.splatBit : mr; }
+  private readonly splatBit: number;
 
   /** Rows of the GEMM micro-tile (4, 5 or 6; default 4). Packed conv weights keep the MR they were packed with. */
   get mr(): number { return this._mr; }
