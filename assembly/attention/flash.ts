@@ -35,6 +35,7 @@ export const FLAG_CAUSAL: i32 = 1;
 export const FLAG_Q_F16: i32 = 2; // q (prep: k and v) are f16 bits, else f32
 export const FLAG_STORE_F32: i32 = 4; // MODE_PASA only: no fp16 rounding anywhere
 export const FLAG_FRAME_FIRST: i32 = 8; // MODE_PASA only: frame = first block's pseudo-average (else running mean)
+export const FLAG_TILE4: i32 = 32; // use 4-row GEMM tiles on the relaxed tier too (see MR)
 
 const NEG_INF: f32 = -Infinity;
 const M_INIT_F32: f32 = -1e30; // finite "minus infinity": no inf - inf in the first merge / fully masked rows
@@ -46,7 +47,13 @@ const R_M = 0, R_L = 1, R_AB = 2, R_ALPHA = 3, R_GAMMA = 4;
 const N_ROWVEC = 5;
 
 // Tile shapes: keys per packed group (QK) and rows per PV tile; both tiers align row blocks to 24.
-const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+/**
+ * Key-tile height of the inner GEMMs, set at the start of attention_fwd: 6 on the relaxed tier (FMA,
+ * 12 accumulators), 4 on simd128 or with FLAG_TILE4 (the 4-row tiles load their A values as one v128:
+ * fewer loads, which pays where every load carries a bounds check, i.e. Deno). Same sums in the same
+ * order either way.
+ */
+let MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 const RALIGN: i32 = 24;
 
 // @ts-ignore: decorator
@@ -54,18 +61,18 @@ const RALIGN: i32 = 24;
 
 // @ts-ignore: decorator
 @inline function gemmX8(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD) attn_gemm_6x8(a, aSk, b, bSk, kc, c, cSi);
+  if (ASC_FEATURE_RELAXED_SIMD && MR == 6) attn_gemm_6x8(a, aSk, b, bSk, kc, c, cSi);
   else attn_gemm_4x8(a, aSk, b, bSk, kc, c, cSi);
 }
 // @ts-ignore: decorator
 @inline function gemmX4(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD) attn_gemm_6x4(a, aSk, b, bSk, kc, c, cSi);
+  if (ASC_FEATURE_RELAXED_SIMD && MR == 6) attn_gemm_6x4(a, aSk, b, bSk, kc, c, cSi);
   else attn_gemm_4x4(a, aSk, b, bSk, kc, c, cSi);
 }
 
 /** Scratch bytes attention_fwd needs for head dim d and tile br x bc. */
 export function attention_scratch_bytes(d: i32, br: i32, bc: i32): i32 {
-  const b = roundUp(br, RALIGN), c = roundUp(bc, MR);
+  const b = roundUp(br, RALIGN), c = roundUp(bc, 12); // keys padded to whole MR groups, MR 4 or 6
   return (d * b + c * d + c * b + 2 * b * d + N_ROWVEC * b) * 4 + 64;
 }
 
@@ -163,6 +170,7 @@ export function attention_prep_kv(k: usize, v: usize, kRowStride: i32, vRowStrid
 export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride: i32, nh: i32, s1: i32,
   k: usize, v: usize, kvRows: i32, kRowStride: i32, vRowStride: i32, s2: i32, d: i32,
   scratch: usize, mode: i32, flags: i32, scale: f32, beta: f32, br: i32, bc: i32): void {
+  MR = ASC_FEATURE_RELAXED_SIMD && (flags & FLAG_TILE4) == 0 ? 6 : 4;
   const causal = (flags & FLAG_CAUSAL) != 0;
   const q16 = (flags & FLAG_Q_F16) != 0;
   const storeF32 = mode == MODE_PASA && (flags & FLAG_STORE_F32) != 0;

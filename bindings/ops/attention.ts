@@ -27,6 +27,7 @@
  * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes), plus — only in the fp16 precisions or for f16 k/v —
  * one prepared KV head (2·seqK·d·4 bytes).
  */
+import { prefersSplatKernels } from '../env.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor, type Arena } from '../memory.js';
@@ -78,6 +79,12 @@ type AttnInput = Float32Array | Uint16Array | ArrayBufferView;
 const MODE = { 'f32': 0, 'f16': 1, 'pasa': 2, 'pasa-faithful': 3 } as const;
 const FLAG_CAUSAL = 1, FLAG_F16 = 2, FLAG_STORE_F32 = 4, FLAG_FRAME_FIRST = 8;
 const FLAG_DECODE_KV_F16 = 16; // f32_attn_decode only: k and v are f16 bits (widened exactly in the kernel)
+const FLAG_TILE4 = 32; // attention_fwd: 4-row GEMM tiles on the relaxed tier too (FLAG_TILE4 in assembly/attention/flash.ts)
+
+/** @internal attention_fwd's tile flag for this instance: 4-row `_splat` tiles where they are faster (prefersSplatKernels). Same bits. */
+export function attnTileFlag(tk: Tessera): number {
+  return prefersSplatKernels('attention', tk.features.runtime, tk.features.boundsChecks) ? FLAG_TILE4 : 0;
+}
 
 interface Plan {
   heads: number; kvHeads: number; group: number; s1: number; s2: number; d: number; cap: number;
@@ -236,6 +243,7 @@ export class AttentionOps {
     const stack = p.s1 === 1 && p.group > 1;
     let flags = (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0);
     if (stack) flags &= ~FLAG_CAUSAL;
+    flags |= attnTileFlag(this.tk);
     k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, stack ? 1 : p.group, stack ? p.group : p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
       ws.scratch, p.mode, flags, p.scale, p.beta, p.br, p.bc);
   }

@@ -12,7 +12,7 @@ import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
-import { ATTN_FLAG_F16, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
+import { ATTN_FLAG_F16, attnTileFlag, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
@@ -264,7 +264,7 @@ export class ParallelOps {
         await this.tk.pool.runCalls(decodeCalls, { scratch: { bytes: kern.f32_attn_decode_scratch_bytes(p.d, p.group), arg: 11 } });
         return res;
       }
-      const flags = (p.flags & ~ATTN_FLAG_F16) | qF16;
+      const flags = (p.flags & ~ATTN_FLAG_F16) | qF16 | attnTileFlag(this.tk);
       const causal = (p.flags & 1) !== 0;
       const calls = splitAttention(p.heads, p.s1, p.br, causal, this.threads, (h, r0, rc) => {
         const g = Math.floor(h / p.group), off = (h * p.s1 + r0) * p.d;

@@ -170,6 +170,30 @@ describe('attention accuracy vs float64 golden (random shapes)', () => {
   }
 });
 
+describe('attention: 4-row tiles on the relaxed tier (FLAG_TILE4, chosen under explicit bounds checks)', () => {
+  // the key-tile height only changes how keys are grouped for the GEMMs: every score and every P.V sum
+  // keeps its order, so the outputs are the same bits (causal diagonal blocks and padded key groups included)
+  it('give the same bits as the 6-row tiles for f32, f16, pasa and pasa-faithful, causal or not, odd shapes', async () => {
+    const { init } = await import('../../bindings/index.js');
+    const a = await tk(TIERS[TIERS.length - 1]);
+    const b = await init({ simd: a.features.tier, boundsChecks: 'explicit' });
+    expect(b.features.boundsChecks).toBe('explicit');
+    try {
+      const cases: [number, number, number, number, boolean, AttentionOptions['precision'], number, number][] = [
+        [2, 37, 37, 64, false, 'f32', 48, 72], [1, 100, 130, 32, true, 'f32', 48, 72], [2, 64, 64, 64, true, 'pasa', 48, 128],
+        [1, 9, 50, 16, false, 'f16', 8, 4], [3, 1, 77, 64, false, 'f32', 48, 72], [1, 130, 130, 128, true, 'pasa-faithful', 24, 128],
+        [2, 25, 31, 8, true, 'f32', 16, 12], [1, 5, 7, 4, false, 'pasa', 8, 4]];
+      for (const [i, [H, S1, S2, d, causal, precision, blockQ, blockK]] of cases.entries()) {
+        const q = randomF32(H * S1 * d, 700 + 3 * i, -2, 2), k = randomF32(H * S2 * d, 701 + 3 * i, -2, 2), v = randomF32(H * S2 * d, 702 + 3 * i, -2, 2);
+        const o = { heads: H, seqQ: S1, seqK: S2, headDim: d, causal, precision, blockQ, blockK };
+        expect(b.attention(q, k, v, o), `${precision} H${H} ${S1}x${S2} d${d}${causal ? ' causal' : ''}`).toEqual(a.attention(q, k, v, o));
+      }
+    } finally {
+      b.dispose();
+    }
+  });
+});
+
 describe('attention: causal, non-finite v of masked keys never reaches a row', () => {
   // Regression: P is exactly 0 for a masked (row, key) pair, but 0 * NaN = 0 * Inf = NaN, so the P.V step of a
   // diagonal key block must not read the v rows of keys a query row cannot see. One poisoned v row (NaN, +Inf,
