@@ -33,7 +33,7 @@ const common = argv.filter((a) => passKeys.some((k) => a === `--${k}` || a.start
 // onnxruntime-web fixes its thread count per process: the threads suite (ORT with N threads) runs in a
 // process (page) of its own, after everything else (ORT with 1 thread)
 const only = value('only')?.split(',').filter(Boolean);
-// quick preset: Node measures every SIMD tier; the other runtimes only their fastest one (the tier
+// quick preset: Node measures every SIMD tier; the other runtimes only the one init() picks there (the tier
 // comparison is the same wasm in every V8; what differs across runtimes is the engine), unless --tiers/--full
 const tiersFor = (rt: string) => (rt === 'node' || flag('tiers') || flag('full') ? [] : ['--tiers=best']);
 const PASSES: string[][] = !only ? [[...common, '--exclude=threads'], [...common, '--only=threads']]
