@@ -23,7 +23,8 @@ import { AttentionOps, decodeOptions, type AttentionDecodeOptions, type Attentio
 export interface InitOptions {
   /**
    * 'auto' (default): relaxed when it validates, passes the self-test and its relaxed_madd is fused
-   * (an unfused relaxed_madd, as in JavaScriptCore/Bun, gains nothing over simd128), else simd128.
+   * (an unfused relaxed_madd — JavaScriptCore/Bun, or any engine on a CPU without FMA — gains nothing
+   * over simd128), else simd128.
    * A forced tier that cannot run is an error.
    */
   simd?: 'auto' | Tier;
@@ -46,8 +47,8 @@ export interface InitOptions {
    */
   threads?: number | 'auto';
   /**
-   * How the engine bounds-checks wasm memory (see Features.boundsChecks); picks kernel defaults such as
-   * tk.dense.mr. Default: detected ('explicit' in Deno, else 'guard').
+   * How the engine bounds-checks wasm memory (see Features.boundsChecks); picks kernel variants (the
+   * load-light `_splat` kernels, see prefersSplatKernels in env.ts). Default: detected ('explicit' in Deno, else 'guard').
    */
   boundsChecks?: 'guard' | 'explicit';
 }

@@ -54,6 +54,9 @@ const N_ROWVEC = 5;
  * order either way.
  */
 let MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+/** MR as the code reads it: the global on the relaxed tier, the constant 4 on simd128 (so it folds there). */
+// @ts-ignore: decorator
+@inline function tileMR(): i32 { return ASC_FEATURE_RELAXED_SIMD ? MR : 4; }
 const RALIGN: i32 = 24;
 
 // @ts-ignore: decorator
@@ -61,12 +64,12 @@ const RALIGN: i32 = 24;
 
 // @ts-ignore: decorator
 @inline function gemmX8(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD && MR == 6) attn_gemm_6x8(a, aSk, b, bSk, kc, c, cSi);
+  if (ASC_FEATURE_RELAXED_SIMD && tileMR() == 6) attn_gemm_6x8(a, aSk, b, bSk, kc, c, cSi);
   else attn_gemm_4x8(a, aSk, b, bSk, kc, c, cSi);
 }
 // @ts-ignore: decorator
 @inline function gemmX4(a: usize, aSk: usize, b: usize, bSk: usize, kc: i32, c: usize, cSi: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD && MR == 6) attn_gemm_6x4(a, aSk, b, bSk, kc, c, cSi);
+  if (ASC_FEATURE_RELAXED_SIMD && tileMR() == 6) attn_gemm_6x4(a, aSk, b, bSk, kc, c, cSi);
   else attn_gemm_4x4(a, aSk, b, bSk, kc, c, cSi);
 }
 
@@ -179,7 +182,7 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
   const brE = roundUp(min(br, s1), RALIGN); // decode (s1 = 1) uses one 24-row block
   const rs: usize = <usize>brE << 2; // byte stride of one key/dim row of the transposed tiles
   const db: usize = <usize>d << 2; // byte stride of one row of O / PV
-  const bcr = roundUp(bc, MR);
+  const bcr = roundUp(bc, tileMR());
   const qT = (scratch + 15) & ~(<usize>15);
   const kp = qT + <usize>d * rs;
   const sT = kp + <usize>bcr * db;
@@ -199,7 +202,7 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
       // lanes / rows that hold query rows: scores over nr rounded to 8 lanes (the GEMM width; the extra lanes are
       // zero Q rows), row passes over nr rounded to 4, P.V over nr rounded to MR rows, combine over nr rows.
       // Lanes and rows past those hold stale or zero values that are never output; valid rows are bit-identical.
-      const nr8 = roundUp(nr, 8), nr4 = roundUp(nr, 4), nrM = roundUp(nr, MR);
+      const nr8 = roundUp(nr, 8), nr4 = roundUp(nr, 4), nrM = roundUp(nr, tileMR());
       // pack Q^T (zero rows beyond nr)
       for (let r = 0; r < brE; r++) {
         for (let x = 0; x < d; x++) {
@@ -226,16 +229,16 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         if (causal && c0 > lastRow + off) break; // this and all later key blocks are fully masked
         const nv = min(bc, s2 - c0);
         const ncols = mode == MODE_FAITHFUL ? bc : nv; // faithful: the padded keys count in the row mean
-        const ng = (ncols + MR - 1) / MR;
+        const ng = (ncols + tileMR() - 1) / tileMR();
         packK(kp, k + <usize>c0 * krb, krb, min(ncols, kvRows - c0), ng, d);
         // S^T = Kp . Q^T
         for (let g = 0; g < ng; g++) {
-          const a = kp + <usize>g * <usize>MR * db;
-          const c = sT + <usize>(g * MR) * rs;
-          if (nr <= 4) gemmX4(a, <usize>MR << 2, qT, rs, d, c, rs); // one 4-lane chunk (decode)
+          const a = kp + <usize>g * <usize>tileMR() * db;
+          const c = sT + <usize>(g * tileMR()) * rs;
+          if (nr <= 4) gemmX4(a, <usize>tileMR() << 2, qT, rs, d, c, rs); // one 4-lane chunk (decode)
           else for (let r8 = 0; r8 < nr8; r8 += 8) {
             const ro = <usize>r8 << 2;
-            gemmX8(a, <usize>MR << 2, qT + ro, rs, d, c + ro, rs);
+            gemmX8(a, <usize>tileMR() << 2, qT + ro, rs, d, c + ro, rs);
           }
         }
         const needMask = causal && c0 + nv - 1 > r0 + off;
@@ -251,7 +254,7 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         const vb = v + <usize>c0 * vrb;
         const vis0 = r0 + off - c0 + 1;
         // fewer rows than one PV tile (decode: one row per KV head; not in a masked block): one row at a time
-        if (nr < MR && !needMask) {
+        if (nr < tileMR() && !needMask) {
           for (let r = 0; r < nr; r++) {
             const a = sT + (<usize>r << 2);
             const c = pv + <usize>r * db;
@@ -259,7 +262,7 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
             for (; x + 8 <= d; x += 8) attn_gemm_1x8(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
             if (x < d) attn_gemm_1x4(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
           }
-        } else for (let r = 0; r < nrM; r += MR) {
+        } else for (let r = 0; r < nrM; r += tileMR()) {
           const a = sT + (<usize>r << 2);
           const c = pv + <usize>r * db;
           const kAll = needMask ? min(nv, max(0, vis0 + r)) : nv;
@@ -292,11 +295,11 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
 /** Pack keys [0, nk) of a block (rows at kb, stride krb bytes) as [group][d][MR]; keys nk .. ng*MR-1 are zero.
  *  4 keys x 4 dims at a time by a 4x4 transpose (keys 4, 5 of a 6-key group as interleaved pairs). */
 function packK(kp: usize, kb: usize, krb: usize, nk: i32, ng: i32, d: i32): void {
-  const rowB: usize = <usize>MR << 2; // bytes per packed dim row
+  const rowB: usize = <usize>tileMR() << 2; // bytes per packed dim row
   const gB = rowB * <usize>d;
   const zero = f32x4.splat(0);
   for (let g = 0; g < ng; g++) {
-    const t0 = g * MR;
+    const t0 = g * tileMR();
     const p0 = kb + <usize>t0 * krb, p1 = p0 + krb, p2 = p1 + krb, p3 = p2 + krb;
     const v0 = t0 < nk, v1 = t0 + 1 < nk, v2 = t0 + 2 < nk, v3 = t0 + 3 < nk;
     let dst = kp + <usize>g * gB;
@@ -310,7 +313,7 @@ function packK(kp: usize, kb: usize, krb: usize, nk: i32, ng: i32, d: i32): void
       v128.store(dst + rowB, v128.shuffle<i32>(t01l, t23l, 2, 3, 6, 7));
       v128.store(dst + 2 * rowB, v128.shuffle<i32>(t01h, t23h, 0, 1, 4, 5));
       v128.store(dst + 3 * rowB, v128.shuffle<i32>(t01h, t23h, 2, 3, 6, 7));
-      if (MR == 6) {
+      if (tileMR() == 6) {
         const p4 = p3 + krb, p5 = p4 + krb;
         const f = t0 + 4 < nk ? v128.load(p4 + xo) : zero, h = t0 + 5 < nk ? v128.load(p5 + xo) : zero;
         const lo = v128.shuffle<i32>(f, h, 0, 4, 1, 5), hi = v128.shuffle<i32>(f, h, 2, 6, 3, 7);
@@ -327,7 +330,7 @@ function packK(kp: usize, kb: usize, krb: usize, nk: i32, ng: i32, d: i32): void
 /** Causal P.V tail of one MR-row group (a = P^T at the group's first row, c = its PV rows): row i adds keys
  *  [k0, min(nv, vis + i)) -- the keys it sees beyond the k0 the group's GEMM covered -- in key order. */
 function pvVisibleTail(a: usize, rs: usize, vb: usize, vrb: usize, c: usize, db: usize, d: i32, k0: i32, vis: i32, nv: i32): void {
-  for (let i = 0; i < MR; i++) {
+  for (let i = 0; i < tileMR(); i++) {
     const k1 = min(nv, vis + i);
     if (k1 <= k0) continue;
     const pa = a + (<usize>i << 2);

@@ -173,7 +173,7 @@ function scalingProbe(tiles: number): ThreadCase {
     setup(one, many) {
       const mk = (tk: Tessera) => {
         const p = tk.dense.packMatmul(b, d, d), ta = tk.tensorFrom(a), tc = tk.tensor('f32', [tiles * d * d]);
-        const ptr = (p as unknown as { ptr: number }).ptr, mr = tk.dense.mr;
+        const ptr = (p as unknown as { ptr: number }).ptr, mr = tk.dense.kernelMR(tk.dense.mr); // the tile the ops run
         const calls = Array.from({ length: tiles }, (_, i) => ['f32_gemm_nc', mr, d, d, d, ta.ptr, d, ptr, 0, 0, tc.ptr + i * d * d * 4, d, 0, 0, 0, 0, 0] as [string, ...number[]]);
         return { p, ta, tc, calls };
       };

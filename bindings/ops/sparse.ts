@@ -484,11 +484,7 @@ export type SpmmKernelName = `f32_spmm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 
 export type ChwGemmKernelName = `f32_chwgemm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_chwgemm_12x4__wasmsimd';
 type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spconv3x3_16x4__wasmsimd' | 'f32_spconv3x3_32x4__wasmsimd';
 
-/**
- * `_splat` kernels where they were measured faster: explicit bounds checks (Deno) and Bun, whose
- * JavaScriptCore runs them ~20 % faster on every 1x1 and 3x3 shape (Bun 1.4.5, relaxed: pw3 30 %
- * 2.46 -> 2.01 ms, dense-CHW 3.56 -> 2.83, 3x3 128ch@28 6.00 -> 4.73). Safari is JSC too but untested.
- */
+/** `_splat` kernels where they were measured faster (Deno, Bun: prefersSplatKernels in env.ts; figures in docs/sparse.md). */
 const splatVariant = (tk: Tessera) => (sparseInternals.splatKernels ?? prefersSplatKernels('sparse', tk.features.runtime, tk.features.boundsChecks))
   ? '_splat' as const : '' as const;
 

@@ -116,8 +116,9 @@ export class ParallelOps {
     const P = packed.internals(); // DisposedError once disposed
     if (P.tk !== this.tk) throw new ArgumentError('parallel.matmulRun: the packed weights belong to another tessera instance');
     const mm = m ?? (a?.length ?? 0) / P.k;
-    const gemv = Number.isSafeInteger(mm) && mm >= 1 && usesGemv(P.dtype, mm);
-    if (this.threads < 2 || !Number.isSafeInteger(mm) || mm < 1 || (gemv ? P.k * P.n < PARALLEL_GEMV_MIN_MACS || P.n <= 24 : mm === 1)) {
+    if (this.threads < 2 || !Number.isSafeInteger(mm) || mm < 1) { packed.run(a, out, mm); return; } // one call (or the op's own typed error)
+    const gemv = usesGemv(P.dtype, mm); // m = 1 (and f16 m <= 2): split the columns, ranges of >= 48 that start on multiples of 24
+    if (gemv && (P.k * P.n < PARALLEL_GEMV_MIN_MACS || P.n <= 48)) {
       packed.run(a, out, mm); return; // one call (or the op's own typed error)
     }
     tensor('parallel.matmulRun', 'a', a, this.tk.arena, 'f32', mm * P.k);
