@@ -63,6 +63,34 @@ const RELAXED_PROBE = new Uint8Array([
   253, 133, 2, 11,
 ]);
 
+// (module (func (export "f") (param f32 f32 f32) (result f32)
+//   (f32x4.extract_lane 0 (f32x4.relaxed_madd (f32x4.splat a) (f32x4.splat b) (f32x4.splat c)))))
+const FMA_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0,
+  1, 8, 1, 0x60, 3, 0x7d, 0x7d, 0x7d, 1, 0x7d, // type: (f32 f32 f32) -> f32
+  3, 2, 1, 0, // one function of type 0
+  7, 5, 1, 1, 0x66, 0, 0, // export "f"
+  10, 22, 1, 20, 0, 0x20, 0, 0xfd, 0x13, 0x20, 1, 0xfd, 0x13, 0x20, 2, 0xfd, 0x13, 0xfd, 0x85, 2, 0xfd, 0x1f, 0, 0x0b,
+]);
+
+/**
+ * Whether this engine's f32x4.relaxed_madd is fused (one rounding): runs the tiny probe above on values
+ * where the fused and unfused results differ (those of the self-test's lane 0). undefined when relaxed
+ * SIMD does not validate here. An unfused relaxed_madd (JavaScriptCore, or a CPU without FMA) makes the
+ * relaxed build no faster than simd128, so init() need not compile it.
+ */
+export function probeFusedMadd(): boolean | undefined {
+  try {
+    if (!WebAssembly.validate(FMA_PROBE)) return undefined;
+    const f = (new WebAssembly.Instance(new WebAssembly.Module(FMA_PROBE)).exports as { f: (a: number, b: number, c: number) => number }).f;
+    const a = Math.fround(1 + 2 ** -11), b = Math.fround(1 - 2 ** -23), c = -1;
+    const fused = Math.fround(a * b + c), unfused = Math.fround(Math.fround(a * b) + c);
+    return fused !== unfused && f(a, b, c) === fused;
+  } catch {
+    return undefined;
+  }
+}
+
 export function hasWebAssembly(): boolean {
   return typeof g.WebAssembly === 'object' && typeof g.WebAssembly.validate === 'function';
 }

@@ -6,7 +6,7 @@ import type { KernelExports } from './abi.js';
 import {
   detectRuntime, enableNodeRelaxedSimd, hardwareConcurrency, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
   probeSimd, runtimeVersion, type RuntimeName,
-  detectBoundsChecks,
+  detectBoundsChecks, probeFusedMadd,
 } from './env.js';
 import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
 import { f16roundJs, isFloat16Array } from './f16js.js';
@@ -94,6 +94,13 @@ function isSourceMap(w: InitOptions['wasm']): w is Partial<Record<Flavor, WasmSo
     !(w instanceof WebAssembly.Module) && !(typeof Response !== 'undefined' && w instanceof Response);
 }
 
+/**
+ * relaxed_madd unfused (JavaScriptCore: Bun; or a CPU without FMA): the relaxed build then gains nothing,
+ * and its 6-row attention tiles spill without FMA. Measured in Bun 1.4.5: attention 25 -> 32 GFLOP/s on
+ * simd128, dense and sparse equal.
+ */
+const UNFUSED_NOTE = 'relaxed SIMD validates but relaxed_madd is not fused in this engine: using simd128 (as fast, and faster for attention)';
+
 async function initImpl(o: InitOptions): Promise<Tessera> {
   const simd = o.simd ?? 'auto';
   if (simd !== 'auto' && simd !== 'simd128' && simd !== 'relaxed') throw new ArgumentError(`init: simd must be 'auto', 'simd128' or 'relaxed', got ${String(simd)}`);
@@ -122,7 +129,10 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
   if (shared.ok && o.wasm !== undefined && !isSourceMap(o.wasm)) {
     shared = { ok: false, reason: "init({ wasm }) supplied one (non-shared) binary; pass { 'simd128-shared': ..., 'relaxed-shared': ... } sources for threads" };
   }
-  const candidates: Tier[] = simd === 'auto' ? (relaxed ? ['relaxed', 'simd128'] : ['simd128']) : [simd];
+  // relaxed SIMD whose relaxed_madd is unfused gains nothing over simd128: skip compiling it (Bun)
+  const unfused = simd === 'auto' && relaxed && probeFusedMadd() === false;
+  if (unfused) notes.push(UNFUSED_NOTE);
+  const candidates: Tier[] = simd === 'auto' ? (relaxed && !unfused ? ['relaxed', 'simd128'] : ['simd128']) : [simd];
   if (simd === 'auto' && !relaxed) notes.push('relaxed SIMD unavailable: using simd128');
 
   let lastErr: unknown;
@@ -135,11 +145,9 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
         tier, maxBytes, initBytes, debug: !!o.debug, relaxed, runtime, boundsChecks, notes: [...notes], threads: shared.ok ? threads : 1,
       });
       if (simd === 'auto' && tier === 'relaxed' && !inst.features.fusedMadd) {
-        // relaxed SIMD validates but relaxed_madd is not fused here (JavaScriptCore: Bun): the relaxed
-        // build then gains nothing, and its 6-row attention tiles spill without FMA. Measured in Bun
-        // 1.4.5: attention 25 -> 32 GFLOP/s on simd128, dense and sparse equal.
+        // the probe said fused but the binary's self-test did not (e.g. a supplied binary): same reasoning
         inst.dispose();
-        notes.push('relaxed SIMD validates but relaxed_madd is not fused in this engine: using simd128 (as fast, and faster for attention)');
+        notes.push(UNFUSED_NOTE);
         continue;
       }
       if (threads > 1 && !shared.ok) inst.noteThreads(threads, shared.reason ?? 'shared memory unavailable');

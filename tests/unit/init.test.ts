@@ -67,6 +67,14 @@ describe('init and tier selection', () => {
     expect(ex.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
   });
 
+  it('the tiny FMA probe agrees with the relaxed binary\'s self-test (so init can skip compiling relaxed where madd is unfused)', async () => {
+    const tk = await init();
+    const { probeFusedMadd } = await import('../../bindings/env.js');
+    const p = probeFusedMadd();
+    if (tk.features.relaxedSimd) expect(p).toBe(tk.features.fusedMadd);
+    else expect(p).toBeUndefined();
+  });
+
   it('auto drops to simd128 when the relaxed build computes relaxed_madd unfused (JSC; simulated: simd128 bytes as the relaxed source)', async () => {
     const t = await init({ wasm: { relaxed: await bytesOf(defaultWasmUrl('simd128')) } });
     expect(t.features.tier).toBe('simd128');
