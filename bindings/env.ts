@@ -29,14 +29,15 @@ export function detectBoundsChecks(rt: RuntimeName): 'guard' | 'explicit' {
  * (bench/probes/dense-splat-ab.ts, sparse-splat-ab.ts), relaxed:
  *   dense GEMM/conv 4x8: Deno +30-40 % (explicit bounds checks), Bun +20-25 %, Node 20 +4-8 % (simd128
  *     equal), Chromium 156 about -5 % (cross-bench runs) -> everywhere but browsers;
- *   sparse 4x1: Deno +35-50 %, Bun +20 %, Node 20 mixed, Chromium -5..+5 % -> Deno and Bun;
+ *   sparse 4x1: Deno +35-50 %, Bun +20 %, Node 20 +2-7 % on 1x1 and dense-CHW, equal on 3x3 (interleaved
+ *     A/B), Chromium -5..+5 % -> everywhere but browsers, as dense;
  *   attention on the relaxed tier, 4-row `_splat` tiles instead of 6-row load32_splat ones (S = 2048,
  *     d = 64): Deno 31 -> 36 GFLOP/s, Bun 25 -> 32 (Bun runs simd128 anyway), Node 44 -> 41 -> Deno and Bun.
  * Safari (JSC) and Firefox are untested; in a browser they cannot be told apart without UA sniffing.
  */
 export function prefersSplatKernels(family: 'dense' | 'sparse' | 'attention', rt: RuntimeName, boundsChecks: 'guard' | 'explicit'): boolean {
   if (boundsChecks === 'explicit') return true;
-  return family === 'dense' ? rt !== 'browser' : rt === 'bun';
+  return family === 'attention' ? rt === 'bun' : rt !== 'browser';
 }
 
 export function runtimeVersion(rt: RuntimeName): string {

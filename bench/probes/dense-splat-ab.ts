@@ -1,16 +1,19 @@
-// A/B of the dense GEMM micro-kernels in one process: load32_splat A broadcasts (default in Node and
-// Chromium) vs `_splat` (the MR values of a k step as one v128 load + lane shuffles; default in Deno and
-// Bun), switched with tk.dense.splatA on the same packed weights, for MR 4 and 5; outputs checked identical.
+// A/B of the dense GEMM micro-kernels in one process: load32_splat A broadcasts (default in Chromium)
+// vs `_splat` (the MR values of a k step as one v128 load + lane shuffles; default in Node, Deno and Bun),
+// switched with tk.dense.splatA on the same packed weights for MR 4 and 5, timed interleaved
+// (bench/lib/interleave.ts); outputs checked bit-identical.
 // Node: `npx tsx bench/probes/dense-splat-ab.ts [simd128|relaxed]`; Bun: `npx bun bench/probes/dense-splat-ab.ts`;
 // Deno: `.runtimes/node_modules/@deno/linux-x64-glibc/deno run -A --sloppy-imports bench/probes/dense-splat-ab.ts`.
 import { init } from '../../bindings/index.js';
+import { timeInterleaved } from '../lib/interleave.js';
+import { sameBits } from '../../tests/helpers/tiers.js';
 const g = globalThis as { Deno?: { args: string[] }; process?: { argv: string[] } };
 const simd = ((g.Deno?.args ?? g.process?.argv.slice(2) ?? [])[0] ?? 'relaxed') as 'simd128' | 'relaxed';
 const tk = await init({ simd });
-console.log(`${tk.features.runtime} ${tk.features.runtimeVersion}, ${simd}, boundsChecks ${tk.features.boundsChecks}, default splatA ${tk.dense.splatA}; GFLOP/s (median of 15)`);
-const med = (f: () => void) => { for (let i = 0; i < 4; i++) f(); const t: number[] = []; for (let i = 0; i < 15; i++) { const t0 = performance.now(); f(); t.push(performance.now() - t0); } t.sort((a, b) => a - b); return t[7]; };
+console.log(`${tk.features.runtime} ${tk.features.runtimeVersion}, ${simd}, boundsChecks ${tk.features.boundsChecks}, default splatA ${tk.dense.splatA}; GFLOP/s (interleaved medians)`);
 let seed = 7; const rnd = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32 - 0.5; };
-const cases: [string, number, () => { run: () => void; out: () => Float32Array; dispose: () => void }][] = [];
+interface Case { run: () => void; out: () => Float32Array; dispose: () => void }
+const cases: [string, number, () => Case][] = [];
 for (const [name, c, hw, cout, k] of [['conv 3x3 56x56x64->64', 64, 56, 64, 3], ['conv 1x1 28x28x128->256', 128, 28, 256, 1]] as const) {
   const w = new Float32Array(cout * c * k * k).map(rnd), xv = new Float32Array(c * hw * hw).map(rnd);
   cases.push([name, 2 * cout * c * k * k * hw * hw, () => {
@@ -30,14 +33,14 @@ const dflt = tk.dense.splatA;
 for (const [name, flop, make] of cases) {
   const row: string[] = [];
   for (const mr of [4, 5]) {
-    tk.dense.mr = mr;
-    const r: number[] = [], outs: Float32Array[] = [];
-    for (const sa of [false, true]) {
-      tk.dense.splatA = sa;
-      const c = make(); r.push(flop / med(c.run) / 1e6); c.run(); outs.push(c.out()); c.dispose();
-    }
-    if (outs[0].some((v, i) => !Object.is(v, outs[1][i]))) throw new Error(`${name} mr ${mr}: variants differ`);
-    row.push(`mr ${mr}: ${r[0].toFixed(1)} -> ${r[1].toFixed(1)}`);
+    tk.dense.mr = mr; // packed weights keep this MR; splatA is read per run
+    const c = make();
+    const variant = (sa: boolean) => () => { tk.dense.splatA = sa; c.run(); };
+    const outs = [false, true].map((sa) => { variant(sa)(); return c.out(); });
+    if (!sameBits(outs[0], outs[1])) throw new Error(`${name} mr ${mr}: variants differ`);
+    const t = timeInterleaved({ loadsplat: variant(false), splat: variant(true) });
+    row.push(`mr ${mr}: ${(flop / t.loadsplat.ms / 1e6).toFixed(1)} -> ${(flop / t.splat.ms / 1e6).toFixed(1)}`);
+    c.dispose();
   }
   console.log(`${name} | load32_splat -> _splat | ${row.join(' | ')}`);
 }

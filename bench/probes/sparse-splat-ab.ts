@@ -1,20 +1,24 @@
 // A/B of the sparse 4x1-block kernels in one process: load32_splat weights (the default under a trap
 // handler) vs `_splat` (one v128 weight load + lane shuffles; the default in Deno and Bun), switched
-// with the internal sparseInternals.splatKernels on the same packed weights; outputs checked bit-identical.
+// with the internal sparseInternals.splatKernels on the same packed weights, timed interleaved
+// (bench/lib/interleave.ts); outputs checked bit-identical.
 // Node: `npx tsx bench/probes/sparse-splat-ab.ts`; Bun: `npx bun bench/probes/sparse-splat-ab.ts`;
 // Deno: `.runtimes/node_modules/@deno/linux-x64-glibc/deno run -A --sloppy-imports bench/probes/sparse-splat-ab.ts`.
-import { init } from '../../bindings/index.js';
+import { init, type Tensor } from '../../bindings/index.js';
 import { sparseInternals } from '../../bindings/ops/sparse.js';
+import { timeInterleaved } from '../lib/interleave.js';
+import { sameBits } from '../../tests/helpers/tiers.js';
 const tk = await init({ simd: 'relaxed' });
-console.log(`${tk.features.runtime} ${tk.features.runtimeVersion}, boundsChecks ${tk.features.boundsChecks}; ms (median of 21), relaxed`);
-const med = (f: () => void) => { for (let i = 0; i < 5; i++) f(); const t: number[] = []; for (let i = 0; i < 21; i++) { const t0 = performance.now(); f(); t.push(performance.now() - t0); } t.sort((a, b) => a - b); return t[10]; };
+console.log(`${tk.features.runtime} ${tk.features.runtimeVersion}, boundsChecks ${tk.features.boundsChecks}; ms (interleaved medians), relaxed`);
 let seed = 1; const rnd = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32 - 0.5; };
-const ab = (run: () => Float32Array) => {
-  const r: number[] = [], outs: Float32Array[] = [];
-  for (const v of [false, true]) { sparseInternals.splatKernels = v; r.push(med(() => run())); outs.push(run()); }
+/** time `run` with each variant, interleaved; check both write the same bits to y */
+const ab = (run: () => void, y: Tensor) => {
+  const variant = (v: boolean) => () => { sparseInternals.splatKernels = v; run(); };
+  const outs = [false, true].map((v) => { variant(v)(); return y.read() as Float32Array; });
+  if (!sameBits(outs[0], outs[1])) throw new Error('variants differ');
+  const t = timeInterleaved({ loadsplat: variant(false), splat: variant(true) });
   sparseInternals.splatKernels = undefined;
-  if (outs[0].some((x, i) => !Object.is(x, outs[1][i]))) throw new Error('variants differ');
-  return `${r[0].toFixed(3)} -> ${r[1].toFixed(3)}`;
+  return `${t.loadsplat.ms.toFixed(3)} -> ${t.splat.ms.toFixed(3)}`;
 };
 console.log('shape | sparsity | sparse load32_splat -> _splat | dense-CHW load32_splat -> _splat');
 for (const [name, HW, C] of [['pw3 1x1', 3136, 128], ['pw7-11 1x1', 196, 512]] as const) {
@@ -23,7 +27,7 @@ for (const [name, HW, C] of [['pw3 1x1', 3136, 128], ['pw7-11 1x1', 196, 512]] a
   for (const s of [0.3, 0.7]) {
     const w = tk.sparse.prune(w0, C, C, { sparsity: s, block: [4, 1] });
     const L = tk.sparse.layer(tk.sparse.pack(w, C, C), { n: HW }), D = tk.sparse.denseLayer(w, C, C, { n: HW });
-    console.log(`${name} | ${s} | ${ab(() => { L.run(x, y); return y.read() as Float32Array; })} | ${ab(() => { D.run(x, y); return y.read() as Float32Array; })}`);
+    console.log(`${name} | ${s} | ${ab(() => L.run(x, y), y)} | ${ab(() => D.run(x, y), y)}`);
     L.dispose(); D.dispose();
   }
   x.dispose(); y.dispose();
@@ -34,6 +38,6 @@ for (const [c, hw, stride] of [[64, 56, 1], [128, 28, 1], [256, 14, 1], [64, 56,
   const x = tk.tensorFrom(new Float32Array(c * hw * hw).map(rnd)), y = tk.tensor('f32', [cout * ohw * ohw]);
   const w = tk.sparse.prune(w0, cout, c, { sparsity: 0.3, block: [4, 1], kernelSize: 3 });
   const L = tk.sparse.layer(tk.sparse.pack(w, cout, c, { block: [4, 1], kernelSize: 3 }), { h: hw, w: hw, stride, pad: 1 });
-  console.log(`3x3 ${c}->${cout}@${hw} s${stride} | 0.3 | ${ab(() => { L.run(x, y); return y.read() as Float32Array; })} |`);
+  console.log(`3x3 ${c}->${cout}@${hw} s${stride} | 0.3 | ${ab(() => L.run(x, y), y)} |`);
   L.dispose(); x.dispose(); y.dispose();
 }
