@@ -1,6 +1,6 @@
 // Threaded dense GEMM (row panels of C across the pool) is bit-identical to the single-thread GEMM.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, type Tessera } from '../../bindings/index.js';
+import { init, type PackedMatmul, type Tensor, type Tessera } from '../../bindings/index.js';
 import { randomF32, sameBits } from '../helpers/tiers.js';
 
 
@@ -9,6 +9,23 @@ describe('threaded dense GEMM', () => {
   beforeAll(async () => { tk = await init({ threads: 2, debug: true }); });
   afterAll(() => tk?.dispose());
 
+  /**
+   * packed.run and tk.parallel.matmulRun on the same a into two outputs pre-filled differently; returns
+   * how many pool tiles the parallel call ran and whether the outputs have the same bits.
+   */
+  async function singleVsParallel(packed: PackedMatmul, a: Tensor, m: number, n: number): Promise<{ tiles: number; same: boolean }> {
+    const c1 = tk.tensor('f32', [m * n]), c2 = tk.tensor('f32', [m * n]);
+    try {
+      c1.view().fill(1); c2.view().fill(2);
+      packed.run(a, c1, m);
+      const before = tk.pool.stats.tiles;
+      await tk.parallel.matmulRun(packed, a, c2, m);
+      return { tiles: tk.pool.stats.tiles - before, same: sameBits(c2.read(), c1.read()) };
+    } finally {
+      c1.dispose(); c2.dispose();
+    }
+  }
+
   // odd m (edge row panel), n not a multiple of 8 (edge column panel), k > KC (several K blocks)
   for (const [m, k, n, f16, act] of [[301, 300, 77, false, 'relu'], [256, 520, 64, true, 'none'], [7, 33, 9, false, 'relu6']] as const) {
     it(`m=${m} k=${k} n=${n} ${f16 ? 'f16' : 'f32'} weights, ${act}: same bits as one thread, all threads used`, async () => {
@@ -16,16 +33,12 @@ describe('threaded dense GEMM', () => {
       const w = f16 ? tk.f16.fromF32(b) : b;
       const packed = tk.dense.packMatmul(w, k, n, { bias: randomF32(n, 3), activation: act });
       const a = tk.tensorFrom(randomF32(m * k, 1));
-      const c1 = tk.tensor('f32', [m * n]), c2 = tk.tensor('f32', [m * n]);
       try {
-        c1.view().fill(1); c2.view().fill(2);
-        packed.run(a, c1, m);
-        const before = tk.pool.stats.tiles;
-        await tk.parallel.matmulRun(packed, a, c2, m);
-        if (m >= 4 * tk.dense.mr * 2) expect(tk.pool.stats.tiles - before).toBeGreaterThan(1);
-        expect(sameBits(c2.read(), c1.read())).toBe(true);
+        const r = await singleVsParallel(packed, a, m, n);
+        if (m >= 4 * tk.dense.mr * 2) expect(r.tiles).toBeGreaterThan(1);
+        expect(r.same).toBe(true);
       } finally {
-        packed.dispose(); a.dispose(); c1.dispose(); c2.dispose();
+        packed.dispose(); a.dispose();
       }
     });
   }
@@ -41,16 +54,12 @@ describe('threaded dense GEMM', () => {
       const w = f16 ? tk.f16.fromF32(b) : b;
       const packed = tk.dense.packMatmul(w, k, n, { bias: randomF32(n, 13), activation: act });
       const a = tk.tensorFrom(randomF32(m * k, 11));
-      const c1 = tk.tensor('f32', [m * n]), c2 = tk.tensor('f32', [m * n]);
       try {
-        c1.view().fill(1); c2.view().fill(2);
-        packed.run(a, c1, m);
-        const before = tk.pool.stats.tiles;
-        await tk.parallel.matmulRun(packed, a, c2, m);
-        expect(tk.pool.stats.tiles - before).toBeGreaterThan(m); // split into column ranges
-        expect(sameBits(c2.read(), c1.read())).toBe(true);
+        const r = await singleVsParallel(packed, a, m, n);
+        expect(r.tiles).toBeGreaterThan(m); // split into column ranges
+        expect(r.same).toBe(true);
       } finally {
-        packed.dispose(); a.dispose(); c1.dispose(); c2.dispose();
+        packed.dispose(); a.dispose();
       }
     });
   }
@@ -58,15 +67,13 @@ describe('threaded dense GEMM', () => {
   it('a small GEMV (under PARALLEL_GEMV_MIN_MACS) runs as one call with the same bits', async () => {
     const k = 64, n = 100;
     const packed = tk.dense.packMatmul(randomF32(k * n, 14), k, n);
-    const a = tk.tensorFrom(randomF32(k, 15)), c1 = tk.tensor('f32', [n]), c2 = tk.tensor('f32', [n]);
+    const a = tk.tensorFrom(randomF32(k, 15));
     try {
-      packed.run(a, c1, 1);
-      const before = tk.pool.stats.tiles;
-      await tk.parallel.matmulRun(packed, a, c2, 1);
-      expect(tk.pool.stats.tiles - before).toBe(0);
-      expect(sameBits(c2.read(), c1.read())).toBe(true);
+      const r = await singleVsParallel(packed, a, 1, n);
+      expect(r.tiles).toBe(0);
+      expect(r.same).toBe(true);
     } finally {
-      packed.dispose(); a.dispose(); c1.dispose(); c2.dispose();
+      packed.dispose(); a.dispose();
     }
   });
 
