@@ -248,11 +248,13 @@ export class PackedMatmul {
     const { clampOn, lo, hi } = this.act;
     if (usesGemv(this.dtype, m)) {
       // bandwidth-bound: the GEMV per row (f16 panels widened in registers)
-      const tile = this.tk.arena.alloc(64), xs = this.dtype === 'f16' ? this.tk.arena.alloc(this.k * 4) : 0;
+      // scratch: the 64-byte edge tile, then (f16) k f32 of scaled x — the layout f16w_gemv_nc_s expects,
+      // as tk.parallel's per-thread blocks
+      const scratch = this.tk.arena.alloc(this.dtype === 'f16' ? 64 + this.k * 4 : 64);
       for (let r = 0; r < m; r++) {
         const x = pa + r * this.k * 4, y = po + r * this.n * 4;
-        if (this.dtype === 'f16') k.f16w_gemv_nc(this.n, this.k, x, this.ptr, y, this.biasPtr, clampOn, lo, hi, tile, this.exact16, xs);
-        else k.f32_gemv_nc(this.n, this.k, x, this.ptr, y, this.biasPtr, clampOn, lo, hi, tile);
+        if (this.dtype === 'f16') k.f16w_gemv_nc_s(this.n, this.k, x, this.ptr, y, this.biasPtr, clampOn, lo, hi, this.exact16, scratch);
+        else k.f32_gemv_nc(this.n, this.k, x, this.ptr, y, this.biasPtr, clampOn, lo, hi, scratch);
       }
       return;
     }
