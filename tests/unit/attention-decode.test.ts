@@ -4,12 +4,31 @@
 import { describe, expect, it } from 'vitest';
 import { attentionInternals } from '../../bindings/ops/attention.js';
 import { refAttention } from '../helpers/ref-attention.js';
+import type { Tessera } from '../../bindings/index.js';
 import { TIERS, randomF32, sameBits, tk } from '../helpers/tiers.js';
 
 const u = 2 ** -24;
 const gamma = (n: number) => (n * u) / (1 - n * u);
 
 interface Case { heads: number; kvHeads: number; seqK: number; d: number; cap: number; causal: boolean; scale?: number }
+
+/**
+ * Tensor form of the 8-head / 2-KV-head decode over a [2][1024][64] cache (kvLength 1000, f32 or f16 k/v):
+ * it allocates nothing beyond the decode kernel's scratch, and equals `fast` (the copying form) bit for bit.
+ */
+function bigCacheTensorDecode(t: Tessera, q: Float32Array, k: Float32Array | Uint16Array, v: Float32Array | Uint16Array, fast: Float32Array): void {
+  const kc = t.tensorFrom(k, [2, 1024, 64]), vc = t.tensorFrom(v, [2, 1024, 64]), qt = t.tensorFrom(q, [8, 1, 64]);
+  const out = t.tensor('f32', [8, 1, 64]);
+  try {
+    const before = t.arena.stats().usedBytes;
+    t.arena.resetPeak();
+    t.attentionDecode(qt, kc, vc, { heads: 8, kvHeads: 2, headDim: 64, kvLength: 1000 }, out);
+    expect(t.arena.stats().peakBytes - before).toBeLessThanOrEqual(t.kernels.f32_attn_decode_scratch_bytes(64, 4) + 128);
+    expect(sameBits(out.read(), fast)).toBe(true);
+  } finally {
+    for (const x of [kc, vc, qt, out]) x.dispose();
+  }
+}
 
 /**
  * Per-row tolerance, the f32 bound of tests/fuzz/ops-attention.ts: E = max over keys of the f32 score error
@@ -166,14 +185,7 @@ describe('attention decode kernel (f32, seqQ = 1) vs the f64 golden', () => {
       expect(check(tile, q, k, v, c, true)).toBeNull();
       expect(t.kernels.f32_attn_decode_scratch_bytes(128, 8)).toBeLessThan(20_000); // 8 rows, d = 128: O(tile)
       // tensor decode of a big cache allocates only the decode scratch
-      const kc = t.tensorFrom(k, [2, 1024, 64]), vc = t.tensorFrom(v, [2, 1024, 64]), qt = t.tensorFrom(q, [8, 1, 64]);
-      const out = t.tensor('f32', [8, 1, 64]);
-      const before = t.arena.stats().usedBytes;
-      t.arena.resetPeak();
-      t.attentionDecode(qt, kc, vc, { heads: 8, kvHeads: 2, headDim: 64, kvLength: 1000 }, out);
-      expect(t.arena.stats().peakBytes - before).toBeLessThanOrEqual(t.kernels.f32_attn_decode_scratch_bytes(64, 4) + 128);
-      expect(out.read().every((x, i) => Object.is(x, fast[i]))).toBe(true);
-      for (const x of [kc, vc, qt, out]) x.dispose();
+      bigCacheTensorDecode(t, q, k, v, fast);
     });
   }
 });
@@ -303,14 +315,7 @@ describe('attention decode kernel with f16 K/V (halves read, widened exactly in 
       try { tile = t.attention(q, k16, v16, opts); } finally { attentionInternals.decodeKernelF16 = true; }
       expect(check(fast, q, widen(k16), widen(v16), c, true)).toBeNull();
       expect(check(tile, q, widen(k16), widen(v16), c, true)).toBeNull();
-      const kc = t.tensorFrom(k16, [2, 1024, 64]), vc = t.tensorFrom(v16, [2, 1024, 64]), qt = t.tensorFrom(q, [8, 1, 64]);
-      const out = t.tensor('f32', [8, 1, 64]);
-      const before = t.arena.stats().usedBytes;
-      t.arena.resetPeak();
-      t.attentionDecode(qt, kc, vc, { heads: 8, kvHeads: 2, headDim: 64, kvLength: 1000 }, out);
-      expect(t.arena.stats().peakBytes - before).toBeLessThanOrEqual(t.kernels.f32_attn_decode_scratch_bytes(64, 4) + 128);
-      expect(sameBits(out.read(), fast)).toBe(true);
-      for (const x of [kc, vc, qt, out]) x.dispose();
+      bigCacheTensorDecode(t, q, k16, v16, fast);
     });
   }
 });
