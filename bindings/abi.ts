@@ -67,8 +67,8 @@ export interface DenseExports {
   /** the bit of the dense drivers' mr argument that selects the _splat micro-kernels */
   denseMRSplatA(): number;
   f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
-  /** f16w_gemv_nc with tile = scratch, xs = scratch + 64 (scratch: 64 + 4k bytes; tk.parallel column ranges) */
-  f16w_gemv_nc_s(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, exact: number, scratch: number): void;
+  /** the GEMV over columns [c0, c0+cc) (c0 a multiple of 24) of packed f32 / f16 (f16 = 1) B; scratch: 64 bytes (+ 4k for f16) */
+  gemv_nc_cols(f16: number, k: number, c0: number, cc: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, exact: number, scratch: number): void;
   f16_prescale_x(x: number, xs: number, k: number): number;
   f32_gemv_rows(n: number, kr: number, x: number, b: number, y: number, first: number, last: number, bias: number, clampOn: number, vmin: number, vmax: number): void;
   f16w_gemv_rows(n: number, kr: number, x: number, xs: number, scaled: number, exact: number, b: number, y: number, first: number, last: number,

@@ -479,12 +479,18 @@ export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias
 }
 
 /**
- * f16w_gemv_nc with one scratch block (tk.parallel's per-thread scratch): 64 bytes of edge tile, then
- * k f32 for the scaled x. A column range of the GEMV: bp/bias/y already offset to its first panel,
- * which must be a multiple of 3 panels (f16 panels are interleaved in groups of 3).
+ * The GEMV over columns [c0, c0 + cc) of packed B (f32 panels, or f16 panels when f16 != 0): y and bias
+ * are the whole arrays, offset here with the panel layout. c0 must be a multiple of 24 (3 panels: f16
+ * panels are interleaved in groups of 3, and a range must start on a group). One scratch block: 64
+ * bytes of edge tile, then (f16) k f32 of scaled x. PackedMatmul's GEMV (c0 = 0, cc = n) and
+ * tk.parallel's column ranges both run through here.
  */
-export function f16w_gemv_nc_s(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, exact: i32, scratch: usize): void {
-  f16w_gemv_nc(n, k, x, bp, y, bias, clampOn, vmin, vmax, scratch, exact, scratch + 64);
+export function gemv_nc_cols(f16: i32, k: i32, c0: i32, cc: i32, x: usize, bp: usize, y: usize, bias: usize,
+  clampOn: i32, vmin: f32, vmax: f32, exact: i32, scratch: usize): void {
+  const cols = <usize>c0 * <usize>k; // elements of B before column c0 (whole panels)
+  const yo = y + (<usize>c0 << 2), bo = bias ? bias + (<usize>c0 << 2) : 0;
+  if (f16) f16w_gemv_nc(cc, k, x, bp + (cols << 1), yo, bo, clampOn, vmin, vmax, scratch, exact, scratch + 64);
+  else f32_gemv_nc(cc, k, x, bp + (cols << 2), yo, bo, clampOn, vmin, vmax, scratch);
 }
 
 /**

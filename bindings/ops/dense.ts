@@ -58,6 +58,8 @@ const NR = 8;
  * GEMV 12-18% faster than f16w_gemm_small, m = 3 f16w_gemm_small 2-10% faster than 3 GEMVs.
  */
 const GEMV_ROWS_F16 = 2;
+/** @internal scratch bytes of gemv_nc_cols: the edge tile, plus k f32 of scaled x for f16 weights */
+export function gemvScratchBytes(f16: number, k: number): number { return f16 ? 64 + k * 4 : 64; }
 /** @internal true when a packed matmul with these rows runs as one GEMV per row (exec and tk.parallel agree) */
 export function usesGemv(dtype: 'f32' | 'f16', m: number): boolean { return m === 1 || (dtype === 'f16' && m <= GEMV_ROWS_F16); }
 const SMALL_M_F16 = 3;
@@ -248,13 +250,10 @@ export class PackedMatmul {
     const { clampOn, lo, hi } = this.act;
     if (usesGemv(this.dtype, m)) {
       // bandwidth-bound: the GEMV per row (f16 panels widened in registers)
-      // scratch: the 64-byte edge tile, then (f16) k f32 of scaled x — the layout f16w_gemv_nc_s expects,
-      // as tk.parallel's per-thread blocks
-      const scratch = this.tk.arena.alloc(this.dtype === 'f16' ? 64 + this.k * 4 : 64);
+      // all columns in one call (tk.parallel splits them through the same entry); scratch: gemvScratchBytes
+      const f16 = this.dtype === 'f16' ? 1 : 0, scratch = this.tk.arena.alloc(gemvScratchBytes(f16, this.k));
       for (let r = 0; r < m; r++) {
-        const x = pa + r * this.k * 4, y = po + r * this.n * 4;
-        if (this.dtype === 'f16') k.f16w_gemv_nc_s(this.n, this.k, x, this.ptr, y, this.biasPtr, clampOn, lo, hi, this.exact16, scratch);
-        else k.f32_gemv_nc(this.n, this.k, x, this.ptr, y, this.biasPtr, clampOn, lo, hi, scratch);
+        k.gemv_nc_cols(f16, this.k, 0, this.n, pa + r * this.k * 4, this.ptr, po + r * this.n * 4, this.biasPtr, clampOn, lo, hi, this.exact16, scratch);
       }
       return;
     }

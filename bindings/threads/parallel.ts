@@ -13,7 +13,7 @@ import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
 import { ATTN_FLAG_F16, attnTileFlag, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
-import { PackedConv2d, PackedMatmul, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
+import { PackedConv2d, PackedMatmul, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
 
@@ -128,18 +128,14 @@ export class ParallelOps {
     const { clampOn, lo, hi } = P.act;
     const f16 = P.dtype === 'f16' ? 1 : 0;
     if (gemv) {
-      // per row, column ranges [c0, c0+cc): panels from c0/8 (f32 panels [k][8] f32, f16 groups of 3 [k][3][8] halves)
+      // per row, column ranges [c0, c0+cc) through the one-call GEMV's entry (it offsets B, y and bias)
       const calls: TileCallT[] = [];
       for (let r = 0; r < mm; r++) {
         const x = pa + r * P.k * 4, y = pc + r * P.n * 4;
-        calls.push(...splitGemvColumns(P.n, this.threads, (c0, cc): TileCallT => {
-          const bp = P.ptr + c0 * P.k * (f16 ? 2 : 4), bias = P.biasPtr ? P.biasPtr + c0 * 4 : 0;
-          return f16 ? ['f16w_gemv_nc_s', cc, P.k, x, bp, y + c0 * 4, bias, clampOn, lo, hi, P.exact16, 0]
-            : ['f32_gemv_nc', cc, P.k, x, bp, y + c0 * 4, bias, clampOn, lo, hi, 0];
-        }));
+        calls.push(...splitGemvColumns(P.n, this.threads, (c0, cc): TileCallT =>
+          ['gemv_nc_cols', f16, P.k, c0, cc, x, P.ptr, y, P.biasPtr, clampOn, lo, hi, P.exact16, 0]));
       }
-      const scratch = f16 ? { bytes: 64 + P.k * 4, arg: 10 } : { bytes: 64, arg: 9 };
-      await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch }));
+      await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes: gemvScratchBytes(f16, P.k), arg: 12 } }));
       return;
     }
     const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
