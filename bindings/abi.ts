@@ -88,7 +88,7 @@ export interface DenseExports {
   f32_conv_im2col_nchw(mr: number, cout: number, cin: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number,
     dh: number, dw: number, pt: number, pl: number, ho: number, wo: number, pb: number, x: number, wt: number, wf16: number, bias: number, y: number,
     clampOn: number, vmin: number, vmax: number, scratch: number): void;
-  f32_dwconv_scratch(hp: number, pitch: number): number;
+  f32_dwconv_scratch(kh: number, pitch: number): number;
   dwconv_pitch(w: number, pl: number, pr: number, kw: number, sw: number, wo: number): number;
   f32_dwconv_nchw(c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, pb: number, pr: number,
     ho: number, wo: number, x: number, wt: number, bias: number, y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;

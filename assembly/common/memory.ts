@@ -18,3 +18,25 @@ export function tierRelaxed(): i32 {
 export function tierShared(): i32 {
   return ASC_FEATURE_THREADS ? 1 : 0;
 }
+
+// Short copies and fills inside kernels. V8 lowers memory.copy / memory.fill to a call into C (a
+// few tens of ns each), which dominates when a kernel stages thousands of short rows (a depthwise
+// plane is 112 rows of 448 bytes). These loops stay inline. n counts f32 elements; they may not
+// over-read or over-write: the tail is scalar.
+
+/** dst[0..n) = src[0..n) (f32 elements; the ranges must not overlap). */
+// @ts-ignore: decorator
+@inline export function copyF32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/** dst[0..n) = 0 (f32 elements). */
+// @ts-ignore: decorator
+@inline export function zeroF32(dst: usize, n: i32): void {
+  const z = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+}

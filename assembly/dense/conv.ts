@@ -13,6 +13,7 @@
 // All scratch is sized per tile/band (bindings compute the sizes with the *_scratch helpers).
 import { NR, F_BIAS_ROW, F_CLAMP, MR_MASK, runTile, f16_widen_n } from "./gemm";
 import { madd, clamp } from "../common/simd";
+import { copyF32, zeroF32 } from "../common/memory";
 
 // @ts-ignore: decorator
 @inline function alignUp(p: usize, a: usize): usize { return (p + a - 1) & ~(a - 1); }
@@ -119,10 +120,10 @@ export function f32_conv_s1_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: i32,
       for (let r = 0; r < rowsOut + kh - 1; r++) {
         const d = band + (<usize>((ci * bhp + r) * wp) << 2);
         const iy = oy0 - pt + r;
-        if (iy < 0 || iy >= h) { memory.fill(d, 0, <usize>wp << 2); continue; }
-        if (pl > 0) memory.fill(d, 0, <usize>pl << 2);
-        memory.copy(d + (<usize>pl << 2), x + <usize>(ci * h + iy) * ldin, ldin);
-        if (pr > 0) memory.fill(d + (<usize>(pl + wd) << 2), 0, <usize>pr << 2);
+        if (iy < 0 || iy >= h) { zeroF32(d, wp); continue; }
+        zeroF32(d, pl);
+        copyF32(d + (<usize>pl << 2), x + <usize>(ci * h + iy) * ldin, wd);
+        zeroF32(d + (<usize>(pl + wd) << 2), pr);
       }
     }
     for (let p = 0; p < panels; p++) {
@@ -180,7 +181,7 @@ export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: 
         const dseg = d + (<usize>i << 2);
         const iy = oy * sh - pt + ky * dh;
         if (<u32>iy >= <u32>h) {
-          memory.fill(dseg, 0, <usize>seg << 2);
+          zeroF32(dseg, seg);
         } else {
           // valid ox: 0 <= ox*sw - pl + kx*dw < wd
           const off = kx * dw - pl;
@@ -188,12 +189,12 @@ export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: 
           let hi = (wd - 1 - off) >= 0 ? (wd - 1 - off) / sw + 1 : 0;
           lo = min(max(lo, ox), ox + seg);
           hi = min(max(hi, lo), ox + seg);
-          if (lo > ox) memory.fill(dseg, 0, <usize>(lo - ox) << 2);
-          if (hi < ox + seg) memory.fill(dseg + (<usize>(hi - ox) << 2), 0, <usize>(ox + seg - hi) << 2);
+          zeroF32(dseg, lo - ox);
+          zeroF32(dseg + (<usize>(hi - ox) << 2), ox + seg - hi);
           const src = xp + (<usize>(iy * wd + lo * sw + off) << 2);
           const dst = dseg + (<usize>(lo - ox) << 2);
           if (hi <= lo) { /* nothing valid in this segment */ }
-          else if (sw == 1) memory.copy(dst, src, <usize>(hi - lo) << 2);
+          else if (sw == 1) copyF32(dst, src, hi - lo);
           else {
             const sstep = <usize>sw << 2;
             let sp = src;
@@ -219,9 +220,12 @@ export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: 
 
 // ---------------------------------------------------------------- depthwise
 
-/** Scratch for depthwise: store tile + row accumulator (wpad) + one zero-padded plane (hp x wpad) + slack. */
-export function f32_dwconv_scratch(hp: i32, wpad: i32): i32 {
-  return (hp * wpad + 64) * 4 + 128 + wpad * 4 + 64;
+/**
+ * Scratch for depthwise: store tile + row accumulator (pitch) + a ring of kh zero-padded input rows
+ * (kh x pitch) + slack. Sized from the row pitch and kernel height, not from the plane.
+ */
+export function f32_dwconv_scratch(kh: i32, pitch: i32): i32 {
+  return (kh * pitch + 64) * 4 + 128 + pitch * 4 + 64;
 }
 
 /** Row pitch of the padded plane: room for the widest vector over-read (multiple of 4). */
@@ -239,36 +243,56 @@ export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i3
 
 /**
  * Depthwise conv (groups = channels, one filter per channel), one image, NCHW.
- * w: [c][kh][kw] f32; bias: 0 or c f32. Each plane is copied into a zero-padded buffer, then
- * vectorised along W: 3x3 stride 1 (4 vectors = 16 outputs per step) and 3x3 stride 2
- * (even/odd lane shuffles) have fast paths; other shapes use a generic loop.
+ * w: [c][kh][kw] f32; bias: 0 or c f32. Padded input row r (= input row r - pt, zero outside the
+ * image, pl zeros on the left, zeros up to the pitch on the right) is staged into slot r % kh of a
+ * ring of kh rows just before the first output row that reads it; output row oy reads padded rows
+ * oy*sh .. oy*sh + kh - 1, so the ring (a few KiB, L1-resident) always holds them. Vectorised
+ * along W: 3x3 stride 1 and 3x3 stride 2 (even/odd lane shuffles) have fast paths; other shapes
+ * use a scalar loop.
  */
 export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, pb: i32, pr: i32,
   ho: i32, wo: i32, x: usize, w: usize, bias: usize, y: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
-  const hp = h + pt + pb;
   const pitch = dwconv_pitch(wd, pl, pr, kw, sw, wo);
   const tile = scratch;
   const racc = alignUp(scratch + 64, 64);
-  const buf = alignUp(racc + (<usize>pitch << 2), 64);
+  const ring = alignUp(racc + (<usize>pitch << 2), 64);
   const pitchb = <usize>pitch << 2;
-  const rowsNeeded = max(hp, (ho - 1) * sh + kh);
+  const s1 = kh == 3 && kw == 3 && sh == 1 && sw == 1, s2 = kh == 3 && kw == 3 && sh == 2 && sw == 2;
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   for (let ch = 0; ch < c; ch++) {
-    // zero-padded plane: padded (r, q) = x[r - pt][q - pl]
     const xp = x + <usize>(ch * h * wd) * 4;
-    for (let r = 0; r < rowsNeeded; r++) {
-      const d = buf + <usize>r * pitchb;
-      const iy = r - pt;
-      if (iy < 0 || iy >= h) { memory.fill(d, 0, pitchb); continue; }
-      if (pl > 0) memory.fill(d, 0, <usize>pl << 2);
-      memory.copy(d + (<usize>pl << 2), xp + (<usize>(iy * wd) << 2), <usize>wd << 2);
-      memory.fill(d + (<usize>(pl + wd) << 2), 0, <usize>(pitch - pl - wd) << 2);
-    }
     const wc = w + <usize>(ch * kh * kw) * 4;
     const b0: f32 = bias ? load<f32>(bias + (<usize>ch << 2)) : 0;
+    const vb = f32x4.splat(b0);
     const yc = y + <usize>(ch * ho * wo) * 4;
-    if (kh == 3 && kw == 3 && sh == 1 && sw == 1) dw3x3s1(buf, pitchb, wc, b0, yc, ho, wo, clampOn, vmin, vmax, tile, racc);
-    else if (kh == 3 && kw == 3 && sh == 2 && sw == 2) dw3x3s2(buf, pitchb, wc, b0, yc, ho, wo, clampOn, vmin, vmax, tile, racc);
-    else dwGeneric(buf, pitchb, wc, b0, yc, kh, kw, sh, sw, ho, wo, clampOn, vmin, vmax);
+    let staged = 0; // padded rows below this index have been staged (the ring holds the last kh)
+    for (let oy = 0; oy < ho; oy++) {
+      const top = oy * sh;
+      for (let r = max(staged, top); r < top + kh; r++) {
+        const d = ring + <usize>(r % kh) * pitchb;
+        const iy = r - pt;
+        if (iy < 0 || iy >= h) { zeroF32(d, pitch); continue; }
+        zeroF32(d, pl);
+        copyF32(d + (<usize>pl << 2), xp + (<usize>(iy * wd) << 2), wd);
+        zeroF32(d + (<usize>(pl + wd) << 2), pitch - pl - wd);
+      }
+      staged = max(staged, top + kh);
+      const yr = yc + (<usize>(oy * wo) << 2);
+      if (s1 || s2) {
+        const r0 = ring + <usize>(top % 3) * pitchb, r1 = ring + <usize>((top + 1) % 3) * pitchb, r2 = ring + <usize>((top + 2) % 3) * pitchb;
+        if (s1) {
+          dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
+          dwPassS1<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
+          dwPassS1<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
+        } else {
+          dwPassS2<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
+          dwPassS2<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
+          dwPassS2<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
+        }
+      } else {
+        dwGenericRow(ring, pitchb, top, wc, b0, yr, kh, kw, sw, wo, clampOn, vmin, vmax);
+      }
+    }
   }
 }
 
@@ -310,18 +334,6 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
       v128.store(racc + o, a);
       v128.store(racc + o, b, 16);
     }
-  }
-}
-
-function dw3x3s1(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32, tile: usize, racc: usize): void {
-  const vb = f32x4.splat(b0);
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
-  for (let oy = 0; oy < ho; oy++) {
-    const r0 = buf + <usize>oy * pitchb;
-    const yr = y + (<usize>(oy * wo) << 2);
-    dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-    dwPassS1<u16>(r0 + pitchb, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
-    dwPassS1<u32>(r0 + 2 * pitchb, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
   }
 }
 
@@ -368,29 +380,16 @@ function dw3x3s1(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i3
   }
 }
 
-function dw3x3s2(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32, tile: usize, racc: usize): void {
-  const vb = f32x4.splat(b0);
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
-  for (let oy = 0; oy < ho; oy++) {
-    const r0 = buf + <usize>(2 * oy) * pitchb;
-    const yr = y + (<usize>(oy * wo) << 2);
-    dwPassS2<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-    dwPassS2<u16>(r0 + pitchb, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
-    dwPassS2<u32>(r0 + 2 * pitchb, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
-  }
-}
-
-function dwGeneric(buf: usize, pitchb: usize, wc: usize, b0: f32, y: usize, kh: i32, kw: i32, sh: i32, sw: i32, ho: i32, wo: i32,
+/** One output row of the generic depthwise path (any kh, kw, stride; scalar); row top + ky of the ring. */
+function dwGenericRow(ring: usize, pitchb: usize, top: i32, wc: usize, b0: f32, y: usize, kh: i32, kw: i32, sw: i32, wo: i32,
   clampOn: i32, vmin: f32, vmax: f32): void {
-  for (let oy = 0; oy < ho; oy++) {
-    for (let ox = 0; ox < wo; ox++) {
-      let acc = b0;
-      for (let ky = 0; ky < kh; ky++) {
-        const r = buf + <usize>(oy * sh + ky) * pitchb + (<usize>(ox * sw) << 2);
-        for (let kx = 0; kx < kw; kx++) acc += load<f32>(wc + (<usize>(ky * kw + kx) << 2)) * load<f32>(r + (<usize>kx << 2));
-      }
-      if (clampOn) acc = min(max(acc, vmin), vmax);
-      store<f32>(y + (<usize>(oy * wo + ox) << 2), acc);
+  for (let ox = 0; ox < wo; ox++) {
+    let acc = b0;
+    for (let ky = 0; ky < kh; ky++) {
+      const r = ring + <usize>((top + ky) % kh) * pitchb + (<usize>(ox * sw) << 2);
+      for (let kx = 0; kx < kw; kx++) acc += load<f32>(wc + (<usize>(ky * kw + kx) << 2)) * load<f32>(r + (<usize>kx << 2));
     }
+    if (clampOn) acc = min(max(acc, vmin), vmax);
+    store<f32>(y + (<usize>ox << 2), acc);
   }
 }

@@ -17,6 +17,7 @@ import { f32_gemm_4x8__wasmsimd, f32_gemm_5x8__wasmsimd, f32_gemm_6x8__wasmsimd,
   f32_igemm_4x8__wasmsimd, f32_igemm_5x8__wasmsimd, f32_igemm_6x8__wasmsimd,
   f32_gemm_4x8__wasmsimd_splat, f32_gemm_5x8__wasmsimd_splat, f32_igemm_4x8__wasmsimd_splat, f32_igemm_5x8__wasmsimd_splat } from "./gen/gemm";
 import { madd, clamp } from "../common/simd";
+import { copyF32 } from "../common/memory";
 import { f16x4ToF32x4, f16ToF32, f32ToF16 } from "../f16/half";
 
 export const NR: i32 = 8;
@@ -75,7 +76,7 @@ export function denseMRSplatA(): i32 {
 /** Copy a rows x cols block between two row-major f32 matrices (strides in bytes). */
 export function copyBlock(src: usize, lds: usize, dst: usize, ldd: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
-    memory.copy(dst + <usize>r * ldd, src + <usize>r * lds, <usize>cols << 2);
+    copyF32(dst + <usize>r * ldd, src + <usize>r * lds, cols);
   }
 }
 

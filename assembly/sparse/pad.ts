@@ -4,6 +4,8 @@
 //             so every tap of a stride-2 output row is a unit-stride load (see gen/spconv3x3.ts).
 // The output buffer must hold c * Hp * rowLen floats (rowLen = Wp or 2*Wq); every float is written.
 
+import { copyF32 } from "../common/memory";
+
 export function f32_pad3x3_chw(c: i32, h: i32, w: i32, pad: i32, stride: i32, input: usize, output: usize): void {
   const Hp = h + 2 * pad, Wp = w + 2 * pad;
   const Wq = (Wp + 1) >> 1;
@@ -32,7 +34,7 @@ export function f32_pad3x3_chw(c: i32, h: i32, w: i32, pad: i32, stride: i32, in
           store<f32>(d + (<usize>((px & 1) * Wq + (px >> 1)) << 2), load<f32>(s + (<usize>x << 2)));
         }
       } else {
-        memory.copy(d + (<usize>pad << 2), s, <usize>w << 2);
+        copyF32(d + (<usize>pad << 2), s, w);
       }
     }
   }
@@ -48,6 +50,6 @@ export function f32_unpad_rows(planes: i32, rows: i32, w: i32, srcPitch: i32, sr
   for (let p = 0; p < planes; p++) {
     const s = src + (<usize>p * <usize>srcPlane << 2);
     const d = dst + (<usize>p * <usize>(rows * w) << 2);
-    for (let r = 0; r < rows; r++) memory.copy(d + <usize>r * rowBytes, s + (<usize>(r * srcPitch) << 2), rowBytes);
+    for (let r = 0; r < rows; r++) copyF32(d + <usize>r * rowBytes, s + (<usize>(r * srcPitch) << 2), w);
   }
 }

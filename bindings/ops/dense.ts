@@ -424,7 +424,7 @@ export class PackedConv2d {
     const mr = this.mr, kmr = this.tk.dense.kernelMR(mr); // kmr: the kernels' mr argument (MR + variant bit)
     if (this.depthwise) {
       const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
-      const scratch = arena.alloc(k.f32_dwconv_scratch(Math.max(g.h + g.pt + g.pb, (g.ho - 1) * g.sh + g.kh), pitch), 64);
+      const scratch = arena.alloc(k.f32_dwconv_scratch(g.kh, pitch), 64);
       for (let i = 0; i < n; i++) {
         k.f32_dwconv_nchw(g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.ho, g.wo, px + i * inImg, this.ptr, this.biasPtr,
           po + i * outImg, clampOn, lo, hi, scratch);

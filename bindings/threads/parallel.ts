@@ -175,7 +175,7 @@ export class ParallelOps {
     if (P.depthwise) {
       // channel c: input plane c, weights [kh][kw] at c*kh*kw, bias c, output plane c
       const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
-      bytes = k.f32_dwconv_scratch(Math.max(g.h + g.pt + g.pb, (g.ho - 1) * g.sh + g.kh), pitch);
+      bytes = k.f32_dwconv_scratch(g.kh, pitch);
       arg = 20;
       calls = splitConv(n, g.c, 1, 4, this.threads, (i, c0, cc) => ['f32_dwconv_nchw', cc, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.ho, g.wo,
         px + i * inImg + c0 * inPlane, pw + c0 * g.kh * g.kw * 4, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
