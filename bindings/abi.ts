@@ -34,7 +34,7 @@ export interface SparseExports {
   f32_spconv3x3_8x4__wasmsimd: SpConvFn;
   f32_spconv3x3_16x4__wasmsimd: SpConvFn;
   f32_spconv3x3_32x4__wasmsimd: SpConvFn;
-  // _splat: one v128 weight load per 4x1 block + lane shuffles (bit-identical; used outside browsers, see prefersSplatKernels)
+  // _splat: one v128 weight load per 4x1 block + lane shuffles (bit-identical; chosen by tk.kernelProfile.sparseSplat)
   f32_spmm_8x4__wasmsimd_splat: SpmmFn;
   f32_spmm_16x4__wasmsimd_splat: SpmmFn;
   f32_chwgemm_8x4__wasmsimd_splat: ChwGemmFn;

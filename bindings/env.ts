@@ -24,20 +24,38 @@ export function detectBoundsChecks(rt: RuntimeName): 'guard' | 'explicit' {
 }
 
 /**
- * Whether this engine runs a family's load-light kernel variants (`_splat`: a v128 load plus lane
- * shuffles instead of several load32_splat) faster. Measured on the EPYC VM, same process A/B
- * (bench/probes/dense-splat-ab.ts, sparse-splat-ab.ts), relaxed:
+ * Which kernel variants an instance runs (`tk.kernelProfile`). Every choice gives bit-identical
+ * results; only speed differs. Read when an op runs, so it can be changed on a live instance (A/B
+ * probes do), and set at start with `init({ kernelProfile })`.
+ */
+export interface KernelProfile {
+  /** dense GEMM / conv 4x8 and 5x8 tiles: the MR values of a k step as one v128 load + lane shuffles (`_splat`) instead of MR load32_splat */
+  denseSplatA: boolean;
+  /** sparse 4x1 spmm (tiles 8, 16), dense-CHW and 3x3 kernel-group kernels: one v128 load of a block's 4 weights + shuffles (`_splat`) */
+  sparseSplat: boolean;
+  /** attention on the relaxed tier: 4-row `_splat` key tiles instead of 6-row load32_splat ones (simd128 always uses 4 rows) */
+  attentionTile4: boolean;
+}
+
+/**
+ * The default profile of an engine, from same-process A/B runs on the EPYC VM
+ * (bench/probes/dense-splat-ab.ts, sparse-splat-ab.ts; relaxed tier):
  *   dense GEMM/conv 4x8: Deno +30-40 % (explicit bounds checks), Bun +20-25 %, Node 20 +4-8 % (simd128
  *     equal), Chromium 156 about -5 % (cross-bench runs) -> everywhere but browsers;
  *   sparse 4x1: Deno +35-50 %, Bun +20 %, Node 20 +2-7 % on 1x1 and dense-CHW, equal on 3x3 (interleaved
  *     A/B), Chromium -5..+5 % -> everywhere but browsers, as dense;
- *   attention on the relaxed tier, 4-row `_splat` tiles instead of 6-row load32_splat ones (S = 2048,
- *     d = 64): Deno 31 -> 36 GFLOP/s, Bun 25 -> 32 (Bun runs simd128 anyway), Node 44 -> 41 -> Deno and Bun.
+ *   attention, 4-row tiles on the relaxed tier (S = 2048, d = 64): Deno 31 -> 36 GFLOP/s, Bun 25 -> 32
+ *     (Bun runs simd128 anyway), Node 44 -> 41 -> Deno and Bun.
+ * Explicit bounds checks (any engine) favour fewer loads per FMA: every variant on.
  * Safari (JSC) and Firefox are untested; in a browser they cannot be told apart without UA sniffing.
  */
-export function prefersSplatKernels(family: 'dense' | 'sparse' | 'attention', rt: RuntimeName, boundsChecks: 'guard' | 'explicit'): boolean {
-  if (boundsChecks === 'explicit') return true;
-  return family === 'attention' ? rt === 'bun' : rt !== 'browser';
+export function defaultKernelProfile(rt: RuntimeName, boundsChecks: 'guard' | 'explicit'): KernelProfile {
+  const explicit = boundsChecks === 'explicit';
+  return {
+    denseSplatA: explicit || rt !== 'browser',
+    sparseSplat: explicit || rt !== 'browser',
+    attentionTile4: explicit || rt === 'bun',
+  };
 }
 
 export function runtimeVersion(rt: RuntimeName): string {

@@ -9,6 +9,8 @@
 export { init, Tessera, DEFAULT_MAX_MEMORY } from './tessera.js';
 export type { InitOptions, Features } from './tessera.js';
 export type { Tier, Flavor, WasmSource } from './loader.js';
+export { defaultKernelProfile } from './env.js';
+export type { KernelProfile, RuntimeName } from './env.js';
 export { Tensor, Arena, LinearMemory } from './memory.js';
 export { ThreadPool } from './threads/pool.js';
 export type { TileCall, RunOptions, PoolStats } from './threads/pool.js';

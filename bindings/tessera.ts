@@ -6,7 +6,7 @@ import type { KernelExports } from './abi.js';
 import {
   detectRuntime, enableNodeRelaxedSimd, hardwareConcurrency, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
   probeSimd, runtimeVersion, type RuntimeName,
-  detectBoundsChecks, probeFusedMadd,
+  detectBoundsChecks, defaultKernelProfile, probeFusedMadd, type KernelProfile,
 } from './env.js';
 import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
 import { f16roundJs, isFloat16Array } from './f16js.js';
@@ -47,10 +47,15 @@ export interface InitOptions {
    */
   threads?: number | 'auto';
   /**
-   * How the engine bounds-checks wasm memory (see Features.boundsChecks); picks kernel variants (the
-   * load-light `_splat` kernels, see prefersSplatKernels in env.ts). Default: detected ('explicit' in Deno, else 'guard').
+   * How the engine bounds-checks wasm memory (see Features.boundsChecks); 'explicit' turns on every
+   * load-light kernel variant (see KernelProfile). Default: detected ('explicit' in Deno, else 'guard').
    */
   boundsChecks?: 'guard' | 'explicit';
+  /**
+   * Override parts of the kernel-variant profile (tk.kernelProfile; all variants give the same bits).
+   * Default: defaultKernelProfile(runtime, boundsChecks) in env.ts, from A/B runs per engine.
+   */
+  kernelProfile?: Partial<KernelProfile>;
 }
 
 export interface Features {
@@ -111,12 +116,14 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
   const threads = o.threads === 'auto' ? await defaultThreadCount() : o.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ArgumentError(`init: threads must be an integer in [1, 256] or 'auto', got ${String(o.threads)}`);
   if (o.boundsChecks !== undefined && o.boundsChecks !== 'guard' && o.boundsChecks !== 'explicit') throw new ArgumentError(`init: boundsChecks must be 'guard' or 'explicit', got ${String(o.boundsChecks)}`);
+  checkProfileOverride(o.kernelProfile);
 
   if (!hasWebAssembly()) throw new WasmUnavailableError();
   if (!probeSimd()) throw new SimdUnsupportedError('this runtime does not support WebAssembly SIMD128 (needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+)');
 
   const runtime = detectRuntime();
   const boundsChecks = o.boundsChecks ?? detectBoundsChecks(runtime);
+  const kernelProfile: KernelProfile = { ...defaultKernelProfile(runtime, boundsChecks), ...o.kernelProfile };
   const notes: string[] = [];
   let relaxed = probeRelaxedSimd();
   if (!relaxed && runtime === 'node' && o.nodeFlags !== false && simd !== 'simd128') {
@@ -142,7 +149,7 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
       const src = pickSource(o.wasm, flavor);
       const module = await compileSource(src);
       const inst = await Tessera.create(module, {
-        tier, maxBytes, initBytes, debug: !!o.debug, relaxed, runtime, boundsChecks, notes: [...notes], threads: shared.ok ? threads : 1,
+        tier, maxBytes, initBytes, debug: !!o.debug, relaxed, runtime, boundsChecks, kernelProfile: { ...kernelProfile }, notes: [...notes], threads: shared.ok ? threads : 1,
       });
       if (simd === 'auto' && tier === 'relaxed' && !inst.features.fusedMadd) {
         // the probe said fused but the binary's self-test did not (e.g. a supplied binary): same reasoning
@@ -180,7 +187,21 @@ async function defaultThreadCount(): Promise<number> {
   }
 }
 
-interface CreateArgs { tier: Tier; maxBytes: number; initBytes: number; debug: boolean; relaxed: boolean; runtime: RuntimeName; boundsChecks: 'guard' | 'explicit'; notes: string[]; threads: number }
+interface CreateArgs {
+  tier: Tier; maxBytes: number; initBytes: number; debug: boolean; relaxed: boolean; runtime: RuntimeName; boundsChecks: 'guard' | 'explicit';
+  kernelProfile: KernelProfile; notes: string[]; threads: number;
+}
+
+const PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSplatA', 'sparseSplat', 'attentionTile4'];
+
+function checkProfileOverride(p: unknown): void {
+  if (p === undefined) return;
+  if (typeof p !== 'object' || p === null) throw new ArgumentError(`init: kernelProfile must be an object, got ${String(p)}`);
+  for (const [key, v] of Object.entries(p)) {
+    if (!(PROFILE_KEYS as readonly string[]).includes(key)) throw new ArgumentError(`init: unknown kernelProfile key '${key}' (known: ${PROFILE_KEYS.join(', ')})`);
+    if (v !== undefined && typeof v !== 'boolean') throw new ArgumentError(`init: kernelProfile.${key} must be a boolean, got ${String(v)}`);
+  }
+}
 
 export class Tessera {
   readonly features: Features;
@@ -196,11 +217,17 @@ export class Tessera {
   readonly parallel: ParallelOps;
   /** dense GEMM/GEMV/conv2d: packed (reusable, zero-copy) forms; tk.matmul / tk.conv2d are the copying forms */
   readonly dense: DenseOps;
+  /**
+   * Which kernel variants this instance runs (bit-identical choices; see KernelProfile in env.ts).
+   * Mutable: read when an op runs, including by tk.parallel.
+   */
+  readonly kernelProfile: KernelProfile;
   private readonly attn: AttentionOps;
   private _disposed = false;
 
-  private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features, pool: ThreadPool) {
+  private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features, pool: ThreadPool, profile: KernelProfile) {
     this.kernels = kernels;
+    this.kernelProfile = profile;
     this.memory = memory;
     this.arena = arena;
     this.features = features;
@@ -254,7 +281,7 @@ export class Tessera {
         features.notes.push(`threads: ${a.threads} requested, running 1: ${features.threadsReason}`);
       }
     }
-    const tk = new Tessera(k, lm, arena, features, pool);
+    const tk = new Tessera(k, lm, arena, features, pool, a.kernelProfile);
     try {
       features.fusedMadd = tk.selfTest();
     } catch (e) {

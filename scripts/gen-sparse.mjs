@@ -283,7 +283,7 @@ mkdirSync(new URL('../assembly/sparse/gen/', import.meta.url), { recursive: true
 const imp = `import { madd, clamp } from "../../common/simd";\n`;
 
 // [MR, NR, variants]: the default (loadsplat) kernels, plus the load-lean variants that
-// bindings/ops/sparse.ts picks outside browsers (prefersSplatKernels in bindings/env.ts)
+// bindings/ops/sparse.ts picks with tk.kernelProfile.sparseSplat (defaultKernelProfile in bindings/env.ts)
 // (no 12-pixel _splat: 12 accumulators + 3 x + the weight vectors spill; it measured slower than the
 // 12-pixel loadsplat kernel in Deno, 3.03 vs 2.81 ms on pw3 at 30 %, so tile 12 keeps loadsplat there)
 const SPMM = [[32, 1, ['']], [16, 1, ['']], [8, 4, ['', '_splat']], [12, 4, ['']], [16, 4, ['', '_splat']]];

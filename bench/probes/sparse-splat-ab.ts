@@ -1,11 +1,10 @@
 // A/B of the sparse 4x1-block kernels in one process: load32_splat weights (the default under a trap
 // handler) vs `_splat` (one v128 weight load + lane shuffles; the default in Deno and Bun), switched
-// with the internal sparseInternals.splatKernels on the same packed weights, timed interleaved
+// with tk.kernelProfile.sparseSplat on the same packed weights, timed interleaved
 // (bench/lib/interleave.ts); outputs checked bit-identical.
 // Node: `npx tsx bench/probes/sparse-splat-ab.ts`; Bun: `npx bun bench/probes/sparse-splat-ab.ts`;
 // Deno: `.runtimes/node_modules/@deno/linux-x64-glibc/deno run -A --sloppy-imports bench/probes/sparse-splat-ab.ts`.
 import { init, type Tensor } from '../../bindings/index.js';
-import { sparseInternals } from '../../bindings/ops/sparse.js';
 import { timeInterleaved } from '../lib/interleave.js';
 import { sameBits } from '../../tests/helpers/tiers.js';
 const tk = await init({ simd: 'relaxed' });
@@ -13,11 +12,12 @@ console.log(`${tk.features.runtime} ${tk.features.runtimeVersion}, boundsChecks 
 let seed = 1; const rnd = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32 - 0.5; };
 /** time `run` with each variant, interleaved; check both write the same bits to y */
 const ab = (run: () => void, y: Tensor) => {
-  const variant = (v: boolean) => () => { sparseInternals.splatKernels = v; run(); };
+  const saved = tk.kernelProfile.sparseSplat;
+  const variant = (v: boolean) => () => { tk.kernelProfile.sparseSplat = v; run(); };
   const outs = [false, true].map((v) => { variant(v)(); return y.read() as Float32Array; });
   if (!sameBits(outs[0], outs[1])) throw new Error('variants differ');
   const t = timeInterleaved({ loadsplat: variant(false), splat: variant(true) });
-  sparseInternals.splatKernels = undefined;
+  tk.kernelProfile.sparseSplat = saved;
   return `${t.loadsplat.ms.toFixed(3)} -> ${t.splat.ms.toFixed(3)}`;
 };
 console.log('shape | sparsity | sparse load32_splat -> _splat | dense-CHW load32_splat -> _splat');

@@ -27,7 +27,6 @@
  * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes), plus — only in the fp16 precisions or for f16 k/v —
  * one prepared KV head (2·seqK·d·4 bytes).
  */
-import { prefersSplatKernels } from '../env.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor, type Arena } from '../memory.js';
@@ -81,9 +80,9 @@ const FLAG_CAUSAL = 1, FLAG_F16 = 2, FLAG_STORE_F32 = 4, FLAG_FRAME_FIRST = 8;
 const FLAG_DECODE_KV_F16 = 16; // f32_attn_decode only: k and v are f16 bits (widened exactly in the kernel)
 const FLAG_TILE4 = 32; // attention_fwd: 4-row GEMM tiles on the relaxed tier too (FLAG_TILE4 in assembly/attention/flash.ts)
 
-/** @internal attention_fwd's tile flag for this instance: 4-row `_splat` tiles where they are faster (prefersSplatKernels). Same bits. */
+/** @internal attention_fwd's tile flag for this instance (tk.kernelProfile.attentionTile4). Same bits. */
 export function attnTileFlag(tk: Tessera): number {
-  return prefersSplatKernels('attention', tk.features.runtime, tk.features.boundsChecks) ? FLAG_TILE4 : 0;
+  return tk.kernelProfile.attentionTile4 ? FLAG_TILE4 : 0;
 }
 
 interface Plan {

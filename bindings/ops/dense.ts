@@ -12,7 +12,6 @@
  * Everything is validated (typed errors) before any kernel runs. Scratch is sized per tile/band,
  * never per problem; packed weights are persistent arena blocks freed by dispose().
  */
-import { prefersSplatKernels } from '../env.js';
 import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Lifetime, type Tensor } from '../memory.js';
@@ -470,22 +469,21 @@ export class PackedConv2d {
 export class DenseOps {
   private _mr: number;
   /**
-   * Tuning knob: run the `_splat` GEMM micro-kernels (4x8, 5x8: the MR values of a k step as one v128
-   * load, lanes broadcast by shuffles, instead of MR load32_splat; 6x8 always uses load32_splat).
-   * Bit-identical results. Default: on outside browsers (see prefersSplatKernels in env.ts; conv 3x3
-   * 56x56x64 relaxed 4x8: Deno 35 -> 48 GFLOP/s, Bun 29 -> 36, Node 20 42-44 -> 46-47; Chromium 156
-   * ~5 % slower, so off there).
+   * The `_splat` GEMM micro-kernels (4x8, 5x8: the MR values of a k step as one v128 load, lanes
+   * broadcast by shuffles, instead of MR load32_splat; 6x8 always uses load32_splat); same bits.
+   * An alias of tk.kernelProfile.denseSplatA (default: on outside browsers; conv 3x3 56x56x64 relaxed
+   * 4x8: Deno 35 -> 48 GFLOP/s, Bun 29 -> 36, Node 20 42-44 -> 46-47; Chromium 156 ~5 % slower).
    */
-  splatA: boolean;
+  get splatA(): boolean { return this.tk.kernelProfile.denseSplatA; }
+  set splatA(on: boolean) { this.tk.kernelProfile.denseSplatA = on; }
 
   constructor(private tk: Tessera) {
     this._mr = tk.kernels.denseDefaultMR();
     this.splatBit = tk.kernels.denseMRSplatA();
-    this.splatA = prefersSplatKernels('dense', tk.features.runtime, tk.features.boundsChecks);
   }
 
   /** @internal the drivers' mr argument: MR plus MR_SPLAT_A when splatA (see assembly/dense/gemm.ts) */
-  kernelMR(mr: number): number { return this.splatA ? mr | this.splatBit : mr; }
+  kernelMR(mr: number): number { return this.tk.kernelProfile.denseSplatA ? mr | this.splatBit : mr; }
   private readonly splatBit: number;
 
   /** Rows of the GEMM micro-tile (4, 5 or 6; default 4). Packed conv weights keep the MR they were packed with. */

@@ -9,7 +9,6 @@
  * The walk was validated in TS (every visited row inside the input), so kernels never read outside
  * the input buffer (+ the 16-byte arena tail pad for vector over-reads) and never write outside Y.
  */
-import { prefersSplatKernels } from '../env.js';
 import { ArgumentError, DisposedError, DTypeError, ShapeError } from '../errors.js';
 import { Lifetime, type Tensor } from '../memory.js';
 import {
@@ -484,24 +483,15 @@ export type SpmmKernelName = `f32_spmm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 
 export type ChwGemmKernelName = `f32_chwgemm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_chwgemm_12x4__wasmsimd';
 type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spconv3x3_16x4__wasmsimd' | 'f32_spconv3x3_32x4__wasmsimd';
 
-/** `_splat` kernels where they were measured faster (Node, Deno, Bun: prefersSplatKernels in env.ts; figures in docs/sparse.md). */
-const splatVariant = (tk: Tessera) => (sparseInternals.splatKernels ?? prefersSplatKernels('sparse', tk.features.runtime, tk.features.boundsChecks))
-  ? '_splat' as const : '' as const;
+/** `_splat` kernels per tk.kernelProfile.sparseSplat (default: outside browsers; figures in docs/sparse.md). */
+const splatVariant = (tk: Tessera) => tk.kernelProfile.sparseSplat ? '_splat' as const : '' as const;
 
 /**
- * @internal Switch for A/B benchmarks (bench/probes/sparse-splat-ab.ts): force the `_splat` kernels
- * (true), the load32_splat ones (false), or let the runtime decide (undefined). Not part of the API;
- * read when a layer runs, so set it before timing.
- */
-export const sparseInternals: { splatKernels: boolean | undefined } = { splatKernels: undefined };
-
-/**
- * The batched 1x1 kernel for this instance. Under explicit bounds checks (tk.features.boundsChecks, Deno)
- * the 4x1-block kernels (tiles 8 and 16; 12 has no _splat build, it spills) are the `_splat` variants: one v128 load of a block's 4 weights, lanes broadcast
- * by shuffles, instead of 4 load32_splat (each load carries an inline check there; Deno pw3 1x1 30%:
- * 2.32 -> 1.53 ms, 3x3 64ch@56: 7.7 -> 3.4 ms). Same madds in the same order: bit-identical outputs.
- * Also in Bun (see splatVariant). Elsewhere (V8 with a trap handler) the loadsplat kernels stay: `_splat` is no clear win there
- * (Node 20: 1x1 1-10 % faster, 3x3 equal; Chromium 156: -5..+5 %, see docs/sparse.md).
+ * The batched 1x1 kernel for this instance. With tk.kernelProfile.sparseSplat the 4x1-block kernels
+ * (tiles 8 and 16; 12 has no _splat build, it spills) are the `_splat` variants: one v128 load of a
+ * block's 4 weights, lanes broadcast by shuffles, instead of 4 load32_splat. Same madds in the same
+ * order: bit-identical outputs. Deno (explicit bounds checks) pw3 1x1 30 %: 2.32 -> 1.53 ms, 3x3
+ * 64ch@56: 7.7 -> 3.4 ms; Bun ~20 % faster; Node 20 2-7 %; Chromium 156 -5..+5 % (keeps load32_splat).
  * tk.parallel.sparseRun uses the same names.
  */
 export function spmmKernelName(tk: Tessera, blockRows: number, tile: SpmmTile): SpmmKernelName {

@@ -127,7 +127,11 @@ export async function fuzz(ctx: FuzzContext, ops: readonly OpSpec[], o: FuzzOpti
     for (let i = first; i < first + o.cases; i++) {
       if (over() || (opBudget && performance.now() - opStart > opBudget && i > first)) break;
       const s = caseSeed(o.seed, op.name, i);
-      const where = `${op.name} [${ctx.tk.features.tier}] seed ${o.seed} case ${i}`;
+      // kernel variants (bit-identical choices) drawn from their own stream, so generators' draws are unchanged
+      const kp = ctx.tk.kernelProfile, pr = new Rng(s ^ 0x5bd1e995);
+      kp.denseSplatA = pr.bool(); kp.sparseSplat = pr.bool(); kp.attentionTile4 = pr.bool();
+      const variants = Object.entries(kp).filter(([, on]) => on).map(([k]) => k).join('+') || 'none';
+      const where = `${op.name} [${ctx.tk.features.tier}] seed ${o.seed} case ${i} (kernel variants: ${variants})`;
       const r = new Rng(s);
       const size = SIZE_CLASSES[i % SIZE_CLASSES.length];
       const base = ctx.tk.memoryStats();

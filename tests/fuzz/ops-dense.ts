@@ -82,7 +82,6 @@ function matmulSpec(name: string, form: Form, par = false): OpSpec {
     name, family: 'dense', tolerance: TOL, async: par,
     gen({ tk }, r, size) {
       tk.dense.mr = r.pick([4, 5, 6]); // every built micro-tile, whatever the tier default
-      tk.dense.splatA = r.bool(); // and both ways of broadcasting A (load32_splat / _splat)
       let [m, k, n] = dims(r, size, form === 'run' ? [64, 256, 256] : [96, 300, 300]);
       // threaded GEMV shapes: past PARALLEL_GEMV_MIN_MACS (2^18) so the columns are split across threads
       if (par && form === 'run' && r.bool(0.25)) [m, k, n] = [r.pick([1, 2]), r.int(256, 600), r.int(1024, 1400)];
@@ -92,7 +91,7 @@ function matmulSpec(name: string, form: Form, par = false): OpSpec {
       const a = place(r, fillF32(r, new Float32Array(m * k), vm));
       const bias = r.bool(0.5) && n ? fillF32(r, new Float32Array(n), 'uniform') : undefined;
       const w = weights(r, k * n, f16);
-      const desc = `mr=${tk.dense.mr}${tk.dense.splatA ? ' splatA' : ''} m=${m} k=${k} n=${n} ${f16 ? 'f16' : 'f32'} weights act=${act} bias=${!!bias} vals=${vm} a:${placementOf(a)}`;
+      const desc = `mr=${tk.dense.mr} m=${m} k=${k} n=${n} ${f16 ? 'f16' : 'f32'} weights act=${act} bias=${!!bias} vals=${vm} a:${placementOf(a)}`;
       const expectError = m === 0 || k === 0 || n === 0 ? ShapeError : undefined;
       const opts = { bias, activation: act };
       const check = (got: unknown) => compareSum(got, refMatmul(a, w.vals, m, k, n, bias, act));
@@ -154,7 +153,6 @@ function convSpec(name: string, form: Form): OpSpec {
     name, family: 'dense', tolerance: TOL,
     gen({ tk }, r, size) {
       tk.dense.mr = r.pick([4, 5, 6]);
-      tk.dense.splatA = r.bool();
       const [c, h, w, cout] = dims(r, size, [32, 28, 28, 32]);
       const depthwise = r.bool(0.25) && c > 1;
       const kh = r.pick([1, 3, 3, 5, 2]), kw = r.bool(0.8) ? kh : r.pick([1, 3]);
@@ -175,7 +173,7 @@ function convSpec(name: string, form: Form): OpSpec {
       const bias = r.bool(0.5) && co ? fillF32(r, new Float32Array(co), 'uniform') : undefined;
       const opts = { n: nb, c, h, w, cout: co, kh, kw, stride: [s, sw] as [number, number], dilation: d, pad, groups: depthwise ? c : 1, bias, activation: act };
       const g: ConvG = { n: nb, c, h, w, cout: co, kh, kw, sh: s, sw, dh: d, dw: d, pt, pl, pb, pr, groups: depthwise ? c : 1 };
-      const desc = `mr=${tk.dense.mr}${tk.dense.splatA ? " splatA" : ""} n=${nb} c=${c} ${h}x${w} cout=${co} k=${kh}x${kw} s=${s},${sw} d=${d} pad=${JSON.stringify(pad)} ${depthwise ? 'depthwise ' : ''}${f16 ? 'f16' : 'f32'} act=${act} vals=${vm} x:${placementOf(x)}`;
+      const desc = `mr=${tk.dense.mr} n=${nb} c=${c} ${h}x${w} cout=${co} k=${kh}x${kw} s=${s},${sw} d=${d} pad=${JSON.stringify(pad)} ${depthwise ? 'depthwise ' : ''}${f16 ? 'f16' : 'f32'} act=${act} vals=${vm} x:${placementOf(x)}`;
       const tooSmall = h + pt + pb < (kh - 1) * d + 1 || w + pl + pr < (kw - 1) * d + 1;
       const expectError = c === 0 || h === 0 || w === 0 || co === 0 || tooSmall ? ShapeError : undefined;
       const check = (got: unknown) => compareSum(got, refConv(x, wt.vals, g, bias, act));

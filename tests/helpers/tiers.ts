@@ -1,4 +1,4 @@
-import { init, type Tessera, type Tier } from '../../bindings/index.js';
+import { init, type KernelProfile, type Tessera, type Tier } from '../../bindings/index.js';
 
 /** Tiers exercised by every differential test. Relaxed is required: Node gets the V8 flag, Chromium has it natively. */
 export const TIERS: Tier[] = ['simd128', 'relaxed'];
@@ -15,6 +15,13 @@ export function tk(tier: Tier, debug = true): Promise<Tessera> {
     cache.set(key, p);
   }
   return p;
+}
+
+/** Run f with parts of t's kernel profile overridden (bit-identical kernel variants), then restore them. */
+export function withProfile<T>(t: Tessera, p: Partial<KernelProfile>, f: () => T): T {
+  const saved = { ...t.kernelProfile };
+  Object.assign(t.kernelProfile, p);
+  try { return f(); } finally { Object.assign(t.kernelProfile, saved); }
 }
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */

@@ -58,13 +58,30 @@ describe('init and tier selection', () => {
     const tk = await init();
     expect(tk.features.boundsChecks).toBe('guard');
     expect(tk.dense.mr).toBe(4);
-    expect(tk.dense.splatA).toBe(tk.features.runtime === 'node'); // dense _splat tiles outside browsers
+    const node = tk.features.runtime === 'node';
+    // _splat dense / sparse kernels outside browsers, 4-row attention tiles only in Bun (and under explicit checks)
+    expect(tk.kernelProfile).toEqual({ denseSplatA: node, sparseSplat: node, attentionTile4: false });
+    expect(tk.dense.splatA).toBe(node); // the alias
     const ex = await init({ boundsChecks: 'explicit' });
     expect(ex.features.boundsChecks).toBe('explicit');
+    expect(ex.kernelProfile).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: true });
     expect(ex.dense.splatA).toBe(true);
     // the variant changes how A reaches the registers, not any element's k-order: bit-identical products
     const a = new Float32Array(7 * 300).map((_, i) => Math.sin(i)), b = new Float32Array(300 * 5).map((_, i) => Math.cos(i));
     expect(ex.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
+  });
+
+  it('kernelProfile: init overrides parts of the default, per instance; bad overrides are typed errors', async () => {
+    const a = await init({ kernelProfile: { sparseSplat: false } });
+    const b = await init();
+    expect(a.kernelProfile).toEqual({ ...b.kernelProfile, sparseSplat: false });
+    a.kernelProfile.denseSplatA = !b.kernelProfile.denseSplatA; // mutable, and not shared between instances
+    expect(a.dense.splatA).toBe(!b.dense.splatA);
+    expect(b.kernelProfile.denseSplatA).toBe(b.dense.splatA);
+    await expect(init({ kernelProfile: { sparseSplat: 1 as unknown as boolean } })).rejects.toThrow(ArgumentError);
+    await expect(init({ kernelProfile: { splat: true } as never })).rejects.toThrow(/unknown kernelProfile key 'splat'/);
+    await expect(init({ kernelProfile: 'fast' as never })).rejects.toThrow(ArgumentError);
+    a.dispose(); b.dispose();
   });
 
   it('the tiny FMA probe agrees with the relaxed binary\'s self-test (so init can skip compiling relaxed where madd is unfused)', async () => {

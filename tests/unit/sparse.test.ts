@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, DTypeError, init, ShapeError, SparseFormatError, SparseMatrix, type SparseBlock, type Tessera,
 } from '../../bindings/index.js';
-import { chwgemmKernelName, sparseInternals, spmmKernelName } from '../../bindings/ops/sparse.js';
+import { chwgemmKernelName, spmmKernelName } from '../../bindings/ops/sparse.js';
 import { maxScaledErr, refConv2d, refMatmul, sparseWeights, type RefActivation } from '../helpers/ref-sparse.js';
-import { TIERS, randomF32, rng, sameBits, tk } from '../helpers/tiers.js';
+import { TIERS, randomF32, rng, sameBits, tk, withProfile } from '../helpers/tiers.js';
 
 /**
  * Tolerance: f32 accumulation of K products (in any order, fused or not) has error at most
@@ -366,10 +366,10 @@ describe('sparse: simd128 vs relaxed (differential)', () => {
  * variants (one v128 load of a block's 4 weights + lane shuffles instead of 4 load32_splat). They run
  * the same madds into the same accumulators in the same order as the default kernels, and a shuffled
  * lane has the loaded weight's exact bits, so every output must be BIT-IDENTICAL to the load32_splat
- * kernels' (forced with sparseInternals.splatKernels = false: outside browsers the default is _splat
+ * kernels' (forced with tk.kernelProfile.sparseSplat = false: outside browsers the default is _splat
  * too); one reference check per shape keeps both honest.
  */
-const plain = <T>(f: () => T): T => { sparseInternals.splatKernels = false; try { return f(); } finally { sparseInternals.splatKernels = undefined; } };
+const plain = <T>(t: Tessera, f: () => T): T => withProfile(t, { sparseSplat: false }, f);
 for (const tier of TIERS) {
   describe(`sparse [${tier}]: explicit bounds-check kernels`, () => {
     it('select the _splat kernels and match the default kernels bit for bit (1x1 every tile, dense-CHW, 3x3, panels)', async () => {
@@ -382,7 +382,7 @@ for (const tier of TIERS) {
           // tile 12 has no _splat build (it spills; see scripts/gen-sparse.mjs): loadsplat in both modes
           const sfx = tile === 12 ? '' : '_splat';
           expect(spmmKernelName(ex, 4, tile)).toBe(`f32_spmm_${tile}x4__wasmsimd${sfx}`);
-          expect(plain(() => spmmKernelName(base, 4, tile))).toBe(`f32_spmm_${tile}x4__wasmsimd`);
+          expect(plain(base, () => spmmKernelName(base, 4, tile))).toBe(`f32_spmm_${tile}x4__wasmsimd`);
           expect(chwgemmKernelName(ex, tile)).toBe(`f32_chwgemm_${tile}x4__wasmsimd${sfx}`);
           expect(typeof ex.kernels[spmmKernelName(ex, 4, tile)]).toBe('function');
           expect(typeof ex.kernels[chwgemmKernelName(ex, tile)]).toBe('function');
@@ -396,7 +396,7 @@ for (const tier of TIERS) {
           const bias = randomF32(rows, 1400 + it), x = randomF32(cols * n, 1500 + it);
           const activation = (['none', 'relu', 'relu6'] as const)[it % 3];
           const tile = block[0] === 4 ? ([8, 12, 16] as const)[it % 3] : 16;
-          const ya = plain(() => base.sparse.matmul(base.sparse.pack(w, rows, cols, { block, bias }), x, n, { activation, tile }));
+          const ya = plain(base, () => base.sparse.matmul(base.sparse.pack(w, rows, cols, { block, bias }), x, n, { activation, tile }));
           const yb = ex.sparse.matmul(ex.sparse.pack(w, rows, cols, { block, bias }), x, n, { activation, tile });
           expect(sameBits(yb, ya), `matmul it=${it} ${rows}x${cols} n=${n} ${block} tile=${tile}`).toBe(true);
           const ref = refMatmul(w, bias, rows, cols, x, n, activation);
@@ -404,11 +404,11 @@ for (const tier of TIERS) {
           // dense-CHW baseline (same tile) and a row-panel split (chunkBytes) through zero-copy layers
           const da = base.sparse.denseLayer(w, rows, cols, { n, tile }, { bias, activation });
           const db = ex.sparse.denseLayer(w, rows, cols, { n, tile }, { bias, activation });
-          expect(sameBits(db.apply(x), plain(() => da.apply(x))), `dense-chw it=${it} tile=${tile}`).toBe(true);
+          expect(sameBits(db.apply(x), plain(base, () => da.apply(x))), `dense-chw it=${it} tile=${tile}`).toBe(true);
           da.dispose(); db.dispose();
           const la = base.sparse.layer(base.sparse.pack(w, rows, cols, { block, bias }), { n, tile, chunkBytes: 200 });
           const lb = ex.sparse.layer(ex.sparse.pack(w, rows, cols, { block, bias }), { n, tile, chunkBytes: 200 });
-          expect(sameBits(lb.apply(x), plain(() => la.apply(x))), `layer it=${it}`).toBe(true);
+          expect(sameBits(lb.apply(x), plain(base, () => la.apply(x))), `layer it=${it}`).toBe(true);
           la.dispose(); lb.dispose();
         }
         for (let it = 0; it < 16; it++) {
@@ -419,7 +419,7 @@ for (const tier of TIERS) {
           const w = sparseWeights(rows, c, r() * 0.9, 1600 + it, [4, 1], 3);
           const bias = randomF32(rows, 1700 + it), x = randomF32(c * h * wd, 1800 + it);
           const o = { c, h, w: wd, stride, pad, activation: 'relu' as const };
-          const ya = plain(() => base.sparse.conv2d(base.sparse.pack(w, rows, c, { bias, kernelSize: 3 }), x, o));
+          const ya = plain(base, () => base.sparse.conv2d(base.sparse.pack(w, rows, c, { bias, kernelSize: 3 }), x, o));
           const yb = ex.sparse.conv2d(ex.sparse.pack(w, rows, c, { bias, kernelSize: 3 }), x, o);
           expect(sameBits(yb, ya), `conv it=${it} ${rows}x${c} ${h}x${wd} s${stride} p${pad}`).toBe(true);
           const ref = refConv2d(w, bias, rows, c, h, wd, 3, stride, pad, x, 'relu');
@@ -427,7 +427,7 @@ for (const tier of TIERS) {
           const g = { h, w: wd, stride, pad };
           const da = base.sparse.denseLayer(w, rows, c, g, { kernelSize: 3, bias });
           const db = ex.sparse.denseLayer(w, rows, c, g, { kernelSize: 3, bias });
-          expect(sameBits(db.apply(x), plain(() => da.apply(x))), `dense 3x3 it=${it}`).toBe(true);
+          expect(sameBits(db.apply(x), plain(base, () => da.apply(x))), `dense 3x3 it=${it}`).toBe(true);
           da.dispose(); db.dispose();
         }
       } finally { ex.dispose(); }

@@ -3,8 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, ThreadError, ArgumentError, type Tessera } from '../../bindings/index.js';
 import { defaultWasmUrl } from '../../bindings/loader.js';
-import { sparseInternals } from '../../bindings/ops/sparse.js';
-import { randomF32, sameBits } from '../helpers/tiers.js';
+import { randomF32, sameBits, withProfile } from '../helpers/tiers.js';
 
 /** f32 data with the f16 edge cases (ties, overflow, subnormals, signed zero, NaN) sprinkled in. */
 function edgeData(n: number, seed: number): Float32Array {
@@ -143,8 +142,8 @@ describe('threaded mode (shared memory, worker pool)', () => {
         await ex.parallel.sparseRun(layers[i], x, y2);
         expect(ex.pool.stats.tiles - before).toBeGreaterThan(1);
         expect(sameBits(y2.read(), y1.read()), `layer ${i}: parallel vs single`).toBe(true);
-        sparseInternals.splatKernels = false; // the load32_splat kernels (outside browsers the default is _splat too)
-        try { expect(sameBits(y1.read(), guard[i].apply(xv)), `layer ${i}: _splat vs load32_splat kernels`).toBe(true); } finally { sparseInternals.splatKernels = undefined; }
+        // the load32_splat kernels (outside browsers the default is _splat too)
+        expect(sameBits(y1.read(), withProfile(tk, { sparseSplat: false }, () => guard[i].apply(xv))), `layer ${i}: _splat vs load32_splat kernels`).toBe(true);
       }
     } finally {
       layers.forEach((L) => L.dispose()); guard.forEach((L) => L.dispose()); x.dispose(); y1.dispose(); y2.dispose(); ex.dispose();
