@@ -395,10 +395,21 @@ export function planGemv(sp: SparseMatrix): GemvPlan {
         else if (g === 4 && i + 1 < n && cs[i + 1] === cs[i] + 1) { pairs.push(i); i += 2; }
         else singles.push(i++);
       }
-      const put = (i: number, span: number) => { idx[ni++] = cs[i]; for (let k = src + i * g, e = k + span * g; k < e; k++) w[dst++] = sp.vals[k]; };
-      for (const i of runs) put(i, 4);
-      for (const i of pairs) put(i, 2);
-      for (const i of singles) put(i, 1);
+      // sp.vals holds a block row's columns [col][row]; runs are stored [row][col] (one v128 per row),
+      // pairs [row pair][col] ([W0c W0c' W1c W1c'], [W2c W2c' W3c W3c']), singles [row]
+      const at = (i: number, r: number) => sp.vals[src + i * g + r];
+      for (const i of runs) {
+        idx[ni++] = cs[i];
+        for (let r = 0; r < 4; r++) for (let j = 0; j < 4; j++) w[dst++] = at(i + j, r);
+      }
+      for (const i of pairs) {
+        idx[ni++] = cs[i];
+        for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) w[dst++] = at(i + j, r);
+      }
+      for (const i of singles) {
+        idx[ni++] = cs[i];
+        for (let r = 0; r < g; r++) w[dst++] = at(i, r);
+      }
       src += n * g;
       nz[3 * b] = runs.length; nz[3 * b + 1] = pairs.length; nz[3 * b + 2] = singles.length;
     }

@@ -152,11 +152,14 @@ ${tails(mr).map((m) => `    if (ow - x >= ${m}) { ${call(m)}; x += ${m}; }`).joi
 // validateGemvPlan before any kernel call: every index below is in range by validation, never by trust.
 // IW = index width (u16 when cols <= 65536, else u32); both widths come from the same template.
 //   4x1 "runs": per 4-row group nz = [nq, np, ns] (u32 each); w = bias[4], then nq runs of 4
-//     consecutive columns (16 weights, [col][row]), np pairs of 2 consecutive columns (8 weights), then
-//     ns single columns (4 weights each); idx = one column per run (its first, <= cols-4), per pair
-//     (<= cols-2), per single. A run takes ONE v128 load of x[c..c+3] (a pair one load64) and splats
-//     lanes with shuffles, instead of one index load + one load32_splat per column: the single-column
-//     loop is bound by 2 vector loads per block (x splat + weights), see docs/sparse.md.
+//     consecutive columns (16 weights, [row][col]: one v128 per row), np pairs of 2 consecutive
+//     columns (8 weights, [row pair][col]: [W0c W0c' W1c W1c'], [W2c W2c' W3c W3c']), then ns single
+//     columns (4 weights each, [row]); idx = one column per run (its first, <= cols-4), per pair
+//     (<= cols-2), per single. A run takes ONE v128 load of x[c..c+3] and multiplies it lane by lane
+//     into one accumulator per row (no lane broadcasts: 4 FMAs, 5 vector loads per run); a pair one
+//     load64_splat ([xc xc' xc xc']) into row-pair accumulators. Those partial sums are reduced across
+//     lanes once per group. Singles stay one index load + one load32_splat per column (2 vector loads
+//     per block, x splat + weights), see docs/sparse.md.
 //     The rows%4 tail rows: nz = [0, 0, ns], w = bias, ns weights; scalar 4-accumulator loop.
 //   1x1 "gather": per row nz = [nnz u32, bias f32]; w and idx hold ceil(nnz/4)*4 entries (4 per pack);
 //     each pack gathers 4 x values into one v128 (load32_zero + 3 load32_lane) and multiplies 4 weights.
@@ -171,33 +174,45 @@ function gemvKernels(iw) {
  */
 export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w: usize, nz: usize, idx: usize, y: usize, vmin: f32, vmax: f32): void {
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const zero = f32x4.splat(0);
   for (let g = 0; g < ng; g++) {
-    let a0 = v128.load(w); let a1 = f32x4.splat(0), a2 = a1, a3 = a1;
+    let acc = v128.load(w); // bias
     w += 16;
     let nq = load<u32>(nz), np = load<u32>(nz, 4), n = load<u32>(nz, 8); nz += 12;
-    while (nq != 0) {
-      const xv = v128.load(${X(0)});
-      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
-      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
-      a2 = madd(v128.load(w, 32), i32x4.shuffle(xv, xv, 2, 2, 2, 2), a2);
-      a3 = madd(v128.load(w, 48), i32x4.shuffle(xv, xv, 3, 3, 3, 3), a3);
-      w += 64; idx += ${S}; nq--;
-    }
-    while (np >= 2) {
-      const xv = v128.load64_zero(${X(0)});
-      const xu = v128.load64_zero(${X(1)});
-      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
-      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
-      a2 = madd(v128.load(w, 32), i32x4.shuffle(xu, xu, 0, 0, 0, 0), a2);
-      a3 = madd(v128.load(w, 48), i32x4.shuffle(xu, xu, 1, 1, 1, 1), a3);
-      w += 64; idx += ${2 * S}; np -= 2;
+    if (nq != 0) {
+      // runs: b_r += W[r, c..c+3] * x[c..c+3] (lane j holds column c+j's share of row r)
+      let b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+      do {
+        const xv = v128.load(${X(0)});
+        b0 = madd(v128.load(w), xv, b0);
+        b1 = madd(v128.load(w, 16), xv, b1);
+        b2 = madd(v128.load(w, 32), xv, b2);
+        b3 = madd(v128.load(w, 48), xv, b3);
+        w += 64; idx += ${S}; nq--;
+      } while (nq != 0);
+      acc = f32x4.add(acc, hsum4(b0, b1, b2, b3));
     }
     if (np != 0) {
-      const xv = v128.load64_zero(${X(0)});
-      a0 = madd(v128.load(w), i32x4.shuffle(xv, xv, 0, 0, 0, 0), a0);
-      a1 = madd(v128.load(w, 16), i32x4.shuffle(xv, xv, 1, 1, 1, 1), a1);
-      w += 32; idx += ${S};
+      // pairs: q (rows 0,1) and q' (rows 2,3) += [Wrc Wrc' ...] * [xc xc' xc xc']; two pairs per step
+      let q0 = zero, q1 = zero, q2 = zero, q3 = zero;
+      while (np >= 2) {
+        const xv = v128.load64_splat(${X(0)});
+        const xu = v128.load64_splat(${X(1)});
+        q0 = madd(v128.load(w), xv, q0);
+        q1 = madd(v128.load(w, 16), xv, q1);
+        q2 = madd(v128.load(w, 32), xu, q2);
+        q3 = madd(v128.load(w, 48), xu, q3);
+        w += 64; idx += ${2 * S}; np -= 2;
+      }
+      if (np != 0) {
+        const xv = v128.load64_splat(${X(0)});
+        q0 = madd(v128.load(w), xv, q0);
+        q1 = madd(v128.load(w, 16), xv, q1);
+        w += 32; idx += ${S};
+      }
+      acc = f32x4.add(acc, pairwiseAdd(f32x4.add(q0, q2), f32x4.add(q1, q3)));
     }
+    let a0 = acc, a1 = zero, a2 = zero, a3 = zero;
     while (n >= 4) {
       const x0 = v128.load32_splat(${X(0)});
       const x1 = v128.load32_splat(${X(1)});
@@ -310,7 +325,7 @@ let conv = HEADER + importTiles(tileList.map(([k]) => k).filter((k) => CONV.some
 for (const [mr, vs] of CONV) for (const v of vs) conv += convDriver(mr, v) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spconv3x3.ts', import.meta.url), conv);
 
-let spmv = HEADER + `import { madd, clamp, hsum } from "../../common/simd";
+let spmv = HEADER + `import { madd, clamp, hsum, hsum4, pairwiseAdd } from "../../common/simd";
 
 /** Lane masks for the last pack of a gather row, indexed by nnz % 4 (0 = all four lanes are real). */
 const GEMV_LAST_PACK_MASK = memory.data<u32>([

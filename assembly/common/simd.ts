@@ -44,6 +44,18 @@
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
 }
 
+/** Adjacent lanes summed: [u0+u1, u2+u3, v0+v1, v2+v3]. */
+// @ts-ignore: decorator
+@inline export function pairwiseAdd(u: v128, v: v128): v128 {
+  return f32x4.add(v128.shuffle<u32>(u, v, 0, 2, 4, 6), v128.shuffle<u32>(u, v, 1, 3, 5, 7));
+}
+
+/** The four horizontal sums in one vector: [hsum(a), hsum(b), hsum(c), hsum(d)] ((l0+l1)+(l2+l3) each). */
+// @ts-ignore: decorator
+@inline export function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  return pairwiseAdd(pairwiseAdd(a, b), pairwiseAdd(c, d));
+}
+
 /** Horizontal max of the four f32 lanes. */
 // @ts-ignore: decorator
 @inline export function hmax(v: v128): f32 {
