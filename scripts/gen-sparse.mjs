@@ -180,16 +180,27 @@ export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w
     w += 16;
     let nq = load<u32>(nz), np = load<u32>(nz, 4), n = load<u32>(nz, 8); nz += 12;
     if (nq != 0) {
-      // runs: b_r += W[r, c..c+3] * x[c..c+3] (lane j holds column c+j's share of row r)
+      // runs: b_r += W[r, c..c+3] * x[c..c+3] (lane j holds column c+j's share of row r); two runs
+      // per step, summed before the accumulator so each b_r waits on one add per two runs (the madd
+      // latency bounded the one-run loop on the relaxed tier)
       let b0 = zero, b1 = zero, b2 = zero, b3 = zero;
-      do {
+      while (nq >= 2) {
+        const xv = v128.load(${X(0)});
+        const xu = v128.load(${X(1)});
+        b0 = f32x4.add(b0, madd(v128.load(w, 64), xu, f32x4.mul(v128.load(w), xv)));
+        b1 = f32x4.add(b1, madd(v128.load(w, 80), xu, f32x4.mul(v128.load(w, 16), xv)));
+        b2 = f32x4.add(b2, madd(v128.load(w, 96), xu, f32x4.mul(v128.load(w, 32), xv)));
+        b3 = f32x4.add(b3, madd(v128.load(w, 112), xu, f32x4.mul(v128.load(w, 48), xv)));
+        w += 128; idx += ${2 * S}; nq -= 2;
+      }
+      if (nq != 0) {
         const xv = v128.load(${X(0)});
         b0 = madd(v128.load(w), xv, b0);
         b1 = madd(v128.load(w, 16), xv, b1);
         b2 = madd(v128.load(w, 32), xv, b2);
         b3 = madd(v128.load(w, 48), xv, b3);
-        w += 64; idx += ${S}; nq--;
-      } while (nq != 0);
+        w += 64; idx += ${S};
+      }
       acc = f32x4.add(acc, hsum4(b0, b1, b2, b3));
     }
     if (np != 0) {

@@ -51,6 +51,8 @@ for (const tier of TIERS) {
       // fully dense with channel tails: 17 columns = 4 runs + 1 single per group
       const d = checkGemv(t, randomF32(15 * 17, 5), 15, 17, [4, 1], 5);
       expect(runsOf(d.plan)).toBe(12);
+      // 3 runs per group: the kernel's two-runs-per-step loop, then its one-run tail
+      expect(runsOf(checkGemv(t, randomF32(8 * 13, 10), 8, 13, [4, 1], 10).plan)).toBe(6);
       // nothing stored (bias only), one nonzero at the max row and column, empty groups between stored ones
       checkGemv(t, new Float32Array(9 * 6), 9, 6, [4, 1], 6, 'relu');
       checkGemv(t, pattern(9, 6, 7, (r, c) => r === 8 && c === 5), 9, 6, [4, 1], 7);
