@@ -1,4 +1,14 @@
 /**
+ * Mode values and flag bits the bindings pass to kernels (meanings in assembly/common/abi.ts). Every
+ * binary exports the same names as immutable globals; tests/node/abi.test.ts checks they agree.
+ */
+export const ABI = {
+  ATTN_MODE_F32: 0, ATTN_MODE_F16: 1, ATTN_MODE_PASA: 2, ATTN_MODE_FAITHFUL: 3,
+  ATTN_FLAG_CAUSAL: 1, ATTN_FLAG_Q_F16: 2, ATTN_FLAG_STORE_F32: 4, ATTN_FLAG_FRAME_FIRST: 8, ATTN_FLAG_KV_F16: 16, ATTN_FLAG_TILE4: 32,
+  DENSE_MR_MASK: 0xff, DENSE_MR_SPLAT_A: 0x100,
+} as const;
+
+/**
  * The exports of a tessera wasm binary (pointer ABI: all pointers are byte offsets into the shared
  * linear memory, counts are i32). Each kernel family adds its signatures here.
  */
@@ -65,7 +75,6 @@ export interface DenseExports {
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
   /** the bit of the dense drivers' mr argument that selects the _splat micro-kernels */
-  denseMRSplatA(): number;
   f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
   /** the GEMV over columns [c0, c0+cc) (c0 a multiple of 24) of packed f32 / f16 (f16 = 1) B; scratch: 64 bytes (+ 4k for f16) */
   gemv_nc_cols(f16: number, k: number, c0: number, cc: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, exact: number, scratch: number): void;

@@ -33,8 +33,7 @@ import { madd } from "../common/simd";
  *  streaming from DRAM): CK 8 / 16 / 32 / 64 -> 2.4-2.5 / 2.65-2.7 / 3.1-3.3 / 3.6 ms (K and V of a chunk read close
  *  together stream better); hot-cache cost per key is 1-9 % higher at 8 than at 16-32. */
 const CK: i32 = 16;
-const FLAG_Q_F16: i32 = 2; // same bit as flash.ts
-const FLAG_KV_F16: i32 = 16; // k and v are f16 bits (row strides still in elements); decode kernel only
+import { ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_KV_F16 as FLAG_KV_F16 } from "../common/abi";
 const M_INIT: f32 = -1e30; // finite initial max, as flash.ts: no inf - inf in the first step
 const NEG_INF: f32 = -Infinity;
 

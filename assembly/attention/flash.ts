@@ -26,16 +26,11 @@ import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
 import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd, sel } from "../common/simd";
 
-export const MODE_F32: i32 = 0;
-export const MODE_F16: i32 = 1;
-export const MODE_PASA: i32 = 2;
-export const MODE_FAITHFUL: i32 = 3;
-
-export const FLAG_CAUSAL: i32 = 1;
-export const FLAG_Q_F16: i32 = 2; // q (prep: k and v) are f16 bits, else f32
-export const FLAG_STORE_F32: i32 = 4; // MODE_PASA only: no fp16 rounding anywhere
-export const FLAG_FRAME_FIRST: i32 = 8; // MODE_PASA only: frame = first block's pseudo-average (else running mean)
-export const FLAG_TILE4: i32 = 32; // use 4-row GEMM tiles on the relaxed tier too (see MR)
+import {
+  ATTN_MODE_F32 as MODE_F32, ATTN_MODE_F16 as MODE_F16, ATTN_MODE_PASA as MODE_PASA, ATTN_MODE_FAITHFUL as MODE_FAITHFUL,
+  ATTN_FLAG_CAUSAL as FLAG_CAUSAL, ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_STORE_F32 as FLAG_STORE_F32,
+  ATTN_FLAG_FRAME_FIRST as FLAG_FRAME_FIRST, ATTN_FLAG_TILE4 as FLAG_TILE4,
+} from "../common/abi"; // modes and flag bits (meanings there)
 
 const NEG_INF: f32 = -Infinity;
 const M_INIT_F32: f32 = -1e30; // finite "minus infinity": no inf - inf in the first merge / fully masked rows

@@ -42,14 +42,10 @@ export const F_ACC: i32 = 1, F_BIAS_ROW: i32 = 2, F_BIAS_COL: i32 = 4, F_CLAMP: 
  * The drivers' `mr` argument: MR (4, 5 or 6) in the low byte, plus MR_SPLAT_A to run the `_splat`
  * micro-kernels (A values of a k step as one v128 load + lane shuffles; 4x8 and 5x8 only, 6x8 keeps
  * load32_splat). Bit-identical to the default kernels: same madds, same order. Drivers take the
- * geometry from `mr & MR_MASK` and hand the whole value to runTile.
+ * geometry from `mr & MR_MASK` and hand the whole value to runTile. (Values in ../common/abi.ts.)
  */
-export const MR_SPLAT_A: i32 = 0x100, MR_MASK: i32 = 0xff;
-
-/** MR_SPLAT_A for the bindings (one definition of the bit). */
-export function denseMRSplatA(): i32 {
-  return MR_SPLAT_A;
-}
+export { DENSE_MR_SPLAT_A as MR_SPLAT_A, DENSE_MR_MASK as MR_MASK } from "../common/abi";
+import { DENSE_MR_SPLAT_A as MR_SPLAT_A, DENSE_MR_MASK as MR_MASK } from "../common/abi";
 
 // @ts-ignore: decorator
 @inline export function ukernel(mrv: i32, kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {

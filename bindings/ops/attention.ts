@@ -27,6 +27,7 @@
  * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes), plus — only in the fp16 precisions or for f16 k/v —
  * one prepared KV head (2·seqK·d·4 bytes).
  */
+import { ABI } from '../abi.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor, type Arena } from '../memory.js';
@@ -75,10 +76,9 @@ export interface AttentionDecodeOptions {
 type HalfOrF32 = Float32Array | Uint16Array;
 type AttnInput = Float32Array | Uint16Array | ArrayBufferView;
 
-const MODE = { 'f32': 0, 'f16': 1, 'pasa': 2, 'pasa-faithful': 3 } as const;
-const FLAG_CAUSAL = 1, FLAG_F16 = 2, FLAG_STORE_F32 = 4, FLAG_FRAME_FIRST = 8;
-const FLAG_DECODE_KV_F16 = 16; // f32_attn_decode only: k and v are f16 bits (widened exactly in the kernel)
-const FLAG_TILE4 = 32; // attention_fwd: 4-row GEMM tiles on the relaxed tier too (FLAG_TILE4 in assembly/attention/flash.ts)
+const MODE = { 'f32': ABI.ATTN_MODE_F32, 'f16': ABI.ATTN_MODE_F16, 'pasa': ABI.ATTN_MODE_PASA, 'pasa-faithful': ABI.ATTN_MODE_FAITHFUL } as const;
+const FLAG_CAUSAL = ABI.ATTN_FLAG_CAUSAL, FLAG_F16 = ABI.ATTN_FLAG_Q_F16, FLAG_STORE_F32 = ABI.ATTN_FLAG_STORE_F32, FLAG_FRAME_FIRST = ABI.ATTN_FLAG_FRAME_FIRST;
+const FLAG_DECODE_KV_F16 = ABI.ATTN_FLAG_KV_F16, FLAG_TILE4 = ABI.ATTN_FLAG_TILE4;
 
 /** @internal attention_fwd's tile flag for this instance (tk.kernelProfile.attentionTile4). Same bits. */
 export function attnTileFlag(tk: Tessera): number {

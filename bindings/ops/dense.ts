@@ -12,6 +12,7 @@
  * Everything is validated (typed errors) before any kernel runs. Scratch is sized per tile/band,
  * never per problem; packed weights are persistent arena blocks freed by dispose().
  */
+import { ABI } from '../abi.js';
 import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Lifetime, type Tensor } from '../memory.js';
@@ -479,12 +480,10 @@ export class DenseOps {
 
   constructor(private tk: Tessera) {
     this._mr = tk.kernels.denseDefaultMR();
-    this.splatBit = tk.kernels.denseMRSplatA();
   }
 
   /** @internal the drivers' mr argument: MR plus MR_SPLAT_A when splatA (see assembly/dense/gemm.ts) */
-  kernelMR(mr: number): number { return this.tk.kernelProfile.denseSplatA ? mr | this.splatBit : mr; }
-  private readonly splatBit: number;
+  kernelMR(mr: number): number { return this.tk.kernelProfile.denseSplatA ? mr | ABI.DENSE_MR_SPLAT_A : mr; }
 
   /** Rows of the GEMM micro-tile (4, 5 or 6; default 4). Packed conv weights keep the MR they were packed with. */
   get mr(): number { return this._mr; }

@@ -1,0 +1,27 @@
+// Mode values and flag bits the bindings pass to kernels. Exported from every binary as immutable wasm
+// globals (assembly/index.ts); bindings/abi.ts mirrors them as TS constants and tests/node/abi.test.ts
+// checks the two agree, so a bit changed on one side fails the tests instead of miscomputing.
+
+// attention_fwd / attention_prep_kv `mode`
+export const ATTN_MODE_F32: i32 = 0;
+export const ATTN_MODE_F16: i32 = 1;
+export const ATTN_MODE_PASA: i32 = 2;
+export const ATTN_MODE_FAITHFUL: i32 = 3;
+
+// attention_fwd / attention_prep_kv / f32_attn_decode_1x4 `flags`
+export const ATTN_FLAG_CAUSAL: i32 = 1;
+/** q (prep: k and v) are f16 bits, else f32 */
+export const ATTN_FLAG_Q_F16: i32 = 2;
+/** MODE_PASA only: no fp16 rounding anywhere */
+export const ATTN_FLAG_STORE_F32: i32 = 4;
+/** MODE_PASA only: frame = the first block's pseudo-average (else the running mean) */
+export const ATTN_FLAG_FRAME_FIRST: i32 = 8;
+/** f32_attn_decode_1x4 only: k and v are f16 bits (row strides still in elements) */
+export const ATTN_FLAG_KV_F16: i32 = 16;
+/** attention_fwd: 4-row GEMM key tiles on the relaxed tier too (the simd128 tier always uses 4) */
+export const ATTN_FLAG_TILE4: i32 = 32;
+
+// the dense drivers' `mr` argument: MR (4, 5 or 6) in the low byte, plus DENSE_MR_SPLAT_A for the `_splat`
+// micro-kernels (4x8 and 5x8; bit-identical to the load32_splat ones)
+export const DENSE_MR_MASK: i32 = 0xff;
+export const DENSE_MR_SPLAT_A: i32 = 0x100;
