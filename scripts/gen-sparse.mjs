@@ -318,21 +318,21 @@ const CONV = [[8, ['', '_splat']], [16, ['']], [32, ['']]];
 // tiles live in their own module so that assembly/index.ts (export *) only exposes the drivers
 let tilesSrc = HEADER + imp + '\n';
 const tileKey = (m, dense, v) => `${dense ? 'chwgemm' : 'spmm'}_tile${m}${v}`;
-const tiles = new Map(); // name -> [m, dense, variant], in emission order
-const need = (mr, dense, v) => { for (const m of [mr, ...tails(mr)]) tiles.set(tileKey(m, dense, v), [m, dense, v]); };
-for (const [mr, , vs] of SPMM) for (const v of vs) need(mr, false, v);
-for (const [mr, vs] of CONV) for (const v of vs) need(mr, false, v);
-for (const [mr, vs] of DENSE) for (const v of vs) need(mr, true, v);
+/** The tiles one driver list calls: each MR and its tails, per variant, as [name, [m, dense, variant]]. */
+const tilesOf = (list, dense) => list.flatMap(([mr, vs]) => vs.flatMap((v) => [mr, ...tails(mr)].map((m) => [tileKey(m, dense, v), [m, dense, v]])));
+const spmmTiles = tilesOf(SPMM.map(([mr, , vs]) => [mr, vs]), false), convTiles = tilesOf(CONV, false), denseTiles = tilesOf(DENSE, true);
+const tiles = new Map([...spmmTiles, ...convTiles, ...denseTiles]); // name -> [m, dense, variant]
 const tileList = [...tiles.entries()].sort(([a, [ma]], [b, [mb]]) => mb - ma || (a < b ? -1 : a > b ? 1 : 0));
 for (const [, [m, dense, v]] of tileList) tilesSrc += spmmTile(m, dense, v) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spmm-tiles.ts', import.meta.url), tilesSrc);
-const importTiles = (names) => `import { ${names.join(', ')} } from "./spmm-tiles";\n\n`;
-let spmm = HEADER + importTiles(tileList.map(([k]) => k).filter((k) => !k.startsWith('spmm_tile') || [...SPMM].some(([mr, , vs]) => vs.some((v) => [mr, ...tails(mr)].some((m) => k === tileKey(m, false, v))))));
+/** import line for the tiles a file's drivers call (in tileList order) */
+const importTiles = (used) => { const names = new Set(used.map(([k]) => k)); return `import { ${tileList.map(([k]) => k).filter((k) => names.has(k)).join(', ')} } from "./spmm-tiles";\n\n`; };
+let spmm = HEADER + importTiles([...spmmTiles, ...denseTiles]);
 for (const [mr, nr, vs] of SPMM) for (const v of vs) spmm += spmmDriver(mr, nr, false, v) + '\n';
 for (const [mr, vs] of DENSE) for (const v of vs) spmm += spmmDriver(mr, 4, true, v) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spmm.ts', import.meta.url), spmm);
 
-let conv = HEADER + importTiles(tileList.map(([k]) => k).filter((k) => CONV.some(([mr, vs]) => vs.some((v) => [mr, ...tails(mr)].some((m) => k === tileKey(m, false, v))))));
+let conv = HEADER + importTiles(convTiles);
 for (const [mr, vs] of CONV) for (const v of vs) conv += convDriver(mr, v) + '\n';
 writeFileSync(new URL('../assembly/sparse/gen/spconv3x3.ts', import.meta.url), conv);
 
