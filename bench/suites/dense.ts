@@ -154,8 +154,10 @@ export const denseSuite: Suite = {
     try { ort = await loadOrt(); } catch (e) { emit({ op: '(peer load)', shape: '', engine: 'onnxruntime-web', variant: '', ms: null, error: String(e) }); }
 
     /** measure one case's entries interleaved and emit them with ratios */
-    const runCase = async (op: string, shape: string, fl: number, entries: Entry[], cleanup: (() => unknown)[], gemv: boolean) => {
-      const st = await measure(entries, rounds, sampleMs);
+    // memory-bound cases (GEMV, depthwise: DRAM streams, fresh multi-MB arrays and the GC they cause)
+    // swing far more between samples than the compute-bound ones: three times the rounds there
+    const runCase = async (op: string, shape: string, fl: number, entries: Entry[], cleanup: (() => unknown)[], gemv: boolean, memoryBound = gemv) => {
+      const st = await measure(entries, memoryBound ? 3 * rounds : rounds, sampleMs);
       const tf = entries.find((e) => e.engine === 'tfjs-wasm');
       const tfs = tf ? st.get(tf)! : null;
       for (const e of entries) {
@@ -248,7 +250,7 @@ export const denseSuite: Suite = {
         add('zero-copy run', () => cv.run(xt, ot), () => { cv.run(xt, ot); return ot.read(); }, false);
         cleanup.push(() => { xt.dispose(); ot.dispose(); cv.dispose(); });
       }
-      await runCase(cc.name, shape, fl, entries, cleanup, false);
+      await runCase(cc.name, shape, fl, entries, cleanup, false, groups > 1);
     }
   },
 };
