@@ -101,8 +101,8 @@ export interface DenseExports {
   dwconv_pitch(w: number, pl: number, pr: number, kw: number, sw: number, wo: number): number;
   f32_dwconv_nchw(c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, pb: number, pr: number,
     ho: number, wo: number, x: number, wt: number, bias: number, y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
-  bench_peak_muladd_12(iters: number, seed: number): number;
-  bench_peak_madd_12(iters: number, seed: number): number;
+  bench_peak_muladd_12(iters: number, seed: number, constMul: number): number;
+  bench_peak_madd_12(iters: number, seed: number, constMul: number): number;
 }
 
 /** assembly/attention (see assembly/attention/flash.ts for the argument contract). */
