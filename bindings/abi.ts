@@ -74,7 +74,6 @@ export interface DenseExports {
   f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;
-  /** the bit of the dense drivers' mr argument that selects the _splat micro-kernels */
   f16w_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number, exact: number, xs: number): void;
   /** the GEMV over columns [c0, c0+cc) (c0 a multiple of 24) of packed f32 / f16 (f16 = 1) B; scratch: 64 bytes (+ 4k for f16) */
   gemv_nc_cols(f16: number, k: number, c0: number, cc: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, exact: number, scratch: number): void;
@@ -99,7 +98,7 @@ export interface DenseExports {
     clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_dwconv_scratch(kh: number, pitch: number): number;
   dwconv_pitch(w: number, pl: number, pr: number, kw: number, sw: number, wo: number): number;
-  f32_dwconv_nchw(c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, pb: number, pr: number,
+  f32_dwconv_nchw(c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, pr: number,
     ho: number, wo: number, x: number, wt: number, bias: number, y: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   bench_peak_muladd_12(iters: number, seed: number, constMul: number): number;
   bench_peak_madd_12(iters: number, seed: number, constMul: number): number;

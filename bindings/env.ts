@@ -37,6 +37,9 @@ export interface KernelProfile {
   attentionTile4: boolean;
 }
 
+/** The profile's keys (for validation, and for the fuzzer, which draws every variant). */
+export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSplatA', 'sparseSplat', 'attentionTile4'];
+
 /**
  * The default profile of an engine, from same-process A/B runs on the EPYC VM
  * (bench/probes/dense-splat-ab.ts, sparse-splat-ab.ts; relaxed tier):

@@ -6,7 +6,7 @@ import type { KernelExports } from './abi.js';
 import {
   detectRuntime, enableNodeRelaxedSimd, hardwareConcurrency, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
   probeSimd, runtimeVersion, type RuntimeName,
-  detectBoundsChecks, defaultKernelProfile, probeFusedMadd, type KernelProfile,
+  detectBoundsChecks, defaultKernelProfile, KERNEL_PROFILE_KEYS, probeFusedMadd, type KernelProfile,
 } from './env.js';
 import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
 import { f16roundJs, isFloat16Array } from './f16js.js';
@@ -123,7 +123,7 @@ async function initImpl(o: InitOptions): Promise<Tessera> {
 
   const runtime = detectRuntime();
   const boundsChecks = o.boundsChecks ?? detectBoundsChecks(runtime);
-  const kernelProfile: KernelProfile = { ...defaultKernelProfile(runtime, boundsChecks), ...o.kernelProfile };
+  const kernelProfile = mergeProfile(defaultKernelProfile(runtime, boundsChecks), o.kernelProfile);
   const notes: string[] = [];
   let relaxed = probeRelaxedSimd();
   if (!relaxed && runtime === 'node' && o.nodeFlags !== false && simd !== 'simd128') {
@@ -192,15 +192,20 @@ interface CreateArgs {
   kernelProfile: KernelProfile; notes: string[]; threads: number;
 }
 
-const PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSplatA', 'sparseSplat', 'attentionTile4'];
-
 function checkProfileOverride(p: unknown): void {
   if (p === undefined) return;
   if (typeof p !== 'object' || p === null) throw new ArgumentError(`init: kernelProfile must be an object, got ${String(p)}`);
   for (const [key, v] of Object.entries(p)) {
-    if (!(PROFILE_KEYS as readonly string[]).includes(key)) throw new ArgumentError(`init: unknown kernelProfile key '${key}' (known: ${PROFILE_KEYS.join(', ')})`);
+    if (!(KERNEL_PROFILE_KEYS as readonly string[]).includes(key)) throw new ArgumentError(`init: unknown kernelProfile key '${key}' (known: ${KERNEL_PROFILE_KEYS.join(', ')})`);
     if (v !== undefined && typeof v !== 'boolean') throw new ArgumentError(`init: kernelProfile.${key} must be a boolean, got ${String(v)}`);
   }
+}
+
+/** The engine's default profile with the override's defined entries on top (an undefined entry keeps the default). */
+function mergeProfile(base: KernelProfile, over: Partial<KernelProfile> | undefined): KernelProfile {
+  const p = { ...base };
+  for (const key of KERNEL_PROFILE_KEYS) if (over?.[key] !== undefined) p[key] = over[key]!;
+  return p;
 }
 
 export class Tessera {
@@ -227,7 +232,7 @@ export class Tessera {
 
   private constructor(kernels: KernelExports, memory: LinearMemory, arena: Arena, features: Features, pool: ThreadPool, profile: KernelProfile) {
     this.kernels = kernels;
-    this.kernelProfile = profile;
+    this.kernelProfile = Object.seal(profile); // a misspelt key throws in strict mode instead of doing nothing
     this.memory = memory;
     this.arena = arena;
     this.features = features;

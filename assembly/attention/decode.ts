@@ -28,12 +28,12 @@
 import { expF32x4 } from "./exp";
 import { f16ToF32, f16x8NonFinite, fixF16NonFinite, loadF16x4, widenF16x8Fast } from "../f16/half";
 import { madd } from "../common/simd";
+import { ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_KV_F16 as FLAG_KV_F16 } from "../common/abi";
 
 /** Keys per chunk (one online-softmax step). Measured (MHA decode, 32 heads x 2048 keys, d = 128, relaxed, Node,
  *  streaming from DRAM): CK 8 / 16 / 32 / 64 -> 2.4-2.5 / 2.65-2.7 / 3.1-3.3 / 3.6 ms (K and V of a chunk read close
  *  together stream better); hot-cache cost per key is 1-9 % higher at 8 than at 16-32. */
 const CK: i32 = 16;
-import { ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_KV_F16 as FLAG_KV_F16 } from "../common/abi";
 const M_INIT: f32 = -1e30; // finite initial max, as flash.ts: no inf - inf in the first step
 const NEG_INF: f32 = -Infinity;
 

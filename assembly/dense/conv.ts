@@ -60,7 +60,7 @@ export function f32_conv1x1_nchw(mrv: i32, cout: i32, cin: i32, hw: i32, x: usiz
         const d = bedge + (<usize>ci << 5);
         v128.store(d, i32x4.splat(0));
         v128.store(d, i32x4.splat(0), 16);
-        memory.copy(d, x + <usize>ci * ldx + (<usize>(p0 + full) << 2), <usize>cols << 2);
+        copyF32(d, x + <usize>ci * ldx + (<usize>(p0 + full) << 2), cols);
       }
     }
     for (let p = 0; p < panels; p++) {
@@ -228,7 +228,7 @@ export function f32_dwconv_scratch(kh: i32, pitch: i32): i32 {
   return (kh * pitch + 64) * 4 + 128 + pitch * 4 + 64;
 }
 
-/** Row pitch of the padded plane: room for the widest vector over-read (multiple of 4). */
+/** Row pitch (floats) of a staged, zero-padded ring row: room for the widest vector over-read (multiple of 4). */
 export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i32): i32 {
   // the 3x3 paths process 8 outputs per step: reads reach column (W8 - 8) * sw + 20 (W8 = wo rounded up to 8)
   const need = max(wd + pl + pr, ((wo + 7) & ~7) * sw + kw + 16);
@@ -238,19 +238,20 @@ export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i3
 // @ts-ignore: decorator
 @inline function storePartial(y: usize, v: v128, n: i32, tile: usize): void {
   if (n >= 4) v128.store(y, v);
-  else { v128.store(tile, v); memory.copy(y, tile, <usize>n << 2); }
+  else { v128.store(tile, v); copyF32(y, tile, n); }
 }
 
 /**
  * Depthwise conv (groups = channels, one filter per channel), one image, NCHW.
- * w: [c][kh][kw] f32; bias: 0 or c f32. Padded input row r (= input row r - pt, zero outside the
+ * w: [c][kh][kw] f32; bias: 0 or c f32. (The bottom padding needs no argument: ho fixes the rows read,
+ * and rows past the input are zero.) Padded input row r (= input row r - pt, zero outside the
  * image, pl zeros on the left, zeros up to the pitch on the right) is staged into slot r % kh of a
  * ring of kh rows just before the first output row that reads it; output row oy reads padded rows
  * oy*sh .. oy*sh + kh - 1, so the ring (a few KiB, L1-resident) always holds them. Vectorised
  * along W: 3x3 stride 1 and 3x3 stride 2 (even/odd lane shuffles) have fast paths; other shapes
  * use a scalar loop.
  */
-export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, pb: i32, pr: i32,
+export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, pr: i32,
   ho: i32, wo: i32, x: usize, w: usize, bias: usize, y: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
   const pitch = dwconv_pitch(wd, pl, pr, kw, sw, wo);
   const tile = scratch;
@@ -383,10 +384,11 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
 /** One output row of the generic depthwise path (any kh, kw, stride; scalar); row top + ky of the ring. */
 function dwGenericRow(ring: usize, pitchb: usize, top: i32, wc: usize, b0: f32, y: usize, kh: i32, kw: i32, sw: i32, wo: i32,
   clampOn: i32, vmin: f32, vmax: f32): void {
+  const slot0 = top % kh;
   for (let ox = 0; ox < wo; ox++) {
     let acc = b0;
-    for (let ky = 0; ky < kh; ky++) {
-      const r = ring + <usize>((top + ky) % kh) * pitchb + (<usize>(ox * sw) << 2);
+    for (let ky = 0, slot = slot0; ky < kh; ky++, slot = slot + 1 == kh ? 0 : slot + 1) {
+      const r = ring + <usize>slot * pitchb + (<usize>(ox * sw) << 2);
       for (let kx = 0; kx < kw; kx++) acc += load<f32>(wc + (<usize>(ky * kw + kx) << 2)) * load<f32>(r + (<usize>kx << 2));
     }
     if (clampOn) acc = min(max(acc, vmin), vmax);

@@ -44,8 +44,8 @@ export const F_ACC: i32 = 1, F_BIAS_ROW: i32 = 2, F_BIAS_COL: i32 = 4, F_CLAMP: 
  * load32_splat). Bit-identical to the default kernels: same madds, same order. Drivers take the
  * geometry from `mr & MR_MASK` and hand the whole value to runTile. (Values in ../common/abi.ts.)
  */
-export { DENSE_MR_SPLAT_A as MR_SPLAT_A, DENSE_MR_MASK as MR_MASK } from "../common/abi";
 import { DENSE_MR_SPLAT_A as MR_SPLAT_A, DENSE_MR_MASK as MR_MASK } from "../common/abi";
+export { MR_SPLAT_A, MR_MASK };
 
 // @ts-ignore: decorator
 @inline export function ukernel(mrv: i32, kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {

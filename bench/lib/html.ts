@@ -203,11 +203,18 @@ function envRows(runs: RuntimeRun[]): string[][] {
     const e = r.env;
     return [r.runtime, r.status + (r.reason ? `: ${r.reason}` : ''), e ? `${e.runtimeVersion}` : '', e?.tier ?? '', e ? (e.relaxedSimd ? `yes (${e.fusedMadd ? 'fused' : 'unfused'})` : 'no') : '',
       e ? `${e.threads}${e.threadsReason ? ` (${e.threadsReason})` : ''}` : '', e ? String(e.crossOriginIsolated) : '', e?.timerResolutionMs !== undefined ? `${fmt(e.timerResolutionMs * 1000)} µs` : '',
-      e ? String(e.float16Array ?? '') : '', e ? `${e.cpu} ×${e.cores}${e.loadAvg !== undefined ? `, load ${e.loadAvg.toFixed(1)}` : ''}` : '',
+      e ? String(e.float16Array ?? '') : '', e ? variantsOf(e) : '', e ? `${e.cpu} ×${e.cores}${e.loadAvg !== undefined ? `, load ${e.loadAvg.toFixed(1)}` : ''}` : '',
       r.seconds ? `${r.seconds.toFixed(0)} s${r.suiteSeconds ? ` (${Object.entries(r.suiteSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})` : ''}` : ''];
   });
 }
-const ENV_HEAD = ['runtime', 'status', 'version', 'tiers', 'relaxed SIMD', 'threads', 'COI', 'timer', 'Float16Array', 'CPU', 'wall'];
+const ENV_HEAD = ['runtime', 'status', 'version', 'tiers', 'relaxed SIMD', 'threads', 'COI', 'timer', 'Float16Array', 'bounds checks; kernel variants', 'CPU', 'wall'];
+
+/** 'guard; denseSplatA, sparseSplat' — how wasm memory is checked and which tk.kernelProfile variants are on */
+function variantsOf(e: Environment): string {
+  if (!e.kernelProfile) return e.boundsChecks ?? '';
+  const on = Object.entries(e.kernelProfile).filter(([, v]) => v).map(([k]) => k);
+  return `${e.boundsChecks ?? '?'}; ${on.length ? on.join(', ') : 'defaults off'}`;
+}
 
 export function renderMarkdown(runs: RuntimeRun[], cmd: string): string {
   const live = okRuns(runs);

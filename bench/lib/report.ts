@@ -28,6 +28,10 @@ export interface Environment {
   float16Array?: boolean;
   /** shared WebAssembly.Memory usable here (threads possible) */
   sharedMemory?: boolean;
+  /** tk.features.boundsChecks: 'explicit' when every wasm load/store carries an inline check (Deno) */
+  boundsChecks?: 'guard' | 'explicit';
+  /** the kernel variants the suites' instances run (tk.kernelProfile, init's default for this runtime) */
+  kernelProfile?: Record<string, boolean>;
   /** why threaded runs fell back to one thread */
   threadsReason?: string;
   userAgent?: string;

@@ -55,7 +55,7 @@ export function parseArgs(argv: readonly string[]): RunnerArgs & { raw: Record<s
 export async function environment(args: RunnerArgs, host: HostInfo = {}): Promise<Environment> {
   const g = globalThis as any;
   const probe = await init();
-  const f = probe.features;
+  const f = probe.features, kernelProfile = { ...probe.kernelProfile };
   probe.dispose();
   const shared = probeSharedMemory();
   // --tiers=best: the tier init() picks in this runtime (the cross-runtime default outside Node)
@@ -75,6 +75,8 @@ export async function environment(args: RunnerArgs, host: HostInfo = {}): Promis
     date: new Date().toISOString(),
     timerResolutionMs: timerResolutionMs(),
     float16Array: f.float16Array,
+    boundsChecks: f.boundsChecks,
+    kernelProfile,
     sharedMemory: shared.ok,
     threadsReason: shared.ok ? undefined : shared.reason,
     userAgent: g.navigator?.userAgent,

@@ -214,7 +214,7 @@ export class AttentionOps {
     const k = this.tk.kernels, a = this.tk.arena;
     if (useDecodeKernel(p, kd)) return { scratch: a.alloc(k.f32_attn_decode_scratch_bytes(p.d, p.group), 64, 'attn decode scratch'), kp: 0, vp: 0, rows: 0 };
     const scratch = a.alloc(k.attention_scratch_bytes(p.d, p.br, p.bc), 64, 'attn scratch');
-    if (p.mode === 0 && kd === 'f32') return { scratch, kp: 0, vp: 0, rows: 0 };
+    if (p.mode === ABI.ATTN_MODE_F32 && kd === 'f32') return { scratch, kp: 0, vp: 0, rows: 0 };
     const rows = k.attention_prep_rows(p.s2, p.bc, p.mode);
     const kp = a.alloc(rows * p.d * 4, 64, 'attn K\'');
     const vp = a.alloc(rows * p.d * 4, 64, 'attn V16');
@@ -251,7 +251,9 @@ export class AttentionOps {
 /**
  * @internal Switches for tests and benchmarks: decodeKernel false routes decode through the tile kernel
  * (attention_fwd) as before the decode kernel existed; decodeKernelF16 false does that only for f16 k/v (the
- * prepare-then-tile path used before the decode kernel read halves). Not part of the API.
+ * prepare-then-tile path used before the decode kernel read halves). Not part of the API. Module-wide on purpose,
+ * unlike tk.kernelProfile: it swaps in a different algorithm (results agree to f32 rounding, not bit for bit), for
+ * A/B timing and the equivalence tests only.
  */
 export const attentionInternals = { decodeKernel: true, decodeKernelF16: true };
 
@@ -259,7 +261,7 @@ export const attentionInternals = { decodeKernel: true, decodeKernelF16: true };
  *  one f32_attn_decode call; larger groups are compute-bound and the tile kernel's GEMMs are faster there).
  *  @internal also used by tk.parallel.attention (bindings/threads/parallel.ts). */
 export function useDecodeKernel(p: Plan, kd: 'f32' | 'f16'): boolean {
-  return attentionInternals.decodeKernel && p.mode === 0 && p.s1 === 1 && p.group <= 8 && (kd === 'f32' || attentionInternals.decodeKernelF16);
+  return attentionInternals.decodeKernel && p.mode === ABI.ATTN_MODE_F32 && p.s1 === 1 && p.group <= 8 && (kd === 'f32' || attentionInternals.decodeKernelF16);
 }
 
 /** flags of f32_attn_decode_1x4__wasmsimd for q / k,v dtypes. @internal also used by bindings/threads/parallel.ts. */
@@ -283,6 +285,4 @@ function describe(x: unknown): string {
   return (x as object).constructor?.name ?? 'object';
 }
 
-/** @internal for the threaded path (bindings/threads/parallel.ts): the same validation and flag bits. */
-export { FLAG_F16 as ATTN_FLAG_F16, FLAG_CAUSAL as ATTN_FLAG_CAUSAL };
 export type { Plan as AttentionPlan };

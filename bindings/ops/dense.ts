@@ -426,7 +426,7 @@ export class PackedConv2d {
       const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
       const scratch = arena.alloc(k.f32_dwconv_scratch(g.kh, pitch), 64);
       for (let i = 0; i < n; i++) {
-        k.f32_dwconv_nchw(g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.ho, g.wo, px + i * inImg, this.ptr, this.biasPtr,
+        k.f32_dwconv_nchw(g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pr, g.ho, g.wo, px + i * inImg, this.ptr, this.biasPtr,
           po + i * outImg, clampOn, lo, hi, scratch);
       }
       return;

@@ -504,7 +504,7 @@ export function chwgemmKernelName(tk: Tessera, tile: SpmmTile): ChwGemmKernelNam
   return tile === 12 ? 'f32_chwgemm_12x4__wasmsimd' : `f32_chwgemm_${tile === 16 ? 16 : 8}x4__wasmsimd${splatVariant(tk)}`;
 }
 
-/** The 3x3 kernel: 4-channel groups use 8-pixel tiles (`_splat` under explicit bounds checks and in Bun), single channels 16 or 32. */
+/** The 3x3 kernel: 4-channel groups use 8-pixel tiles (`_splat` with tk.kernelProfile.sparseSplat), single channels 16 or 32. */
 function spconvKernelName(tk: Tessera, tile: 8 | 16 | 32): SpConvKernelName {
   if (tile === 8) return `f32_spconv3x3_8x4__wasmsimd${splatVariant(tk)}`;
   return tile === 32 ? 'f32_spconv3x3_32x4__wasmsimd' : 'f32_spconv3x3_16x4__wasmsimd';

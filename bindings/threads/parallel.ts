@@ -6,13 +6,14 @@
  * Buffers used by an in-flight async op are persistent arena blocks freed in `finally`, so a
  * synchronous op called while one is awaiting cannot reset them.
  */
+import { ABI } from '../abi.js';
 import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
-import { ATTN_FLAG_F16, attnTileFlag, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
+import { attnTileFlag, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
@@ -171,35 +172,35 @@ export class ParallelOps {
     const wf16 = P.dtype === 'f16' ? 1 : 0;
     const px = x.ptr, po = out.ptr, pw = P.ptr, pbias = P.biasPtr;
     const bias = (c0: number) => (pbias ? pbias + c0 * 4 : 0);
-    let calls: TileCallT[], bytes: number, arg: number;
+    let calls: TileCallT[], bytes: number;
     if (P.depthwise) {
       // channel c: input plane c, weights [kh][kw] at c*kh*kw, bias c, output plane c
       const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
       bytes = k.f32_dwconv_scratch(g.kh, pitch);
-      arg = 20;
-      calls = splitConv(n, g.c, 1, 4, this.threads, (i, c0, cc) => ['f32_dwconv_nchw', cc, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.ho, g.wo,
+      calls = splitConv(n, g.c, 1, 4, this.threads, (i, c0, cc) => ['f32_dwconv_nchw', cc, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pr, g.ho, g.wo,
         px + i * inImg + c0 * inPlane, pw + c0 * g.kh * g.kw * 4, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
     } else {
       // output channel block [c0, c0+cc), c0 a multiple of mr: packed panels c0/mr.. ([kdim][mr] each)
       const wAt = (c0: number) => pw + c0 * kdim * (wf16 ? 2 : 4);
       const minChunk = 2 * mr;
       if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0) {
-        bytes = k.f32_conv1x1_scratch(mr, kdim); arg = 12;
+        bytes = k.f32_conv1x1_scratch(mr, kdim);
         calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv1x1_nchw', kmr, cc, g.c, g.h * g.w,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       } else if (g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1) {
         const wp = g.w + g.pl + g.pr;
         const bh = k.conv_s1_band_rows(g.c, g.kh, wp, g.ho);
-        bytes = k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh); arg = 21;
+        bytes = k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh);
         calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_s1_nchw', kmr, cc, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       } else {
         const pb = k.conv_im2col_block(kdim);
-        bytes = k.f32_conv_im2col_scratch(mr, kdim, pb); arg = 24;
+        bytes = k.f32_conv_im2col_scratch(mr, kdim, pb);
         calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_im2col_nchw', kmr, cc, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       }
     }
+    const arg = calls[0].length - 2; // every conv driver takes its scratch pointer last (calls[0][0] is the kernel name)
     // x, out and the packed weights stay allocated until the tiles are done, even if disposed meanwhile
     await this.#pinned([x, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes, arg } }));
   }
@@ -235,9 +236,9 @@ export class ParallelOps {
     const kern = this.tk.kernels, a = this.tk.arena;
     const res = out ?? this.tk.tensor('f32', [p.heads, p.s1, p.d]);
     const qe = q.dtype === 'f16' ? 2 : 4, ke = k.dtype === 'f16' ? 2 : 4;
-    const kvF16 = k.dtype === 'f16' ? ATTN_FLAG_F16 : 0, qF16 = q.dtype === 'f16' ? ATTN_FLAG_F16 : 0;
+    const kvF16 = k.dtype === 'f16' ? ABI.ATTN_FLAG_Q_F16 : 0, qF16 = q.dtype === 'f16' ? ABI.ATTN_FLAG_Q_F16 : 0;
     const decode = useDecodeKernel(p, k.dtype as 'f32' | 'f16'); // reads f32 or f16 K/V in place: no prep
-    const prep = !decode && (p.mode !== 0 || kvF16 !== 0);
+    const prep = !decode && (p.mode !== ABI.ATTN_MODE_F32 || kvF16 !== 0);
     const rows = prep ? kern.attention_prep_rows(p.s2, p.bc, p.mode) : p.s2;
     const held: number[] = [];
     const release = [q.pin(), k.pin(), v.pin(), res.pin()]; // tiles run after awaits: keep the blocks if disposed meanwhile
@@ -261,8 +262,8 @@ export class ParallelOps {
         await this.tk.pool.runCalls(decodeCalls, { scratch: { bytes: kern.f32_attn_decode_scratch_bytes(p.d, p.group), arg: 11 } });
         return res;
       }
-      const flags = (p.flags & ~ATTN_FLAG_F16) | qF16 | attnTileFlag(this.tk);
-      const causal = (p.flags & 1) !== 0;
+      const flags = (p.flags & ~ABI.ATTN_FLAG_Q_F16) | qF16 | attnTileFlag(this.tk);
+      const causal = (p.flags & ABI.ATTN_FLAG_CAUSAL) !== 0;
       const calls = splitAttention(p.heads, p.s1, p.br, causal, this.threads, (h, r0, rc) => {
         const g = Math.floor(h / p.group), off = (h * p.s1 + r0) * p.d;
         return ['attention_fwd', q.ptr + off * qe, p.s1 * p.d, res.ptr + off * 4, p.s1 * p.d, 1, rc, kv[g].k, kv[g].v, rows, kv[g].stride, kv[g].stride, p.s2, p.d,

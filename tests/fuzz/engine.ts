@@ -11,7 +11,7 @@
 //   6. dispose, then the arena must be back where it was (no leaked block).
 // Hostile cases: a bad call must throw one of the expected typed errors (naming the problem) and
 // change no byte of linear memory; the next case then proves the instance still works.
-import { TesseraError, type Tessera } from '../../bindings/index.js';
+import { KERNEL_PROFILE_KEYS, TesseraError, type Tessera } from '../../bindings/index.js';
 import { caseSeed, Rng } from './rng.js';
 import { SIZE_CLASSES, type FuzzCase, type FuzzContext, type HostileCase, type OpSpec } from './types.js';
 
@@ -127,9 +127,9 @@ export async function fuzz(ctx: FuzzContext, ops: readonly OpSpec[], o: FuzzOpti
     for (let i = first; i < first + o.cases; i++) {
       if (over() || (opBudget && performance.now() - opStart > opBudget && i > first)) break;
       const s = caseSeed(o.seed, op.name, i);
-      // kernel variants (bit-identical choices) drawn from their own stream, so generators' draws are unchanged
+      // every kernel variant (bit-identical choices) drawn per case from a stream of its own, not the generator's
       const kp = ctx.tk.kernelProfile, pr = new Rng(s ^ 0x5bd1e995);
-      kp.denseSplatA = pr.bool(); kp.sparseSplat = pr.bool(); kp.attentionTile4 = pr.bool();
+      for (const key of KERNEL_PROFILE_KEYS) kp[key] = pr.bool();
       const variants = Object.entries(kp).filter(([, on]) => on).map(([k]) => k).join('+') || 'none';
       const where = `${op.name} [${ctx.tk.features.tier}] seed ${o.seed} case ${i} (kernel variants: ${variants})`;
       const r = new Rng(s);

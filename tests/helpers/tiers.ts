@@ -17,7 +17,7 @@ export function tk(tier: Tier, debug = true): Promise<Tessera> {
   return p;
 }
 
-/** Run f with parts of t's kernel profile overridden (bit-identical kernel variants), then restore them. */
+/** Run f (synchronous: the profile is restored when it returns) with parts of t's kernel profile overridden, then restore them. */
 export function withProfile<T>(t: Tessera, p: Partial<KernelProfile>, f: () => T): T {
   const saved = { ...t.kernelProfile };
   Object.assign(t.kernelProfile, p);

@@ -161,6 +161,10 @@ for (const tier of TIERS) {
       { c: 6, h: 10, w: 13, cout: 6, kh: 3, kw: 3, p: [1, 1, 1, 1], g: 6 }, { n: 2, c: 3, h: 5, w: 3, cout: 3, kh: 3, kw: 3, p: [1, 1, 1, 1], g: 3 },
       { c: 5, h: 11, w: 17, cout: 5, kh: 3, kw: 3, s: [2, 2], p: [1, 1, 1, 1], g: 5 }, { c: 4, h: 12, w: 12, cout: 4, kh: 3, kw: 3, s: [2, 2], p: [0, 0, 1, 1], g: 4 },
       { c: 3, h: 9, w: 8, cout: 3, kh: 5, kw: 5, p: [2, 2, 2, 2], g: 3 }, { c: 2, h: 7, w: 9, cout: 2, kh: 3, kw: 3, g: 2 },
+      // depthwise generic path over the staged-row ring: stride above the kernel height (rows skipped), kh != kw,
+      // sh != sw, asymmetric pads, a bottom pad reaching past the input
+      { c: 3, h: 11, w: 10, cout: 3, kh: 1, kw: 1, s: [3, 3], g: 3 }, { c: 2, h: 10, w: 9, cout: 2, kh: 2, kw: 3, s: [3, 1], p: [0, 1, 2, 0], g: 2 },
+      { c: 3, h: 9, w: 11, cout: 3, kh: 5, kw: 3, s: [2, 1], p: [2, 1, 2, 1], g: 3 },
       // tiling boundaries: im2col blocks (256 px) ending mid-row, several stride-1 bands (64 channels x 64 padded columns
       // -> 14 output rows per band), 1x1 pixel blocks (128 px) with a tail, wide depthwise rows
       { c: 3, h: 40, w: 40, cout: 6, kh: 3, kw: 3, s: [2, 2], p: [1, 1, 1, 1] }, { c: 64, h: 20, w: 62, cout: 5, kh: 3, kw: 3, p: [1, 1, 1, 1] },

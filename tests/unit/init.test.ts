@@ -78,6 +78,10 @@ describe('init and tier selection', () => {
     a.kernelProfile.denseSplatA = !b.kernelProfile.denseSplatA; // mutable, and not shared between instances
     expect(a.dense.splatA).toBe(!b.dense.splatA);
     expect(b.kernelProfile.denseSplatA).toBe(b.dense.splatA);
+    const u = await init({ kernelProfile: { sparseSplat: undefined } }); // an undefined entry keeps the default
+    expect(u.kernelProfile).toEqual(b.kernelProfile);
+    expect(() => { (u.kernelProfile as unknown as Record<string, boolean>).sparseSplats = false; }).toThrow(TypeError); // sealed: a typo fails loudly
+    u.dispose();
     await expect(init({ kernelProfile: { sparseSplat: 1 as unknown as boolean } })).rejects.toThrow(ArgumentError);
     await expect(init({ kernelProfile: { splat: true } as never })).rejects.toThrow(/unknown kernelProfile key 'splat'/);
     await expect(init({ kernelProfile: 'fast' as never })).rejects.toThrow(ArgumentError);
