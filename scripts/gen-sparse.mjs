@@ -168,6 +168,8 @@ ${tails(mr).map((m) => `    if (ow - x >= ${m}) { ${call(m)}; x += ${m}; }`).joi
 function gemvKernels(iw) {
   const S = iw === 'u16' ? 2 : 4;
   const X = (k, extra = '') => `x + (<usize>load<${iw}>(idx${k ? `, ${k * S}` : ''}) << 2)${extra}`;
+  /** acc_i = madd(weight vector i of this step, xs[i], acc_i) for consecutive 16-byte weight vectors */
+  const madds = (accs, xs, pad) => accs.map((acc, i) => `${pad}${acc} = madd(v128.load(w${i ? `, ${16 * i}` : ''}), ${xs[i]}, ${acc});`).join('\n');
   const runs = `/**
  * Sparse GEMV, 4x1 blocks with runs (${iw} column indices): y = W x + bias, clamped. ng groups of 4 rows,
  * then nr1 single rows. Layout: see the header of scripts/gen-sparse.mjs (validated by validateGemvPlan).
@@ -187,18 +189,12 @@ export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w
       while (nq >= 2) {
         const xv = v128.load(${X(0)});
         const xu = v128.load(${X(1)});
-        b0 = f32x4.add(b0, madd(v128.load(w, 64), xu, f32x4.mul(v128.load(w), xv)));
-        b1 = f32x4.add(b1, madd(v128.load(w, 80), xu, f32x4.mul(v128.load(w, 16), xv)));
-        b2 = f32x4.add(b2, madd(v128.load(w, 96), xu, f32x4.mul(v128.load(w, 32), xv)));
-        b3 = f32x4.add(b3, madd(v128.load(w, 112), xu, f32x4.mul(v128.load(w, 48), xv)));
+${[0, 1, 2, 3].map((r) => `        b${r} = f32x4.add(b${r}, madd(v128.load(w, ${64 + 16 * r}), xu, f32x4.mul(v128.load(w${r ? `, ${16 * r}` : ''}), xv)));`).join('\n')}
         w += 128; idx += ${2 * S}; nq -= 2;
       }
       if (nq != 0) {
         const xv = v128.load(${X(0)});
-        b0 = madd(v128.load(w), xv, b0);
-        b1 = madd(v128.load(w, 16), xv, b1);
-        b2 = madd(v128.load(w, 32), xv, b2);
-        b3 = madd(v128.load(w, 48), xv, b3);
+${madds(['b0', 'b1', 'b2', 'b3'], ['xv', 'xv', 'xv', 'xv'], '        ')}
         w += 64; idx += ${S};
       }
       acc = f32x4.add(acc, hsum4(b0, b1, b2, b3));
@@ -209,16 +205,12 @@ export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w
       while (np >= 2) {
         const xv = v128.load64_splat(${X(0)});
         const xu = v128.load64_splat(${X(1)});
-        q0 = madd(v128.load(w), xv, q0);
-        q1 = madd(v128.load(w, 16), xv, q1);
-        q2 = madd(v128.load(w, 32), xu, q2);
-        q3 = madd(v128.load(w, 48), xu, q3);
+${madds(['q0', 'q1', 'q2', 'q3'], ['xv', 'xv', 'xu', 'xu'], '        ')}
         w += 64; idx += ${2 * S}; np -= 2;
       }
       if (np != 0) {
         const xv = v128.load64_splat(${X(0)});
-        q0 = madd(v128.load(w), xv, q0);
-        q1 = madd(v128.load(w, 16), xv, q1);
+${madds(['q0', 'q1'], ['xv', 'xv'], '        ')}
         w += 32; idx += ${S};
       }
       acc = f32x4.add(acc, pairwiseAdd(f32x4.add(q0, q2), f32x4.add(q1, q3)));
@@ -229,10 +221,7 @@ export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w
       const x1 = v128.load32_splat(${X(1)});
       const x2 = v128.load32_splat(${X(2)});
       const x3 = v128.load32_splat(${X(3)});
-      a0 = madd(v128.load(w), x0, a0);
-      a1 = madd(v128.load(w, 16), x1, a1);
-      a2 = madd(v128.load(w, 32), x2, a2);
-      a3 = madd(v128.load(w, 48), x3, a3);
+${madds(['a0', 'a1', 'a2', 'a3'], ['x0', 'x1', 'x2', 'x3'], '      ')}
       w += 64; idx += ${4 * S}; n -= 4;
     }
     while (n != 0) {
