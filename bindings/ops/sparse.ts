@@ -96,6 +96,7 @@ export class SparseOps {
   /** Y (rows x n) = sp * X (cols x n, row-major) + bias, with optional ReLU/ReLU6. */
   matmul(sp: SparseMatrix, x: Float32Array, n: number, o: MatmulOptions = {}): Float32Array {
     checkSparse(sp);
+    if (sp.kernelSize !== 1) throw new ShapeError(`sparse.matmul: the matrix holds ${sp.kernelSize}x${sp.kernelSize} conv weights (kernelSize ${sp.kernelSize}); matmul takes 1x1 weights, use sparse.conv2d`);
     if (!(x instanceof Float32Array)) throw new DTypeError('sparse.matmul: x must be a Float32Array');
     if (!isPosInt(n)) throw new ShapeError(`sparse.matmul: n must be a positive integer, got ${n}`);
     if (x.length !== sp.cols * n) throw new ShapeError(`sparse.matmul: x has ${x.length} elements, ${sp.cols} x ${n} needs ${sp.cols * n}`);

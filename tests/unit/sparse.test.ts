@@ -335,6 +335,10 @@ for (const tier of TIERS) {
       expect(() => t.sparse.conv2d(sp3, new Float32Array(4 * 5 * 5), { c: 4, h: 5, w: 5, stride: 3 as any })).toThrow(ArgumentError);
       expect(() => t.sparse.conv2d(sp3, new Float32Array(3 * 5 * 5), { c: 3, h: 5, w: 5 })).toThrow(ShapeError);
       expect(() => t.sparse.conv2d(sp3, new Float32Array(4), { c: 4, h: 1, w: 1, pad: 0 })).toThrow(ShapeError);
+      // 3x3 weights are not a matmul (batch 1 and batched alike; found by the fuzzer through a deserialized kernelSize byte)
+      for (const n of [1, 2, 7]) expect(() => t.sparse.matmul(sp3, new Float32Array(4 * n), n)).toThrow(/kernelSize 3.*sparse\.conv2d/);
+      expect(() => t.sparse.matmul(sp3, new Float32Array(8), 2)).toThrow(ShapeError);
+      t.arena.check();
     });
   });
 }
