@@ -28,8 +28,9 @@ export const MC: i32 = 120;
 
 /**
  * Default MR of this tier. Measured on x64 V8 (scratch tuning run, same process, best of 7):
- * 4x8 reaches ~97% of the 12-chain peak on both tiers, while 5x8 and 6x8 drop to ~60-70% (V8's
- * register allocator spills with 10-12 accumulators + operands), so 4x8 everywhere.
+ * 4x8 reaches 85-87% of the best 12-chain peak probe on both tiers (~97% of the older constant-only
+ * probe), while 5x8 and 6x8 drop to ~60-70% (V8's register allocator spills with 10-12 accumulators +
+ * operands), so 4x8 everywhere.
  */
 export function denseDefaultMR(): i32 {
   return 4;
