@@ -1,11 +1,12 @@
 /**
- * Mode values and flag bits the bindings pass to kernels (meanings in assembly/common/abi.ts). Every
+ * Mode values, flag bits and layout constants the bindings pass to or share with kernels (meanings in assembly/common/abi.ts). Every
  * binary exports the same names as immutable globals; tests/node/abi.test.ts checks they agree.
  */
 export const ABI = {
   ATTN_MODE_F32: 0, ATTN_MODE_F16: 1, ATTN_MODE_PASA: 2, ATTN_MODE_FAITHFUL: 3,
   ATTN_FLAG_CAUSAL: 1, ATTN_FLAG_Q_F16: 2, ATTN_FLAG_STORE_F32: 4, ATTN_FLAG_FRAME_FIRST: 8, ATTN_FLAG_KV_F16: 16, ATTN_FLAG_TILE4: 32,
   DENSE_MR_MASK: 0xff, DENSE_MR_SPLAT_A: 0x100,
+  SPMV_RUNS_WORDS: 5,
 } as const;
 
 /**

@@ -18,6 +18,7 @@
  * delta walk (every visited column inside [0, cols), strictly increasing within a block row, closed).
  */
 import { ArgumentError, DTypeError, ShapeError, SparseFormatError } from './errors.js';
+import { ABI } from './abi.js';
 
 export type SparseBlock = readonly [4, 1] | readonly [1, 1];
 export type KernelSize = 1 | 3;
@@ -350,14 +351,24 @@ export function pruneSparse(w: Float32Array, rows: number, cols: number, o: Prun
 export const GEMV_U16_MAX_COLS = 65536;
 
 export interface GemvPlan {
-  /** 'runs': 4x1 groups (runs of 4 consecutive columns + single columns); 'gather': unstructured rows */
+  /** 'runs': 4x1 groups (runs of 4 consecutive columns, pairs, single columns); 'gather': unstructured rows */
   kind: 'runs' | 'gather';
-  /** u32 words per block row: runs [runs, pairs, singles]; gather [nnz, bias bits] */
+  /** u32 words per block row: runs GEMV_RUNS_WORDS = [runs, pairs (c, c+1), (c, c+2), (c, c+3), singles]; gather [nnz, bias bits] */
   nz: Uint32Array;
   /** column indices (Uint16Array when cols <= GEMV_U16_MAX_COLS) */
   idx: Uint16Array | Uint32Array;
   w: Float32Array;
 }
+
+/** nz words per block row of a 'runs' plan (the kernels' SPMV_RUNS_WORDS, checked against every build by tests/node/abi.test.ts). */
+export const GEMV_RUNS_WORDS = ABI.SPMV_RUNS_WORDS;
+
+/**
+ * Relative cost of one run / pair (c, c+1) / pair (c, c+2 or c+3) / single column in the 4x1 GEMV kernel
+ * (ns per stored block in Node 20, relaxed, from bench/probes/sparse-fc-kinds.ts: 0.25 / 0.30 / 0.31 / 0.39;
+ * times the blocks each covers). planGemv picks the cheapest cover of a block row's columns with them.
+ */
+const GEMV_KIND_COST = { run: 100, pair: 60, gapPair: 62, single: 39 } as const;
 
 /** Stored columns of every block row, from the delta walk (sp is validated). */
 function blockRowColumns(sp: SparseMatrix): Int32Array[] {
@@ -372,8 +383,32 @@ function blockRowColumns(sp: SparseMatrix): Int32Array[] {
 }
 
 /**
- * Build the batch-1 plan of a (validated) 1x1 matrix: 'runs' for [4,1] blocks (greedy: 4 consecutive
- * stored columns, else 2, else 1), 'gather' for [1,1].
+ * Cheapest cover of one 4-row group's sorted stored columns by runs (4 consecutive columns), pairs of
+ * neighbouring stored columns c < c' with c' - c = d <= 3 (d >= 2 only when c <= cols - 4: its x comes
+ * from one v128 load at c) and singles, by dynamic programming over GEMV_KIND_COST (ties go to runs).
+ * Returns per stored column the length of the piece starting there (4 run, 2 pair, 1 single; 0 inside a piece).
+ */
+function coverColumns(cs: Int32Array, cols: number): Uint8Array {
+  const n = cs.length;
+  const best = new Float64Array(n + 1), take = new Uint8Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let cost = GEMV_KIND_COST.single + best[i + 1], len = 1;
+    if (i + 1 < n) {
+      const d = cs[i + 1] - cs[i];
+      const c = d === 1 ? GEMV_KIND_COST.pair : d <= 3 && cs[i] <= cols - 4 ? GEMV_KIND_COST.gapPair : Infinity;
+      if (c + best[i + 2] < cost) { cost = c + best[i + 2]; len = 2; }
+    }
+    if (i + 3 < n && cs[i + 3] === cs[i] + 3 && GEMV_KIND_COST.run + best[i + 4] <= cost) { cost = GEMV_KIND_COST.run + best[i + 4]; len = 4; }
+    best[i] = cost; take[i] = len;
+  }
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += take[i]) out[i] = take[i];
+  return out;
+}
+
+/**
+ * Build the batch-1 plan of a (validated) 1x1 matrix: 'runs' for [4,1] blocks (the cheapest cover by
+ * runs, pairs and singles, coverColumns), 'gather' for [1,1].
  */
 export function planGemv(sp: SparseMatrix): GemvPlan {
   if (sp.kernelSize !== 1) throw new ArgumentError('planGemv: 1x1 weights only');
@@ -381,20 +416,22 @@ export function planGemv(sp: SparseMatrix): GemvPlan {
   const nb = sp.nnz.length;
   const u16 = sp.cols <= GEMV_U16_MAX_COLS;
   if (sp.blockRows === 4) {
-    const nz = new Uint32Array(3 * nb);
+    const nz = new Uint32Array(GEMV_RUNS_WORDS * nb);
     const idx = u16 ? new Uint16Array(sp.delta.length) : new Uint32Array(sp.delta.length);
     const w = new Float32Array(sp.vals.length);
     let src = 0, dst = 0, ni = 0;
     for (let b = 0; b < nb; b++) {
       const g = b < sp.groups ? 4 : 1, cs = cols[b], n = cs.length;
       for (let j = 0; j < g; j++) w[dst++] = sp.vals[src++]; // bias
-      // greedy: 4 stored columns c..c+3 form a run (strictly increasing, so cs[i+3] = cs[i]+3 suffices)
-      const runs: number[] = [], pairs: number[] = [], singles: number[] = [];
-      for (let i = 0; i < n;) {
-        if (g === 4 && i + 3 < n && cs[i + 3] === cs[i] + 3) { runs.push(i); i += 4; }
-        else if (g === 4 && i + 1 < n && cs[i + 1] === cs[i] + 1) { pairs.push(i); i += 2; }
-        else singles.push(i++);
-      }
+      const runs: number[] = [], pairs: number[][] = [[], [], []], singles: number[] = [];
+      if (g === 4) {
+        const cover = coverColumns(cs, sp.cols);
+        for (let i = 0; i < n; i += cover[i]) {
+          if (cover[i] === 4) runs.push(i);
+          else if (cover[i] === 2) pairs[cs[i + 1] - cs[i] - 1].push(i);
+          else singles.push(i);
+        }
+      } else for (let i = 0; i < n; i++) singles.push(i);
       // sp.vals holds a block row's columns [col][row]; runs are stored [row][col] (one v128 per row),
       // pairs [row pair][col] ([W0c W0c' W1c W1c'], [W2c W2c' W3c W3c']), singles [row]
       const at = (i: number, r: number) => sp.vals[src + i * g + r];
@@ -402,7 +439,7 @@ export function planGemv(sp: SparseMatrix): GemvPlan {
         idx[ni++] = cs[i];
         for (let r = 0; r < 4; r++) for (let j = 0; j < 4; j++) w[dst++] = at(i + j, r);
       }
-      for (const i of pairs) {
+      for (const list of pairs) for (const i of list) {
         idx[ni++] = cs[i];
         for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) w[dst++] = at(i + j, r);
       }
@@ -411,7 +448,8 @@ export function planGemv(sp: SparseMatrix): GemvPlan {
         for (let r = 0; r < g; r++) w[dst++] = at(i, r);
       }
       src += n * g;
-      nz[3 * b] = runs.length; nz[3 * b + 1] = pairs.length; nz[3 * b + 2] = singles.length;
+      const o = GEMV_RUNS_WORDS * b;
+      nz[o] = runs.length; nz[o + 1] = pairs[0].length; nz[o + 2] = pairs[1].length; nz[o + 3] = pairs[2].length; nz[o + 4] = singles.length;
     }
     return { kind: 'runs', nz, idx: idx.subarray(0, ni), w };
   }
@@ -447,20 +485,23 @@ export function validateGemvPlan(p: GemvPlan, rows: number, cols: number, blockR
   if (!(p.idx instanceof Uint16Array || p.idx instanceof Uint32Array)) bad('idx must be a Uint16Array or Uint32Array');
   if ((p.idx instanceof Uint16Array) !== (cols <= GEMV_U16_MAX_COLS)) bad(`index width does not match ${cols} columns`);
   const nb = blockRowCount(rows, blockRows), groups = blockRows === 4 ? Math.floor(rows / 4) : 0;
-  const words = p.kind === 'runs' ? 3 : 2;
+  const words = p.kind === 'runs' ? GEMV_RUNS_WORDS : 2;
   if (p.nz.length !== words * nb) bad(`nz has ${p.nz.length} words, expected ${words * nb}`);
   const idx = p.idx;
   if (p.kind === 'runs') {
     if (blockRows !== 4) bad('runs plan needs [4,1] blocks');
     let ni = 0, nw = 0;
     for (let b = 0; b < nb; b++) {
-      const nq = p.nz[3 * b], np = p.nz[3 * b + 1], ns = p.nz[3 * b + 2], g = b < groups ? 4 : 1;
+      const o = GEMV_RUNS_WORDS * b, g = b < groups ? 4 : 1;
+      const nq = p.nz[o], np1 = p.nz[o + 1], np2 = p.nz[o + 2], np3 = p.nz[o + 3], ns = p.nz[o + 4];
+      const np = np1 + np2 + np3;
       if (g === 1 && (nq !== 0 || np !== 0)) bad(`tail row ${b} has runs or pairs`);
       if (nq * 4 + np * 2 + ns > cols) bad(`block row ${b} stores ${nq * 4 + np * 2 + ns} columns of ${cols}`);
       if (ni + nq + np + ns > idx.length) bad(`block row ${b} indexes past the ${idx.length} indices`);
-      for (let i = 0; i < nq; i++, ni++) if (idx[ni] > cols - 4) bad(`run at index ${ni} starts at column ${idx[ni]}, past ${cols - 4}`);
-      for (let i = 0; i < np; i++, ni++) if (idx[ni] > cols - 2) bad(`pair at index ${ni} starts at column ${idx[ni]}, past ${cols - 2}`);
-      for (let i = 0; i < ns; i++, ni++) if (idx[ni] >= cols) bad(`index ${ni} is column ${idx[ni]} of ${cols}`);
+      // the last column each kind's x load reads: a run and a pair (c, c+2 | c+3) read x[c..c+3], a pair (c, c+1) x[c..c+1]
+      for (const [count, span, what] of [[nq, 4, 'run'], [np1, 2, 'pair'], [np2, 4, 'pair (c, c+2)'], [np3, 4, 'pair (c, c+3)'], [ns, 1, 'single']] as const) {
+        for (let i = 0; i < count; i++, ni++) if (idx[ni] > cols - span) bad(`${what} at index ${ni} starts at column ${idx[ni]}, past ${cols - span}`);
+      }
       nw += g + (4 * nq + 2 * np + ns) * g;
     }
     if (ni !== idx.length) bad(`counts use ${ni} indices, idx has ${idx.length}`);

@@ -151,16 +151,18 @@ ${tails(mr).map((m) => `    if (ow - x >= ${m}) { ${call(m)}; x += ${m}; }`).joi
 // Internal layouts built at staging time by planGemv (bindings/sparse-format.ts) and checked by
 // validateGemvPlan before any kernel call: every index below is in range by validation, never by trust.
 // IW = index width (u16 when cols <= 65536, else u32); both widths come from the same template.
-//   4x1 "runs": per 4-row group nz = [nq, np, ns] (u32 each); w = bias[4], then nq runs of 4
-//     consecutive columns (16 weights, [row][col]: one v128 per row), np pairs of 2 consecutive
-//     columns (8 weights, [row pair][col]: [W0c W0c' W1c W1c'], [W2c W2c' W3c W3c']), then ns single
-//     columns (4 weights each, [row]); idx = one column per run (its first, <= cols-4), per pair
-//     (<= cols-2), per single. A run takes ONE v128 load of x[c..c+3] and multiplies it lane by lane
-//     into one accumulator per row (no lane broadcasts: 4 FMAs, 5 vector loads per run); a pair one
-//     load64_splat ([xc xc' xc xc']) into row-pair accumulators. Those partial sums are reduced across
-//     lanes once per group. Singles stay one index load + one load32_splat per column (2 vector loads
-//     per block, x splat + weights), see docs/sparse.md.
-//     The rows%4 tail rows: nz = [0, 0, ns], w = bias, ns weights; scalar 4-accumulator loop.
+//   4x1 "runs": per 4-row group nz = [nq, np1, np2, np3, ns] (u32 each); w = bias[4], then nq runs of 4
+//     consecutive columns (16 weights, [row][col]: one v128 per row), then the pairs: np1 pairs of
+//     columns (c, c+1), np2 of (c, c+2), np3 of (c, c+3) (8 weights each, [row pair][col]:
+//     [W0c W0c' W1c W1c'], [W2c W2c' W3c W3c']), then ns single columns (4 weights each, [row]);
+//     idx = one column per run (its first, <= cols-4), per pair (its first: <= cols-2 for np1,
+//     <= cols-4 for np2/np3, whose x comes from one v128 load at c), per single. A run takes ONE v128
+//     load of x[c..c+3] and multiplies it lane by lane into one accumulator per row (no lane
+//     broadcasts: 4 FMAs, 5 vector loads per run); a pair one x load ([xc xc' xc xc']: load64_splat for
+//     c+1, v128.load + one lane shuffle for c+2 / c+3) into row-pair accumulators. Those partial sums
+//     are reduced across lanes once per group. Singles stay one index load + one load32_splat per
+//     column (2 vector loads per block, x splat + weights), see docs/sparse.md.
+//     The rows%4 tail rows: nz = [0, 0, 0, 0, ns], w = bias, ns weights; scalar 4-accumulator loop.
 //   1x1 "gather": per row nz = [nnz u32, bias f32]; w and idx hold ceil(nnz/4)*4 entries (4 per pack);
 //     each pack gathers 4 x values into one v128 (load32_zero + 3 load32_lane) and multiplies 4 weights.
 //     The last pack of a row is masked (lanes >= nnz%4 zeroed in x, so a padded lane contributes
@@ -180,7 +182,7 @@ export function f32_spmv_4x1_runs_${iw}__wasmsimd(ng: i32, nr1: i32, x: usize, w
   for (let g = 0; g < ng; g++) {
     let acc = v128.load(w); // bias
     w += 16;
-    let nq = load<u32>(nz), np = load<u32>(nz, 4), n = load<u32>(nz, 8); nz += 12;
+    let nq = load<u32>(nz), n = load<u32>(nz, 16);
     if (nq != 0) {
       // runs: b_r += W[r, c..c+3] * x[c..c+3] (lane j holds column c+j's share of row r); two runs
       // per step, summed before the accumulator so each b_r waits on one add per two runs (the madd
@@ -199,22 +201,28 @@ ${madds(['b0', 'b1', 'b2', 'b3'], ['xv', 'xv', 'xv', 'xv'], '        ')}
       }
       acc = f32x4.add(acc, hsum4(b0, b1, b2, b3));
     }
-    if (np != 0) {
-      // pairs: q (rows 0,1) and q' (rows 2,3) += [Wrc Wrc' ...] * [xc xc' xc xc']; two pairs per step
+    if ((load<u32>(nz, 4) | load<u32>(nz, 8) | load<u32>(nz, 12)) != 0) {
+      // pairs (c, c+d), d = 1, 2, 3: q (rows 0,1) and q' (rows 2,3) += [Wrc Wrc' ...] * [xc xc' xc xc'];
+      // two pairs per step
       let q0 = zero, q1 = zero, q2 = zero, q3 = zero;
-      while (np >= 2) {
-        const xv = v128.load64_splat(${X(0)});
-        const xu = v128.load64_splat(${X(1)});
+${[1, 2, 3].map((d) => {
+  const fetch = (k) => d === 1 ? `v128.load64_splat(${X(k)})` : `i32x4.shuffle(v128.load(${X(k)}), zero, 0, ${d}, 0, ${d})`;
+  return `      let np${d} = load<u32>(nz, ${4 * d});
+      while (np${d} >= 2) {
+        const xv = ${fetch(0)};
+        const xu = ${fetch(1)};
 ${madds(['q0', 'q1', 'q2', 'q3'], ['xv', 'xv', 'xu', 'xu'], '        ')}
-        w += 64; idx += ${2 * S}; np -= 2;
+        w += 64; idx += ${2 * S}; np${d} -= 2;
       }
-      if (np != 0) {
-        const xv = v128.load64_splat(${X(0)});
+      if (np${d} != 0) {
+        const xv = ${fetch(0)};
 ${madds(['q0', 'q1'], ['xv', 'xv'], '        ')}
         w += 32; idx += ${S};
-      }
+      }`;
+}).join('\n')}
       acc = f32x4.add(acc, pairwiseAdd(f32x4.add(q0, q2), f32x4.add(q1, q3)));
     }
+    nz += SPMV_RUNS_WORDS << 2;
     let a0 = acc, a1 = zero, a2 = zero, a3 = zero;
     while (n >= 4) {
       const x0 = v128.load32_splat(${X(0)});
@@ -234,7 +242,7 @@ ${madds(['a0', 'a1', 'a2', 'a3'], ['x0', 'x1', 'x2', 'x3'], '      ')}
   for (let r = 0; r < nr1; r++) {
     let a0: f32 = load<f32>(w), a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
     w += 4;
-    let n = load<u32>(nz, 8); nz += 12;
+    let n = load<u32>(nz, 16); nz += SPMV_RUNS_WORDS << 2;
     while (n >= 4) {
       a0 += load<f32>(w) * load<f32>(${X(0)});
       a1 += load<f32>(w, 4) * load<f32>(${X(1)});
@@ -326,6 +334,7 @@ for (const [mr, vs] of CONV) for (const v of vs) conv += convDriver(mr, v) + '\n
 writeFileSync(new URL('../assembly/sparse/gen/spconv3x3.ts', import.meta.url), conv);
 
 let spmv = HEADER + `import { madd, clamp, hsum, hsum4, pairwiseAdd } from "../../common/simd";
+import { SPMV_RUNS_WORDS } from "../../common/abi";
 
 /** Lane masks for the last pack of a gather row, indexed by nnz % 4 (0 = all four lanes are real). */
 const GEMV_LAST_PACK_MASK = memory.data<u32>([

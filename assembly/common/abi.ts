@@ -25,3 +25,7 @@ export const ATTN_FLAG_TILE4: i32 = 32;
 // micro-kernels (4x8 and 5x8; bit-identical to the load32_splat ones)
 export const DENSE_MR_MASK: i32 = 0xff;
 export const DENSE_MR_SPLAT_A: i32 = 0x100;
+
+// f32_spmv_4x1_runs_*: u32 words per 4-row group of the batch-1 plan (bindings/sparse-format.ts planGemv):
+// [runs, pairs (c, c+1), pairs (c, c+2), pairs (c, c+3), singles]
+export const SPMV_RUNS_WORDS: i32 = 5;

@@ -1,5 +1,5 @@
 // Cost of one stored 4x1 block in the batch-1 FC kernel, per kind of the runs plan (runs of 4 consecutive
-// columns, pairs, single columns), relative to one v128 FMA of tk.dense's packed GEMV on the same shape.
+// columns, pairs of columns 1, 2 or 3 apart, single columns), relative to one v128 FMA of tk.dense's packed GEMV on the same shape.
 // Synthetic patterns put every stored block of a matrix in one kind; timed interleaved with the dense GEMV.
 // `npx tsx bench/probes/sparse-fc-kinds.ts` (wrap in flock /tmp/tessera-bench.lock).
 import { init } from '../../bindings/index.js';
@@ -8,7 +8,8 @@ const ROWS = 1000, COLS = 1024;
 const kinds: [string, (c: number) => boolean][] = [
   ['runs (every column)', () => true],
   ['pairs (columns 4j, 4j+1)', (c) => c % 4 < 2],
-  ['singles (even columns)', (c) => c % 2 === 0],
+  ['pairs 2 apart (4j, 4j+2)', (c) => c % 4 === 0 || c % 4 === 2],
+  ['pairs 3 apart (4j, 4j+3)', (c) => c % 4 === 0 || c % 4 === 3],
   ['singles (every 4th column)', (c) => c % 4 === 0],
 ];
 let seed = 11; const rnd = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32 - 0.5; };

@@ -11,7 +11,7 @@
 // Every sparse output is checked against the dense kernel run on the same pruned weights (maxRelErr,
 // relative to max |y|). Env: SPARSE_BENCH_SHAPES=pw5,fc (subset), SPARSE_BENCH_TIERS=relaxed.
 import type { LayerRunner, SparseMatrix, Tensor, Tier, Tessera } from '../../bindings/index.js';
-import { planGemv } from '../../bindings/sparse-format.js';
+import { GEMV_RUNS_WORDS, planGemv } from '../../bindings/sparse-format.js';
 import type { BenchContext, Suite } from '../lib/context.js';
 import { rng } from '../../tests/helpers/tiers.js';
 
@@ -169,13 +169,13 @@ function checkAgainstDense(tk: Tessera, lay: { apply(x: Float32Array): Float32Ar
   try { return relErr(lay.apply(xv), ref.apply(xv)); } finally { ref.dispose(); }
 }
 
-/** Batch-1 4x1 plan: share of stored blocks in runs of 4 / pairs / single columns (see planGemv). */
+/** Batch-1 4x1 plan: share of stored blocks in runs of 4 / pairs (c, c+1) / pairs (c, c+2 | c+3) / single columns (see planGemv). */
 function runShares(sp: SparseMatrix): string {
-  const p = planGemv(sp);
-  let q = 0, d = 0, one = 0;
-  for (let b = 0; b < sp.groups; b++) { q += 4 * p.nz[3 * b]; d += 2 * p.nz[3 * b + 1]; one += p.nz[3 * b + 2]; }
-  const all = q + d + one || 1;
-  return `blocks in runs/pairs/singles ${(q / all).toFixed(2)}/${(d / all).toFixed(2)}/${(one / all).toFixed(2)}`;
+  const p = planGemv(sp), W = GEMV_RUNS_WORDS;
+  let q = 0, d = 0, gap = 0, one = 0;
+  for (let b = 0; b < sp.groups; b++) { q += 4 * p.nz[W * b]; d += 2 * p.nz[W * b + 1]; gap += 2 * (p.nz[W * b + 2] + p.nz[W * b + 3]); one += p.nz[W * b + 4]; }
+  const all = q + d + gap + one || 1;
+  return `blocks in runs/pairs/gap pairs/singles ${[q, d, gap, one].map((v) => (v / all).toFixed(2)).join('/')}`;
 }
 
 function emit(ctx: BenchContext, tier: Tier, op: string, shape: string, variant: string, t: ReturnType<typeof paired>, macs: number, err: number, s: number, fill: number,

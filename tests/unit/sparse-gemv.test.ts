@@ -1,10 +1,11 @@
 // Sparse batch-1 FC (GEMV) kernels and their internal plans (bindings/sparse-format.ts planGemv):
-// 4x1 "runs" (4 consecutive stored columns share one v128 load of x) and unstructured "gather"
+// 4x1 "runs" (4 consecutive stored columns share one v128 load of x; pairs of stored columns up to 3
+// apart share one x load) and unstructured "gather"
 // packs, with u16 and u32 column indices, against the f64 reference; and validateGemvPlan, the
 // check between a plan and the kernels, on crafted and fuzzed corrupt plans.
 import { describe, expect, it } from 'vitest';
 import { SparseFormatError, type SparseBlock, type Tessera } from '../../bindings/index.js';
-import { GEMV_U16_MAX_COLS, planGemv, validateGemvPlan, type GemvPlan } from '../../bindings/sparse-format.js';
+import { GEMV_RUNS_WORDS, GEMV_U16_MAX_COLS, planGemv, validateGemvPlan, type GemvPlan } from '../../bindings/sparse-format.js';
 import { maxScaledErr, refMatmul, sparseWeights, type RefActivation } from '../helpers/ref-sparse.js';
 import { TIERS, randomF32, rng, tk } from '../helpers/tiers.js';
 
@@ -30,7 +31,10 @@ function checkGemv(t: Tessera, w: Float32Array, rows: number, cols: number, bloc
   return { sp, plan: planGemv(sp), y };
 }
 
-const runsOf = (p: GemvPlan) => { let q = 0; for (let b = 0; b < p.nz.length; b += 3) q += p.kind === 'runs' ? p.nz[b] : 0; return q; };
+const W = GEMV_RUNS_WORDS;
+const runsOf = (p: GemvPlan) => { let q = 0; for (let b = 0; b < p.nz.length; b += W) q += p.kind === 'runs' ? p.nz[b] : 0; return q; };
+/** nz words of block row b of a runs plan: [runs, pairs (c, c+1), (c, c+2), (c, c+3), singles] */
+const wordsOf = (p: GemvPlan, b: number) => Array.from(p.nz.subarray(W * b, W * b + W));
 
 for (const tier of TIERS) {
   describe(`sparse batch-1 [${tier}]`, () => {
@@ -41,7 +45,7 @@ for (const tier of TIERS) {
       const stored = (r: number, c: number) => r < 4 ? c >= 7 : r < 8 ? c <= 5 : r < 12 ? c === 2 || (c >= 4 && c !== 8) : c >= 3 && c <= 6;
       const a = checkGemv(t, pattern(13, 11, 1, stored), 13, 11, [4, 1], 1);
       expect(a.plan.kind).toBe('runs');
-      expect(Array.from(a.plan.nz)).toEqual([1, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 4]); // [runs, pairs, singles] per block row
+      expect(Array.from(a.plan.nz)).toEqual([1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 4]); // [runs, pairs +1, +2, +3, singles] per block row
       expect(Array.from(a.plan.idx)).toEqual([7, 0, 4, 4, 9, 2, 3, 4, 5, 6]);
       for (const act of ['relu', 'relu6'] as const) checkGemv(t, pattern(13, 11, 1, stored), 13, 11, [4, 1], 2, act);
       // cols = 4: every stored row group is one run starting at column 0 = cols - 4
@@ -63,6 +67,40 @@ for (const tier of TIERS) {
         const rows = 1 + Math.floor(r() * 30), cols = 1 + Math.floor(r() * 70);
         checkGemv(t, sparseWeights(rows, cols, r(), 100 + it, [4, 1]), rows, cols, [4, 1], 200 + it, (['none', 'relu', 'relu6'] as const)[it % 3]);
       }
+    });
+
+    it('4x1 pairs of columns 1, 2 and 3 apart (loops and tails), the cols-4 limit of the wide ones, skipped lanes ignore Inf', async () => {
+      const t = await tk(tier);
+      const cols = 20;
+      const sets = [
+        [0, 2, 5, 8, 10, 12, 16, 19], // every gap 2 or 3 apart, the last one starting at cols - 4
+        [17, 19], // 2 apart but starting past cols - 4: two singles
+        [0, 2, 4, 6, 8, 10], // three (c, c+2): the two-per-step loop and its tail
+        [1, 4, 7, 10, 13, 16], // three (c, c+3), the last at cols - 4
+        [0, 1, 3, 4, 6, 7], // three (c, c+1) (cheaper than the wider pairs 1..3 and 4..6)
+        [0, 2], // tail row: singles only
+      ];
+      const rows = 21;
+      const stored = (r: number, c: number) => sets[Math.min(r >> 2, 5)].includes(c);
+      const a = checkGemv(t, pattern(rows, cols, 30, stored), rows, cols, [4, 1], 30);
+      const w0 = wordsOf(a.plan, 0);
+      expect([w0[0], w0[1], w0[2] + w0[3], w0[4]]).toEqual([0, 0, 4, 0]);
+      expect(wordsOf(a.plan, 1)).toEqual([0, 0, 0, 0, 2]);
+      expect(wordsOf(a.plan, 2)).toEqual([0, 0, 3, 0, 0]);
+      expect(wordsOf(a.plan, 3)).toEqual([0, 0, 0, 3, 0]);
+      expect(wordsOf(a.plan, 4)).toEqual([0, 3, 0, 0, 0]);
+      expect(wordsOf(a.plan, 5)).toEqual([0, 0, 0, 0, 2]);
+      for (const act of ['relu', 'relu6'] as const) checkGemv(t, pattern(rows, cols, 31, stored), rows, cols, [4, 1], 31, act);
+      // a wide pair loads x[c..c+3] and keeps lanes 0 and d: Inf in the lanes between (columns the
+      // group does not store) must not reach the sums (no NaN from 0 * Inf)
+      const w = pattern(4, 8, 32, (_r, c) => c === 0 || c === 2 || c === 4 || c === 7);
+      const sp = t.sparse.pack(w, 4, 8, { block: [4, 1] });
+      expect(wordsOf(planGemv(sp), 0)).toEqual([0, 0, 1, 1, 0]);
+      const x = randomF32(8, 33);
+      const xi = x.map((v, c) => (c === 1 || c === 3 || c === 5 || c === 6 ? Infinity : v));
+      const ref = refMatmul(w, undefined, 4, 8, x, 1);
+      const y = t.sparse.matmul(sp, xi, 1);
+      expect(maxScaledErr(y, ref.y, ref.mag)).toBeLessThanOrEqual(tol(8));
     });
 
     it('1x1 gather: every row length mod 4, empty rows, max column; masked lanes never turn Inf into NaN', async () => {
@@ -109,10 +147,10 @@ for (const tier of TIERS) {
 }
 
 describe('validateGemvPlan', () => {
-  /** a valid plan: 4x1 with a run at cols - 4 in group 0, or a random unstructured pattern */
+  /** a valid plan: 4x1 with a run at cols - 4 in group 0 and pairs in group 1, or a random unstructured pattern */
   const build = (t: Tessera, block: SparseBlock, rows: number, cols: number, seed: number) => {
     const w = block[0] === 4
-      ? pattern(rows, cols, seed, (r, c) => r < 4 ? c >= cols - 4 : (c * 5 + r) % 3 !== 0)
+      ? pattern(rows, cols, seed, (r, c) => r < 4 ? c >= cols - 4 : r < 8 ? [0, 2, 4, 5, 8].includes(c) : (c * 5 + r) % 3 !== 0)
       : sparseWeights(rows, cols, 0.5, seed, block);
     return planGemv(t.sparse.pack(w, rows, cols, { block }));
   };
@@ -124,17 +162,22 @@ describe('validateGemvPlan', () => {
     const runs = build(t, [4, 1], rows, cols, 1), gather = build(t, [1, 1], rows, cols, 2);
     expect(runs.kind).toBe('runs');
     expect(runs.nz[0]).toBe(1); // group 0: one run at cols - 4
+    expect(runs.nz[W + 1] * runs.nz[W + 2]).toBeGreaterThan(0); // group 1: pair (4, 5), pair (0, 2), single 8
     expect(() => validateGemvPlan(runs, rows, cols, 4)).not.toThrow();
     expect(() => validateGemvPlan(gather, rows, cols, 1)).not.toThrow();
     const bad: [string, GemvPlan, 4 | 1][] = [];
     const mut = (name: string, base: GemvPlan, blockRows: 4 | 1, f: (p: GemvPlan) => void) => { const p = clone(base); f(p); bad.push([name, p, blockRows]); };
     mut('run starts past cols-4', runs, 4, (p) => { p.idx[0] = cols - 3; });
     mut('single index = cols', runs, 4, (p) => { p.idx[p.idx.length - 1] = cols; });
-    mut('run on a tail row', runs, 4, (p) => { p.nz[p.nz.length - 3] = 1; });
-    mut('pair on a tail row', runs, 4, (p) => { p.nz[p.nz.length - 2] = 1; });
-    mut('pair starts past cols-2', runs, 4, (p) => { const b = [...Array(p.nz.length / 3).keys()].find((k) => p.nz[3 * k + 1] > 0)!; let i = 0; for (let k = 0; k < b; k++) i += p.nz[3 * k] + p.nz[3 * k + 1] + p.nz[3 * k + 2]; p.idx[i + p.nz[3 * b]] = cols - 1; });
+    mut('run on a tail row', runs, 4, (p) => { p.nz[p.nz.length - W] = 1; });
+    for (const k of [1, 2, 3]) mut(`pair (c, c+${k}) on a tail row`, runs, 4, (p) => { p.nz[p.nz.length - W + k] = 1; });
+    /** index position of the first pair of kind k (1..3) in group 1 */
+    const pairAt = (p: GemvPlan, k: number) => p.nz[0] + p.nz[1] + p.nz[2] + p.nz[3] + p.nz[4] + p.nz[W] + (k > 1 ? p.nz[W + 1] : 0) + (k > 2 ? p.nz[W + 2] : 0);
+    mut('pair (c, c+1) starts past cols-2', runs, 4, (p) => { p.idx[pairAt(p, 1)] = cols - 1; });
+    mut('pair (c, c+2) starts past cols-4', runs, 4, (p) => { p.idx[pairAt(p, 2)] = cols - 3; });
     mut('pairs count +1', runs, 4, (p) => { p.nz[1] += 1; });
-    mut('singles count +1', runs, 4, (p) => { p.nz[2] += 1; });
+    mut('wide pairs count +1', runs, 4, (p) => { p.nz[3] += 1; });
+    mut('singles count +1', runs, 4, (p) => { p.nz[4] += 1; });
     mut('runs count +1', runs, 4, (p) => { p.nz[0] += 1; });
     mut('w one short', runs, 4, (p) => { p.w = p.w.subarray(1); });
     mut('idx one extra', runs, 4, (p) => { p.idx = Uint16Array.from([...p.idx, 0]); });
@@ -172,13 +215,13 @@ describe('validateGemvPlan', () => {
       }
       // accepted: walk the plan as the kernels do and check every read (independent of the validator)
       let ni = 0, nw = 0;
-      for (let b = 0; b < p.nz.length / (p.kind === 'runs' ? 3 : 2); b++) {
+      for (let b = 0; b < p.nz.length / (p.kind === 'runs' ? W : 2); b++) {
         if (p.kind === 'runs') {
           const g = block[0] === 4 && b < Math.floor(rows / 4) ? 4 : 1;
-          for (let q = 0; q < p.nz[3 * b]; q++) expect(p.idx[ni++] + 3).toBeLessThan(cols);
-          for (let q = 0; q < p.nz[3 * b + 1]; q++) expect(p.idx[ni++] + 1).toBeLessThan(cols);
-          for (let s = 0; s < p.nz[3 * b + 2]; s++) expect(p.idx[ni++]).toBeLessThan(cols);
-          nw += g + (4 * p.nz[3 * b] + 2 * p.nz[3 * b + 1] + p.nz[3 * b + 2]) * g;
+          // x columns read per index: run and pairs 2 or 3 apart x[c..c+3], pair 1 apart x[c..c+1], single x[c]
+          const span = [4, 2, 4, 4, 1];
+          for (let k = 0; k < W; k++) for (let q = 0; q < p.nz[W * b + k]; q++) expect(p.idx[ni++] + span[k] - 1).toBeLessThan(cols);
+          nw += g + (4 * p.nz[W * b] + 2 * (p.nz[W * b + 1] + p.nz[W * b + 2] + p.nz[W * b + 3]) + p.nz[W * b + 4]) * g;
         } else {
           const packs = Math.ceil(p.nz[2 * b] / 4) * 4;
           for (let s = 0; s < packs; s++) expect(p.idx[ni++]).toBeLessThan(cols);
