@@ -9,16 +9,16 @@ import { spmm_tile32, spmm_tile16, spmm_tile8, spmm_tile8_splat, spmm_tile4, spm
  * panel's weights stay in cache while all spatial tiles stream through.
  */
 export function f32_spconv3x3_8x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   const os: usize = <usize>(oh * ow) << 2;
   for (let y = 0; y < oh; y++) {
     const rowOff = <usize>y * rowStep;
     const outRow = <usize>(y * ow) << 2;
     let x = 0;
-    for (; x + 8 <= ow; x += 8) spmm_tile8(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi);
-    if (ow - x >= 4) { spmm_tile4(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 4; }
-    if (ow - x >= 2) { spmm_tile2(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 2; }
-    if (ow - x >= 1) { spmm_tile1(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 1; }
+    for (; x + 8 <= ow; x += 8) spmm_tile8(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi);
+    if (ow - x >= 4) { spmm_tile4(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 4; }
+    if (ow - x >= 2) { spmm_tile2(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 2; }
+    if (ow - x >= 1) { spmm_tile1(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 1; }
   }
 }
 
@@ -30,16 +30,16 @@ export function f32_spconv3x3_8x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32,
  * panel's weights stay in cache while all spatial tiles stream through.
  */
 export function f32_spconv3x3_8x4__wasmsimd_splat(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   const os: usize = <usize>(oh * ow) << 2;
   for (let y = 0; y < oh; y++) {
     const rowOff = <usize>y * rowStep;
     const outRow = <usize>(y * ow) << 2;
     let x = 0;
-    for (; x + 8 <= ow; x += 8) spmm_tile8_splat(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi);
-    if (ow - x >= 4) { spmm_tile4_splat(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 4; }
-    if (ow - x >= 2) { spmm_tile2_splat(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 2; }
-    if (ow - x >= 1) { spmm_tile1_splat(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 1; }
+    for (; x + 8 <= ow; x += 8) spmm_tile8_splat(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi);
+    if (ow - x >= 4) { spmm_tile4_splat(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 4; }
+    if (ow - x >= 2) { spmm_tile2_splat(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 2; }
+    if (ow - x >= 1) { spmm_tile1_splat(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 1; }
   }
 }
 
@@ -51,17 +51,17 @@ export function f32_spconv3x3_8x4__wasmsimd_splat(oh: i32, ow: i32, ng: i32, nr1
  * panel's weights stay in cache while all spatial tiles stream through.
  */
 export function f32_spconv3x3_16x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   const os: usize = <usize>(oh * ow) << 2;
   for (let y = 0; y < oh; y++) {
     const rowOff = <usize>y * rowStep;
     const outRow = <usize>(y * ow) << 2;
     let x = 0;
-    for (; x + 16 <= ow; x += 16) spmm_tile16(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi);
-    if (ow - x >= 8) { spmm_tile8(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 8; }
-    if (ow - x >= 4) { spmm_tile4(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 4; }
-    if (ow - x >= 2) { spmm_tile2(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 2; }
-    if (ow - x >= 1) { spmm_tile1(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 1; }
+    for (; x + 16 <= ow; x += 16) spmm_tile16(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi);
+    if (ow - x >= 8) { spmm_tile8(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 8; }
+    if (ow - x >= 4) { spmm_tile4(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 4; }
+    if (ow - x >= 2) { spmm_tile2(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 2; }
+    if (ow - x >= 1) { spmm_tile1(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 1; }
   }
 }
 
@@ -73,18 +73,18 @@ export function f32_spconv3x3_16x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32
  * panel's weights stay in cache while all spatial tiles stream through.
  */
 export function f32_spconv3x3_32x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   const os: usize = <usize>(oh * ow) << 2;
   for (let y = 0; y < oh; y++) {
     const rowOff = <usize>y * rowStep;
     const outRow = <usize>(y * ow) << 2;
     let x = 0;
-    for (; x + 32 <= ow; x += 32) spmm_tile32(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi);
-    if (ow - x >= 16) { spmm_tile16(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 16; }
-    if (ow - x >= 8) { spmm_tile8(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 8; }
-    if (ow - x >= 4) { spmm_tile4(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 4; }
-    if (ow - x >= 2) { spmm_tile2(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 2; }
-    if (ow - x >= 1) { spmm_tile1(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi); x += 1; }
+    for (; x + 32 <= ow; x += 32) spmm_tile32(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi);
+    if (ow - x >= 16) { spmm_tile16(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 16; }
+    if (ow - x >= 8) { spmm_tile8(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 8; }
+    if (ow - x >= 4) { spmm_tile4(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 4; }
+    if (ow - x >= 2) { spmm_tile2(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 2; }
+    if (ow - x >= 1) { spmm_tile1(ng, nr1, input + rowOff + (<usize>x << 2), w, nz, dm, output + outRow + (<usize>x << 2), os, lo, hi, capHi); x += 1; }
   }
 }
 

@@ -2,7 +2,7 @@
 import { madd, clamp } from "../../common/simd";
 
 /** one 32-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile32(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile32(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0; let c0_4 = c0_0; let c0_5 = c0_0; let c0_6 = c0_0; let c0_7 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0; let c1_4 = c1_0; let c1_5 = c1_0; let c1_6 = c1_0; let c1_7 = c1_0;
@@ -27,10 +27,17 @@ export function spmm_tile32(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3); c3_4 = madd(x4, wv, c3_4); c3_5 = madd(x5, wv, c3_5); c3_6 = madd(x6, wv, c3_6); c3_7 = madd(x7, wv, c3_7);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); v128.store(o, clamp(c0_4, lo, hi), 64); v128.store(o, clamp(c0_5, lo, hi), 80); v128.store(o, clamp(c0_6, lo, hi), 96); v128.store(o, clamp(c0_7, lo, hi), 112); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); v128.store(o, clamp(c1_4, lo, hi), 64); v128.store(o, clamp(c1_5, lo, hi), 80); v128.store(o, clamp(c1_6, lo, hi), 96); v128.store(o, clamp(c1_7, lo, hi), 112); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); v128.store(o, clamp(c2_4, lo, hi), 64); v128.store(o, clamp(c2_5, lo, hi), 80); v128.store(o, clamp(c2_6, lo, hi), 96); v128.store(o, clamp(c2_7, lo, hi), 112); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); v128.store(o, clamp(c3_4, lo, hi), 64); v128.store(o, clamp(c3_5, lo, hi), 80); v128.store(o, clamp(c3_6, lo, hi), 96); v128.store(o, clamp(c3_7, lo, hi), 112); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); v128.store(o, clamp(c0_4, lo, hi), 64); v128.store(o, clamp(c0_5, lo, hi), 80); v128.store(o, clamp(c0_6, lo, hi), 96); v128.store(o, clamp(c0_7, lo, hi), 112); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); v128.store(o, clamp(c1_4, lo, hi), 64); v128.store(o, clamp(c1_5, lo, hi), 80); v128.store(o, clamp(c1_6, lo, hi), 96); v128.store(o, clamp(c1_7, lo, hi), 112); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); v128.store(o, clamp(c2_4, lo, hi), 64); v128.store(o, clamp(c2_5, lo, hi), 80); v128.store(o, clamp(c2_6, lo, hi), 96); v128.store(o, clamp(c2_7, lo, hi), 112); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); v128.store(o, clamp(c3_4, lo, hi), 64); v128.store(o, clamp(c3_5, lo, hi), 80); v128.store(o, clamp(c3_6, lo, hi), 96); v128.store(o, clamp(c3_7, lo, hi), 112); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); v128.store(o, f32x4.pmax(c0_4, lo), 64); v128.store(o, f32x4.pmax(c0_5, lo), 80); v128.store(o, f32x4.pmax(c0_6, lo), 96); v128.store(o, f32x4.pmax(c0_7, lo), 112); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); v128.store(o, f32x4.pmax(c1_2, lo), 32); v128.store(o, f32x4.pmax(c1_3, lo), 48); v128.store(o, f32x4.pmax(c1_4, lo), 64); v128.store(o, f32x4.pmax(c1_5, lo), 80); v128.store(o, f32x4.pmax(c1_6, lo), 96); v128.store(o, f32x4.pmax(c1_7, lo), 112); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); v128.store(o, f32x4.pmax(c2_2, lo), 32); v128.store(o, f32x4.pmax(c2_3, lo), 48); v128.store(o, f32x4.pmax(c2_4, lo), 64); v128.store(o, f32x4.pmax(c2_5, lo), 80); v128.store(o, f32x4.pmax(c2_6, lo), 96); v128.store(o, f32x4.pmax(c2_7, lo), 112); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); v128.store(o, f32x4.pmax(c3_2, lo), 32); v128.store(o, f32x4.pmax(c3_3, lo), 48); v128.store(o, f32x4.pmax(c3_4, lo), 64); v128.store(o, f32x4.pmax(c3_5, lo), 80); v128.store(o, f32x4.pmax(c3_6, lo), 96); v128.store(o, f32x4.pmax(c3_7, lo), 112); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -51,13 +58,17 @@ export function spmm_tile32(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3); c0_4 = madd(x4, wv, c0_4); c0_5 = madd(x5, wv, c0_5); c0_6 = madd(x6, wv, c0_6); c0_7 = madd(x7, wv, c0_7);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); v128.store(o, clamp(c0_4, lo, hi), 64); v128.store(o, clamp(c0_5, lo, hi), 80); v128.store(o, clamp(c0_6, lo, hi), 96); v128.store(o, clamp(c0_7, lo, hi), 112); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); v128.store(o, clamp(c0_4, lo, hi), 64); v128.store(o, clamp(c0_5, lo, hi), 80); v128.store(o, clamp(c0_6, lo, hi), 96); v128.store(o, clamp(c0_7, lo, hi), 112); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); v128.store(o, f32x4.pmax(c0_4, lo), 64); v128.store(o, f32x4.pmax(c0_5, lo), 80); v128.store(o, f32x4.pmax(c0_6, lo), 96); v128.store(o, f32x4.pmax(c0_7, lo), 112); }
+    }
     out += os;
   }
 }
 
 /** one 16-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile16(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile16(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0;
@@ -78,10 +89,17 @@ export function chwgemm_tile16(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); v128.store(o, f32x4.pmax(c1_2, lo), 32); v128.store(o, f32x4.pmax(c1_3, lo), 48); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); v128.store(o, f32x4.pmax(c2_2, lo), 32); v128.store(o, f32x4.pmax(c2_3, lo), 48); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); v128.store(o, f32x4.pmax(c3_2, lo), 32); v128.store(o, f32x4.pmax(c3_3, lo), 48); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -98,13 +116,17 @@ export function chwgemm_tile16(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); }
+    }
     out += os;
   }
 }
 
 /** one 16-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile16_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile16_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0;
@@ -126,10 +148,17 @@ export function chwgemm_tile16_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: u
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3); }
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); v128.store(o, f32x4.pmax(c1_2, lo), 32); v128.store(o, f32x4.pmax(c1_3, lo), 48); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); v128.store(o, f32x4.pmax(c2_2, lo), 32); v128.store(o, f32x4.pmax(c2_3, lo), 48); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); v128.store(o, f32x4.pmax(c3_2, lo), 32); v128.store(o, f32x4.pmax(c3_3, lo), 48); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -146,13 +175,17 @@ export function chwgemm_tile16_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: u
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); }
+    }
     out += os;
   }
 }
 
 /** one 16-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile16(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile16(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0;
@@ -173,10 +206,17 @@ export function spmm_tile16(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); v128.store(o, f32x4.pmax(c1_2, lo), 32); v128.store(o, f32x4.pmax(c1_3, lo), 48); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); v128.store(o, f32x4.pmax(c2_2, lo), 32); v128.store(o, f32x4.pmax(c2_3, lo), 48); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); v128.store(o, f32x4.pmax(c3_2, lo), 32); v128.store(o, f32x4.pmax(c3_3, lo), 48); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -193,13 +233,17 @@ export function spmm_tile16(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); }
+    }
     out += os;
   }
 }
 
 /** one 16-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile16_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile16_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0; let c0_3 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0; let c1_3 = c1_0;
@@ -221,10 +265,17 @@ export function spmm_tile16_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: u
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2); c3_3 = madd(x3, wv, c3_3); }
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); v128.store(o, clamp(c1_3, lo, hi), 48); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); v128.store(o, clamp(c2_3, lo, hi), 48); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); v128.store(o, clamp(c3_3, lo, hi), 48); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); v128.store(o, f32x4.pmax(c1_2, lo), 32); v128.store(o, f32x4.pmax(c1_3, lo), 48); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); v128.store(o, f32x4.pmax(c2_2, lo), 32); v128.store(o, f32x4.pmax(c2_3, lo), 48); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); v128.store(o, f32x4.pmax(c3_2, lo), 32); v128.store(o, f32x4.pmax(c3_3, lo), 48); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -241,13 +292,17 @@ export function spmm_tile16_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: u
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2); c0_3 = madd(x3, wv, c0_3);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); v128.store(o, clamp(c0_3, lo, hi), 48); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); v128.store(o, f32x4.pmax(c0_3, lo), 48); }
+    }
     out += os;
   }
 }
 
 /** one 12-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile12(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile12(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0;
@@ -267,10 +322,17 @@ export function chwgemm_tile12(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); v128.store(o, f32x4.pmax(c1_2, lo), 32); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); v128.store(o, f32x4.pmax(c2_2, lo), 32); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); v128.store(o, f32x4.pmax(c3_2, lo), 32); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -286,13 +348,17 @@ export function chwgemm_tile12(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, 
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); }
+    }
     out += os;
   }
 }
 
 /** one 12-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile12(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile12(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0; let c0_2 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0; let c1_2 = c1_0;
@@ -312,10 +378,17 @@ export function spmm_tile12(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); c3_2 = madd(x2, wv, c3_2);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); v128.store(o, clamp(c1_2, lo, hi), 32); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); v128.store(o, clamp(c2_2, lo, hi), 32); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); v128.store(o, clamp(c3_2, lo, hi), 32); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); v128.store(o, f32x4.pmax(c1_2, lo), 32); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); v128.store(o, f32x4.pmax(c2_2, lo), 32); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); v128.store(o, f32x4.pmax(c3_2, lo), 32); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -331,13 +404,17 @@ export function spmm_tile12(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, 
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1); c0_2 = madd(x2, wv, c0_2);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); v128.store(o, clamp(c0_2, lo, hi), 32); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); v128.store(o, f32x4.pmax(c0_2, lo), 32); }
+    }
     out += os;
   }
 }
 
 /** one 8-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile8(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile8(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0;
@@ -356,10 +433,17 @@ export function chwgemm_tile8(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -374,13 +458,17 @@ export function chwgemm_tile8(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); }
+    }
     out += os;
   }
 }
 
 /** one 8-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile8_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile8_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0;
@@ -400,10 +488,17 @@ export function chwgemm_tile8_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: us
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); }
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -418,13 +513,17 @@ export function chwgemm_tile8_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: us
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); }
+    }
     out += os;
   }
 }
 
 /** one 8-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile8(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile8(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0;
@@ -443,10 +542,17 @@ export function spmm_tile8(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -461,13 +567,17 @@ export function spmm_tile8(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); }
+    }
     out += os;
   }
 }
 
 /** one 8-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile8_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile8_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0); let c0_1 = c0_0;
     let c1_0 = v128.load32_splat(w, 4); let c1_1 = c1_0;
@@ -487,10 +597,17 @@ export function spmm_tile8_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: us
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); c3_1 = madd(x1, wv, c3_1); }
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); v128.store(o, clamp(c1_1, lo, hi), 16); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); v128.store(o, clamp(c2_1, lo, hi), 16); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); v128.store(o, clamp(c3_1, lo, hi), 16); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); v128.store(o, f32x4.pmax(c1_1, lo), 16); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); v128.store(o, f32x4.pmax(c2_1, lo), 16); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); v128.store(o, f32x4.pmax(c3_1, lo), 16); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -505,13 +622,17 @@ export function spmm_tile8_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: us
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0); c0_1 = madd(x1, wv, c0_1);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); v128.store(o, clamp(c0_1, lo, hi), 16); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); v128.store(o, f32x4.pmax(c0_1, lo), 16); }
+    }
     out += os;
   }
 }
 
 /** one 4-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile4(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile4(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -529,10 +650,17 @@ export function chwgemm_tile4(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -546,13 +674,17 @@ export function chwgemm_tile4(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 4-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile4_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile4_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -571,10 +703,17 @@ export function chwgemm_tile4_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: us
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -588,13 +727,17 @@ export function chwgemm_tile4_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: us
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 4-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile4(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile4(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -612,10 +755,17 @@ export function spmm_tile4(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -629,13 +779,17 @@ export function spmm_tile4(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 4-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile4_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile4_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -654,10 +808,17 @@ export function spmm_tile4_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: us
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -671,13 +832,17 @@ export function spmm_tile4_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: us
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 2-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile2(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile2(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -695,10 +860,17 @@ export function chwgemm_tile2(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
       w += 16; n--;
     }
-    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store64_lane(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store64_lane(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store64_lane(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store64_lane(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -712,13 +884,17 @@ export function chwgemm_tile2(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store64_lane(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 2-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile2_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile2_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -737,10 +913,17 @@ export function chwgemm_tile2_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: us
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
-    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store64_lane(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store64_lane(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store64_lane(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store64_lane(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -754,13 +937,17 @@ export function chwgemm_tile2_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: us
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store64_lane(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 2-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile2(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile2(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -778,10 +965,17 @@ export function spmm_tile2(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
       w += 16; n--;
     }
-    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store64_lane(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store64_lane(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store64_lane(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store64_lane(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -795,13 +989,17 @@ export function spmm_tile2(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store64_lane(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 2-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile2_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile2_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -820,10 +1018,17 @@ export function spmm_tile2_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: us
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
-    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store64_lane(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store64_lane(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store64_lane(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store64_lane(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store64_lane(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store64_lane(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store64_lane(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -837,13 +1042,17 @@ export function spmm_tile2_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: us
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store64_lane(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store64_lane(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 1-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile1(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile1(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -861,10 +1070,17 @@ export function chwgemm_tile1(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
       w += 16; n--;
     }
-    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store32_lane(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store32_lane(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store32_lane(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store32_lane(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -878,13 +1094,17 @@ export function chwgemm_tile1(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, o
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store32_lane(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 1-pixel tile: all 4-row blocks, then the single tail rows */
-export function chwgemm_tile1_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128): void {
+export function chwgemm_tile1_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: usize, out: usize, os: usize, stride: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -903,10 +1123,17 @@ export function chwgemm_tile1_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: us
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
-    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store32_lane(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store32_lane(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store32_lane(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store32_lane(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -920,13 +1147,17 @@ export function chwgemm_tile1_splat(ng: i32, nr1: i32, K: i32, inp: usize, w: us
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store32_lane(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 1-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile1(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile1(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -944,10 +1175,17 @@ export function spmm_tile1(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
       wv = v128.load32_splat(w, 12); c3_0 = madd(x0, wv, c3_0);
       w += 16; n--;
     }
-    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store32_lane(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store32_lane(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store32_lane(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store32_lane(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -961,13 +1199,17 @@ export function spmm_tile1(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, d
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store32_lane(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }
 
 /** one 1-pixel tile: all 4-row blocks, then the single tail rows */
-export function spmm_tile1_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128): void {
+export function spmm_tile1_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: usize, dm: usize, out: usize, os: usize, lo: v128, hi: v128, capHi: bool): void {
   for (let g = 0; g < ng; g++) {
     let c0_0 = v128.load32_splat(w, 0);
     let c1_0 = v128.load32_splat(w, 4);
@@ -986,10 +1228,17 @@ export function spmm_tile1_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: us
       { const wv = i32x4.shuffle(wq, wq, 3, 3, 3, 3); c3_0 = madd(x0, wv, c3_0); }
       w += 16; n--;
     }
-    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
-    { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
-    { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
-    { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+      { const o = out + os; v128.store32_lane(o, clamp(c1_0, lo, hi), 0); }
+      { const o = out + os * 2; v128.store32_lane(o, clamp(c2_0, lo, hi), 0); }
+      { const o = out + os * 3; v128.store32_lane(o, clamp(c3_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store32_lane(o, f32x4.pmax(c0_0, lo), 0); }
+      { const o = out + os; v128.store32_lane(o, f32x4.pmax(c1_0, lo), 0); }
+      { const o = out + os * 2; v128.store32_lane(o, f32x4.pmax(c2_0, lo), 0); }
+      { const o = out + os * 3; v128.store32_lane(o, f32x4.pmax(c3_0, lo), 0); }
+    }
     out += os * 4;
   }
   for (let r = 0; r < nr1; r++) {
@@ -1003,7 +1252,11 @@ export function spmm_tile1_splat(ng: i32, nr1: i32, inp: usize, w: usize, nz: us
       let wv = v128.load32_splat(w, 0); c0_0 = madd(x0, wv, c0_0);
       w += 4; n--;
     }
-    { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    if (capHi) {
+      { const o = out; v128.store32_lane(o, clamp(c0_0, lo, hi), 0); }
+    } else {
+      { const o = out; v128.store32_lane(o, f32x4.pmax(c0_0, lo), 0); }
+    }
     out += os;
   }
 }

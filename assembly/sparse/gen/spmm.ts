@@ -6,14 +6,14 @@ import { spmm_tile32, chwgemm_tile16, chwgemm_tile16_splat, spmm_tile16, spmm_ti
  * input = X + firstRow*n*4 (start of the delta walk); os = bytes between Y rows.
  */
 export function f32_spmm_32x1__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 32 <= mc; i += 32) { const i4 = <usize>i << 2; spmm_tile32(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); }
-  if (mc - i >= 16) { const i4 = <usize>i << 2; spmm_tile16(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 16; }
-  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 8; }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 1; }
+  for (; i + 32 <= mc; i += 32) { const i4 = <usize>i << 2; spmm_tile32(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); }
+  if (mc - i >= 16) { const i4 = <usize>i << 2; spmm_tile16(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 16; }
+  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 8; }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -21,13 +21,13 @@ export function f32_spmm_32x1__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize
  * input = X + firstRow*n*4 (start of the delta walk); os = bytes between Y rows.
  */
 export function f32_spmm_16x1__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; spmm_tile16(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); }
-  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 8; }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 1; }
+  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; spmm_tile16(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); }
+  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 8; }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -35,12 +35,12 @@ export function f32_spmm_16x1__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize
  * input = X + firstRow*n*4 (start of the delta walk); os = bytes between Y rows.
  */
 export function f32_spmm_8x4__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 8 <= mc; i += 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 1; }
+  for (; i + 8 <= mc; i += 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -48,12 +48,12 @@ export function f32_spmm_8x4__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize,
  * input = X + firstRow*n*4 (start of the delta walk); os = bytes between Y rows.
  */
 export function f32_spmm_8x4__wasmsimd_splat(mc: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 8 <= mc; i += 8) { const i4 = <usize>i << 2; spmm_tile8_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 1; }
+  for (; i + 8 <= mc; i += 8) { const i4 = <usize>i << 2; spmm_tile8_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -61,13 +61,13 @@ export function f32_spmm_8x4__wasmsimd_splat(mc: i32, ng: i32, nr1: i32, input: 
  * input = X + firstRow*n*4 (start of the delta walk); os = bytes between Y rows.
  */
 export function f32_spmm_12x4__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 12 <= mc; i += 12) { const i4 = <usize>i << 2; spmm_tile12(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); }
-  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 8; }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 1; }
+  for (; i + 12 <= mc; i += 12) { const i4 = <usize>i << 2; spmm_tile12(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); }
+  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 8; }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -75,13 +75,13 @@ export function f32_spmm_12x4__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize
  * input = X + firstRow*n*4 (start of the delta walk); os = bytes between Y rows.
  */
 export function f32_spmm_16x4__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; spmm_tile16(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); }
-  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 8; }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 1; }
+  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; spmm_tile16(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); }
+  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 8; }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -89,13 +89,13 @@ export function f32_spmm_16x4__wasmsimd(mc: i32, ng: i32, nr1: i32, input: usize
  * input = X + firstRow*n*4 (start of the delta walk); os = bytes between Y rows.
  */
 export function f32_spmm_16x4__wasmsimd_splat(mc: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; spmm_tile16_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); }
-  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 8; }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi); i += 1; }
+  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; spmm_tile16_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); }
+  if (mc - i >= 8) { const i4 = <usize>i << 2; spmm_tile8_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 8; }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; spmm_tile4_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; spmm_tile2_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; spmm_tile1_splat(ng, nr1, input + i4, w, nz, dm, output + i4, os, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -104,12 +104,12 @@ export function f32_spmm_16x4__wasmsimd_splat(mc: i32, ng: i32, nr1: i32, input:
  * os = bytes between Y rows. ng = rows/4 blocks, nr1 = rows%4 tail rows.
  */
 export function f32_chwgemm_8x4__wasmsimd(mc: i32, ng: i32, nr1: i32, K: i32, input: usize, w: usize, output: usize, os: usize, stride: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 8 <= mc; i += 8) { const i4 = <usize>i << 2; chwgemm_tile8(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 1; }
+  for (; i + 8 <= mc; i += 8) { const i4 = <usize>i << 2; chwgemm_tile8(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -118,12 +118,12 @@ export function f32_chwgemm_8x4__wasmsimd(mc: i32, ng: i32, nr1: i32, K: i32, in
  * os = bytes between Y rows. ng = rows/4 blocks, nr1 = rows%4 tail rows.
  */
 export function f32_chwgemm_8x4__wasmsimd_splat(mc: i32, ng: i32, nr1: i32, K: i32, input: usize, w: usize, output: usize, os: usize, stride: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 8 <= mc; i += 8) { const i4 = <usize>i << 2; chwgemm_tile8_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 1; }
+  for (; i + 8 <= mc; i += 8) { const i4 = <usize>i << 2; chwgemm_tile8_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -132,13 +132,13 @@ export function f32_chwgemm_8x4__wasmsimd_splat(mc: i32, ng: i32, nr1: i32, K: i
  * os = bytes between Y rows. ng = rows/4 blocks, nr1 = rows%4 tail rows.
  */
 export function f32_chwgemm_12x4__wasmsimd(mc: i32, ng: i32, nr1: i32, K: i32, input: usize, w: usize, output: usize, os: usize, stride: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 12 <= mc; i += 12) { const i4 = <usize>i << 2; chwgemm_tile12(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); }
-  if (mc - i >= 8) { const i4 = <usize>i << 2; chwgemm_tile8(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 8; }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 1; }
+  for (; i + 12 <= mc; i += 12) { const i4 = <usize>i << 2; chwgemm_tile12(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); }
+  if (mc - i >= 8) { const i4 = <usize>i << 2; chwgemm_tile8(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 8; }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -147,13 +147,13 @@ export function f32_chwgemm_12x4__wasmsimd(mc: i32, ng: i32, nr1: i32, K: i32, i
  * os = bytes between Y rows. ng = rows/4 blocks, nr1 = rows%4 tail rows.
  */
 export function f32_chwgemm_16x4__wasmsimd(mc: i32, ng: i32, nr1: i32, K: i32, input: usize, w: usize, output: usize, os: usize, stride: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; chwgemm_tile16(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); }
-  if (mc - i >= 8) { const i4 = <usize>i << 2; chwgemm_tile8(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 8; }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 1; }
+  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; chwgemm_tile16(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); }
+  if (mc - i >= 8) { const i4 = <usize>i << 2; chwgemm_tile8(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 8; }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 1; }
 }
 
 /**
@@ -162,12 +162,12 @@ export function f32_chwgemm_16x4__wasmsimd(mc: i32, ng: i32, nr1: i32, K: i32, i
  * os = bytes between Y rows. ng = rows/4 blocks, nr1 = rows%4 tail rows.
  */
 export function f32_chwgemm_16x4__wasmsimd_splat(mc: i32, ng: i32, nr1: i32, K: i32, input: usize, w: usize, output: usize, os: usize, stride: usize, vmin: f32, vmax: f32): void {
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
   let i = 0;
-  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; chwgemm_tile16_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); }
-  if (mc - i >= 8) { const i4 = <usize>i << 2; chwgemm_tile8_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 8; }
-  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 4; }
-  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 2; }
-  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi); i += 1; }
+  for (; i + 16 <= mc; i += 16) { const i4 = <usize>i << 2; chwgemm_tile16_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); }
+  if (mc - i >= 8) { const i4 = <usize>i << 2; chwgemm_tile8_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 8; }
+  if (mc - i >= 4) { const i4 = <usize>i << 2; chwgemm_tile4_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 4; }
+  if (mc - i >= 2) { const i4 = <usize>i << 2; chwgemm_tile2_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 2; }
+  if (mc - i >= 1) { const i4 = <usize>i << 2; chwgemm_tile1_splat(ng, nr1, K, input + i4, w, output + i4, os, stride, lo, hi, capHi); i += 1; }
 }
 
