@@ -135,12 +135,13 @@ for (const tier of TIERS) {
 
     it('u32 column indices (cols > 65536): runs and gather reaching the last column', async () => {
       const t = await tk(tier);
-      const cols = GEMV_U16_MAX_COLS + 4, rows = 5;
-      const stored = (r: number, c: number) => c >= cols - 4 || c < 4 || c === 40000 || (r === 4 && c === 65535);
+      const cols = GEMV_U16_MAX_COLS + 8192, rows = 5;
+      // plus pairs 2 and 3 apart (group 0: 70000/70002 and 70010/70013) past the u16 range
+      const stored = (r: number, c: number) => c >= cols - 4 || c < 4 || c === 40000 || (r === 4 && c === 65535) || (r < 4 && (c === 70000 || c === 70002 || c === 70010 || c === 70013));
       for (const block of [[4, 1], [1, 1]] as const) {
         const { plan } = checkGemv(t, pattern(rows, cols, 20, stored), rows, cols, block, 21);
         expect(plan.idx).toBeInstanceOf(Uint32Array);
-        if (block[0] === 4) expect(Array.from(plan.idx.subarray(0, 2))).toEqual([0, cols - 4]);
+        if (block[0] === 4) expect(Array.from(plan.idx.subarray(0, 4))).toEqual([0, cols - 4, 70000, 70010]);
       }
     });
   });
