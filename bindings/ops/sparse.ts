@@ -39,6 +39,8 @@ export interface AutoOptions extends PackOptions {
 const DEFAULT_TILE_4 = 8, DEFAULT_TILE_1 = 16;
 /** Spatial tile of the 3x3 kernels for single-channel (unstructured) rows; the 32-pixel driver is built too. */
 const CONV_TILE_1: 16 | 32 = 16;
+/** Bytes after the padded planes for the flattened 3x3 path's last tile (< one 16-pixel tile of junk reads). */
+const FLAT_SLACK_BYTES = Math.max(8, CONV_TILE_1) * 4;
 
 function clampOf(a: Activation | undefined, fn: string): [number, number] {
   switch (a ?? 'none') {
@@ -68,7 +70,8 @@ function convGeom(fn: string, sp: SparseMatrix, o: { c?: number; h: number; w: n
   const Wq = (Wp + 1) >> 1;
   const rowLen = stride === 2 ? 2 * Wq : Wp;
   const planeBytes = Hp * rowLen * 4;
-  return { c, h: o.h, w: o.w, stride: stride as 1 | 2, pad: pad as 0 | 1, oh, ow, Hp, rowLen, Wq, planeBytes, paddedBytes: planeBytes * c };
+  // + FLAT_SLACK_BYTES: the flattened stride-1 path (runConv3x3) runs whole tiles past the last plane's end
+  return { c, h: o.h, w: o.w, stride: stride as 1 | 2, pad: pad as 0 | 1, oh, ow, Hp, rowLen, Wq, planeBytes, paddedBytes: planeBytes * c + FLAT_SLACK_BYTES };
 }
 
 /** Packed weights placed in linear memory (temporary or persistent). */
@@ -550,13 +553,16 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
     // Flattened rows (stride 1): output position q = y*Wp + x over [0, L), L = (oh-1)*Wp + ow, reads
     // in[q + tap] as one long row, so narrow images (7, 14, 28 wide) get full tiles instead of
     // 4/2/1-pixel tails; the Wp-ow junk columns per row land in a temporary and are dropped by
-    // f32_unpad_rows. Reads stay inside the padded plane: max q + tap = (oh+2)*Wp - 1.
-    const L = (g.oh - 1) * g.rowLen + g.ow;
-    const tmp = tk.arena.alloc(sp.rows * L * 4);
+    // f32_unpad_rows. L is rounded up to whole tiles (Lt): 7x7 = 61 positions ran as 7 tiles of 8 plus
+    // 4- and 1-pixel tails, now 8 tiles. Reads: max q + tap = (oh+2)*Wp - 1 + (Lt - L), i.e. up to
+    // Lt - L < tile floats past a plane, into the next plane or, after the last one, into the
+    // FLAT_SLACK_BYTES that convGeom adds to paddedBytes; those positions are junk and dropped.
+    const L = (g.oh - 1) * g.rowLen + g.ow, Lt = Math.ceil(L / tile) * tile;
+    const tmp = tk.arena.alloc(sp.rows * Lt * 4);
     for (const c of list) {
-      f(1, L, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * L * 4, 0, lo, hi);
+      f(1, Lt, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * Lt * 4, 0, lo, hi);
     }
-    k.f32_unpad_rows(sp.rows, g.oh, g.ow, g.rowLen, L, tmp, py);
+    k.f32_unpad_rows(sp.rows, g.oh, g.ow, g.rowLen, Lt, tmp, py);
     return;
   }
   const rowStep = g.rowLen * 4 * g.stride, os = g.oh * g.ow * 4;

@@ -126,6 +126,18 @@ for (const tier of TIERS) {
         expect(y.length).toBe(rows * ref.oh * ref.ow);
         expect(maxScaledErr(y, ref.y, ref.mag), `it=${it} ${rows}x${c} ${h}x${wd} s${stride} p${pad} ${block}`).toBeLessThanOrEqual(tol(9 * c));
       }
+      // stride 1, widths that are not a multiple of the tile: the flattened path runs whole tiles over
+      // (oh-1)*Wp + ow positions rounded up (7x7: 61 -> 64), reading past the last plane into the slack
+      for (const [h, wd, c] of [[7, 7, 3], [14, 14, 2], [5, 3, 1], [1, 9, 2]] as const) {
+        for (const block of BLOCKS) {
+          const rows = 9, w = sparseWeights(rows, c, 0.5, 800 + h, block, 3), bias = randomF32(rows, 801);
+          const sp = t.sparse.pack(w, rows, c, { block, bias, kernelSize: 3 });
+          const x = randomF32(c * h * wd, 802);
+          const y = t.sparse.conv2d(sp, x, { c, h, w: wd, activation: 'relu6' });
+          const ref = refConv2d(w, bias, rows, c, h, wd, 3, 1, 1, x, 'relu6');
+          expect(maxScaledErr(y, ref.y, ref.mag), `${h}x${wd} c${c} ${block}`).toBeLessThanOrEqual(tol(9 * c));
+        }
+      }
     });
 
     it('conv2d 1x1 equals matmul over H*W', async () => {
