@@ -39,7 +39,7 @@ export interface AutoOptions extends PackOptions {
 const DEFAULT_TILE_4 = 8, DEFAULT_TILE_1 = 16;
 /** Spatial tile of the 3x3 kernels for single-channel (unstructured) rows; the 32-pixel driver is built too. */
 const CONV_TILE_1: 16 | 32 = 16;
-/** Bytes after the padded planes for the flattened 3x3 path's last tile (< one 16-pixel tile of junk reads). */
+/** Bytes after the padded planes for the 3x3 paths that round positions up to whole tiles (< one tile of junk reads). */
 const FLAT_SLACK_BYTES = Math.max(8, CONV_TILE_1) * 4;
 
 function clampOf(a: Activation | undefined, fn: string): [number, number] {
@@ -70,7 +70,7 @@ function convGeom(fn: string, sp: SparseMatrix, o: { c?: number; h: number; w: n
   const Wq = (Wp + 1) >> 1;
   const rowLen = stride === 2 ? 2 * Wq : Wp;
   const planeBytes = Hp * rowLen * 4;
-  // + FLAT_SLACK_BYTES: the flattened stride-1 path (runConv3x3) runs whole tiles past the last plane's end
+  // + FLAT_SLACK_BYTES: runConv3x3 rounds positions up to whole tiles, which may read past the last plane's end
   return { c, h: o.h, w: o.w, stride: stride as 1 | 2, pad: pad as 0 | 1, oh, ow, Hp, rowLen, Wq, planeBytes, paddedBytes: planeBytes * c + FLAT_SLACK_BYTES };
 }
 
@@ -541,6 +541,9 @@ function runDenseMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px
   }
 }
 
+/** Number of set bits (the tail tiles a remainder of r pixels is split into: 8 / 4 / 2 / 1). */
+function popcount(r: number): number { let n = 0; for (; r > 0; r >>= 1) n += r & 1; return n; }
+
 function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number, chunks?: Chunk[]): void {
   const k = tk.kernels;
   k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
@@ -565,7 +568,24 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
     k.f32_unpad_rows(sp.rows, g.oh, g.ow, g.rowLen, Lt, tmp, py);
     return;
   }
-  const rowStep = g.rowLen * 4 * g.stride, os = g.oh * g.ow * 4;
+  const rowStep = g.rowLen * 4 * g.stride;
+  if (popcount(g.ow % tile) >= 2) {
+    // Stride 2 (flattening would waste 3/4 of the positions), when a row would end in two or more tail
+    // tiles (8/4/2/1 pixels each): each output row is rounded up to whole tiles (owT) in a temporary
+    // with pitch owT, then f32_unpad_rows drops columns ow..owT-1. 28 wide with 16-pixel tiles: 2 tiles
+    // instead of 16 + 8 + 4 (per-OC kernels at 90 %, relaxed: 3.97 -> 4.54x); with 8-pixel tiles
+    // (24 + 4) one tail tile is cheaper than a whole tile plus the copy (4x1 groups lost 7-10 %), so
+    // those keep the row path. The extra columns read up to owT - Wq floats past a split input row
+    // (junk), at most tile - 1 floats past the last plane: inside FLAT_SLACK_BYTES.
+    const owT = Math.ceil(g.ow / tile) * tile, plane = g.oh * owT;
+    const tmp = tk.arena.alloc(sp.rows * plane * 4);
+    for (const c of list) {
+      f(g.oh, owT, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * plane * 4, rowStep, lo, hi);
+    }
+    k.f32_unpad_rows(sp.rows, g.oh, g.ow, owT, plane, tmp, py);
+    return;
+  }
+  const os = g.oh * g.ow * 4;
   for (const c of list) {
     f(g.oh, g.ow, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, py + c.row * os, rowStep, lo, hi);
   }

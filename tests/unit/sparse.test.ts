@@ -126,16 +126,18 @@ for (const tier of TIERS) {
         expect(y.length).toBe(rows * ref.oh * ref.ow);
         expect(maxScaledErr(y, ref.y, ref.mag), `it=${it} ${rows}x${c} ${h}x${wd} s${stride} p${pad} ${block}`).toBeLessThanOrEqual(tol(9 * c));
       }
-      // stride 1, widths that are not a multiple of the tile: the flattened path runs whole tiles over
-      // (oh-1)*Wp + ow positions rounded up (7x7: 61 -> 64), reading past the last plane into the slack
-      for (const [h, wd, c] of [[7, 7, 3], [14, 14, 2], [5, 3, 1], [1, 9, 2]] as const) {
+      // widths that are not a multiple of the tile: stride 1 runs whole tiles over (oh-1)*Wp + ow
+      // flattened positions rounded up (7x7: 61 -> 64); stride 2 rounds rows up to whole tiles when they
+      // would end in two or more tail tiles (single-channel rows: 16-pixel tiles, ow = 7 or 14). Both
+      // read past the last plane into the slack after the padded input.
+      for (const [h, wd, c, stride] of [[7, 7, 3, 1], [14, 14, 2, 1], [5, 3, 1, 1], [1, 9, 2, 1], [13, 13, 2, 2], [28, 27, 1, 2], [9, 5, 3, 2]] as const) {
         for (const block of BLOCKS) {
           const rows = 9, w = sparseWeights(rows, c, 0.5, 800 + h, block, 3), bias = randomF32(rows, 801);
           const sp = t.sparse.pack(w, rows, c, { block, bias, kernelSize: 3 });
           const x = randomF32(c * h * wd, 802);
-          const y = t.sparse.conv2d(sp, x, { c, h, w: wd, activation: 'relu6' });
-          const ref = refConv2d(w, bias, rows, c, h, wd, 3, 1, 1, x, 'relu6');
-          expect(maxScaledErr(y, ref.y, ref.mag), `${h}x${wd} c${c} ${block}`).toBeLessThanOrEqual(tol(9 * c));
+          const y = t.sparse.conv2d(sp, x, { c, h, w: wd, stride, activation: 'relu6' });
+          const ref = refConv2d(w, bias, rows, c, h, wd, 3, stride, 1, x, 'relu6');
+          expect(maxScaledErr(y, ref.y, ref.mag), `${h}x${wd} c${c} s${stride} ${block}`).toBeLessThanOrEqual(tol(9 * c));
         }
       }
     });
