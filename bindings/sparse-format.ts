@@ -365,8 +365,8 @@ export const GEMV_RUNS_WORDS = ABI.SPMV_RUNS_WORDS;
 
 /**
  * Relative cost of one run / pair (c, c+1) / pair (c, c+2 or c+3) / single column in the 4x1 GEMV kernel
- * (ns per stored block in Node 20, relaxed, from bench/probes/sparse-fc-kinds.ts: 0.25 / 0.30 / 0.31 / 0.39;
- * times the blocks each covers). planGemv picks the cheapest cover of a block row's columns with them.
+ * (ns per stored block in Node 20, relaxed, from bench/probes/sparse-fc-kinds.ts: 0.25 / 0.30 / 0.30-0.34 /
+ * 0.39-0.41 across its runs; the weights use 0.25 / 0.30 / 0.31 / 0.39, times the blocks each covers). planGemv picks the cheapest cover of a block row's columns with them.
  */
 const GEMV_KIND_COST = { run: 100, pair: 60, gapPair: 62, single: 39 } as const;
 
@@ -499,7 +499,7 @@ export function validateGemvPlan(p: GemvPlan, rows: number, cols: number, blockR
       if (nq * 4 + np * 2 + ns > cols) bad(`block row ${b} stores ${nq * 4 + np * 2 + ns} columns of ${cols}`);
       if (ni + nq + np + ns > idx.length) bad(`block row ${b} indexes past the ${idx.length} indices`);
       // the last column each kind's x load reads: a run and a pair (c, c+2 | c+3) read x[c..c+3], a pair (c, c+1) x[c..c+1]
-      for (const [count, span, what] of [[nq, 4, 'run'], [np1, 2, 'pair'], [np2, 4, 'pair (c, c+2)'], [np3, 4, 'pair (c, c+3)'], [ns, 1, 'single']] as const) {
+      for (const [count, span, what] of [[nq, 4, 'run'], [np1, 2, 'pair (c, c+1)'], [np2, 4, 'pair (c, c+2)'], [np3, 4, 'pair (c, c+3)'], [ns, 1, 'single']] as const) {
         for (let i = 0; i < count; i++, ni++) if (idx[ni] > cols - span) bad(`${what} at index ${ni} starts at column ${idx[ni]}, past ${cols - span}`);
       }
       nw += g + (4 * nq + 2 * np + ns) * g;

@@ -37,10 +37,14 @@ export interface AutoOptions extends PackOptions {
 
 /** Default tiles, picked from bench/suites/sparse.ts on x86-64 (V8): see the report in the suite. */
 const DEFAULT_TILE_4 = 8, DEFAULT_TILE_1 = 16;
-/** Spatial tile of the 3x3 kernels for single-channel (unstructured) rows; the 32-pixel driver is built too. */
-const CONV_TILE_1: 16 | 32 = 16;
-/** Bytes after the padded planes for the 3x3 paths that round positions up to whole tiles (< one tile of junk reads). */
-const FLAT_SLACK_BYTES = Math.max(8, CONV_TILE_1) * 4;
+/** Spatial tile of the 3x3 kernels for 4-channel groups (8 accumulators) and for single-channel (unstructured) rows; the 32-pixel driver is built too. */
+const CONV_TILE_4 = 8, CONV_TILE_1: 16 | 32 = 16;
+/**
+ * Bytes after the padded planes (convGeom adds them to paddedBytes): runConv3x3 rounds positions up to
+ * whole tiles, and the junk positions read up to tile - 1 floats past the last plane (worked out in
+ * runConv3x3; tests/unit/sparse-conv-extent.test.ts checks every read over a geometry sweep).
+ */
+export const TILE_SLACK_BYTES = Math.max(CONV_TILE_4, CONV_TILE_1) * 4;
 
 function clampOf(a: Activation | undefined, fn: string): [number, number] {
   switch (a ?? 'none') {
@@ -70,8 +74,8 @@ function convGeom(fn: string, sp: SparseMatrix, o: { c?: number; h: number; w: n
   const Wq = (Wp + 1) >> 1;
   const rowLen = stride === 2 ? 2 * Wq : Wp;
   const planeBytes = Hp * rowLen * 4;
-  // + FLAT_SLACK_BYTES: runConv3x3 rounds positions up to whole tiles, which may read past the last plane's end
-  return { c, h: o.h, w: o.w, stride: stride as 1 | 2, pad: pad as 0 | 1, oh, ow, Hp, rowLen, Wq, planeBytes, paddedBytes: planeBytes * c + FLAT_SLACK_BYTES };
+  // + TILE_SLACK_BYTES: runConv3x3 rounds positions up to whole tiles, which may read past the last plane's end
+  return { c, h: o.h, w: o.w, stride: stride as 1 | 2, pad: pad as 0 | 1, oh, ow, Hp, rowLen, Wq, planeBytes, paddedBytes: planeBytes * c + TILE_SLACK_BYTES };
 }
 
 /** Packed weights placed in linear memory (temporary or persistent). */
@@ -549,7 +553,7 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
   k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
   // 4-channel groups: 8-pixel tiles (8 accumulators); single channels (unstructured): 16-pixel tiles
   // (4 accumulators per row but 4x fewer weight splats per load); only matters when ng = 0.
-  const tile = sp.groups > 0 ? 8 : CONV_TILE_1;
+  const tile = sp.groups > 0 ? CONV_TILE_4 : CONV_TILE_1;
   const f = k[spconvKernelName(tk, tile)];
   const list = chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9);
   if (g.stride === 1 && g.ow % tile !== 0) {
@@ -558,8 +562,8 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
     // 4/2/1-pixel tails; the Wp-ow junk columns per row land in a temporary and are dropped by
     // f32_unpad_rows. L is rounded up to whole tiles (Lt): 7x7 = 61 positions ran as 7 tiles of 8 plus
     // 4- and 1-pixel tails, now 8 tiles. Reads: max q + tap = (oh+2)*Wp - 1 + (Lt - L), i.e. up to
-    // Lt - L < tile floats past a plane, into the next plane or, after the last one, into the
-    // FLAT_SLACK_BYTES that convGeom adds to paddedBytes; those positions are junk and dropped.
+    // Lt - L <= tile - 1 floats past a plane, into the next plane or, after the last one, into
+    // TILE_SLACK_BYTES; those positions are junk and dropped.
     const L = (g.oh - 1) * g.rowLen + g.ow, Lt = Math.ceil(L / tile) * tile;
     const tmp = tk.arena.alloc(sp.rows * Lt * 4);
     for (const c of list) {
@@ -572,11 +576,12 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
   if (popcount(g.ow % tile) >= 2) {
     // Stride 2 (flattening would waste 3/4 of the positions), when a row would end in two or more tail
     // tiles (8/4/2/1 pixels each): each output row is rounded up to whole tiles (owT) in a temporary
-    // with pitch owT, then f32_unpad_rows drops columns ow..owT-1. 28 wide with 16-pixel tiles: 2 tiles
-    // instead of 16 + 8 + 4 (per-OC kernels at 90 %, relaxed: 3.97 -> 4.54x); with 8-pixel tiles
-    // (24 + 4) one tail tile is cheaper than a whole tile plus the copy (4x1 groups lost 7-10 %), so
-    // those keep the row path. The extra columns read up to owT - Wq floats past a split input row
-    // (junk), at most tile - 1 floats past the last plane: inside FLAT_SLACK_BYTES.
+    // with pitch owT, then f32_unpad_rows drops columns ow..owT-1. Measured on 28-wide rows: per-OC
+    // kernels (16-pixel tiles, 16 + 8 + 4 -> 2 tiles) at 90 %, relaxed: 3.97 -> 4.54-4.85x; 4x1 groups
+    // (8-pixel tiles, 24 + 4: one tail) keep the row path, rounding them up lost 7-10 %. (14-wide group
+    // rows, 8 + 4 + 2, are rounded by the same rule; not measured separately.) Reads: the split rows have
+    // Wq = ow + 1, so the extra columns run past a plane only when Hp = 2*oh + 1, by owT - ow - 1 <=
+    // tile - 4 floats: inside TILE_SLACK_BYTES after the last plane.
     const owT = Math.ceil(g.ow / tile) * tile, plane = g.oh * owT;
     const tmp = tk.arena.alloc(sp.rows * plane * 4);
     for (const c of list) {

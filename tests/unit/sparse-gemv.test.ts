@@ -136,12 +136,17 @@ for (const tier of TIERS) {
     it('u32 column indices (cols > 65536): runs and gather reaching the last column', async () => {
       const t = await tk(tier);
       const cols = GEMV_U16_MAX_COLS + 8192, rows = 5;
-      // plus pairs 2 and 3 apart (group 0: 70000/70002 and 70010/70013) past the u16 range
-      const stored = (r: number, c: number) => c >= cols - 4 || c < 4 || c === 40000 || (r === 4 && c === 65535) || (r < 4 && (c === 70000 || c === 70002 || c === 70010 || c === 70013));
+      // plus, past the u16 range in group 0, three pairs of each kind (the two-per-step loops and their
+      // tails): 1 apart at 70100.., 2 apart at 70000.., 3 apart at 70010..
+      const pairs0 = [70000, 70002, 70020, 70022, 70040, 70042, 70010, 70013, 70030, 70033, 70050, 70053, 70100, 70101, 70110, 70111, 70120, 70121];
+      const stored = (r: number, c: number) => c >= cols - 4 || c < 4 || c === 40000 || (r === 4 && c === 65535) || (r < 4 && pairs0.includes(c));
       for (const block of [[4, 1], [1, 1]] as const) {
         const { plan } = checkGemv(t, pattern(rows, cols, 20, stored), rows, cols, block, 21);
         expect(plan.idx).toBeInstanceOf(Uint32Array);
-        if (block[0] === 4) expect(Array.from(plan.idx.subarray(0, 4))).toEqual([0, cols - 4, 70000, 70010]);
+        if (block[0] === 4) {
+          expect(wordsOf(plan, 0)).toEqual([2, 3, 3, 3, 1]);
+          expect(Array.from(plan.idx.subarray(0, 11))).toEqual([0, cols - 4, 70100, 70110, 70120, 70000, 70020, 70040, 70010, 70030, 70050]);
+        }
       }
     });
   });

@@ -128,8 +128,8 @@ for (const tier of TIERS) {
       }
       // widths that are not a multiple of the tile: stride 1 runs whole tiles over (oh-1)*Wp + ow
       // flattened positions rounded up (7x7: 61 -> 64); stride 2 rounds rows up to whole tiles when they
-      // would end in two or more tail tiles (single-channel rows: 16-pixel tiles, ow = 7 or 14). Both
-      // read past the last plane into the slack after the padded input.
+      // would end in two or more tail tiles (ow = 7 with either tile; 14 with 16-pixel single-channel
+      // tiles). Whether their junk reads stay inside the staging slack: tests/unit/sparse-conv-extent.test.ts.
       for (const [h, wd, c, stride] of [[7, 7, 3, 1], [14, 14, 2, 1], [5, 3, 1, 1], [1, 9, 2, 1], [13, 13, 2, 2], [28, 27, 1, 2], [9, 5, 3, 2]] as const) {
         for (const block of BLOCKS) {
           const rows = 9, w = sparseWeights(rows, c, 0.5, 800 + h, block, 3), bias = randomF32(rows, 801);
