@@ -556,38 +556,36 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
   const tile = sp.groups > 0 ? CONV_TILE_4 : CONV_TILE_1;
   const f = k[spconvKernelName(tk, tile)];
   const list = chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9);
+  const rowStep = g.rowLen * 4 * g.stride;
+  // Rounded-up paths: whole tiles over more positions than the output has, written to a temporary
+  // (rows x plane floats, `pitch` floats per output row) that f32_unpad_rows compacts into py.
+  let round: { oh: number; ow: number; step: number; pitch: number; plane: number } | null = null;
   if (g.stride === 1 && g.ow % tile !== 0) {
     // Flattened rows (stride 1): output position q = y*Wp + x over [0, L), L = (oh-1)*Wp + ow, reads
     // in[q + tap] as one long row, so narrow images (7, 14, 28 wide) get full tiles instead of
-    // 4/2/1-pixel tails; the Wp-ow junk columns per row land in a temporary and are dropped by
-    // f32_unpad_rows. L is rounded up to whole tiles (Lt): 7x7 = 61 positions ran as 7 tiles of 8 plus
-    // 4- and 1-pixel tails, now 8 tiles. Reads: max q + tap = (oh+2)*Wp - 1 + (Lt - L), i.e. up to
-    // Lt - L <= tile - 1 floats past a plane, into the next plane or, after the last one, into
-    // TILE_SLACK_BYTES; those positions are junk and dropped.
+    // 4/2/1-pixel tails; the Wp-ow junk columns per row are dropped by the unpad. L is rounded up to
+    // whole tiles (Lt): 7x7 = 61 positions ran as 7 tiles of 8 plus 4- and 1-pixel tails, now 8 tiles.
+    // Reads: max q + tap = (oh+2)*Wp - 1 + (Lt - L), i.e. up to Lt - L <= tile - 1 floats past a plane,
+    // into the next plane or, after the last one, into TILE_SLACK_BYTES; those positions are junk.
     const L = (g.oh - 1) * g.rowLen + g.ow, Lt = Math.ceil(L / tile) * tile;
-    const tmp = tk.arena.alloc(sp.rows * Lt * 4);
-    for (const c of list) {
-      f(1, Lt, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * Lt * 4, 0, lo, hi);
-    }
-    k.f32_unpad_rows(sp.rows, g.oh, g.ow, g.rowLen, Lt, tmp, py);
-    return;
-  }
-  const rowStep = g.rowLen * 4 * g.stride;
-  if (popcount(g.ow % tile) >= 2) {
+    round = { oh: 1, ow: Lt, step: 0, pitch: g.rowLen, plane: Lt };
+  } else if (popcount(g.ow % tile) >= 2) {
     // Stride 2 (flattening would waste 3/4 of the positions), when a row would end in two or more tail
-    // tiles (8/4/2/1 pixels each): each output row is rounded up to whole tiles (owT) in a temporary
-    // with pitch owT, then f32_unpad_rows drops columns ow..owT-1. Measured on 28-wide rows: per-OC
-    // kernels (16-pixel tiles, 16 + 8 + 4 -> 2 tiles) at 90 %, relaxed: 3.97 -> 4.54-4.85x; 4x1 groups
-    // (8-pixel tiles, 24 + 4: one tail) keep the row path, rounding them up lost 7-10 %. (14-wide group
-    // rows, 8 + 4 + 2, are rounded by the same rule; not measured separately.) Reads: the split rows have
-    // Wq = ow + 1, so the extra columns run past a plane only when Hp = 2*oh + 1, by owT - ow - 1 <=
-    // tile - 4 floats: inside TILE_SLACK_BYTES after the last plane.
-    const owT = Math.ceil(g.ow / tile) * tile, plane = g.oh * owT;
-    const tmp = tk.arena.alloc(sp.rows * plane * 4);
+    // tiles (8/4/2/1 pixels each): each output row is rounded up to whole tiles (owT). Measured on
+    // 28-wide rows: per-OC kernels (16-pixel tiles, 16 + 8 + 4 -> 2 tiles) at 90 %, relaxed: 3.97 ->
+    // 4.54-4.85x; 4x1 groups (8-pixel tiles, 24 + 4: one tail) keep the row path, rounding them up lost
+    // 7-10 %. (14-wide group rows, 8 + 4 + 2, are rounded by the same rule; not measured separately.)
+    // Reads: the split rows have Wq = ow + 1, so the extra columns run past a plane only when
+    // Hp = 2*oh + 1, by owT - ow - 1 <= tile - 4 floats: inside TILE_SLACK_BYTES after the last plane.
+    const owT = Math.ceil(g.ow / tile) * tile;
+    round = { oh: g.oh, ow: owT, step: rowStep, pitch: owT, plane: g.oh * owT };
+  }
+  if (round) {
+    const r = round, tmp = tk.arena.alloc(sp.rows * r.plane * 4);
     for (const c of list) {
-      f(g.oh, owT, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * plane * 4, rowStep, lo, hi);
+      f(r.oh, r.ow, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * r.plane * 4, r.step, lo, hi);
     }
-    k.f32_unpad_rows(sp.rows, g.oh, g.ow, owT, plane, tmp, py);
+    k.f32_unpad_rows(sp.rows, g.oh, g.ow, r.pitch, r.plane, tmp, py);
     return;
   }
   const os = g.oh * g.ow * 4;
