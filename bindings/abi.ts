@@ -118,6 +118,10 @@ export interface AttentionExports {
   f32_attn_decode_1x4__wasmsimd(q: number, o: number, nr: number, k: number, v: number, kRowStride: number, vRowStride: number,
     s2: number, d: number, scale: number, flags: number, scratch: number): void;
   f32_attn_decode_scratch_bytes(d: number, nr: number): number;
+  /** assembly/attention/decode.ts: PASA decode, nr <= 8 query rows, one PASA block of bc keys per step, K' formed per block. */
+  pasa_attn_decode_1x4__wasmsimd(q: number, o: number, nr: number, k: number, v: number, kRowStride: number, vRowStride: number,
+    s2: number, d: number, scale: number, beta: number, bc: number, flags: number, scratch: number): void;
+  pasa_attn_decode_scratch_bytes(d: number, nr: number, bc: number): number;
   f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;
   f32_f16round_fast__wasmsimd_u4(buf: number, n: number): void;
   f32_f16round_unit__wasmsimd_u4(buf: number, n: number): void;

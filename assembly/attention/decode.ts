@@ -26,9 +26,13 @@
 // Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], partial dot
 // products [nr][CK][4], m, l, alpha [nr], widened K/V chunk [CK][d] (used only with FLAG_KV_F16) -- independent of s2.
 import { expF32x4 } from "./exp";
-import { f16ToF32, f16x8NonFinite, fixF16NonFinite, loadF16x4, widenF16x8Fast } from "../f16/half";
+import { f16ToF32, f16x8NonFinite, fixF16NonFinite, loadF16x4, roundF16, widenF16x8Fast } from "../f16/half";
+import { roundHalfK, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd } from "../common/simd";
-import { ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_KV_F16 as FLAG_KV_F16 } from "../common/abi";
+import {
+  ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_KV_F16 as FLAG_KV_F16, ATTN_FLAG_STORE_F32 as FLAG_STORE_F32,
+  ATTN_FLAG_FRAME_FIRST as FLAG_FRAME_FIRST,
+} from "../common/abi";
 
 /** Keys per chunk (one online-softmax step). Measured (MHA decode, 32 heads x 2048 keys, d = 128, relaxed, Node,
  *  streaming from DRAM): CK 8 / 16 / 32 / 64 -> 2.4-2.5 / 2.65-2.7 / 3.1-3.3 / 3.6 ms (K and V of a chunk read close
@@ -253,5 +257,184 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
     const inv = f32x4.splat(l != 0 ? <f32>1 / l : 0);
     const src = oacc + <usize>r * db, dst = o + <usize>r * db;
     for (let xo: usize = 0; xo < db; xo += 16) v128.store(dst + xo, l == 0 ? f32x4.splat(0) : f32x4.mul(v128.load(src + xo), inv));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// PASA decode (pasa.md §2.5, the semantics of flash.ts MODE_PASA for one query row per head): the same helpers, one
+// PASA key block (bc keys, the shift block n) per online-softmax step instead of CK keys, and K' formed per block
+// here instead of by attention_prep_kv over the whole cache on every call. Per block j (keys c0 .. c0+nv-1):
+//   1. the block's keys, rounded to fp16, into blk [bc][d] (one sequential pass over K), their column sums in key
+//      order; bmean = sum * (beta / nv); then K'_t = f16(scale * (k_t - bmean)) in place: the ops of
+//      attention_prep_kv, so K' is bit-identical to the tile path's;
+//   2. S_t = q16 . K'_t (dotKey; q16 = f16(q), scale is in K'), S' = f16(S), a = mean S' over the nv keys, the
+//      running frame, P = f16(exp(S' - m_loc)), alpha, gamma, l as flash.ts rowsPasa (one row at a time, keys in
+//      lanes; the same vector ops on splatted row values, madd included);
+//   3. the block's v rounded to fp16 into blk, PV = sum P_t v_t (pvKey), O = alpha O + gamma f16(PV).
+// The dot products and the key sums run in another order than the tile kernel's GEMM and lane-per-row passes,
+// so S (hence rarely S') and a differ by f32 rounding: results agree with the tile path within PASA's error model
+// (tests/fuzz/ops-attention.ts), not bit for bit. FLAG_STORE_F32 drops every fp16 rounding, FLAG_FRAME_FIRST keeps
+// the first block's pseudo-average as the frame. No masking (one query row sees every key).
+// Scratch (pasa_attn_decode_scratch_bytes): q16, O, PV [nr][d]; scores [nr][bc4]; partials [nr][4] f32x4; column
+// sums [d]; row state [5][nr]; blk [bc][d] -- from the tile sizes (d, nr, bc), independent of s2.
+
+/** Scratch bytes pasa_attn_decode_1x4__wasmsimd needs for head dim d, nr query rows and bc keys per PASA block. */
+export function pasa_attn_decode_scratch_bytes(d: i32, nr: i32, bc: i32): i32 {
+  const bc4 = (bc + 3) & ~3;
+  return (3 * nr * d + nr * bc4 + 16 * nr + d + 5 * nr + bc * d) * 4 + 32;
+}
+
+const PM_INIT: f32 = -1e30; // flash.ts M_INIT_F32: m starts finite, a block whose scores are all -inf uses it as m_loc
+
+/**
+ * PASA decode: nr (1..8) query rows against keys 0..s2-1 of one KV head, one PASA block of bc keys at a time.
+ *   q: [nr][d] (f32, or f16 bits with FLAG_Q_F16), o: [nr][d] f32 (fp16 values unless FLAG_STORE_F32).
+ *   k, v: rows with strides kRowStride / vRowStride elements, f32 or f16 bits (FLAG_KV_F16); only rows < s2 are read.
+ *   d: multiple of 4; bc: multiple of 4; scale, beta as attention_prep_kv.
+ */
+export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: usize, v: usize, kRowStride: i32,
+  vRowStride: i32, s2: i32, d: i32, scale: f32, beta: f32, bc: i32, flags: i32, scratch: usize): void {
+  const db = <usize>d << 2, db64 = db & ~(<usize>63);
+  const kvF16 = (flags & FLAG_KV_F16) != 0;
+  const round = (flags & FLAG_STORE_F32) == 0;
+  const frameFirst = (flags & FLAG_FRAME_FIRST) != 0;
+  const krb = <usize>kRowStride << (kvF16 ? 1 : 2), vrb = <usize>vRowStride << (kvF16 ? 1 : 2);
+  const bc4 = (bc + 3) & ~3;
+  const rowB = <usize>bc4 << 2;
+  const qs = (scratch + 15) & ~(<usize>15);
+  const oacc = qs + <usize>nr * db;
+  const pv = oacc + <usize>nr * db;
+  const sc = pv + <usize>nr * db; // [nr][bc4] scores, then probabilities
+  const part = sc + <usize>nr * rowB; // [nr][4] f32x4 partial dot products of 4 keys
+  const bsum = part + (<usize>nr << 6); // [d] column sums, then beta * mean
+  const st = bsum + db; // row state: m, l, ab, alpha, gamma [nr] each
+  const blk = (st + <usize>(5 * nr << 2) + 15) & ~(<usize>15); // [bc][d] rounded keys -> K' -> rounded values
+  const nrB = <usize>nr << 2;
+  const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
+  const cc: f32 = beta / (<f32>1 - beta);
+  const iota = v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
+  // q16 (scale is folded into K'), O = 0, m = PM_INIT, l = 0
+  const n = nr * d;
+  for (let i = 0; i < n; i++) {
+    let x = (flags & FLAG_Q_F16) != 0 ? f16ToF32(load<u16>(q + (<usize>i << 1))) : load<f32>(q + (<usize>i << 2));
+    store<f32>(qs + (<usize>i << 2), round ? roundF16(x) : x);
+  }
+  memory.fill(oacc, 0, <usize>nr * db);
+  for (let r = 0; r < nr; r++) { store<f32>(st + (<usize>r << 2), PM_INIT); store<f32>(st + nrB + (<usize>r << 2), 0); }
+  let j = 0;
+  for (let c0 = 0; c0 < s2; c0 += bc, j++) {
+    const nv = min(bc, s2 - c0);
+    // 1. rounded keys into blk and their column sums (key order, as attention_prep_kv), then K' in place
+    const kb = k + <usize>c0 * krb;
+    if (kvF16) widenRows(kb, krb, nv, db, blk);
+    memory.fill(bsum, 0, db);
+    for (let t = 0; t < nv; t++) {
+      const src = kvF16 ? blk + <usize>t * db : kb + <usize>t * krb, dst = blk + <usize>t * db;
+      for (let xo: usize = 0; xo < db; xo += 16) {
+        let kk = v128.load(src + xo);
+        if (round && !kvF16) kk = roundHalfK(kk, sgn, expm, lo, hi, off, up, down); // halves are already fp16
+        v128.store(dst + xo, kk);
+        v128.store(bsum + xo, f32x4.add(v128.load(bsum + xo), kk));
+      }
+    }
+    const bm = f32x4.splat(beta / <f32>nv), sv = f32x4.splat(scale);
+    for (let xo: usize = 0; xo < db; xo += 16) v128.store(bsum + xo, f32x4.mul(v128.load(bsum + xo), bm));
+    // 2. K'_t and the scores, 4 keys per partial group
+    for (let t0 = 0; t0 < nv; t0 += 4) {
+      const ng = min(4, nv - t0);
+      if (ng < 4) memory.fill(part, 0, <usize>nr << 6);
+      for (let i = 0; i < ng; i++) {
+        const kt = blk + <usize>(t0 + i) * db;
+        for (let xo: usize = 0; xo < db; xo += 16) {
+          let kp = f32x4.mul(f32x4.sub(v128.load(kt + xo), v128.load(bsum + xo)), sv);
+          if (round) kp = roundHalfK(kp, sgn, expm, lo, hi, off, up, down);
+          v128.store(kt + xo, kp);
+        }
+        dotKey(qs, nr, db, db64, kt, part + (<usize>i << 4), 64);
+      }
+      for (let r = 0; r < nr; r++) {
+        const pp = part + (<usize>r << 6);
+        v128.store(sc + <usize>r * rowB + (<usize>t0 << 2), hsum4(v128.load(pp), v128.load(pp, 16), v128.load(pp, 32), v128.load(pp, 48)));
+      }
+    }
+    // 2b. the PASA step per row (flash.ts rowsPasa with keys in lanes; lanes past nv are excluded by `valid`)
+    const invN: f32 = <f32>1 / <f32>nv;
+    const w1: f32 = <f32>1 / <f32>(j + 1), w0: f32 = <f32>j / <f32>(j + 1);
+    for (let r = 0; r < nr; r++) {
+      const srow = sc + <usize>r * rowB;
+      let sum = f32x4.splat(0), mx = f32x4.splat(NEG_INF);
+      for (let t = 0; t < nv; t += 4) {
+        const valid = i32x4.lt_s(i32x4.add(i32x4.splat(t), iota), i32x4.splat(nv));
+        let s = v128.load(srow + (<usize>t << 2));
+        if (round) s = roundHalfK(s, sgn, expm, lo, hi, off, up, down);
+        v128.store(srow + (<usize>t << 2), s);
+        sum = f32x4.add(sum, v128.and(s, valid));
+        mx = f32x4.pmax(mx, v128.bitselect(s, f32x4.splat(NEG_INF), valid));
+      }
+      sum = f32x4.add(sum, v128.shuffle<i32>(sum, sum, 2, 3, 0, 1));
+      sum = f32x4.add(sum, v128.shuffle<i32>(sum, sum, 1, 0, 3, 2));
+      mx = f32x4.pmax(mx, v128.shuffle<i32>(mx, mx, 2, 3, 0, 1));
+      mx = f32x4.pmax(mx, v128.shuffle<i32>(mx, mx, 1, 0, 3, 2));
+      const a = f32x4.mul(sum, f32x4.splat(invN));
+      const pab = st + (nrB << 1) + (<usize>r << 2);
+      let ab = a, abo = a;
+      if (j > 0) {
+        abo = v128.load32_splat(pab);
+        ab = frameFirst ? abo : madd(a, f32x4.splat(w1), f32x4.mul(abo, f32x4.splat(w0)));
+      }
+      const dnew = f32x4.mul(f32x4.sub(a, ab), f32x4.splat(cc));
+      const dold = f32x4.mul(f32x4.sub(abo, ab), f32x4.splat(cc));
+      const mloc = v128.bitselect(f32x4.splat(PM_INIT), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
+      let lloc = f32x4.splat(0);
+      for (let t = 0; t < nv; t += 4) {
+        const valid = i32x4.lt_s(i32x4.add(i32x4.splat(t), iota), i32x4.splat(nv));
+        let p = expF32x4(f32x4.sub(v128.load(srow + (<usize>t << 2)), mloc));
+        if (round) p = roundUnitK(p, expm, lo, off);
+        v128.store(srow + (<usize>t << 2), p);
+        lloc = f32x4.add(lloc, v128.and(p, valid));
+      }
+      lloc = f32x4.add(lloc, v128.shuffle<i32>(lloc, lloc, 2, 3, 0, 1));
+      lloc = f32x4.add(lloc, v128.shuffle<i32>(lloc, lloc, 1, 0, 3, 2));
+      const pm = st + (<usize>r << 2), pl = pm + nrB;
+      const m = v128.load32_splat(pm);
+      const mn = f32x4.pmax(f32x4.add(m, dold), f32x4.add(mloc, dnew));
+      const alpha = expF32x4(f32x4.add(f32x4.sub(m, mn), dold));
+      const gamma = expF32x4(f32x4.add(f32x4.sub(mloc, mn), dnew));
+      store<f32>(pl, f32x4.extract_lane(madd(alpha, v128.load32_splat(pl), f32x4.mul(gamma, lloc)), 0));
+      store<f32>(pm, f32x4.extract_lane(mn, 0));
+      store<f32>(pab, f32x4.extract_lane(ab, 0));
+      store<f32>(pab + nrB, f32x4.extract_lane(alpha, 0));
+      store<f32>(pab + (nrB << 1), f32x4.extract_lane(gamma, 0));
+    }
+    // 3. rounded values into blk (f16 values are used as widened), PV = sum P_t v_t, O = alpha O + gamma f16(PV)
+    const vb = v + <usize>c0 * vrb;
+    if (kvF16) widenRows(vb, vrb, nv, db, blk);
+    else for (let t = 0; t < nv; t++) {
+      const src = vb + <usize>t * vrb, dst = blk + <usize>t * db;
+      if (round) for (let xo: usize = 0; xo < db; xo += 16) v128.store(dst + xo, roundHalfK(v128.load(src + xo), sgn, expm, lo, hi, off, up, down));
+      else memory.copy(dst, src, db);
+    }
+    memory.fill(pv, 0, <usize>nr * db);
+    for (let t = 0; t < nv; t++) pvKey(pv, nr, db, db64, blk + <usize>t * db, sc + (<usize>t << 2), rowB);
+    for (let r = 0; r < nr; r++) {
+      const alpha = v128.load32_splat(st + (nrB << 1) + nrB + (<usize>r << 2));
+      const gamma = v128.load32_splat(st + (nrB << 2) + (<usize>r << 2));
+      const po = oacc + <usize>r * db, pp = pv + <usize>r * db;
+      for (let xo: usize = 0; xo < db; xo += 16) {
+        let t = v128.load(pp + xo);
+        if (round) t = roundHalfK(t, sgn, expm, lo, hi, off, up, down);
+        v128.store(po + xo, madd(alpha, v128.load(po + xo), f32x4.mul(gamma, t)));
+      }
+    }
+  }
+  // O = O_acc / l (0 for a row whose every score was -inf), rounded to fp16
+  for (let r = 0; r < nr; r++) {
+    const l = load<f32>(st + nrB + (<usize>r << 2));
+    const src = oacc + <usize>r * db, dst = o + <usize>r * db;
+    for (let xo: usize = 0; xo < db; xo += 16) {
+      let y = l == 0 ? f32x4.splat(0) : f32x4.div(v128.load(src + xo), f32x4.splat(l));
+      if (round) y = roundHalfK(y, sgn, expm, lo, hi, off, up, down);
+      v128.store(dst + xo, y);
+    }
   }
 }

@@ -71,6 +71,12 @@ export interface AttentionDecodeOptions {
   scale?: number;
   precision?: AttentionPrecision;
   beta?: number;
+  /** PASA only: keys per PASA block (the shift block n; default 128), as AttentionOptions.blockK. */
+  blockK?: number;
+  /** PASA only: as AttentionOptions.pasaFrame. */
+  pasaFrame?: 'running' | 'first';
+  /** PASA only: as AttentionOptions.pasaStorage. */
+  pasaStorage?: 'f16' | 'f32';
 }
 
 type HalfOrF32 = Float32Array | Uint16Array;
@@ -212,7 +218,7 @@ export class AttentionOps {
   /** Scratch tile + (when needed) prepared-KV buffers for one KV head. */
   private workspace(p: Plan, kd: 'f32' | 'f16'): { scratch: number; kp: number; vp: number; rows: number } {
     const k = this.tk.kernels, a = this.tk.arena;
-    if (useDecodeKernel(p, kd)) return { scratch: a.alloc(k.f32_attn_decode_scratch_bytes(p.d, p.group), 64, 'attn decode scratch'), kp: 0, vp: 0, rows: 0 };
+    if (useDecodeKernel(p, kd)) return { scratch: a.alloc(decodeScratchBytes(k, p), 64, 'attn decode scratch'), kp: 0, vp: 0, rows: 0 };
     const scratch = a.alloc(k.attention_scratch_bytes(p.d, p.br, p.bc), 64, 'attn scratch');
     if (p.mode === ABI.ATTN_MODE_F32 && kd === 'f32') return { scratch, kp: 0, vp: 0, rows: 0 };
     const rows = k.attention_prep_rows(p.s2, p.bc, p.mode);
@@ -228,7 +234,8 @@ export class AttentionOps {
     if (useDecodeKernel(p, kd)) {
       // decode (seqQ = 1, f32 or f16 K/V, <= 8 query heads per KV head): the group's rows ([group][1][d], contiguous)
       // against the KV head, K and V streamed once; causal is a no-op (every key is visible to the one row)
-      k.f32_attn_decode_1x4__wasmsimd(qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, decodeFlags(qd, kd), ws.scratch);
+      const [name, ...args] = decodeCall(p, qPtr, oPtr, kPtr, vPtr, kvStride, qd, kd, ws.scratch);
+      (k[name] as (...a: number[]) => void)(...args);
       return;
     }
     let kk = kPtr, vv = vPtr, rows = p.s2, stride = kvStride;
@@ -255,24 +262,42 @@ export class AttentionOps {
  * unlike tk.kernelProfile: it swaps in a different algorithm (results agree to f32 rounding, not bit for bit), for
  * A/B timing and the equivalence tests only.
  */
-export const attentionInternals = { decodeKernel: true, decodeKernelF16: true };
+export const attentionInternals = { decodeKernel: true, decodeKernelF16: true, decodeKernelPasa: true };
 
-/** Decode fast path: f32 precision, f32 or f16 K/V, one query row per head, at most 8 query heads per KV head (the rows of
- *  one f32_attn_decode call; larger groups are compute-bound and the tile kernel's GEMMs are faster there).
+/** Decode fast path: precision 'f32' or 'pasa', f32 or f16 K/V, one query row per head, at most 8 query heads per KV head
+ *  (the rows of one decode call; larger groups are compute-bound and the tile kernel's GEMMs are faster there).
  *  @internal also used by tk.parallel.attention (bindings/threads/parallel.ts). */
 export function useDecodeKernel(p: Plan, kd: 'f32' | 'f16'): boolean {
-  return attentionInternals.decodeKernel && p.mode === ABI.ATTN_MODE_F32 && p.s1 === 1 && p.group <= 8 && (kd === 'f32' || attentionInternals.decodeKernelF16);
+  if (!attentionInternals.decodeKernel || p.s1 !== 1 || p.group > 8) return false;
+  if (p.mode === ABI.ATTN_MODE_PASA) return attentionInternals.decodeKernelPasa;
+  return p.mode === ABI.ATTN_MODE_F32 && (kd === 'f32' || attentionInternals.decodeKernelF16);
 }
 
-/** flags of f32_attn_decode_1x4__wasmsimd for q / k,v dtypes. @internal also used by bindings/threads/parallel.ts. */
-export function decodeFlags(qd: 'f32' | 'f16', kd: 'f32' | 'f16'): number {
-  return (qd === 'f16' ? FLAG_F16 : 0) | (kd === 'f16' ? FLAG_DECODE_KV_F16 : 0);
+/** Scratch bytes of the decode kernel useDecodeKernel picked (per KV head). @internal also used by bindings/threads/parallel.ts. */
+export function decodeScratchBytes(k: Tessera['kernels'], p: Plan): number {
+  return p.mode === ABI.ATTN_MODE_PASA ? k.pasa_attn_decode_scratch_bytes(p.d, p.group, p.bc) : k.f32_attn_decode_scratch_bytes(p.d, p.group);
+}
+
+/**
+ * The decode kernel call for one KV head (its group's query rows at qPtr, [group][1][d], contiguous; output at oPtr),
+ * as [export name, ...arguments]; the scratch pointer is the last argument. @internal also used by
+ * bindings/threads/parallel.ts, which replaces the scratch argument per worker.
+ */
+export function decodeCall(p: Plan, qPtr: number, oPtr: number, kPtr: number, vPtr: number, kvStride: number,
+  qd: 'f32' | 'f16', kd: 'f32' | 'f16', scratch: number): ['f32_attn_decode_1x4__wasmsimd' | 'pasa_attn_decode_1x4__wasmsimd', ...number[]] {
+  const flags = (qd === 'f16' ? FLAG_F16 : 0) | (kd === 'f16' ? FLAG_DECODE_KV_F16 : 0);
+  if (p.mode === ABI.ATTN_MODE_PASA) {
+    return ['pasa_attn_decode_1x4__wasmsimd', qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, p.beta, p.bc,
+      flags | (p.flags & (FLAG_STORE_F32 | FLAG_FRAME_FIRST)), scratch];
+  }
+  return ['f32_attn_decode_1x4__wasmsimd', qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, flags, scratch];
 }
 
 /** Decode options -> attention options (one query row per head against the first kvLength cache rows). */
 export function decodeOptions(o: AttentionDecodeOptions, capacity: number): AttentionOptions {
   if (typeof o !== 'object' || o === null) throw new ArgumentError('attentionDecode: options object is required');
-  return { heads: o.heads, kvHeads: o.kvHeads, seqQ: 1, seqK: o.kvLength, headDim: o.headDim, kvCapacity: capacity, scale: o.scale, precision: o.precision, beta: o.beta };
+  return { heads: o.heads, kvHeads: o.kvHeads, seqQ: 1, seqK: o.kvLength, headDim: o.headDim, kvCapacity: capacity, scale: o.scale, precision: o.precision, beta: o.beta,
+    blockK: o.blockK, pasaFrame: o.pasaFrame, pasaStorage: o.pasaStorage };
 }
 
 function put(m: Tessera['memory'], ptr: number, src: HalfOrF32): void {

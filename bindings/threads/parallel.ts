@@ -13,7 +13,7 @@ import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { tensor } from '../validate.js';
-import { attnTileFlag, checkAttentionTensors, decodeFlags, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
+import { attnTileFlag, checkAttentionTensors, decodeCall, decodeScratchBytes, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
@@ -257,9 +257,9 @@ export class ParallelOps {
       if (prepCalls.length) await this.tk.pool.runCalls(prepCalls);
       if (decode) {
         // decode fast path (as tk.attention): one call per KV head, its group's query rows against K/V streamed once
-        const decodeCalls: TileCallT[] = kv.map((h, g) => ['f32_attn_decode_1x4__wasmsimd', q.ptr + g * p.group * p.d * qe, res.ptr + g * p.group * p.d * 4,
-          p.group, h.k, h.v, p.d, p.d, p.s2, p.d, p.scale, decodeFlags(q.dtype as 'f32' | 'f16', k.dtype as 'f32' | 'f16'), 0]);
-        await this.tk.pool.runCalls(decodeCalls, { scratch: { bytes: kern.f32_attn_decode_scratch_bytes(p.d, p.group), arg: 11 } });
+        const decodeCalls = kv.map((h, g) => decodeCall(p, q.ptr + g * p.group * p.d * qe, res.ptr + g * p.group * p.d * 4,
+          h.k, h.v, p.d, q.dtype as 'f32' | 'f16', k.dtype as 'f32' | 'f16', 0) as TileCallT);
+        await this.tk.pool.runCalls(decodeCalls, { scratch: { bytes: decodeScratchBytes(kern, p), arg: decodeCalls[0].length - 2 } });
         return res;
       }
       const flags = (p.flags & ~ABI.ATTN_FLAG_Q_F16) | qF16 | attnTileFlag(this.tk);

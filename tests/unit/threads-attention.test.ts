@@ -19,6 +19,9 @@ describe('threaded attention', () => {
     { name: 'f32 decode GQA 8/2', heads: 8, kvHeads: 2, seqQ: 1, seqK: 97, headDim: 12, causal: false, precision: 'f32' },
     { name: 'f32 decode GQA 6/2, f16 k/v (decode kernel reads halves)', heads: 6, kvHeads: 2, seqQ: 1, seqK: 97, headDim: 20, causal: false, precision: 'f32', kv16: true },
     { name: 'f32 decode MQA 12/1 (tile kernel: group > 8)', heads: 12, kvHeads: 1, seqQ: 1, seqK: 97, headDim: 32, causal: false, precision: 'f32' },
+    // seqQ = 1, PASA, <= 8 query heads per KV head: the PASA decode kernel (one call per KV head, K' formed per block)
+    { name: 'pasa decode GQA 8/2', heads: 8, kvHeads: 2, seqQ: 1, seqK: 300, headDim: 64, causal: false, precision: 'pasa' },
+    { name: 'pasa decode MHA 3/3, f16 k/v', heads: 3, kvHeads: 3, seqQ: 1, seqK: 131, headDim: 20, causal: true, precision: 'pasa', kv16: true },
   ] as const;
   for (const c of cases) {
     it(`${c.name}: same bits as one thread`, async () => {
