@@ -281,7 +281,7 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
 /** Scratch bytes pasa_attn_decode_1x4__wasmsimd needs for head dim d, nr query rows and bc keys per PASA block. */
 export function pasa_attn_decode_scratch_bytes(d: i32, nr: i32, bc: i32): i32 {
   const bc4 = (bc + 3) & ~3;
-  return (3 * nr * d + nr * bc4 + 16 * nr + d + 5 * nr + bc * d) * 4 + 32;
+  return (3 * nr * d + nr * bc4 + 16 * nr + 2 * d + 5 * nr + bc * d) * 4 + 32;
 }
 
 const PM_INIT: f32 = -1e30; // flash.ts M_INIT_F32: m starts finite, a block whose scores are all -inf uses it as m_loc
@@ -308,7 +308,8 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
   const part = sc + <usize>nr * rowB; // [nr][4] f32x4 partial dot products of 4 keys
   const bsum = part + (<usize>nr << 6); // [d] column sums, then beta * mean
   const st = bsum + db; // row state: m, l, ab, alpha, gamma [nr] each
-  const blk = (st + <usize>(5 * nr << 2) + 15) & ~(<usize>15); // [bc][d] rounded keys -> K' -> rounded values
+  const row = (st + <usize>(5 * nr << 2) + 15) & ~(<usize>15); // [d] one K' or rounded / widened key or value row
+  const blk = row + db; // [bc][d] the block's rounded f32 keys
   const nrB = <usize>nr << 2;
   const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
   const cc: f32 = beta / (<f32>1 - beta);
@@ -324,33 +325,37 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
   let j = 0;
   for (let c0 = 0; c0 < s2; c0 += bc, j++) {
     const nv = min(bc, s2 - c0);
-    // 1. rounded keys into blk and their column sums (key order, as attention_prep_kv), then K' in place
+    // 1. the block's keys rounded to fp16 (f16 keys: widened, already halves) and their column sums in key order (as
+    //    attention_prep_kv). f32 keys are kept rounded in blk for step 2 (rounding again would cost more than the
+    //    L2 round trip); f16 keys are widened again from the source there (the block was just read: L2).
     const kb = k + <usize>c0 * krb;
-    if (kvF16) widenRows(kb, krb, nv, db, blk);
     memory.fill(bsum, 0, db);
     for (let t = 0; t < nv; t++) {
-      const src = kvF16 ? blk + <usize>t * db : kb + <usize>t * krb, dst = blk + <usize>t * db;
+      let src = kb + <usize>t * krb;
+      const dst = kvF16 ? row : blk + <usize>t * db;
+      if (kvF16) { widenRows(src, krb, 1, db, row); src = row; }
       for (let xo: usize = 0; xo < db; xo += 16) {
         let kk = v128.load(src + xo);
-        if (round && !kvF16) kk = roundHalfK(kk, sgn, expm, lo, hi, off, up, down); // halves are already fp16
-        v128.store(dst + xo, kk);
+        if (round && !kvF16) kk = roundHalfK(kk, sgn, expm, lo, hi, off, up, down);
+        if (!kvF16) v128.store(dst + xo, kk);
         v128.store(bsum + xo, f32x4.add(v128.load(bsum + xo), kk));
       }
     }
     const bm = f32x4.splat(beta / <f32>nv), sv = f32x4.splat(scale);
     for (let xo: usize = 0; xo < db; xo += 16) v128.store(bsum + xo, f32x4.mul(v128.load(bsum + xo), bm));
-    // 2. K'_t and the scores, 4 keys per partial group
+    // 2. K'_t = f16(scale (k_t - bmean)) into the row buffer, its scores (dotKey), 4 keys per partial group
     for (let t0 = 0; t0 < nv; t0 += 4) {
       const ng = min(4, nv - t0);
       if (ng < 4) memory.fill(part, 0, <usize>nr << 6);
       for (let i = 0; i < ng; i++) {
-        const kt = blk + <usize>(t0 + i) * db;
+        let src = blk + <usize>(t0 + i) * db;
+        if (kvF16) { widenRows(kb + <usize>(t0 + i) * krb, krb, 1, db, row); src = row; }
         for (let xo: usize = 0; xo < db; xo += 16) {
-          let kp = f32x4.mul(f32x4.sub(v128.load(kt + xo), v128.load(bsum + xo)), sv);
+          let kp = f32x4.mul(f32x4.sub(v128.load(src + xo), v128.load(bsum + xo)), sv);
           if (round) kp = roundHalfK(kp, sgn, expm, lo, hi, off, up, down);
-          v128.store(kt + xo, kp);
+          v128.store(row + xo, kp);
         }
-        dotKey(qs, nr, db, db64, kt, part + (<usize>i << 4), 64);
+        dotKey(qs, nr, db, db64, row, part + (<usize>i << 4), 64);
       }
       for (let r = 0; r < nr; r++) {
         const pp = part + (<usize>r << 6);
@@ -406,16 +411,20 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
       store<f32>(pab + nrB, f32x4.extract_lane(alpha, 0));
       store<f32>(pab + (nrB << 1), f32x4.extract_lane(gamma, 0));
     }
-    // 3. rounded values into blk (f16 values are used as widened), PV = sum P_t v_t, O = alpha O + gamma f16(PV)
+    // 3. each value row rounded to fp16 (f16 values: widened) into the row buffer, PV = sum P_t v_t (pvKey), then
+    //    O = alpha O + gamma f16(PV)
     const vb = v + <usize>c0 * vrb;
-    if (kvF16) widenRows(vb, vrb, nv, db, blk);
-    else for (let t = 0; t < nv; t++) {
-      const src = vb + <usize>t * vrb, dst = blk + <usize>t * db;
-      if (round) for (let xo: usize = 0; xo < db; xo += 16) v128.store(dst + xo, roundHalfK(v128.load(src + xo), sgn, expm, lo, hi, off, up, down));
-      else memory.copy(dst, src, db);
-    }
     memory.fill(pv, 0, <usize>nr * db);
-    for (let t = 0; t < nv; t++) pvKey(pv, nr, db, db64, blk + <usize>t * db, sc + (<usize>t << 2), rowB);
+    for (let t = 0; t < nv; t++) {
+      const src = vb + <usize>t * vrb;
+      let vt = src;
+      if (kvF16) { widenRows(src, vrb, 1, db, row); vt = row; }
+      else if (round) {
+        for (let xo: usize = 0; xo < db; xo += 16) v128.store(row + xo, roundHalfK(v128.load(src + xo), sgn, expm, lo, hi, off, up, down));
+        vt = row;
+      }
+      pvKey(pv, nr, db, db64, vt, sc + (<usize>t << 2), rowB);
+    }
     for (let r = 0; r < nr; r++) {
       const alpha = v128.load32_splat(st + (nrB << 1) + nrB + (<usize>r << 2));
       const gamma = v128.load32_splat(st + (nrB << 2) + (<usize>r << 2));
