@@ -4,7 +4,7 @@
  */
 export const ABI = {
   ATTN_MODE_F32: 0, ATTN_MODE_F16: 1, ATTN_MODE_PASA: 2, ATTN_MODE_FAITHFUL: 3,
-  ATTN_FLAG_CAUSAL: 1, ATTN_FLAG_Q_F16: 2, ATTN_FLAG_STORE_F32: 4, ATTN_FLAG_FRAME_FIRST: 8, ATTN_FLAG_KV_F16: 16, ATTN_FLAG_TILE4: 32,
+  ATTN_FLAG_CAUSAL: 1, ATTN_FLAG_Q_F16: 2, ATTN_FLAG_STORE_F32: 4, ATTN_FLAG_FRAME_FIRST: 8, ATTN_FLAG_KV_F16: 16, ATTN_FLAG_TILE4: 32, ATTN_FLAG_PREPARED: 64,
   DENSE_MR_MASK: 0xff, DENSE_MR_SPLAT_A: 0x100,
   SPMV_RUNS_WORDS: 5,
 } as const;
@@ -122,6 +122,9 @@ export interface AttentionExports {
   pasa_attn_decode_1x4__wasmsimd(q: number, o: number, nr: number, k: number, v: number, kRowStride: number, vRowStride: number,
     s2: number, d: number, scale: number, beta: number, bc: number, flags: number, scratch: number): void;
   pasa_attn_decode_scratch_bytes(d: number, nr: number, bc: number): number;
+  /** assembly/attention/decode.ts: K' (f16 bits) of one PASA block of nv key rows (f16 bits, row stride d); scratch: pasa_kv_prepare_scratch_bytes(d). */
+  pasa_kv_prepare_block(k16: number, kp16: number, nv: number, d: number, scale: number, beta: number, scratch: number): void;
+  pasa_kv_prepare_scratch_bytes(d: number): number;
   f32_vexp__wasmsimd_u4(src: number, dst: number, n: number): void;
   f32_f16round_fast__wasmsimd_u4(buf: number, n: number): void;
   f32_f16round_unit__wasmsimd_u4(buf: number, n: number): void;

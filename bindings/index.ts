@@ -25,3 +25,4 @@ export type { MatmulOptions as SparseMatmulOptions, ConvOptions as SparseConvOpt
 export { DenseOps, PackedMatmul, PackedConv2d } from './ops/dense.js';
 export type { Activation, MatmulOptions, Conv2dOptions, WeightArray } from './ops/dense.js';
 export type { AttentionOptions, AttentionDecodeOptions, AttentionPrecision } from './ops/attention.js';
+export { PasaKVCache, type PasaKVCacheOptions } from './ops/pasa-cache.js';

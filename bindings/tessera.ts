@@ -19,6 +19,7 @@ import { ParallelOps } from './threads/parallel.js';
 import { ThreadPool } from './threads/pool.js';
 import { DenseOps, type Conv2dOptions, type MatmulOptions, type WeightArray } from './ops/dense.js';
 import { AttentionOps, decodeOptions, type AttentionDecodeOptions, type AttentionOptions } from './ops/attention.js';
+import { PasaKVCache, type PasaKVCacheOptions } from './ops/pasa-cache.js';
 
 export interface InitOptions {
   /**
@@ -390,6 +391,16 @@ export class Tessera {
     const capacity = kCache instanceof Tensor && kCache.shape.length === 3 ? kCache.shape[1]
       : typeof len === 'number' && kvHeads > 0 && options?.headDim > 0 ? len / (kvHeads * options.headDim) : NaN;
     return this.attention(q, kCache, vCache, decodeOptions(options, capacity), out);
+  }
+
+  /**
+   * A PASA KV cache for decoding: keys, values and K' kept as fp16 and prepared block by block as rows are appended,
+   * so each decode step reads them once (see bindings/ops/pasa-cache.ts). Same results as
+   * attentionDecode(..., { precision: 'pasa' }) on the same rows.
+   */
+  pasaKVCache(options: PasaKVCacheOptions): PasaKVCache {
+    if (this._disposed) throw new DisposedError('tessera instance');
+    return new PasaKVCache(this, options);
   }
 
   /** Arena usage (bytes used, peak, blocks, memory size, cap). */

@@ -26,12 +26,12 @@
 // Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], partial dot
 // products [nr][CK][4], m, l, alpha [nr], widened K/V chunk [CK][d] (used only with FLAG_KV_F16) -- independent of s2.
 import { expF32x4 } from "./exp";
-import { f16ToF32, f16x8NonFinite, fixF16NonFinite, loadF16x4, roundF16, widenF16x8Fast } from "../f16/half";
+import { f16ToF32, f16x8NonFinite, f32x4ToF16x4, fixF16NonFinite, loadF16x4, narrowF16x8, roundF16, widenF16x8Fast } from "../f16/half";
 import { roundHalfK, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd } from "../common/simd";
 import {
   ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_KV_F16 as FLAG_KV_F16, ATTN_FLAG_STORE_F32 as FLAG_STORE_F32,
-  ATTN_FLAG_FRAME_FIRST as FLAG_FRAME_FIRST,
+  ATTN_FLAG_FRAME_FIRST as FLAG_FRAME_FIRST, ATTN_FLAG_PREPARED as FLAG_PREPARED,
 } from "../common/abi";
 
 /** Keys per chunk (one online-softmax step). Measured (MHA decode, 32 heads x 2048 keys, d = 128, relaxed, Node,
@@ -278,6 +278,61 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
 // Scratch (pasa_attn_decode_scratch_bytes): q16, O, PV [nr][d]; scores [nr][bc4]; partials [nr][4] f32x4; column
 // sums [d]; row state [5][nr]; blk [bc][d] -- from the tile sizes (d, nr, bc), independent of s2.
 
+/** Step 1 of the PASA decode kernel and of pasa_kv_prepare_block: the block's nv keys (rows at kb, stride krb bytes;
+ *  f16 bits if kvF16, else f32 rounded to fp16 when `round`) summed per column in key order (as attention_prep_kv),
+ *  then bsum = sum * (beta / nv). f32 keys are also stored rounded into blk rows (stride db) unless blk is 0; f16 keys
+ *  go through the row buffer. Every K' of the block is then f16(scale * (k_t - bsum)). */
+// @ts-ignore: decorator
+@inline function blockMean(kb: usize, krb: usize, nv: i32, db: usize, kvF16: bool, round: bool, beta: f32, bsum: usize, row: usize, blk: usize): void {
+  const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
+  memory.fill(bsum, 0, db);
+  for (let t = 0; t < nv; t++) {
+    let src = kb + <usize>t * krb;
+    const dst = blk + <usize>t * db;
+    if (kvF16) { widenRows(src, krb, 1, db, row); src = row; }
+    for (let xo: usize = 0; xo < db; xo += 16) {
+      let kk = v128.load(src + xo);
+      if (round && !kvF16) kk = roundHalfK(kk, sgn, expm, lo, hi, off, up, down);
+      if (!kvF16 && blk != 0) v128.store(dst + xo, kk);
+      v128.store(bsum + xo, f32x4.add(v128.load(bsum + xo), kk));
+    }
+  }
+  const bm = f32x4.splat(beta / <f32>nv);
+  for (let xo: usize = 0; xo < db; xo += 16) v128.store(bsum + xo, f32x4.mul(v128.load(bsum + xo), bm));
+}
+
+/** Scratch bytes of pasa_kv_prepare_block for head dim d. */
+export function pasa_kv_prepare_scratch_bytes(d: i32): i32 {
+  return 2 * d * 4 + 16;
+}
+
+/**
+ * K' of one PASA block for the prepared cache (bindings/ops/pasa-cache.ts): k16 [nv][d] keys as f16 bits (row stride d)
+ * -> kp16 [nv][d] f16 bits of K'_t = f16(scale * (k_t - beta * kbar)), kbar the mean of the nv keys -- the values the
+ * PASA decode kernel forms in its steps 1 and 2 (the same ops; narrowing an exact half is exact), so decoding the
+ * prepared cache gives the same bits as decoding the raw keys. d: multiple of 4.
+ */
+export function pasa_kv_prepare_block(k16: usize, kp16: usize, nv: i32, d: i32, scale: f32, beta: f32, scratch: usize): void {
+  const db = <usize>d << 2, hb = <usize>d << 1;
+  const bsum = (scratch + 15) & ~(<usize>15), row = bsum + db;
+  blockMean(k16, hb, nv, db, true, true, beta, bsum, row, 0);
+  const sv = f32x4.splat(scale);
+  for (let t = 0; t < nv; t++) {
+    widenRows(k16 + <usize>t * hb, hb, 1, db, row);
+    const dst = kp16 + <usize>t * hb;
+    let xo: usize = 0;
+    for (; xo + 32 <= db; xo += 32) {
+      const a = f32x4.mul(f32x4.sub(v128.load(row + xo), v128.load(bsum + xo)), sv);
+      const b = f32x4.mul(f32x4.sub(v128.load(row + xo, 16), v128.load(bsum + xo, 16)), sv);
+      v128.store(dst + (xo >> 1), narrowF16x8(a, b));
+    }
+    if (xo < db) { // d % 8 == 4: the last 4 halves
+      const a = f32x4.mul(f32x4.sub(v128.load(row + xo), v128.load(bsum + xo)), sv);
+      v128.store64_lane(dst + (xo >> 1), i16x8.narrow_i32x4_u(f32x4ToF16x4(a), a), 0);
+    }
+  }
+}
+
 /** Scratch bytes pasa_attn_decode_1x4__wasmsimd needs for head dim d, nr query rows and bc keys per PASA block. */
 export function pasa_attn_decode_scratch_bytes(d: i32, nr: i32, bc: i32): i32 {
   const bc4 = (bc + 3) & ~3;
@@ -295,7 +350,8 @@ const PM_INIT: f32 = -1e30; // flash.ts M_INIT_F32: m starts finite, a block who
 export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: usize, v: usize, kRowStride: i32,
   vRowStride: i32, s2: i32, d: i32, scale: f32, beta: f32, bc: i32, flags: i32, scratch: usize): void {
   const db = <usize>d << 2, db64 = db & ~(<usize>63);
-  const kvF16 = (flags & FLAG_KV_F16) != 0;
+  const prepared = (flags & FLAG_PREPARED) != 0; // k: K' halves, v: V16 halves (the PASA cache)
+  const kvF16 = prepared || (flags & FLAG_KV_F16) != 0;
   const round = (flags & FLAG_STORE_F32) == 0;
   const frameFirst = (flags & FLAG_FRAME_FIRST) != 0;
   const krb = <usize>kRowStride << (kvF16 ? 1 : 2), vrb = <usize>vRowStride << (kvF16 ? 1 : 2);
@@ -329,28 +385,20 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
     //    attention_prep_kv). f32 keys are kept rounded in blk for step 2 (rounding again would cost more than the
     //    L2 round trip); f16 keys are widened again from the source there (the block was just read: L2).
     const kb = k + <usize>c0 * krb;
-    memory.fill(bsum, 0, db);
-    for (let t = 0; t < nv; t++) {
-      let src = kb + <usize>t * krb;
-      const dst = kvF16 ? row : blk + <usize>t * db;
-      if (kvF16) { widenRows(src, krb, 1, db, row); src = row; }
-      for (let xo: usize = 0; xo < db; xo += 16) {
-        let kk = v128.load(src + xo);
-        if (round && !kvF16) kk = roundHalfK(kk, sgn, expm, lo, hi, off, up, down);
-        if (!kvF16) v128.store(dst + xo, kk);
-        v128.store(bsum + xo, f32x4.add(v128.load(bsum + xo), kk));
-      }
-    }
-    const bm = f32x4.splat(beta / <f32>nv), sv = f32x4.splat(scale);
-    for (let xo: usize = 0; xo < db; xo += 16) v128.store(bsum + xo, f32x4.mul(v128.load(bsum + xo), bm));
+    if (!prepared) blockMean(kb, krb, nv, db, kvF16, round, beta, bsum, row, blk);
+    const sv = f32x4.splat(scale);
     // 2. K'_t = f16(scale (k_t - bmean)) into the row buffer, its scores (dotKey), 4 keys per partial group
     for (let t0 = 0; t0 < nv; t0 += 4) {
       const ng = min(4, nv - t0);
       if (ng < 4) memory.fill(part, 0, <usize>nr << 6);
       for (let i = 0; i < ng; i++) {
+        if (prepared && nr == 1) { // one row against K' halves: widened in registers (as the f32 kernel's MHA path)
+          dotRows(1, true, qs, db, db64, kb + <usize>(t0 + i) * krb, part + (<usize>i << 4), 64);
+          continue;
+        }
         let src = blk + <usize>(t0 + i) * db;
         if (kvF16) { widenRows(kb + <usize>(t0 + i) * krb, krb, 1, db, row); src = row; }
-        for (let xo: usize = 0; xo < db; xo += 16) {
+        if (!prepared) for (let xo: usize = 0; xo < db; xo += 16) {
           let kp = f32x4.mul(f32x4.sub(v128.load(src + xo), v128.load(bsum + xo)), sv);
           if (round) kp = roundHalfK(kp, sgn, expm, lo, hi, off, up, down);
           v128.store(row + xo, kp);
@@ -418,6 +466,7 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
     for (let t = 0; t < nv; t++) {
       const src = vb + <usize>t * vrb;
       let vt = src;
+      if (kvF16 && nr == 1) { pvRows(1, true, pv, db, db64, src, sc + (<usize>t << 2), rowB); continue; } // widened in registers
       if (kvF16) { widenRows(src, vrb, 1, db, row); vt = row; }
       else if (round) {
         for (let xo: usize = 0; xo < db; xo += 16) v128.store(row + xo, roundHalfK(v128.load(src + xo), sgn, expm, lo, hi, off, up, down));

@@ -16,10 +16,12 @@ export const ATTN_FLAG_Q_F16: i32 = 2;
 export const ATTN_FLAG_STORE_F32: i32 = 4;
 /** MODE_PASA only: frame = the first block's pseudo-average (else the running mean) */
 export const ATTN_FLAG_FRAME_FIRST: i32 = 8;
-/** f32_attn_decode_1x4 only: k and v are f16 bits (row strides still in elements) */
+/** the decode kernels only: k and v are f16 bits (row strides still in elements) */
 export const ATTN_FLAG_KV_F16: i32 = 16;
 /** attention_fwd: 4-row GEMM key tiles on the relaxed tier too (the simd128 tier always uses 4) */
 export const ATTN_FLAG_TILE4: i32 = 32;
+/** pasa_attn_decode_1x4 only: k holds K' and v holds V16, as f16 bits (pasa_kv_prepare_block; implies ATTN_FLAG_KV_F16) */
+export const ATTN_FLAG_PREPARED: i32 = 64;
 
 // the dense drivers' `mr` argument: MR (4, 5 or 6) in the low byte, plus DENSE_MR_SPLAT_A for the `_splat`
 // micro-kernels (4x8 and 5x8; bit-identical to the load32_splat ones)

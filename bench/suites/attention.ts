@@ -201,7 +201,8 @@ export const attentionSuite: Suite = {
  *  vs GQA (8) vs MQA (1), kvLength 2048, f32, f32 on the tile kernel (f32-tile: the decode kernel switched off) and
  *  PASA, timed interleaved per tier. f32 and PASA with <= 8 query heads per KV head run the decode kernels (decode.ts);
  *  MQA (32 per KV head) stacks the query heads of one KV head as the rows of one tile; pasa-tile is PASA on the path it
- *  took before its decode kernel (K' and V16 prepared for the whole cache, then the tile kernel). f16kv: the same f32 decode
+ *  took before its decode kernel (K' and V16 prepared for the whole cache, then the tile kernel); pasa-cache is the
+ *  PASA step on tk.pasaKVCache (K' kept with the cache; GB/s counts its halves). f16kv: the same f32 decode
  *  with an f16 KV cache (the decode kernel reading halves); f16kv-tile: the path f16 K/V took before (prepare K/V to
  *  f32, then the tile kernel). GB/s = K and V bytes read per step (4 per element, 2 for f16 K/V) / time. Output
  *  checked on head 0 and 31 (f16kv against the golden of the widened K/V). */
@@ -229,12 +230,16 @@ async function decode(ctx: BenchContext): Promise<void> {
         return goldenRows(q.subarray(h * D, (h + 1) * D), kw.subarray(g * L * D, (g + 1) * L * D), vw.subarray(g * L * D, (g + 1) * L * D), L, D, [[0, 0]])[0];
       });
       const kt16 = tk.tensorFrom(k16, [kvH, L, D]), vt16 = tk.tensorFrom(v16, [kvH, L, D]);
-      cleanup.push(() => { for (const x of [qt, kt, vt, ot, kt16, vt16]) x.dispose(); });
-      for (const variant of ['f32', 'f32-tile', 'f16kv', 'f16kv-tile', 'pasa', 'pasa-tile'] as const) {
+      // pasa-cache: the same PASA step on tk.pasaKVCache (K' prepared as rows were appended, halves read once)
+      const cache = tk.pasaKVCache({ heads: H, kvHeads: kvH, headDim: D, capacity: L });
+      cache.append(kt, vt);
+      cleanup.push(() => { for (const x of [qt, kt, vt, ot, kt16, vt16, cache]) x.dispose(); });
+      for (const variant of ['f32', 'f32-tile', 'f16kv', 'f16kv-tile', 'pasa', 'pasa-tile', 'pasa-cache'] as const) {
         const name = `${variant} kvHeads ${kvH}`;
         const precision = variant.startsWith('pasa') ? 'pasa' : 'f32';
         const kv16 = variant.startsWith('f16kv');
-        const run = () => tk.attentionDecode(qt, kv16 ? kt16 : kt, kv16 ? vt16 : vt, { heads: H, kvHeads: kvH, headDim: D, kvLength: L, precision }, ot);
+        const run = variant === 'pasa-cache' ? () => cache.decode(qt, ot)
+          : () => tk.attentionDecode(qt, kv16 ? kt16 : kt, kv16 ? vt16 : vt, { heads: H, kvHeads: kvH, headDim: D, kvLength: L, precision }, ot);
         // f32-tile: the tile kernel (attention_fwd) the f32 decode kernel replaced, for the before/after ratio;
         // f16kv-tile: f16 K/V on the path they took before the decode kernel read halves (prep + tile kernel);
         // pasa-tile: PASA as before its decode kernel (K' and V16 prepared for the whole cache, then the tile kernel)
@@ -253,15 +258,16 @@ async function decode(ctx: BenchContext): Promise<void> {
     for (const [name, m] of Object.entries(meta)) {
       const [variant] = name.split(' ');
       const mha = `${variant} kvHeads 32`, tile = `f32-tile kvHeads ${m.kvH}`, tile16 = `f16kv-tile kvHeads ${m.kvH}`, f32 = `f32 kvHeads ${m.kvH}`;
-      const elemB = variant.startsWith('f16kv') ? 2 : 4;
+      const elemB = variant.startsWith('f16kv') || variant === 'pasa-cache' ? 2 : 4;
       ctx.emit({ suite: 'attention', op: 'attention decode', shape: `${shape} kvHeads ${m.kvH}`, engine: 'tessera', variant: `${variant} tensors ${tier}`, threads: 1,
         ms: t[name].ms, gbps: 2 * m.kvH * L * D * elemB / t[name].ms / 1e6, runs: t[name].runs, spread: t[name].spread, ...m.check,
         ratio: variant === 'f32' ? { vs: `tile kernel (${tile})`, value: t[tile].ms / t[name].ms }
           : variant === 'f16kv' ? { vs: `f16 K/V before (${tile16})`, value: t[tile16].ms / t[name].ms }
-          : variant === 'pasa' && t[`pasa-tile kvHeads ${m.kvH}`] ? { vs: `PASA before (pasa-tile kvHeads ${m.kvH})`, value: t[`pasa-tile kvHeads ${m.kvH}`].ms / t[name].ms }
+          : (variant === 'pasa' || variant === 'pasa-cache') ? { vs: `PASA before (pasa-tile kvHeads ${m.kvH})`, value: t[`pasa-tile kvHeads ${m.kvH}`].ms / t[name].ms }
           : m.kvH === 32 ? undefined : { vs: `MHA (${mha})`, value: t[mha].ms / t[name].ms },
         note: [`${(1000 / t[name].ms).toFixed(0)} decode steps/s (all ${H} heads, one layer); GB/s = K+V bytes read per step`,
-          variant === 'f16kv' || variant === 'pasa' ? `${(t[f32].ms / t[name].ms).toFixed(2)}x the f32-K/V decode (${f32})` : ''].filter(Boolean).join('; ') });
+          variant === 'f16kv' || variant.startsWith('pasa') ? `${(t[f32].ms / t[name].ms).toFixed(2)}x the f32-K/V decode (${f32})` : '',
+          variant === 'pasa-cache' ? `${(t[`f16kv kvHeads ${m.kvH}`].ms / t[name].ms).toFixed(2)}x the f32 decode on an f16 cache (f16kv kvHeads ${m.kvH})` : ''].filter(Boolean).join('; ') });
     }
   }
 }

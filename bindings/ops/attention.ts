@@ -98,8 +98,8 @@ interface Plan {
 
 function isInt(x: unknown, min: number): x is number { return typeof x === 'number' && Number.isSafeInteger(x) && x >= min; }
 
-/** Validate options (typed errors, before any kernel). */
-function plan(o: AttentionOptions, what: string): Plan {
+/** Validate options (typed errors, before any kernel). @internal also used by bindings/ops/pasa-cache.ts. */
+export function attentionPlan(o: AttentionOptions, what: string): Plan {
   if (typeof o !== 'object' || o === null) throw new ArgumentError(`${what}: options object is required`);
   const { heads, seqQ, seqK, headDim } = o;
   const kvHeads = o.kvHeads ?? heads;
@@ -137,7 +137,7 @@ function plan(o: AttentionOptions, what: string): Plan {
 export function checkAttentionTensors(what: string, arena: Arena, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor): Plan {
   for (const [n, t] of [['q', q], ['k', k], ['v', v]] as const) tensorArg(what, n, t, arena, ['f32', 'f16']);
   if (k.dtype !== v.dtype) throw new DTypeError(`${what}: k and v must have the same dtype, got ${k.dtype} and ${v.dtype}`);
-  const p = plan(o, what);
+  const p = attentionPlan(o, what);
   const qLen = p.heads * p.s1 * p.d, kvLen = p.kvHeads * p.cap * p.d;
   if (q.length !== qLen) throw new ShapeError(`${what}: q tensor has ${q.length} elements, expected heads*seqQ*headDim = ${qLen}`);
   if (k.length !== kvLen || v.length !== kvLen) throw new ShapeError(`${what}: k/v tensors have ${k.length}/${v.length} elements, expected kvHeads*kvCapacity*headDim = ${kvLen}`);
@@ -160,7 +160,7 @@ export class AttentionOps {
   /** Copying form: arrays in, Float32Array [heads, seqQ, headDim] out. */
   run(q: AttnInput, k: AttnInput, v: AttnInput, o: AttentionOptions): Float32Array {
     const what = 'attention';
-    const p = plan(o, what);
+    const p = attentionPlan(o, what);
     const qd = dtypeOf(q, what, 'q'), kd = dtypeOf(k, what, 'k'), vd = dtypeOf(v, what, 'v');
     if (kd !== vd) throw new DTypeError(`${what}: k and v must have the same dtype, got ${kd} and ${vd}`);
     const qa = (qd === 'f16' ? halfBits(q as Uint16Array) : q) as HalfOrF32;
@@ -280,12 +280,13 @@ export function decodeScratchBytes(k: Tessera['kernels'], p: Plan): number {
 
 /**
  * The decode kernel call for one KV head (its group's query rows at qPtr, [group][1][d], contiguous; output at oPtr),
- * as [export name, ...arguments]; the scratch pointer is the last argument. @internal also used by
- * bindings/threads/parallel.ts, which replaces the scratch argument per worker.
+ * as [export name, ...arguments]; the scratch pointer is the last argument. extraFlags: ATTN_FLAG_PREPARED for the PASA
+ * cache (bindings/ops/pasa-cache.ts). @internal also used by bindings/threads/parallel.ts, which replaces the scratch
+ * argument per worker.
  */
 export function decodeCall(p: Plan, qPtr: number, oPtr: number, kPtr: number, vPtr: number, kvStride: number,
-  qd: 'f32' | 'f16', kd: 'f32' | 'f16', scratch: number): ['f32_attn_decode_1x4__wasmsimd' | 'pasa_attn_decode_1x4__wasmsimd', ...number[]] {
-  const flags = (qd === 'f16' ? FLAG_F16 : 0) | (kd === 'f16' ? FLAG_DECODE_KV_F16 : 0);
+  qd: 'f32' | 'f16', kd: 'f32' | 'f16', scratch: number, extraFlags = 0): ['f32_attn_decode_1x4__wasmsimd' | 'pasa_attn_decode_1x4__wasmsimd', ...number[]] {
+  const flags = (qd === 'f16' ? FLAG_F16 : 0) | (kd === 'f16' ? FLAG_DECODE_KV_F16 : 0) | extraFlags;
   if (p.mode === ABI.ATTN_MODE_PASA) {
     return ['pasa_attn_decode_1x4__wasmsimd', qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, p.beta, p.bc,
       flags | (p.flags & (FLAG_STORE_F32 | FLAG_FRAME_FIRST)), scratch];

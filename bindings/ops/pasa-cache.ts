@@ -1,0 +1,219 @@
+/**
+ * A PASA KV cache for decoding (tk.pasaKVCache): keys and values kept as fp16, plus K' (pasa.md §2.5: the keys shifted
+ * by beta times their block mean and scaled, rounded to fp16), maintained block by block as rows are appended. A decode
+ * step then reads K' and V16 once, as halves, like an f16 KV cache. tk.attentionDecode(..., { precision: 'pasa' }) on a
+ * plain cache has to form K' for every block of the cache on every step instead.
+ *
+ *   const cache = tk.pasaKVCache({ heads: 32, kvHeads: 8, headDim: 128, capacity: 4096 });
+ *   cache.append(kRows, vRows);          // [kvHeads][n][headDim] f32 or f16 bits (arrays or tensors), n >= 1
+ *   const o = cache.decode(q);           // q [heads][headDim] -> Float32Array [heads][headDim] (fp16 values)
+ *   cache.truncate(len);                 // drop rows >= len (e.g. rejected speculative tokens)
+ *   cache.dispose();
+ *
+ * Semantics: exactly those of tk.attentionDecode(q, k, v, { precision: 'pasa', ... }) on the cache's rows (the same
+ * kernel and the same K' bits: decode() equals that call bit for bit when the group has at most 8 query heads; larger
+ * groups run here as one call of up to 32 rows, and on the tile kernel there, which agrees within PASA's error model;
+ * at 32 query heads per KV head the tile kernel is faster: 1.33 against 1.70 ms in the measurement below). Keys and
+ * values are rounded to fp16 on append (PASA rounds them first anyway). Appending rows changes K' only in the blocks
+ * they land in (the last, partial block's mean moves), so an append costs O(blockK · headDim) per KV head per touched
+ * block, not O(length).
+ *
+ * Memory: three [kvHeads][capacity][headDim] f16 tensors (keys, K', values: 1.5x an f16 KV cache), allocated up front;
+ * each call's scratch comes from (headDim, group, blockK), independent of the length.
+ */
+import { ABI } from '../abi.js';
+import { ArgumentError, DisposedError, ShapeError } from '../errors.js';
+import { Tensor } from '../memory.js';
+import type { Tessera } from '../tessera.js';
+import { f32or16, tensor } from '../validate.js';
+import { attentionPlan, decodeCall, type AttentionPlan } from './attention.js';
+
+export interface PasaKVCacheOptions {
+  /** Query heads per decode step. */
+  heads: number;
+  /** KV heads (must divide heads; default heads). */
+  kvHeads?: number;
+  headDim: number;
+  /** Rows per KV head the cache can hold. */
+  capacity: number;
+  /** Softmax scale (default 1 / sqrt(headDim)); it is folded into K', so it is fixed per cache. */
+  scale?: number;
+  /** PASA shift fraction in (0, 1) (default 31/32). */
+  beta?: number;
+  /** Keys per PASA block (multiple of 4 in [4, 4096]; default 128). */
+  blockK?: number;
+  /** As AttentionOptions.pasaFrame. */
+  pasaFrame?: 'running' | 'first';
+}
+
+type Rows = Float32Array | Uint16Array | ArrayBufferView | Tensor;
+
+/**
+ * Query rows per kernel call: a group's rows share one pass over K' and V16. Above 8 rows per KV head the kernel is
+ * compute-bound (MQA, 32 heads on one KV head, d 128, 2048 rows, relaxed, Node: 1.97 / 1.80 / 1.70 ms with 8 / 16 /
+ * 32 rows per call); 32 keeps the scratch at ~134 KiB for d = 128, blockK = 128.
+ */
+const MAX_ROWS = 32;
+
+export class PasaKVCache {
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly capacity: number;
+  readonly blockK: number;
+  #length = 0;
+  readonly #p: AttentionPlan;
+  readonly #k16: Tensor<'f16'>;
+  readonly #kp: Tensor<'f16'>;
+  readonly #v16: Tensor<'f16'>;
+
+  /** @internal use tk.pasaKVCache */
+  constructor(private readonly tk: Tessera, o: PasaKVCacheOptions) {
+    const what = 'pasaKVCache';
+    if (typeof o !== 'object' || o === null) throw new ArgumentError(`${what}: options object is required`);
+    for (const key of Object.keys(o)) {
+      if (!['heads', 'kvHeads', 'headDim', 'capacity', 'scale', 'beta', 'blockK', 'pasaFrame'].includes(key)) throw new ArgumentError(`${what}: unknown option '${key}'`);
+    }
+    // the attention plan validates heads, kvHeads, headDim, scale, beta, blockK and pasaFrame; seqK is set per call
+    const cap = o.capacity;
+    if (typeof cap !== 'number' || !Number.isSafeInteger(cap) || cap < 1) throw new ShapeError(`${what}: capacity must be a positive integer, got ${String(cap)}`);
+    this.#p = attentionPlan({ heads: o.heads, kvHeads: o.kvHeads, seqQ: 1, seqK: 1, headDim: o.headDim, kvCapacity: cap, scale: o.scale, precision: 'pasa',
+      beta: o.beta, blockK: o.blockK, pasaFrame: o.pasaFrame }, what);
+    this.heads = this.#p.heads; this.kvHeads = this.#p.kvHeads; this.headDim = this.#p.d; this.capacity = cap; this.blockK = this.#p.bc;
+    const shape = [this.kvHeads, cap, this.headDim];
+    this.#k16 = tk.tensor('f16', shape);
+    try {
+      this.#kp = tk.tensor('f16', shape);
+      try { this.#v16 = tk.tensor('f16', shape); } catch (e) { this.#kp.dispose(); throw e; }
+    } catch (e) { this.#k16.dispose(); throw e; }
+  }
+
+  /** Valid rows per KV head. */
+  get length(): number { return this.#length; }
+
+  get disposed(): boolean { return this.#k16.disposed; }
+
+  /**
+   * Append n rows per KV head: k and v are [kvHeads][n][headDim], f32 (rounded to fp16 here) or f16 bits (Uint16Array /
+   * Float16Array), or f32 / f16 tensors of this instance. Everything is checked before the cache changes.
+   */
+  append(k: Rows, v: Rows): void {
+    const what = 'pasaKVCache.append';
+    this.#check(what);
+    const d = this.headDim, kvh = this.kvHeads;
+    const kb = this.#halves(what, 'k', k), vb = this.#halves(what, 'v', v);
+    if (kb.length !== vb.length) throw new ShapeError(`${what}: k has ${kb.length} elements, v has ${vb.length}`);
+    const n = kb.length / (kvh * d);
+    if (!Number.isInteger(n) || n < 1) throw new ShapeError(`${what}: k must hold kvHeads*n*headDim elements (kvHeads ${kvh}, headDim ${d}, n >= 1), got ${kb.length}`);
+    if (this.#length + n > this.capacity) throw new ShapeError(`${what}: ${n} rows do not fit: length ${this.#length}, capacity ${this.capacity}`);
+    const len = this.#length, cap = this.capacity;
+    const u16 = this.tk.memory.u16;
+    for (let g = 0; g < kvh; g++) {
+      u16.set(kb.subarray(g * n * d, (g + 1) * n * d), (this.#k16.ptr >> 1) + (g * cap + len) * d);
+      u16.set(vb.subarray(g * n * d, (g + 1) * n * d), (this.#v16.ptr >> 1) + (g * cap + len) * d);
+    }
+    this.#length = len + n;
+    this.#prepare(len);
+  }
+
+  /** Keep the first `length` rows per KV head (0 <= length <= this.length); K' of the new last block is rebuilt. */
+  truncate(length: number): void {
+    const what = 'pasaKVCache.truncate';
+    this.#check(what);
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > this.#length) {
+      throw new ShapeError(`${what}: length must be an integer in [0, ${this.#length}], got ${String(length)}`);
+    }
+    this.#length = length;
+    if (length % this.blockK !== 0) this.#prepare(length);
+  }
+
+  /**
+   * One decode step: q [heads][headDim] (f32 or f16 bits) -> Float32Array [heads][headDim]; or an f32 / f16 tensor in
+   * and an f32 tensor out (allocated unless `out` is given). PASA over the cache's `length` rows (at least 1).
+   */
+  decode(q: Float32Array | Uint16Array | ArrayBufferView): Float32Array;
+  decode(q: Tensor, out?: Tensor<'f32'>): Tensor<'f32'>;
+  decode(q: Float32Array | Uint16Array | ArrayBufferView | Tensor, out?: Tensor<'f32'>): Float32Array | Tensor<'f32'> {
+    const what = 'pasaKVCache.decode';
+    this.#check(what);
+    if (this.#length < 1) throw new ShapeError(`${what}: the cache is empty (append rows first)`);
+    const n = this.heads * this.headDim, tk = this.tk;
+    if (q instanceof Tensor) {
+      tensor(what, 'q', q, tk.arena, ['f32', 'f16'], n);
+      if (out !== undefined) {
+        tensor(what, 'out', out, tk.arena, 'f32', n);
+        if (out.ptr === q.ptr) throw new ArgumentError(`${what}: out must not be q`);
+      }
+      const res = out ?? tk.tensor('f32', [this.heads, 1, this.headDim]);
+      try {
+        tk.run(() => this.#run(q.ptr, q.dtype as 'f32' | 'f16', res.ptr));
+      } catch (e) {
+        if (!out) res.dispose();
+        throw e;
+      }
+      return res;
+    }
+    if (out !== undefined) throw new ArgumentError(`${what}: out is for the tensor form (q a Tensor)`);
+    const qa = f32or16(what, 'q', q, n);
+    return tk.run(() => {
+      const a = tk.arena;
+      const pq = a.alloc(n * (qa.dtype === 'f16' ? 2 : 4), 64, 'pasa cache q');
+      const po = a.alloc(n * 4, 64, 'pasa cache out');
+      if (qa.dtype === 'f16') tk.memory.u16.set(qa.data, pq >> 1); else tk.memory.f32.set(qa.data, pq >> 2);
+      this.#run(pq, qa.dtype, po);
+      return tk.memory.f32.slice(po >> 2, (po >> 2) + n);
+    });
+  }
+
+  /** Free the cache's memory (idempotent). */
+  dispose(): void {
+    this.#k16.dispose(); this.#kp.dispose(); this.#v16.dispose();
+  }
+
+  #check(what: string): void {
+    if (this.tk.disposed) throw new DisposedError('tessera instance');
+    if (this.disposed) throw new DisposedError(`${what}: PasaKVCache`);
+  }
+
+  /** Rows as f16 bits (a copy for f32 input and for tensors; validated, nothing written yet). */
+  #halves(what: string, name: string, x: Rows): Uint16Array {
+    if (x instanceof Tensor) {
+      tensor(what, name, x, this.tk.arena, ['f32', 'f16']);
+      const view = x.read();
+      return x.dtype === 'f16' ? view as Uint16Array : this.tk.f16.fromF32(view as Float32Array);
+    }
+    const a = f32or16(what, name, x);
+    return a.dtype === 'f16' ? a.data : this.tk.f16.fromF32(a.data);
+  }
+
+  /** Rebuild K' of every block from the one holding row `from` to the end, for every KV head. */
+  #prepare(from: number): void {
+    const tk = this.tk, d = this.headDim, bc = this.blockK, cap = this.capacity, p = this.#p;
+    tk.run(() => {
+      const scratch = tk.arena.alloc(tk.kernels.pasa_kv_prepare_scratch_bytes(d), 64, 'pasa cache prepare');
+      for (let g = 0; g < this.kvHeads; g++) {
+        for (let c0 = Math.floor(from / bc) * bc; c0 < this.#length; c0 += bc) {
+          const off = (g * cap + c0) * d * 2;
+          tk.kernels.pasa_kv_prepare_block(this.#k16.ptr + off, this.#kp.ptr + off, Math.min(bc, this.#length - c0), d, p.scale, p.beta, scratch);
+        }
+      }
+    });
+  }
+
+  /** The decode kernel over the prepared rows, per KV head and per chunk of at most MAX_ROWS query rows of its group. */
+  #run(qPtr: number, qd: 'f32' | 'f16', oPtr: number): void {
+    const tk = this.tk, d = this.headDim, p = { ...this.#p, s2: this.#length };
+    const group = p.group, qe = qd === 'f16' ? 2 : 4;
+    const rows = Math.min(group, MAX_ROWS);
+    const scratch = tk.arena.alloc(tk.kernels.pasa_attn_decode_scratch_bytes(d, rows, p.bc), 64, 'pasa cache decode scratch');
+    for (let g = 0; g < this.kvHeads; g++) {
+      const kvOff = g * this.capacity * d * 2;
+      for (let r0 = 0; r0 < group; r0 += rows) {
+        const h = g * group + r0;
+        const [name, ...args] = decodeCall({ ...p, group: Math.min(rows, group - r0) }, qPtr + h * d * qe, oPtr + h * d * 4,
+          this.#kp.ptr + kvOff, this.#v16.ptr + kvOff, d, qd, 'f16', scratch, ABI.ATTN_FLAG_PREPARED);
+        (tk.kernels[name] as (...a: number[]) => void)(...args);
+      }
+    }
+  }
+}

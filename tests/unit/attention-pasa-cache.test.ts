@@ -1,0 +1,143 @@
+// tk.pasaKVCache (bindings/ops/pasa-cache.ts): K' prepared block by block as rows are appended, decode over the
+// prepared halves. Its contract is to give exactly what tk.attentionDecode(..., { precision: 'pasa' }) gives on the
+// same rows (which attention-decode-pasa.test.ts checks against the golden and the tile path), so most checks here
+// are bit-for-bit comparisons with that call.
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, DTypeError, DisposedError, ShapeError, type Tessera } from '../../bindings/index.js';
+import { TIERS, randomF32, sameBits, tk } from '../helpers/tiers.js';
+
+/** rows [from, from + n) of every KV head of a [kvHeads][cap][d] array, as [kvHeads][n][d] */
+function rowsOf(a: Float32Array, kvHeads: number, cap: number, d: number, from: number, n: number): Float32Array {
+  const o = new Float32Array(kvHeads * n * d);
+  for (let g = 0; g < kvHeads; g++) o.set(a.subarray((g * cap + from) * d, (g * cap + from + n) * d), g * n * d);
+  return o;
+}
+
+function stateless(t: Tessera, q: Float32Array | Uint16Array, k: Float32Array, v: Float32Array, heads: number, kvHeads: number, d: number, len: number, blockK: number,
+  extra: { scale?: number; beta?: number; pasaFrame?: 'running' | 'first' } = {}): Float32Array {
+  return t.attentionDecode(q, k, v, { heads, kvHeads, headDim: d, kvLength: len, precision: 'pasa', blockK, ...extra });
+}
+
+describe('PASA KV cache', () => {
+  for (const tier of TIERS) {
+    it(`decode equals attentionDecode(precision 'pasa') bit for bit while rows are appended across block boundaries; MHA, GQA; f32 and f16 rows, tensors, options [${tier}]`, async () => {
+      const t = await tk(tier);
+      const cases = [
+        { heads: 4, kvHeads: 4, d: 64, blockK: 128, cap: 700, extra: {} }, // MHA: K' and V widened in registers
+        { heads: 8, kvHeads: 2, d: 20, blockK: 12, cap: 300, extra: { pasaFrame: 'first' as const } },
+        { heads: 6, kvHeads: 2, d: 132, blockK: 64, cap: 260, extra: { scale: 0.3, beta: 0.9 } },
+        { heads: 8, kvHeads: 1, d: 8, blockK: 4, cap: 90, extra: {} },
+      ];
+      let seed = 1;
+      for (const c of cases) {
+        const { heads, kvHeads, d, blockK, cap, extra } = c;
+        const K = randomF32(kvHeads * cap * d, seed++, 1, 5), V = randomF32(kvHeads * cap * d, seed++);
+        const cache = t.pasaKVCache({ heads, kvHeads, headDim: d, capacity: cap, blockK, ...extra });
+        try {
+          let len = 0, step = 0;
+          for (const n of [1, 1, 2, blockK - 4 > 0 ? blockK - 4 : 1, 1, blockK + 3, 1, 7, 2 * blockK, 1]) {
+            if (len + n > cap) break;
+            const kr = rowsOf(K, kvHeads, cap, d, len, n), vr = rowsOf(V, kvHeads, cap, d, len, n);
+            // alternate the row forms: f32 arrays, f16 bits, f32 tensors (all the same halves after rounding)
+            if (step % 3 === 0) cache.append(kr, vr);
+            else if (step % 3 === 1) cache.append(t.f16.fromF32(kr), t.f16.fromF32(vr));
+            else {
+              const kt = t.tensorFrom(kr), vt = t.tensorFrom(vr);
+              try { cache.append(kt, vt); } finally { kt.dispose(); vt.dispose(); }
+            }
+            len += n;
+            expect(cache.length).toBe(len);
+            const q = randomF32(heads * d, 1000 + step, -2, 2);
+            const want = stateless(t, q, K, V, heads, kvHeads, d, len, blockK, extra);
+            expect(sameBits(cache.decode(q), want), `${JSON.stringify(c)} after ${len} rows`).toBe(true);
+            // f16 q and the tensor form
+            const q16 = t.f16.fromF32(q);
+            const qt = t.tensorFrom(q16, [heads, 1, d]);
+            try {
+              const ot = cache.decode(qt);
+              expect(sameBits(ot.read(), stateless(t, q16, K, V, heads, kvHeads, d, len, blockK, extra))).toBe(true);
+              ot.dispose();
+            } finally { qt.dispose(); }
+            step++;
+          }
+          // roll back into the middle of a block, then grow again: K' of that block is rebuilt from the kept keys
+          const back = Math.max(1, len - Math.floor(blockK / 2) - 3);
+          cache.truncate(back);
+          const q = randomF32(heads * d, 77, -2, 2);
+          expect(sameBits(cache.decode(q), stateless(t, q, K, V, heads, kvHeads, d, back, blockK, extra))).toBe(true);
+          const K2 = K.slice(), n2 = Math.min(5, cap - back);
+          for (let i = 0; i < K2.length; i++) K2[i] = -K2[i]; // different rows after the rollback point
+          for (let g = 0; g < kvHeads; g++) K2.set(K.subarray(g * cap * d, (g * cap + back) * d), g * cap * d);
+          cache.append(rowsOf(K2, kvHeads, cap, d, back, n2), rowsOf(V, kvHeads, cap, d, back, n2));
+          expect(sameBits(cache.decode(q), stateless(t, q, K2, V, heads, kvHeads, d, back + n2, blockK, extra))).toBe(true);
+        } finally {
+          cache.dispose();
+        }
+      }
+    });
+
+    it(`groups above 32 query heads per KV head run in chunks of 32 rows: the same bits as caches of 32- and 8-head groups [${tier}]`, async () => {
+      const t = await tk(tier);
+      const d = 16, cap = 150, len = 140;
+      const K = randomF32(cap * d, 3, -3, 3), V = randomF32(cap * d, 4);
+      const big = t.pasaKVCache({ heads: 40, kvHeads: 1, headDim: d, capacity: cap, blockK: 32 });
+      const head32 = t.pasaKVCache({ heads: 32, kvHeads: 1, headDim: d, capacity: cap, blockK: 32 });
+      const tail = t.pasaKVCache({ heads: 8, kvHeads: 1, headDim: d, capacity: cap, blockK: 32 });
+      try {
+        for (const c of [big, head32, tail]) c.append(K.subarray(0, len * d), V.subarray(0, len * d));
+        const q = randomF32(40 * d, 5, -2, 2);
+        const o = big.decode(q);
+        expect(sameBits(o.subarray(0, 32 * d), head32.decode(q.subarray(0, 32 * d)))).toBe(true);
+        expect(sameBits(o.subarray(32 * d), tail.decode(q.subarray(32 * d)))).toBe(true);
+        // rows are independent: the first 8 rows of the 32-row call equal an 8-row call
+        expect(sameBits(o.subarray(0, 8 * d), tail.decode(q.subarray(0, 8 * d)))).toBe(true);
+      } finally {
+        for (const c of [big, head32, tail]) c.dispose();
+      }
+    });
+
+    it(`bad input is a typed error and leaves the cache unchanged; memory: fixed tensors, nothing leaks per call [${tier}]`, async () => {
+      const t = await tk(tier);
+      const d = 8, cap = 20;
+      expect(() => t.pasaKVCache({ heads: 3, kvHeads: 2, headDim: d, capacity: cap })).toThrow(ShapeError);
+      expect(() => t.pasaKVCache({ heads: 2, headDim: 6, capacity: cap })).toThrow(ShapeError);
+      expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: 0 })).toThrow(ShapeError);
+      expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: cap, blockK: 6 })).toThrow(ArgumentError);
+      expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: cap, pasaStorage: 'f32' } as never)).toThrow(ArgumentError);
+      const base = t.arena.stats().usedBytes;
+      const cache = t.pasaKVCache({ heads: 2, headDim: d, capacity: cap, blockK: 8 });
+      const held = t.arena.stats().usedBytes - base;
+      expect(held).toBeGreaterThanOrEqual(3 * 2 * cap * d * 2); // keys, K', values as halves
+      expect(held).toBeLessThanOrEqual(3 * (2 * cap * d * 2 + 128)); // + alignment and block rounding per tensor
+      const K = randomF32(2 * cap * d, 8), V = randomF32(2 * cap * d, 9);
+      expect(() => cache.decode(new Float32Array(2 * d))).toThrow(ShapeError); // empty
+      cache.append(rowsOf(K, 2, cap, d, 0, 15), rowsOf(V, 2, cap, d, 0, 15));
+      const q = randomF32(2 * d, 10);
+      const before = cache.decode(q);
+      const used = t.arena.stats().usedBytes;
+      expect(() => cache.append(rowsOf(K, 2, cap, d, 0, 6), rowsOf(V, 2, cap, d, 0, 6))).toThrow(ShapeError); // 21 > capacity
+      expect(() => cache.append(new Float32Array(2 * d), new Float32Array(4 * d))).toThrow(ShapeError);
+      expect(() => cache.append(new Float32Array(2 * d + 4), new Float32Array(2 * d + 4))).toThrow(ShapeError);
+      expect(() => cache.append(new Float64Array(2 * d) as never, new Float32Array(2 * d))).toThrow(DTypeError);
+      expect(() => cache.append(new Float32Array(0), new Float32Array(0))).toThrow(ShapeError);
+      expect(() => cache.decode(new Float32Array(3 * d))).toThrow(ShapeError);
+      expect(() => cache.decode(new Int32Array(2 * d) as never)).toThrow(DTypeError);
+      const wrong = t.tensor('i32', [2 * d]);
+      expect(() => cache.decode(wrong as never)).toThrow(DTypeError);
+      wrong.dispose();
+      for (const bad of [-1, 16, 1.5, NaN]) expect(() => cache.truncate(bad)).toThrow(ShapeError);
+      expect(cache.length).toBe(15);
+      expect(sameBits(cache.decode(q), before)).toBe(true);
+      expect(t.arena.stats().usedBytes).toBe(used); // decode and the rejected calls allocate nothing that stays
+      const other = await tk(tier === 'simd128' ? 'relaxed' : 'simd128');
+      const foreign = other.tensorFrom(q);
+      expect(() => cache.decode(foreign)).toThrow(ArgumentError);
+      foreign.dispose();
+      cache.dispose();
+      cache.dispose(); // idempotent
+      expect(t.arena.stats().usedBytes).toBe(base);
+      expect(() => cache.decode(q)).toThrow(DisposedError);
+      expect(() => cache.append(K, V)).toThrow(DisposedError);
+    });
+  }
+});
