@@ -93,6 +93,9 @@ export class PasaKVCache {
 
   get disposed(): boolean { return this.#k16.disposed; }
 
+  /** @internal the arena blocks the cache writes (keys, K', values), for the fuzzer's no-stray-write check */
+  _blocks(): number[] { return [this.#k16.ptr, this.#kp.ptr, this.#v16.ptr]; }
+
   /**
    * Append n rows per KV head: k and v are [kvHeads][n][headDim], f32 (rounded to fp16 here) or f16 bits (Uint16Array /
    * Float16Array), or f32 / f16 tensors of this instance. Everything is checked before the cache changes.

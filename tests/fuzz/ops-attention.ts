@@ -170,7 +170,7 @@ function spec(name: string, form: Form, par = false): OpSpec {
         const qp = place(r, q.pass as Float32Array);
         const desc2 = desc + ` q:${placementOf(qp)}`;
         const run = form === 'decode'
-          ? () => tk.attentionDecode(qp, kk.pass, v.pass, { heads, kvHeads, headDim: d, kvLength: seqK, scale, precision })
+          ? () => tk.attentionDecode(qp, kk.pass, v.pass, { heads, kvHeads, headDim: d, kvLength: seqK, scale, precision, blockK: bk })
           : () => tk.attention(qp, kk.pass, v.pass, opts);
         return { desc: desc2, inputs: [qp, kk.pass, v.pass], expectError, run, check };
       }
@@ -227,6 +227,102 @@ function hostile({ tk, other }: FuzzContext, r: Rng, form: Form): HostileCase {
   }
 }
 
+/** [kvHeads][n][d] rows [from, from + n) of a [kvHeads][cap][d] array (f32 or half bits) */
+function rowsOf<T extends Float32Array | Uint16Array>(a: T, kvHeads: number, cap: number, d: number, from: number, n: number): T {
+  const o = new (a.constructor as new (n: number) => T)(kvHeads * n * d);
+  for (let g = 0; g < kvHeads; g++) o.set(a.subarray((g * cap + from) * d, (g * cap + from + n) * d), g * n * d);
+  return o;
+}
+
+/**
+ * tk.pasaKVCache: the rows arrive in 1-4 appends of random sizes and forms (f32 / f16 arrays, f32 / f16 tensors), now
+ * and then with junk rows appended and truncated away (their blocks' K' must be rebuilt from the kept keys), then one
+ * decode (array or tensor q). The result must equal tk.attentionDecode(..., 'pasa') on the same rows bit for bit when
+ * the group has at most 8 query heads (the documented contract), and stay within the PASA bound against the f64
+ * golden in every case. The cache's own tensors are the declared outputs; all else in linear memory must stay.
+ */
+const pasaCacheSpec: OpSpec = {
+  name: 'PasaKVCache.decode', family: 'attention', tolerance: 'bit-identical to tk.attentionDecode(pasa) for groups <= 8; the pasa bound (above) against the golden',
+  gen({ tk }, r, size) {
+    const dd = dims(r, size);
+    const { heads, kvHeads, d, seqK } = dd;
+    const cap = seqK + r.int(0, 12);
+    const bk = r.bool(0.5) ? undefined : r.pick([4, 8, 32, 128]);
+    const bc = bk ?? 128;
+    const scale = r.bool(0.7) ? 1 / Math.sqrt(Math.max(d, 1)) : r.pick([0.05, 0.5, 2]);
+    const f16q = r.bool(0.3);
+    const q = input(r, heads * d, f16q, 0, true), kk = input(r, kvHeads * cap * d, false, 0, true), v = input(r, kvHeads * cap * d, false, r.bool(0.1) ? 0.01 : 0, true);
+    const k16 = Uint16Array.from(kk.pass as Float32Array, (x) => refHalfBits(refRoundHalf(x))), v16 = Uint16Array.from(v.pass as Float32Array, (x) => refHalfBits(refRoundHalf(x)));
+    const s: Shape = { heads, kvHeads, seqQ: 1, seqK, d, cap, causal: false, scale, precision: 'pasa', bc };
+    const opts = { heads, kvHeads, headDim: d, capacity: cap, scale, blockK: bk };
+    const desc0 = `heads=${heads}/${kvHeads} len=${seqK} cap=${cap} d=${d} scale=${scale.toFixed(3)} bk=${bk} q:${f16q ? 'f16' : 'f32'}`;
+    if (heads === 0 || kvHeads === 0 || d === 0 || seqK === 0) {
+      // seqK = 0: an empty cache cannot decode; zero dims: the cache cannot be made
+      return { desc: desc0, expectError: ShapeError, run: () => { const c = tk.pasaKVCache({ ...opts, capacity: Math.max(cap, 1) }); try { return c.decode(q.pass); } finally { c.dispose(); } }, check: () => null };
+    }
+    // the append schedule: cut points, forms, an optional junk append + truncate
+    const cuts = [0, ...Array.from({ length: r.int(0, 3) }, () => r.int(1, seqK)).sort((a, b) => a - b), seqK].filter((x, i, a) => i === 0 || x > a[i - 1]);
+    const forms = cuts.slice(1).map(() => r.pick(['f32', 'f16', 'f32 tensor', 'f16 tensor'] as const));
+    const junk = cap > seqK && r.bool(0.3) ? r.int(1, cap - seqK) : 0;
+    const junkAt = r.int(0, cuts.length - 2);
+    const qForm = r.bool() ? 'array' : 'tensor';
+    const cache = tk.pasaKVCache(opts);
+    const desc = `${desc0} appends ${cuts.slice(1).map((c, i) => `${c - cuts[i]}:${forms[i]}`).join(',')}${junk ? ` junk ${junk} after #${junkAt}` : ''} q:${qForm}`;
+    const appendRows = (from: number, n: number, form: string, src32: Float32Array, src16: Uint16Array, vs32: Float32Array, vs16: Uint16Array) => {
+      const half = form.startsWith('f16');
+      const kr = half ? rowsOf(src16, kvHeads, cap, d, from, n) : rowsOf(src32, kvHeads, cap, d, from, n);
+      const vr = half ? rowsOf(vs16, kvHeads, cap, d, from, n) : rowsOf(vs32, kvHeads, cap, d, from, n);
+      if (!form.endsWith('tensor')) { cache.append(kr, vr); return; }
+      const kt = tk.tensorFrom(kr), vt = tk.tensorFrom(vr);
+      try { cache.append(kt, vt); } finally { kt.dispose(); vt.dispose(); }
+    };
+    return {
+      desc, arenaOutputs: cache._blocks(),
+      run: () => {
+        for (let i = 0; i + 1 < cuts.length; i++) {
+          appendRows(cuts[i], cuts[i + 1] - cuts[i], forms[i], kk.pass as Float32Array, k16, v.pass as Float32Array, v16);
+          if (junk && i === junkAt) { // rows that will be rolled back: negated keys, so a stale K' would show
+            const neg = (kk.pass as Float32Array).map((x) => -x - 1);
+            appendRows(cuts[i + 1], Math.min(junk, cap - cuts[i + 1]), 'f32', neg, k16, v.pass as Float32Array, v16);
+            cache.truncate(cuts[i + 1]);
+          }
+        }
+        let got: Float32Array;
+        if (qForm === 'array') got = cache.decode(q.pass);
+        else {
+          const qt = tk.tensorFrom(q.pass, [heads, 1, d]);
+          try { const ot = cache.decode(qt); got = ot.read(); ot.dispose(); } finally { qt.dispose(); }
+        }
+        const ref = heads / kvHeads <= 8 ? tk.attentionDecode(q.pass, kk.pass, v.pass, { heads, kvHeads, headDim: d, kvLength: seqK, scale, precision: 'pasa', blockK: bk }) : null;
+        return { got, ref };
+      },
+      check: (res) => {
+        const { got, ref } = res as { got: Float32Array; ref: Float32Array | null };
+        if (ref) for (let i = 0; i < got.length; i++) if (!Object.is(got[i], ref[i])) return `[${i}]: cache ${got[i]} vs attentionDecode ${ref[i]} (must be bit-identical)`;
+        return checkAttention(got, q.vals, kk.vals, v.vals, s);
+      },
+      dispose: () => cache.dispose(),
+    };
+  },
+  hostile({ tk, other }, r) {
+    const heads = r.int(1, 4), d = 4 * r.int(1, 3), cap = r.int(2, 9);
+    const cache = tk.pasaKVCache({ heads, headDim: d, capacity: cap });
+    const row = (n: number) => fillF32(r, new Float32Array(heads * n * d), 'uniform');
+    cache.append(row(1), row(1));
+    const dispose = () => cache.dispose();
+    switch (r.int(0, 7)) {
+      case 0: return { desc: 'append past capacity', call: () => cache.append(row(cap), row(cap)), expect: [ShapeError], msg: /do not fit/, dispose };
+      case 1: return { desc: 'k and v lengths differ', call: () => cache.append(row(1), row(2)), expect: [ShapeError], dispose };
+      case 2: return { desc: 'rows not a multiple of kvHeads*headDim', call: () => cache.append(row(1).subarray(1), row(1).subarray(1)), expect: [ShapeError], dispose };
+      case 3: return { desc: 'k = Float64Array', call: () => cache.append(new Float64Array(heads * d) as any, row(1)), expect: [DTypeError], dispose };
+      case 4: { const bad = r.pick<any>([-1, 2, 0.5, NaN, '1']); return { desc: `truncate(${String(bad)})`, call: () => cache.truncate(bad), expect: [ShapeError], dispose }; }
+      case 5: { const fq = other.tensorFrom(row(1)); return { desc: 'q from another instance', call: () => cache.decode(fq), expect: [ArgumentError], msg: /another tessera instance/, dispose: () => { fq.dispose(); dispose(); } }; }
+      case 6: return { desc: 'q one element short', call: () => cache.decode(row(1).subarray(1)), expect: [ShapeError], dispose };
+      default: { dispose(); return { desc: 'decode on a disposed cache', call: () => cache.decode(row(1)), expect: [DisposedError] }; }
+    }
+  },
+};
+
 export const ATTENTION_OPS: OpSpec[] = [spec('tk.attention', 'arrays'), spec('tk.attention(tensors)', 'tensors'), spec('tk.attentionDecode', 'decode'),
-  { ...spec('parallel.attention', 'tensors', true), hostile: undefined }];
+  { ...spec('parallel.attention', 'tensors', true), hostile: undefined }, pasaCacheSpec];
 export type { Tessera };
