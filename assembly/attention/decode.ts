@@ -26,6 +26,7 @@
 // Scratch (f32_attn_decode_scratch_bytes): scaled Q [nr][d], O accumulator [nr][d], scores [nr][CK], partial dot
 // products [nr][CK][4], m, l, alpha [nr], widened K/V chunk [CK][d] (used only with FLAG_KV_F16) -- independent of s2.
 import { expF32x4 } from "./exp";
+import { pasaFrame, pasaLocalMax, pasaMergedMax, pasaRescale, pasaShift } from "./pasa-step";
 import { f16ToF32, f16x8NonFinite, f32x4ToF16x4, fixF16NonFinite, loadF16x4, narrowF16x8, roundF16, widenF16x8Fast } from "../f16/half";
 import { roundHalfK, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd } from "../common/simd";
@@ -412,7 +413,6 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
     }
     // 2b. the PASA step per row (flash.ts rowsPasa with keys in lanes; lanes past nv are excluded by `valid`)
     const invN: f32 = <f32>1 / <f32>nv;
-    const w1: f32 = <f32>1 / <f32>(j + 1), w0: f32 = <f32>j / <f32>(j + 1);
     for (let r = 0; r < nr; r++) {
       const srow = sc + <usize>r * rowB;
       let sum = f32x4.splat(0), mx = f32x4.splat(NEG_INF);
@@ -430,14 +430,10 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
       mx = f32x4.pmax(mx, v128.shuffle<i32>(mx, mx, 1, 0, 3, 2));
       const a = f32x4.mul(sum, f32x4.splat(invN));
       const pab = st + (nrB << 1) + (<usize>r << 2);
-      let ab = a, abo = a;
-      if (j > 0) {
-        abo = v128.load32_splat(pab);
-        ab = frameFirst ? abo : madd(a, f32x4.splat(w1), f32x4.mul(abo, f32x4.splat(w0)));
-      }
-      const dnew = f32x4.mul(f32x4.sub(a, ab), f32x4.splat(cc));
-      const dold = f32x4.mul(f32x4.sub(abo, ab), f32x4.splat(cc));
-      const mloc = v128.bitselect(f32x4.splat(PM_INIT), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
+      const abo = j > 0 ? v128.load32_splat(pab) : a;
+      const ab = pasaFrame(a, abo, j, frameFirst);
+      const dnew = pasaShift(a, ab, cc), dold = pasaShift(abo, ab, cc);
+      const mloc = pasaLocalMax(mx, PM_INIT);
       let lloc = f32x4.splat(0);
       for (let t = 0; t < nv; t += 4) {
         const valid = i32x4.lt_s(i32x4.add(i32x4.splat(t), iota), i32x4.splat(nv));
@@ -450,9 +446,8 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
       lloc = f32x4.add(lloc, v128.shuffle<i32>(lloc, lloc, 1, 0, 3, 2));
       const pm = st + (<usize>r << 2), pl = pm + nrB;
       const m = v128.load32_splat(pm);
-      const mn = f32x4.pmax(f32x4.add(m, dold), f32x4.add(mloc, dnew));
-      const alpha = expF32x4(f32x4.add(f32x4.sub(m, mn), dold));
-      const gamma = expF32x4(f32x4.add(f32x4.sub(mloc, mn), dnew));
+      const mn = pasaMergedMax(m, dold, mloc, dnew);
+      const alpha = pasaRescale(m, mn, dold), gamma = pasaRescale(mloc, mn, dnew);
       store<f32>(pl, f32x4.extract_lane(madd(alpha, v128.load32_splat(pl), f32x4.mul(gamma, lloc)), 0));
       store<f32>(pm, f32x4.extract_lane(mn, 0));
       store<f32>(pab, f32x4.extract_lane(ab, 0));

@@ -22,6 +22,7 @@
 // storage). Keys at or past kvRows are packed as zeros; columns past s2 are never used (masked).
 import { attn_gemm_1x4, attn_gemm_1x8, attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
+import { pasaFrame, pasaLocalMax, pasaMergedMax, pasaRescale, pasaShift } from "./pasa-step";
 import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
 import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd, sel } from "../common/simd";
@@ -411,7 +412,6 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, nLanes: i32, nv: i32, needM
   j: i32, beta: f32, storeF32: bool, frameFirst: bool): void {
   const cc: f32 = beta / (<f32>1 - beta);
   const invN: f32 = <f32>1 / <f32>nv;
-  const w1: f32 = <f32>1 / <f32>(j + 1), w0: f32 = <f32>j / <f32>(j + 1);
   const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
   for (let i = 0; i < nLanes; i += 4) {
     const io = <usize>i << 2;
@@ -450,14 +450,10 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, nLanes: i32, nv: i32, needM
     }
     const a = f32x4.mul(sum, f32x4.splat(invN));
     const pab = rowv + R_AB * rs + io;
-    let ab = a, abo = a;
-    if (j > 0) {
-      abo = v128.load(pab);
-      ab = frameFirst ? abo : madd(a, f32x4.splat(w1), f32x4.mul(abo, f32x4.splat(w0)));
-    }
-    const dnew = f32x4.mul(f32x4.sub(a, ab), f32x4.splat(cc));
-    const dold = f32x4.mul(f32x4.sub(abo, ab), f32x4.splat(cc));
-    const mloc = sel(f32x4.splat(M_INIT_F32), mx, f32x4.eq(mx, f32x4.splat(NEG_INF)));
+    const abo = j > 0 ? v128.load(pab) : a;
+    const ab = pasaFrame(a, abo, j, frameFirst);
+    const dnew = pasaShift(a, ab, cc), dold = pasaShift(abo, ab, cc);
+    const mloc = pasaLocalMax(mx, M_INIT_F32);
     p = sT + io;
     if (storeF32) {
       for (let c = 0; c < nv; c++) { v128.store(p, expF32x4(f32x4.sub(v128.load(p), mloc))); p += rs; }
@@ -467,9 +463,8 @@ function rowsPasa(sT: usize, rowv: usize, rs: usize, nLanes: i32, nv: i32, needM
     const lloc = colSum(sT + io, rs, nv);
     const pm = rowv + R_M * rs + io;
     const m = v128.load(pm);
-    const mn = f32x4.pmax(f32x4.add(m, dold), f32x4.add(mloc, dnew));
-    const alpha = expF32x4(f32x4.add(f32x4.sub(m, mn), dold));
-    const gamma = expF32x4(f32x4.add(f32x4.sub(mloc, mn), dnew));
+    const mn = pasaMergedMax(m, dold, mloc, dnew);
+    const alpha = pasaRescale(m, mn, dold), gamma = pasaRescale(mloc, mn, dnew);
     const pl = rowv + R_L * rs + io;
     v128.store(pl, madd(alpha, v128.load(pl), f32x4.mul(gamma, lloc)));
     v128.store(pm, mn);
