@@ -140,6 +140,30 @@ function attentionCase(heads: number, S: number, d: number): ThreadCase {
   };
 }
 
+/** PASA decode step on tk.pasaKVCache (32 query heads, d = 128, 2048 cached rows): one call per KV head across threads. */
+function pasaCacheCase(kvHeads: number): ThreadCase {
+  const H = 32, D = 128, L = 2048;
+  const mk = (n: number, seed: number) => new Float32Array(n).map((_, i) => Math.sin(i * 0.37 + seed));
+  const q = mk(H * D, 1), k = mk(kvHeads * L * D, 2), v = mk(kvHeads * L * D, 3);
+  return {
+    op: 'PASA decode (tk.pasaKVCache)', shape: `H=${H} kvHeads=${kvHeads} d=${D} kv=${L}`, elems: 2 * kvHeads * L * D,
+    setup(one, many) {
+      const o = { heads: H, kvHeads, headDim: D, capacity: L };
+      const c1 = one.pasaKVCache(o), c2 = many.pasaKVCache(o);
+      c1.append(k, v); c2.append(k, v);
+      const q1 = one.tensorFrom(q, [H, 1, D]), q2 = many.tensorFrom(q, [H, 1, D]);
+      const o1 = one.tensor('f32', [H, 1, D]), o2 = many.tensor('f32', [H, 1, D]);
+      return {
+        single: () => { c1.decode(q1, o1); },
+        parallel: async () => { await many.parallel.pasaDecode(c2, q2, o2); },
+        identical: () => sameBits(o1.read(), o2.read()),
+        output: () => o1.read() as Float32Array,
+        dispose: () => { [q1, q2, o1, o2, c1, c2].forEach((t) => t.dispose()); },
+      };
+    },
+  };
+}
+
 /** Dense NCHW conv (packed OIHW weights, one image): (image, output-channel block) tiles across threads. */
 function convCase(c: number, hw: number, cout: number, k: number): ThreadCase {
   const o = { c, h: hw, w: hw, cout, kh: k, kw: k, pad: (k - 1) >> 1 };
@@ -197,6 +221,7 @@ function cases(ctx: BenchContext): ThreadCase[] {
   out.push(...(ctx.quick ? [1024] : [512, 1024]).map(gemmCase));
   out.push(gemvCase(4096, 4096, false), gemvCase(4096, 4096, true));
   out.push(...(ctx.quick ? [attentionCase(1, 4096, 64)] : [attentionCase(2, 1024, 64), attentionCase(4, 4096, 64)]));
+  out.push(pasaCacheCase(32));
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
   out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
   if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));

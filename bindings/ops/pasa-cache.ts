@@ -62,6 +62,8 @@ export class PasaKVCache {
   readonly capacity: number;
   readonly blockK: number;
   #length = 0;
+  /** parallel decodes in flight (tk.parallel.pasaDecode): append / truncate would change rows they read */
+  #inFlight = 0;
   readonly #p: AttentionPlan;
   readonly #k16: Tensor<'f16'>;
   readonly #kp: Tensor<'f16'>;
@@ -93,6 +95,9 @@ export class PasaKVCache {
 
   get disposed(): boolean { return this.#k16.disposed; }
 
+  /** @internal whether this cache lives in tk's memory */
+  _ownedBy(tk: Tessera): boolean { return this.tk === tk; }
+
   /** @internal the arena blocks the cache writes (keys, K', values), for the fuzzer's no-stray-write check */
   _blocks(): number[] { return [this.#k16.ptr, this.#kp.ptr, this.#v16.ptr]; }
 
@@ -103,6 +108,7 @@ export class PasaKVCache {
   append(k: Rows, v: Rows): void {
     const what = 'pasaKVCache.append';
     this.#check(what);
+    this.#idle(what);
     const d = this.headDim, kvh = this.kvHeads;
     const kb = this.#halves(what, 'k', k), vb = this.#halves(what, 'v', v);
     if (kb.length !== vb.length) throw new ShapeError(`${what}: k has ${kb.length} elements, v has ${vb.length}`);
@@ -123,6 +129,7 @@ export class PasaKVCache {
   truncate(length: number): void {
     const what = 'pasaKVCache.truncate';
     this.#check(what);
+    this.#idle(what);
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > this.#length) {
       throw new ShapeError(`${what}: length must be an integer in [0, ${this.#length}], got ${String(length)}`);
     }
@@ -138,24 +145,23 @@ export class PasaKVCache {
   decode(q: Tensor, out?: Tensor<'f32'>): Tensor<'f32'>;
   decode(q: Float32Array | Uint16Array | ArrayBufferView | Tensor, out?: Tensor<'f32'>): Float32Array | Tensor<'f32'> {
     const what = 'pasaKVCache.decode';
-    this.#check(what);
-    if (this.#length < 1) throw new ShapeError(`${what}: the cache is empty (append rows first)`);
-    const n = this.heads * this.headDim, tk = this.tk;
+    const tk = this.tk, n = this.heads * this.headDim;
     if (q instanceof Tensor) {
-      tensor(what, 'q', q, tk.arena, ['f32', 'f16'], n);
-      if (out !== undefined) {
-        tensor(what, 'out', out, tk.arena, 'f32', n);
-        if (out.ptr === q.ptr) throw new ArgumentError(`${what}: out must not be q`);
-      }
-      const res = out ?? tk.tensor('f32', [this.heads, 1, this.headDim]);
+      const res = this._decodeTarget(what, q, out);
       try {
-        tk.run(() => this.#run(q.ptr, q.dtype as 'f32' | 'f16', res.ptr));
+        tk.run(() => {
+          const { calls, scratchBytes } = this._decodeCalls(q.ptr, q.dtype as 'f32' | 'f16', res.ptr);
+          const scratch = tk.arena.alloc(scratchBytes, 64, 'pasa cache decode scratch');
+          for (const [name, ...args] of calls) (tk.kernels[name] as (...a: number[]) => void)(...args.slice(0, -1), scratch);
+        });
       } catch (e) {
         if (!out) res.dispose();
         throw e;
       }
       return res;
     }
+    this.#check(what);
+    if (this.#length < 1) throw new ShapeError(`${what}: the cache is empty (append rows first)`);
     if (out !== undefined) throw new ArgumentError(`${what}: out is for the tensor form (q a Tensor)`);
     const qa = f32or16(what, 'q', q, n);
     return tk.run(() => {
@@ -163,12 +169,66 @@ export class PasaKVCache {
       const pq = a.alloc(n * (qa.dtype === 'f16' ? 2 : 4), 64, 'pasa cache q');
       const po = a.alloc(n * 4, 64, 'pasa cache out');
       if (qa.dtype === 'f16') tk.memory.u16.set(qa.data, pq >> 1); else tk.memory.f32.set(qa.data, pq >> 2);
-      this.#run(pq, qa.dtype, po);
+      const { calls, scratchBytes } = this._decodeCalls(pq, qa.dtype, po);
+      const scratch = a.alloc(scratchBytes, 64, 'pasa cache decode scratch');
+      for (const [name, ...args] of calls) (tk.kernels[name] as (...a: number[]) => void)(...args.slice(0, -1), scratch);
       return tk.memory.f32.slice(po >> 2, (po >> 2) + n);
     });
   }
 
-  /** Free the cache's memory (idempotent). */
+  /**
+   * @internal Validation of the tensor form (also tk.parallel.pasaDecode): q a live f32 / f16 tensor of this instance
+   * holding heads*headDim elements, out (if given) a live f32 one of that length that is not q; a non-empty cache.
+   * Returns the output tensor (allocated unless given).
+   */
+  _decodeTarget(what: string, q: Tensor, out?: Tensor<'f32'>): Tensor<'f32'> {
+    this.#check(what);
+    if (this.#length < 1) throw new ShapeError(`${what}: the cache is empty (append rows first)`);
+    const n = this.heads * this.headDim, tk = this.tk;
+    tensor(what, 'q', q, tk.arena, ['f32', 'f16'], n);
+    if (out !== undefined) {
+      tensor(what, 'out', out, tk.arena, 'f32', n);
+      if (out.ptr === q.ptr) throw new ArgumentError(`${what}: out must not be q`);
+    }
+    return out ?? tk.tensor('f32', [this.heads, 1, this.headDim]);
+  }
+
+  /**
+   * @internal The decode kernel calls over the prepared rows: one per KV head and chunk of at most MAX_ROWS query rows
+   * of its group, as [export name, ...arguments] with the scratch pointer last (0 here: each caller passes its own
+   * block of scratchBytes).
+   */
+  _decodeCalls(qPtr: number, qd: 'f32' | 'f16', oPtr: number): { calls: ReturnType<typeof decodeCall>[]; scratchBytes: number } {
+    const d = this.headDim, p = { ...this.#p, s2: this.#length };
+    const group = p.group, qe = qd === 'f16' ? 2 : 4;
+    const rows = Math.min(group, MAX_ROWS);
+    const calls: ReturnType<typeof decodeCall>[] = [];
+    for (let g = 0; g < this.kvHeads; g++) {
+      const kvOff = g * this.capacity * d * 2;
+      for (let r0 = 0; r0 < group; r0 += rows) {
+        const h = g * group + r0;
+        calls.push(decodeCall({ ...p, group: Math.min(rows, group - r0) }, qPtr + h * d * qe, oPtr + h * d * 4,
+          this.#kp.ptr + kvOff, this.#v16.ptr + kvOff, d, qd, 'f16', 0, ABI.ATTN_FLAG_PREPARED));
+      }
+    }
+    return { calls, scratchBytes: this.tk.kernels.pasa_attn_decode_scratch_bytes(d, rows, p.bc) };
+  }
+
+  /** @internal Keep the cache's memory and rows fixed while queued or running tiles read them (tk.parallel.pasaDecode):
+   *  dispose() is deferred, append / truncate throw until the returned function is called. */
+  _hold(): () => void {
+    const release = [this.#k16.pin(), this.#kp.pin(), this.#v16.pin()];
+    this.#inFlight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#inFlight--;
+      release.forEach((r) => r());
+    };
+  }
+
+  /** Free the cache's memory (idempotent; deferred while a parallel decode still reads it). */
   dispose(): void {
     this.#k16.dispose(); this.#kp.dispose(); this.#v16.dispose();
   }
@@ -176,6 +236,10 @@ export class PasaKVCache {
   #check(what: string): void {
     if (this.tk.disposed) throw new DisposedError('tessera instance');
     if (this.disposed) throw new DisposedError(`${what}: PasaKVCache`);
+  }
+
+  #idle(what: string): void {
+    if (this.#inFlight > 0) throw new ArgumentError(`${what}: a parallel decode (tk.parallel.pasaDecode) is reading the cache; await it first`);
   }
 
   /** Rows as f16 bits (a copy for f32 input and for tensors; validated, nothing written yet). */
@@ -201,22 +265,5 @@ export class PasaKVCache {
         }
       }
     });
-  }
-
-  /** The decode kernel over the prepared rows, per KV head and per chunk of at most MAX_ROWS query rows of its group. */
-  #run(qPtr: number, qd: 'f32' | 'f16', oPtr: number): void {
-    const tk = this.tk, d = this.headDim, p = { ...this.#p, s2: this.#length };
-    const group = p.group, qe = qd === 'f16' ? 2 : 4;
-    const rows = Math.min(group, MAX_ROWS);
-    const scratch = tk.arena.alloc(tk.kernels.pasa_attn_decode_scratch_bytes(d, rows, p.bc), 64, 'pasa cache decode scratch');
-    for (let g = 0; g < this.kvHeads; g++) {
-      const kvOff = g * this.capacity * d * 2;
-      for (let r0 = 0; r0 < group; r0 += rows) {
-        const h = g * group + r0;
-        const [name, ...args] = decodeCall({ ...p, group: Math.min(rows, group - r0) }, qPtr + h * d * qe, oPtr + h * d * 4,
-          this.#kp.ptr + kvOff, this.#v16.ptr + kvOff, d, qd, 'f16', scratch, ABI.ATTN_FLAG_PREPARED);
-        (tk.kernels[name] as (...a: number[]) => void)(...args);
-      }
-    }
   }
 }

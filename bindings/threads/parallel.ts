@@ -16,6 +16,7 @@ import { tensor } from '../validate.js';
 import { attnTileFlag, checkAttentionTensors, decodeCall, decodeScratchBytes, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
+import { PasaKVCache } from '../ops/pasa-cache.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
 
 type TileCallT = [string, ...number[]];
@@ -275,6 +276,31 @@ export class ParallelOps {
       throw e;
     } finally {
       for (const b of held) a.free(b);
+      release.forEach((r) => r());
+    }
+    return res;
+  }
+
+  /**
+   * One PASA decode step on a tk.pasaKVCache, its (KV head, query-row chunk) kernel calls split across tk.pool: q an
+   * f32 / f16 tensor [heads, 1, headDim], out f32 (allocated if not given). Bit-identical to cache.decode(q, out).
+   * While it runs, the cache's append / truncate throw and its dispose() is deferred.
+   */
+  async pasaDecode(cache: PasaKVCache, q: Tensor, out?: Tensor<'f32'>): Promise<Tensor<'f32'>> {
+    const what = 'parallel.pasaDecode';
+    this.#alive();
+    if (!(cache instanceof PasaKVCache)) throw new DTypeError(`${what}: cache must be a PasaKVCache (tk.pasaKVCache), got ${cache === null ? 'null' : typeof cache}`);
+    if (!cache._ownedBy(this.tk)) throw new ArgumentError(`${what}: cache belongs to another tessera instance`);
+    if (this.threads < 2) return cache.decode(q, out);
+    const res = cache._decodeTarget(what, q, out);
+    const release = [q.pin(), res.pin(), cache._hold()];
+    try {
+      const { calls, scratchBytes } = cache._decodeCalls(q.ptr, q.dtype as 'f32' | 'f16', res.ptr);
+      await this.tk.pool.runCalls(calls, { scratch: { bytes: scratchBytes, arg: calls[0].length - 2 } });
+    } catch (e) {
+      if (!out) res.dispose();
+      throw e;
+    } finally {
       release.forEach((r) => r());
     }
     return res;

@@ -23,6 +23,38 @@ describe('threaded attention', () => {
     { name: 'pasa decode GQA 8/2', heads: 8, kvHeads: 2, seqQ: 1, seqK: 300, headDim: 64, causal: false, precision: 'pasa' },
     { name: 'pasa decode MHA 3/3, f16 k/v', heads: 3, kvHeads: 3, seqQ: 1, seqK: 131, headDim: 20, causal: true, precision: 'pasa', kv16: true },
   ] as const;
+  it('pasaDecode on a tk.pasaKVCache: same bits as cache.decode, more than one tile; the cache is held while it runs', async () => {
+    for (const [heads, kvHeads, d] of [[8, 8, 64], [12, 3, 20], [40, 1, 16]] as const) {
+      const cap = 300, len = 257;
+      const cache = tk.pasaKVCache({ heads, kvHeads, headDim: d, capacity: cap, blockK: 64 });
+      const k = randomF32(kvHeads * len * d, 11, -2, 2), v = randomF32(kvHeads * len * d, 12);
+      cache.append(k, v);
+      const q = tk.tensorFrom(randomF32(heads * d, 13), [heads, 1, d]);
+      const o1 = cache.decode(q);
+      const before = tk.pool.stats.tiles;
+      const pending = tk.parallel.pasaDecode(cache, q);
+      // rows must not change under the tiles; dispose is deferred until they are done
+      expect(() => cache.append(k.subarray(0, kvHeads * d), v.subarray(0, kvHeads * d))).toThrow(/parallel decode/);
+      expect(() => cache.truncate(1)).toThrow(/parallel decode/);
+      const o2 = await pending;
+      try {
+        if (kvHeads > 1) expect(tk.pool.stats.tiles - before).toBeGreaterThan(1);
+        expect(sameBits(o2.read(), o1.read())).toBe(true);
+        cache.append(k.subarray(0, kvHeads * d), v.subarray(0, kvHeads * d)); // free again
+        expect(cache.length).toBe(len + 1);
+      } finally {
+        for (const t of [q, o1, o2]) t.dispose();
+        cache.dispose();
+      }
+    }
+    const other = await init({ threads: 1 });
+    const foreign = other.pasaKVCache({ heads: 1, headDim: 4, capacity: 2 });
+    const q = tk.tensorFrom(new Float32Array(4));
+    await expect(tk.parallel.pasaDecode(foreign, q)).rejects.toThrow(/another tessera instance/);
+    await expect(tk.parallel.pasaDecode({} as never, q)).rejects.toThrow(/PasaKVCache/);
+    q.dispose(); other.dispose();
+  });
+
   for (const c of cases) {
     it(`${c.name}: same bits as one thread`, async () => {
       const o = { heads: c.heads, kvHeads: c.kvHeads, seqQ: c.seqQ, seqK: c.seqK, headDim: c.headDim, causal: c.causal, precision: c.precision };
