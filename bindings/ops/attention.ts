@@ -96,6 +96,9 @@ interface Plan {
   mode: number; flags: number; scale: number; beta: number; br: number; bc: number; precision: AttentionPrecision;
 }
 
+/** Largest accepted headDim (real models use 64-256): keeps every attention scratch size far below 2^31 bytes. */
+export const MAX_HEAD_DIM = 16384;
+
 function isInt(x: unknown, min: number): x is number { return typeof x === 'number' && Number.isSafeInteger(x) && x >= min; }
 
 /** Validate options (typed errors, before any kernel). @internal also used by bindings/ops/pasa-cache.ts. */
@@ -108,6 +111,10 @@ export function attentionPlan(o: AttentionOptions, what: string): Plan {
   }
   if (heads % kvHeads !== 0) throw new ShapeError(`${what}: kvHeads (${kvHeads}) must divide heads (${heads})`);
   if (headDim % 4 !== 0) throw new ShapeError(`${what}: headDim must be a multiple of 4, got ${headDim}`);
+  // the kernels' scratch sizes are i32 byte counts from (headDim, blockQ, blockK, group rows); with blockQ, blockK <= 4096
+  // and <= 32 rows per decode call they stay below 2^31 for headDim < ~31700 (tile scratch ~16386·4·d bytes), so a
+  // larger headDim would wrap them and let a kernel write past its scratch
+  if (headDim > MAX_HEAD_DIM) throw new ShapeError(`${what}: headDim must be at most ${MAX_HEAD_DIM}, got ${headDim}`);
   const cap = o.kvCapacity ?? seqK;
   if (!isInt(cap, seqK)) throw new ShapeError(`${what}: kvCapacity must be an integer >= seqK (${seqK}), got ${String(o.kvCapacity)}`);
   const precision = o.precision ?? 'f32';

@@ -18,8 +18,10 @@
  * they land in (the last, partial block's mean moves), so an append costs O(blockK · headDim) per KV head per touched
  * block, not O(length).
  *
- * Memory: three [kvHeads][capacity][headDim] f16 tensors (keys, K', values: 1.5x an f16 KV cache), allocated up front;
- * each call's scratch comes from (headDim, group, blockK), independent of the length.
+ * Memory: three [kvHeads][capacity][headDim] f16 tensors (keys, K', values: 1.5x an f16 KV cache) and the K' rebuild's
+ * scratch (2 headDim floats), allocated up front, so append and truncate allocate nothing once they start writing (an
+ * out-of-memory error can only come from converting f32 rows, before anything changes); decode's scratch comes from
+ * (headDim, group, blockK), independent of the length.
  */
 import { ABI } from '../abi.js';
 import { ArgumentError, DisposedError, ShapeError } from '../errors.js';
@@ -68,6 +70,8 @@ export class PasaKVCache {
   readonly #k16: Tensor<'f16'>;
   readonly #kp: Tensor<'f16'>;
   readonly #v16: Tensor<'f16'>;
+  /** pasa_kv_prepare_block's scratch, held with the cache so that append / truncate cannot fail once they write */
+  readonly #prepScratch: Tensor<'f32'>;
 
   /** @internal use tk.pasaKVCache */
   constructor(private readonly tk: Tessera, o: PasaKVCacheOptions) {
@@ -83,11 +87,16 @@ export class PasaKVCache {
       beta: o.beta, blockK: o.blockK, pasaFrame: o.pasaFrame }, what);
     this.heads = this.#p.heads; this.kvHeads = this.#p.kvHeads; this.headDim = this.#p.d; this.capacity = cap; this.blockK = this.#p.bc;
     const shape = [this.kvHeads, cap, this.headDim];
-    this.#k16 = tk.tensor('f16', shape);
+    const made: Tensor[] = [];
     try {
-      this.#kp = tk.tensor('f16', shape);
-      try { this.#v16 = tk.tensor('f16', shape); } catch (e) { this.#kp.dispose(); throw e; }
-    } catch (e) { this.#k16.dispose(); throw e; }
+      made.push(this.#k16 = tk.tensor('f16', shape));
+      made.push(this.#kp = tk.tensor('f16', shape));
+      made.push(this.#v16 = tk.tensor('f16', shape));
+      made.push(this.#prepScratch = tk.tensor('f32', [Math.ceil(tk.kernels.pasa_kv_prepare_scratch_bytes(this.headDim) / 4)]));
+    } catch (e) {
+      made.forEach((t) => t.dispose());
+      throw e;
+    }
   }
 
   /** Valid rows per KV head. */
@@ -98,8 +107,8 @@ export class PasaKVCache {
   /** @internal whether this cache lives in tk's memory */
   _ownedBy(tk: Tessera): boolean { return this.tk === tk; }
 
-  /** @internal the arena blocks the cache writes (keys, K', values), for the fuzzer's no-stray-write check */
-  _blocks(): number[] { return [this.#k16.ptr, this.#kp.ptr, this.#v16.ptr]; }
+  /** @internal the arena blocks the cache writes (keys, K', values, the rebuild scratch), for the fuzzer's no-stray-write check */
+  _blocks(): number[] { return [this.#k16.ptr, this.#kp.ptr, this.#v16.ptr, this.#prepScratch.ptr]; }
 
   /**
    * Append n rows per KV head: k and v are [kvHeads][n][headDim], f32 (rounded to fp16 here) or f16 bits (Uint16Array /
@@ -230,7 +239,7 @@ export class PasaKVCache {
 
   /** Free the cache's memory (idempotent; deferred while a parallel decode still reads it). */
   dispose(): void {
-    this.#k16.dispose(); this.#kp.dispose(); this.#v16.dispose();
+    this.#k16.dispose(); this.#kp.dispose(); this.#v16.dispose(); this.#prepScratch.dispose();
   }
 
   #check(what: string): void {
@@ -253,17 +262,15 @@ export class PasaKVCache {
     return a.dtype === 'f16' ? a.data : this.tk.f16.fromF32(a.data);
   }
 
-  /** Rebuild K' of every block from the one holding row `from` to the end, for every KV head. */
+  /** Rebuild K' of every block from the one holding row `from` to the end, for every KV head. Allocates nothing (the
+   *  scratch is the cache's own), so it cannot fail after append / truncate have changed the rows. */
   #prepare(from: number): void {
-    const tk = this.tk, d = this.headDim, bc = this.blockK, cap = this.capacity, p = this.#p;
-    tk.run(() => {
-      const scratch = tk.arena.alloc(tk.kernels.pasa_kv_prepare_scratch_bytes(d), 64, 'pasa cache prepare');
-      for (let g = 0; g < this.kvHeads; g++) {
-        for (let c0 = Math.floor(from / bc) * bc; c0 < this.#length; c0 += bc) {
-          const off = (g * cap + c0) * d * 2;
-          tk.kernels.pasa_kv_prepare_block(this.#k16.ptr + off, this.#kp.ptr + off, Math.min(bc, this.#length - c0), d, p.scale, p.beta, scratch);
-        }
+    const k = this.tk.kernels, d = this.headDim, bc = this.blockK, cap = this.capacity, p = this.#p, scratch = this.#prepScratch.ptr;
+    for (let g = 0; g < this.kvHeads; g++) {
+      for (let c0 = Math.floor(from / bc) * bc; c0 < this.#length; c0 += bc) {
+        const off = (g * cap + c0) * d * 2;
+        k.pasa_kv_prepare_block(this.#k16.ptr + off, this.#kp.ptr + off, Math.min(bc, this.#length - c0), d, p.scale, p.beta, scratch);
       }
-    });
+    }
   }
 }

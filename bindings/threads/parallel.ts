@@ -291,6 +291,7 @@ export class ParallelOps {
     this.#alive();
     if (!(cache instanceof PasaKVCache)) throw new DTypeError(`${what}: cache must be a PasaKVCache (tk.pasaKVCache), got ${cache === null ? 'null' : typeof cache}`);
     if (!cache._ownedBy(this.tk)) throw new ArgumentError(`${what}: cache belongs to another tessera instance`);
+    if (!(q instanceof Tensor)) throw new DTypeError(`${what}: q must be a Tensor (tk.tensor / tk.tensorFrom); the array form is cache.decode(q)`);
     if (this.threads < 2) return cache.decode(q, out);
     const res = cache._decodeTarget(what, q, out);
     const release = [q.pin(), res.pin(), cache._hold()];

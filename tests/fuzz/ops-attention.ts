@@ -157,20 +157,21 @@ function spec(name: string, form: Form, par = false): OpSpec {
       const bq = r.bool(0.7) ? undefined : r.pick([8, 16, 64]), bk = r.bool(0.7) ? undefined : r.pick([4, 32, 128]);
       const bc = bk ?? (precision === 'f32' ? 64 : 128);
       const f16q = r.bool(0.25), f16kv = r.bool(0.25);
+      const frame = form === 'decode' && r.bool(0.3) ? 'first' as const : undefined; // both frames are exact: same bound
       // NaN in v, causal or not (also in cache rows past seqK): it must reach exactly the outputs its key is visible to
       const nanV = r.bool(0.1) ? 0.01 : 0;
       const round = precision !== 'f32';
       const q = input(r, heads * seqQ * d, f16q, 0, round), kk = input(r, kvHeads * cap * d, f16kv, 0, round), v = input(r, kvHeads * cap * d, f16kv, nanV, round);
       const s: Shape = { heads, kvHeads, seqQ, seqK, d, cap, causal, scale, precision, bc };
       const opts = { heads, kvHeads, seqQ, seqK, headDim: d, causal, scale, precision, kvCapacity: cap, blockQ: bq, blockK: bk };
-      const desc = `${form} heads=${heads}/${kvHeads} seqQ=${seqQ} seqK=${seqK} cap=${cap} d=${d} ${precision} causal=${causal} scale=${scale.toFixed(3)} bq=${bq} bk=${bk} q:${f16q ? 'f16' : 'f32'} kv:${f16kv ? 'f16' : 'f32'}${nanV ? ' NaN-in-v' : ''}`;
+      const desc = `${form} heads=${heads}/${kvHeads} seqQ=${seqQ} seqK=${seqK} cap=${cap} d=${d} ${precision} causal=${causal} scale=${scale.toFixed(3)} bq=${bq} bk=${bk} q:${f16q ? 'f16' : 'f32'} kv:${f16kv ? 'f16' : 'f32'}${nanV ? ' NaN-in-v' : ''}${frame ? ' frame first' : ''}`;
       const expectError = heads === 0 || kvHeads === 0 || seqK === 0 || seqQ === 0 || d === 0 ? ShapeError : undefined;
       const check = (got: unknown) => checkAttention(got, q.vals, kk.vals, v.vals, s);
       if (form !== 'tensors' || expectError) {
         const qp = place(r, q.pass as Float32Array);
         const desc2 = desc + ` q:${placementOf(qp)}`;
         const run = form === 'decode'
-          ? () => tk.attentionDecode(qp, kk.pass, v.pass, { heads, kvHeads, headDim: d, kvLength: seqK, scale, precision, blockK: bk })
+          ? () => tk.attentionDecode(qp, kk.pass, v.pass, { heads, kvHeads, headDim: d, kvLength: seqK, scale, precision, blockK: bk, pasaFrame: frame })
           : () => tk.attention(qp, kk.pass, v.pass, opts);
         return { desc: desc2, inputs: [qp, kk.pass, v.pass], expectError, run, check };
       }
@@ -310,14 +311,22 @@ const pasaCacheSpec: OpSpec = {
     const row = (n: number) => fillF32(r, new Float32Array(heads * n * d), 'uniform');
     cache.append(row(1), row(1));
     const dispose = () => cache.dispose();
+    // a rejected call must leave the cache as it was: same length, same decode bits (a plain Error counts as mishandled)
+    const q0 = row(1), before = cache.decode(q0);
+    const same = (call: () => unknown) => () => {
+      try { return call(); } finally {
+        const after = cache.length === 1 ? cache.decode(q0) : null;
+        if (!after || !after.every((x, i) => Object.is(x, before[i]))) throw new Error('a rejected call changed the cache');
+      }
+    };
     switch (r.int(0, 7)) {
-      case 0: return { desc: 'append past capacity', call: () => cache.append(row(cap), row(cap)), expect: [ShapeError], msg: /do not fit/, dispose };
-      case 1: return { desc: 'k and v lengths differ', call: () => cache.append(row(1), row(2)), expect: [ShapeError], dispose };
-      case 2: return { desc: 'rows not a multiple of kvHeads*headDim', call: () => cache.append(row(1).subarray(1), row(1).subarray(1)), expect: [ShapeError], dispose };
-      case 3: return { desc: 'k = Float64Array', call: () => cache.append(new Float64Array(heads * d) as any, row(1)), expect: [DTypeError], dispose };
-      case 4: { const bad = r.pick<any>([-1, 2, 0.5, NaN, '1']); return { desc: `truncate(${String(bad)})`, call: () => cache.truncate(bad), expect: [ShapeError], dispose }; }
-      case 5: { const fq = other.tensorFrom(row(1)); return { desc: 'q from another instance', call: () => cache.decode(fq), expect: [ArgumentError], msg: /another tessera instance/, dispose: () => { fq.dispose(); dispose(); } }; }
-      case 6: return { desc: 'q one element short', call: () => cache.decode(row(1).subarray(1)), expect: [ShapeError], dispose };
+      case 0: return { desc: 'append past capacity', call: same(() => cache.append(row(cap), row(cap))), expect: [ShapeError], msg: /do not fit/, dispose };
+      case 1: return { desc: 'k and v lengths differ', call: same(() => cache.append(row(1), row(2))), expect: [ShapeError], dispose };
+      case 2: return { desc: 'rows not a multiple of kvHeads*headDim', call: same(() => cache.append(row(1).subarray(1), row(1).subarray(1))), expect: [ShapeError], dispose };
+      case 3: return { desc: 'k = Float64Array', call: same(() => cache.append(new Float64Array(heads * d) as any, row(1))), expect: [DTypeError], dispose };
+      case 4: { const bad = r.pick<any>([-1, 2, 0.5, NaN, '1']); return { desc: `truncate(${String(bad)})`, call: same(() => cache.truncate(bad)), expect: [ShapeError], dispose }; }
+      case 5: { const fq = other.tensorFrom(row(1)); return { desc: 'q from another instance', call: same(() => cache.decode(fq)), expect: [ArgumentError], msg: /another tessera instance/, dispose: () => { fq.dispose(); dispose(); } }; }
+      case 6: return { desc: 'q one element short', call: same(() => cache.decode(row(1).subarray(1))), expect: [ShapeError], dispose };
       default: { dispose(); return { desc: 'decode on a disposed cache', call: () => cache.decode(row(1)), expect: [DisposedError] }; }
     }
   },

@@ -119,6 +119,21 @@ describe('PASA decode kernel (seqQ = 1)', () => {
       expect(t.kernels.pasa_attn_decode_scratch_bytes(128, 8, 128)).toBeLessThan(90_000);
     });
 
+    it(`a tail block whose scores are all far below 0: the lanes past nv stay out of the block max (regression) [${tier}]`, async () => {
+      const t = await tk(tier);
+      // one block of 3 keys (blockK 4): S' ~ -200 for every key, while the 4th lane of the key group holds 0; a max over
+      // all 4 lanes would take m_loc = 0, and every P = f16(exp(S' - 0)) would underflow to 0 (output 0)
+      const q = Float32Array.of(1, 0, 0, 0), v = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+      for (const k of [Float32Array.of(-6400, 0, 0, 0, -6404, 0, 0, 0, -6408, 0, 0, 0), Float32Array.of(0, 0, 0, 0, -240, 0, 0, 0, 240, 0, 0, 0)]) {
+        const opts = { heads: 1, headDim: 4, kvLength: 3, precision: 'pasa' as const, blockK: 4, scale: 1 };
+        const o = t.attentionDecode(q, k, v, opts);
+        expect(sameBits(o, tilePath(() => t.attentionDecode(q, k, v, opts)))).toBe(true);
+        const gold = refAttention(q, k, v, { heads: 1, seqQ: 1, seqK: 3, headDim: 4, scale: 1 });
+        for (let x = 0; x < 4; x++) expect(Math.abs(o[x] - gold[x]), `[${x}] ${o[x]} vs ${gold[x]}`).toBeLessThan(0.02 * 12);
+        expect(o.some((x) => x !== 0)).toBe(true);
+      }
+    });
+
     it(`non-finite values: NaN in a K row makes the rows that see its block NaN (pasa.md §5); NaN / Inf in v reach the output [${tier}]`, async () => {
       const t = await tk(tier);
       const H = 2, d = 8, S = 40, bk = 16;

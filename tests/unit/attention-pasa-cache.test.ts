@@ -3,7 +3,7 @@
 // same rows (which attention-decode-pasa.test.ts checks against the golden and the tile path), so most checks here
 // are bit-for-bit comparisons with that call.
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, DisposedError, ShapeError, type Tessera } from '../../bindings/index.js';
+import { ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError, type Tessera } from '../../bindings/index.js';
 import { TIERS, randomF32, sameBits, tk } from '../helpers/tiers.js';
 
 /** rows [from, from + n) of every KV head of a [kvHeads][cap][d] array, as [kvHeads][n][d] */
@@ -107,8 +107,8 @@ describe('PASA KV cache', () => {
       const base = t.arena.stats().usedBytes;
       const cache = t.pasaKVCache({ heads: 2, headDim: d, capacity: cap, blockK: 8 });
       const held = t.arena.stats().usedBytes - base;
-      expect(held).toBeGreaterThanOrEqual(3 * 2 * cap * d * 2); // keys, K', values as halves
-      expect(held).toBeLessThanOrEqual(3 * (2 * cap * d * 2 + 128)); // + alignment and block rounding per tensor
+      expect(held).toBeGreaterThanOrEqual(3 * 2 * cap * d * 2 + 2 * d * 4); // keys, K', values as halves + the K' rebuild's scratch
+      expect(held).toBeLessThanOrEqual(3 * (2 * cap * d * 2 + 128) + 2 * d * 4 + 144); // + alignment and block rounding per tensor
       const K = randomF32(2 * cap * d, 8), V = randomF32(2 * cap * d, 9);
       expect(() => cache.decode(new Float32Array(2 * d))).toThrow(ShapeError); // empty
       cache.append(rowsOf(K, 2, cap, d, 0, 15), rowsOf(V, 2, cap, d, 0, 15));
@@ -129,6 +129,24 @@ describe('PASA KV cache', () => {
       expect(cache.length).toBe(15);
       expect(sameBits(cache.decode(q), before)).toBe(true);
       expect(t.arena.stats().usedBytes).toBe(used); // decode and the rejected calls allocate nothing that stays
+      // out of memory (injected): f32 rows are converted before anything changes (the error leaves the cache as it was);
+      // f16 rows and truncate allocate nothing (the K' rebuild uses the cache's own scratch), so they cannot fail midway
+      t.arena.failAfter(0);
+      try {
+        expect(() => cache.append(rowsOf(K, 2, cap, d, 15, 2), rowsOf(V, 2, cap, d, 15, 2))).toThrow(OutOfMemoryError);
+      } finally { t.arena.failAfter(null); }
+      expect(cache.length).toBe(15);
+      expect(sameBits(cache.decode(q), before)).toBe(true);
+      const k16 = t.f16.fromF32(rowsOf(K, 2, cap, d, 15, 2)), v16 = t.f16.fromF32(rowsOf(V, 2, cap, d, 15, 2));
+      t.arena.failAfter(0);
+      try {
+        cache.append(k16, v16);
+        cache.truncate(11);
+      } finally { t.arena.failAfter(null); }
+      expect(sameBits(cache.decode(q), stateless(t, q, K, V, 2, 2, d, 11, 8))).toBe(true);
+      cache.append(rowsOf(K, 2, cap, d, 11, 4), rowsOf(V, 2, cap, d, 11, 4));
+      expect(sameBits(cache.decode(q), before)).toBe(true);
+      expect(() => t.pasaKVCache({ heads: 1, headDim: 16388, capacity: 1 })).toThrow(ShapeError); // scratch sizes must fit i32
       const other = await tk(tier === 'simd128' ? 'relaxed' : 'simd128');
       const foreign = other.tensorFrom(q);
       expect(() => cache.decode(foreign)).toThrow(ArgumentError);
