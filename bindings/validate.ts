@@ -3,7 +3,7 @@
  * JavaScript, before any pointer reaches wasm: a bad call throws a typed error naming the problem
  * and leaves the instance and its tensors untouched.
  */
-import { ArgumentError, DTypeError, DisposedError, ShapeError } from './errors.js';
+import { ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError } from './errors.js';
 import { isFloat16Array } from './f16js.js';
 import { Tensor, type Arena, type DType } from './memory.js';
 
@@ -16,6 +16,18 @@ export function dim(op: string, name: string, v: unknown, min = 0): number {
   if (v < min) throw new ArgumentError(`${op}: ${name} must be >= ${min}, got ${v}`);
   if (v > MAX_DIM) throw new ArgumentError(`${op}: ${name} = ${v} is too large (max ${MAX_DIM})`);
   return v;
+}
+
+/** Largest kernel scratch block: the kernels address their scratch with 32-bit offsets. */
+export const SCRATCH_MAX_BYTES = 2 ** 31 - 1;
+
+/**
+ * A kernel's scratch size (its *_scratch function returns an exact f64 byte count, so it cannot wrap around) checked
+ * against SCRATCH_MAX_BYTES: larger is an OutOfMemoryError before any kernel runs, never a short block written past.
+ */
+export function scratchBytes(op: string, bytes: number): number {
+  if (!(bytes >= 0 && bytes <= SCRATCH_MAX_BYTES)) throw new OutOfMemoryError(bytes, SCRATCH_MAX_BYTES, `${op}: kernel scratch must stay below 2 GiB; split the problem`);
+  return bytes;
 }
 
 /** Product of dims with an overflow check (element counts must stay addressable in wasm32). */

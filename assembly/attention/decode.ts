@@ -43,8 +43,9 @@ const M_INIT: f32 = -1e30; // finite initial max, as flash.ts: no inf - inf in t
 const NEG_INF: f32 = -Infinity;
 
 /** Scratch bytes f32_attn_decode_1x4__wasmsimd (1 key per step, 4 accumulators) needs for head dim d and nr query rows. */
-export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): i32 {
-  return (2 * nr * d + 5 * nr * CK + 4 * nr + CK * d) * 4 + 32;
+export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): f64 {
+  const D = <f64>d, R = <f64>nr, C = <f64>CK;
+  return (2 * R * D + 5 * R * C + 4 * R + C * D) * 4 + 32;
 }
 
 // [a, b, c, e] lane sums by two transposes
@@ -303,8 +304,8 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
 }
 
 /** Scratch bytes of pasa_kv_prepare_block for head dim d. */
-export function pasa_kv_prepare_scratch_bytes(d: i32): i32 {
-  return 2 * d * 4 + 16;
+export function pasa_kv_prepare_scratch_bytes(d: i32): f64 {
+  return 2 * <f64>d * 4 + 16;
 }
 
 /**
@@ -335,9 +336,9 @@ export function pasa_kv_prepare_block(k16: usize, kp16: usize, nv: i32, d: i32, 
 }
 
 /** Scratch bytes pasa_attn_decode_1x4__wasmsimd needs for head dim d, nr query rows and bc keys per PASA block. */
-export function pasa_attn_decode_scratch_bytes(d: i32, nr: i32, bc: i32): i32 {
-  const bc4 = (bc + 3) & ~3;
-  return (3 * nr * d + nr * bc4 + 16 * nr + 2 * d + 5 * nr + bc * d) * 4 + 32;
+export function pasa_attn_decode_scratch_bytes(d: i32, nr: i32, bc: i32): f64 {
+  const D = <f64>d, R = <f64>nr, B = <f64>bc, B4 = <f64>((bc + 3) & ~3);
+  return (3 * R * D + R * B4 + 16 * R + 2 * D + 5 * R + B * D) * 4 + 32;
 }
 
 const PM_INIT: f32 = -1e30; // flash.ts M_INIT_F32: m starts finite, a block whose scores are all -inf uses it as m_loc

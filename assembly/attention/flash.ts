@@ -69,10 +69,11 @@ const RALIGN: i32 = 24;
   else attn_gemm_4x4(a, aSk, b, bSk, kc, c, cSi);
 }
 
-/** Scratch bytes attention_fwd needs for head dim d and tile br x bc. */
-export function attention_scratch_bytes(d: i32, br: i32, bc: i32): i32 {
-  const b = roundUp(br, RALIGN), c = roundUp(bc, 12); // keys padded to whole MR groups, MR 4 or 6
-  return (d * b + c * d + c * b + 2 * b * d + N_ROWVEC * b) * 4 + 64;
+/** Scratch bytes attention_fwd needs for head dim d and tile br x bc (f64: exact, never wraps; see SCRATCH_MAX_BYTES
+ *  in bindings/validate.ts). */
+export function attention_scratch_bytes(d: i32, br: i32, bc: i32): f64 {
+  const b = <f64>roundUp(br, RALIGN), c = <f64>roundUp(bc, 12), D = <f64>d; // keys padded to whole MR groups, MR 4 or 6
+  return (D * b + c * D + c * b + 2 * b * D + <f64>N_ROWVEC * b) * 4 + 64;
 }
 
 /** Rows of the prepared K/V buffers attention_prep_kv writes (s2 padded: to whole blocks in faithful mode, else to 4). */

@@ -33,8 +33,9 @@ export const CONV_PB: i32 = 128;
 }
 
 /** Scratch for conv 1x1 (edge tile + widened panel + packed B edge tile). */
-export function f32_conv1x1_scratch(mr: i32, k: i32): i32 {
-  return 6 * NR * 4 + 64 + mr * k * 4 + 64 + k * NR * 4 + 64;
+export function f32_conv1x1_scratch(mr: i32, k: i32): f64 {
+  const K = <f64>k;
+  return <f64>(6 * NR * 4 + 64) + <f64>mr * K * 4 + 64 + K * <f64>NR * 4 + 64;
 }
 
 /**
@@ -85,9 +86,9 @@ export function conv_s1_band_rows(cin: i32, kh: i32, wp: i32, ho: i32): i32 {
 }
 
 /** Scratch for the stride-1 implicit GEMM: edge tile + widened panel + offset table + padded band (+ over-read slack). */
-export function f32_conv_s1_scratch(mr: i32, cin: i32, kh: i32, kw: i32, wp: i32, bh: i32): i32 {
-  const k = cin * kh * kw;
-  return 6 * NR * 4 + 64 + mr * k * 4 + 64 + k * 4 + 64 + cin * (bh + kh - 1) * wp * 4 + 64 + 64;
+export function f32_conv_s1_scratch(mr: i32, cin: i32, kh: i32, kw: i32, wp: i32, bh: i32): f64 {
+  const k = <f64>cin * <f64>kh * <f64>kw;
+  return <f64>(6 * NR * 4 + 64) + <f64>mr * k * 4 + 64 + k * 4 + 64 + <f64>cin * (<f64>bh + <f64>kh - 1) * <f64>wp * 4 + 64 + 64;
 }
 
 /**
@@ -148,8 +149,9 @@ export function conv_im2col_block(k: i32): i32 {
   return max(NR, min(256, (65536 / max(1, k)) & ~(NR - 1)));
 }
 
-export function f32_conv_im2col_scratch(mr: i32, k: i32, pb: i32): i32 {
-  return 6 * NR * 4 + 64 + mr * k * 4 + 64 + k * pb * 4 + 64;
+export function f32_conv_im2col_scratch(mr: i32, k: i32, pb: i32): f64 {
+  const K = <f64>k;
+  return <f64>(6 * NR * 4 + 64) + <f64>mr * K * 4 + 64 + K * <f64>pb * 4 + 64;
 }
 
 /** General conv (groups 1, any stride/padding/dilation), one image, via explicit im2col blocks. */
@@ -224,8 +226,9 @@ export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: 
  * Scratch for depthwise: store tile + row accumulator (pitch) + a ring of kh zero-padded input rows
  * (kh x pitch) + slack. Sized from the row pitch and kernel height, not from the plane.
  */
-export function f32_dwconv_scratch(kh: i32, pitch: i32): i32 {
-  return (kh * pitch + 64) * 4 + 128 + pitch * 4 + 64;
+export function f32_dwconv_scratch(kh: i32, pitch: i32): f64 {
+  const P = <f64>pitch;
+  return (<f64>kh * P + 64) * 4 + 128 + P * 4 + 64;
 }
 
 /** Row pitch (floats) of a staged, zero-padded ring row: room for the widest vector over-read (multiple of 4). */

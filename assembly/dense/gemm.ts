@@ -703,8 +703,8 @@ const SMALL_ROWS: i32 = 3;
 const SMALL_KB: i32 = 256;
 
 /** Scratch bytes for f16w_gemm_small: SMALL_ROWS scaled rows of x, then parked accumulators (3 x 96 bytes) (+ slack). */
-export function f16w_gemm_small_scratch(k: i32): i32 {
-  return SMALL_ROWS * k * 4 + 16 + 3 * 96 + 64;
+export function f16w_gemm_small_scratch(k: i32): f64 {
+  return <f64>SMALL_ROWS * <f64>k * 4 + 16 + 3 * 96 + 64;
 }
 
 /**

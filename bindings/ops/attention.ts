@@ -32,7 +32,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor, type Arena } from '../memory.js';
 import type { Tessera } from '../tessera.js';
-import { tensor as tensorArg } from '../validate.js';
+import { scratchBytes, tensor as tensorArg } from '../validate.js';
 
 export type AttentionPrecision = 'f32' | 'f16' | 'pasa' | 'pasa-faithful';
 
@@ -226,7 +226,7 @@ export class AttentionOps {
   private workspace(p: Plan, kd: 'f32' | 'f16'): { scratch: number; kp: number; vp: number; rows: number } {
     const k = this.tk.kernels, a = this.tk.arena;
     if (useDecodeKernel(p, kd)) return { scratch: a.alloc(decodeScratchBytes(k, p), 64, 'attn decode scratch'), kp: 0, vp: 0, rows: 0 };
-    const scratch = a.alloc(k.attention_scratch_bytes(p.d, p.br, p.bc), 64, 'attn scratch');
+    const scratch = a.alloc(scratchBytes('attention', k.attention_scratch_bytes(p.d, p.br, p.bc)), 64, 'attn scratch');
     if (p.mode === ABI.ATTN_MODE_F32 && kd === 'f32') return { scratch, kp: 0, vp: 0, rows: 0 };
     const rows = k.attention_prep_rows(p.s2, p.bc, p.mode);
     const kp = a.alloc(rows * p.d * 4, 64, 'attn K\'');
@@ -282,7 +282,7 @@ export function useDecodeKernel(p: Plan, kd: 'f32' | 'f16'): boolean {
 
 /** Scratch bytes of the decode kernel useDecodeKernel picked (per KV head). @internal also used by bindings/threads/parallel.ts. */
 export function decodeScratchBytes(k: Tessera['kernels'], p: Plan): number {
-  return p.mode === ABI.ATTN_MODE_PASA ? k.pasa_attn_decode_scratch_bytes(p.d, p.group, p.bc) : k.f32_attn_decode_scratch_bytes(p.d, p.group);
+  return scratchBytes('attention decode', p.mode === ABI.ATTN_MODE_PASA ? k.pasa_attn_decode_scratch_bytes(p.d, p.group, p.bc) : k.f32_attn_decode_scratch_bytes(p.d, p.group));
 }
 
 /**

@@ -17,7 +17,7 @@ import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Lifetime, type Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
-import { tensor as tensorArg } from '../validate.js';
+import { scratchBytes, tensor as tensorArg } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Weights: f32, or IEEE half bits (Uint16Array, or Float16Array where the runtime has it). */
@@ -259,7 +259,7 @@ export class PackedMatmul {
     }
     if (this.dtype === 'f16' && m <= SMALL_M_F16) {
       // 3 rows per pass over B, f16 panels widened in registers
-      const tile = this.tk.arena.alloc(64), xs = this.tk.arena.alloc(k.f16w_gemm_small_scratch(this.k), 64);
+      const tile = this.tk.arena.alloc(64), xs = this.tk.arena.alloc(scratchBytes('matmul', k.f16w_gemm_small_scratch(this.k)), 64);
       k.f16w_gemm_small(m, this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, xs);
       return;
     }
@@ -424,7 +424,7 @@ export class PackedConv2d {
     const mr = this.mr, kmr = this.tk.dense.kernelMR(mr); // kmr: the kernels' mr argument (MR + variant bit)
     if (this.depthwise) {
       const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
-      const scratch = arena.alloc(k.f32_dwconv_scratch(g.kh, pitch), 64);
+      const scratch = arena.alloc(scratchBytes('conv2d', k.f32_dwconv_scratch(g.kh, pitch)), 64);
       for (let i = 0; i < n; i++) {
         k.f32_dwconv_nchw(g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pr, g.ho, g.wo, px + i * inImg, this.ptr, this.biasPtr,
           po + i * outImg, clampOn, lo, hi, scratch);
@@ -433,21 +433,21 @@ export class PackedConv2d {
     }
     const kdim = g.c * g.kh * g.kw;
     if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0) {
-      const scratch = arena.alloc(k.f32_conv1x1_scratch(mr, kdim), 64);
+      const scratch = arena.alloc(scratchBytes('conv2d', k.f32_conv1x1_scratch(mr, kdim)), 64);
       for (let i = 0; i < n; i++) {
         k.f32_conv1x1_nchw(kmr, g.cout, g.c, g.h * g.w, px + i * inImg, this.ptr, wf16, this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
       }
     } else if (g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1) {
       const wp = g.w + g.pl + g.pr;
       const bh = k.conv_s1_band_rows(g.c, g.kh, wp, g.ho);
-      const scratch = arena.alloc(k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh), 64);
+      const scratch = arena.alloc(scratchBytes('conv2d', k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh)), 64);
       for (let i = 0; i < n; i++) {
         k.f32_conv_s1_nchw(kmr, g.cout, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh, px + i * inImg, this.ptr, wf16,
           this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);
       }
     } else {
       const pb = k.conv_im2col_block(kdim);
-      const scratch = arena.alloc(k.f32_conv_im2col_scratch(mr, kdim, pb), 64);
+      const scratch = arena.alloc(scratchBytes('conv2d', k.f32_conv_im2col_scratch(mr, kdim, pb)), 64);
       for (let i = 0; i < n; i++) {
         k.f32_conv_im2col_nchw(kmr, g.cout, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
           px + i * inImg, this.ptr, wf16, this.biasPtr, po + i * outImg, clampOn, lo, hi, scratch);

@@ -27,7 +27,7 @@ import { ABI } from '../abi.js';
 import { ArgumentError, DisposedError, ShapeError } from '../errors.js';
 import { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
-import { f32or16, tensor } from '../validate.js';
+import { f32or16, scratchBytes, tensor } from '../validate.js';
 import { attentionPlan, decodeCall, type AttentionPlan } from './attention.js';
 
 export interface PasaKVCacheOptions {
@@ -220,7 +220,7 @@ export class PasaKVCache {
           this.#kp.ptr + kvOff, this.#v16.ptr + kvOff, d, qd, 'f16', 0, ABI.ATTN_FLAG_PREPARED));
       }
     }
-    return { calls, scratchBytes: this.tk.kernels.pasa_attn_decode_scratch_bytes(d, rows, p.bc) };
+    return { calls, scratchBytes: scratchBytes('pasaKVCache.decode', this.tk.kernels.pasa_attn_decode_scratch_bytes(d, rows, p.bc)) };
   }
 
   /** @internal Keep the cache's memory and rows fixed while queued or running tiles read them (tk.parallel.pasaDecode):

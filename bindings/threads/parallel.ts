@@ -12,7 +12,7 @@ import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
-import { tensor } from '../validate.js';
+import { scratchBytes, tensor } from '../validate.js';
 import { attnTileFlag, checkAttentionTensors, decodeCall, decodeScratchBytes, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
@@ -177,7 +177,7 @@ export class ParallelOps {
     if (P.depthwise) {
       // channel c: input plane c, weights [kh][kw] at c*kh*kw, bias c, output plane c
       const pitch = k.dwconv_pitch(g.w, g.pl, g.pr, g.kw, g.sw, g.wo);
-      bytes = k.f32_dwconv_scratch(g.kh, pitch);
+      bytes = scratchBytes('parallel.conv2dRun', k.f32_dwconv_scratch(g.kh, pitch));
       calls = splitConv(n, g.c, 1, 4, this.threads, (i, c0, cc) => ['f32_dwconv_nchw', cc, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pr, g.ho, g.wo,
         px + i * inImg + c0 * inPlane, pw + c0 * g.kh * g.kw * 4, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
     } else {
@@ -185,18 +185,18 @@ export class ParallelOps {
       const wAt = (c0: number) => pw + c0 * kdim * (wf16 ? 2 : 4);
       const minChunk = 2 * mr;
       if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt + g.pl + g.pb + g.pr === 0) {
-        bytes = k.f32_conv1x1_scratch(mr, kdim);
+        bytes = scratchBytes('parallel.conv2dRun', k.f32_conv1x1_scratch(mr, kdim));
         calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv1x1_nchw', kmr, cc, g.c, g.h * g.w,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       } else if (g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1) {
         const wp = g.w + g.pl + g.pr;
         const bh = k.conv_s1_band_rows(g.c, g.kh, wp, g.ho);
-        bytes = k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh);
+        bytes = scratchBytes('parallel.conv2dRun', k.f32_conv_s1_scratch(mr, g.c, g.kh, g.kw, wp, bh));
         calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_s1_nchw', kmr, cc, g.c, g.h, g.w, g.kh, g.kw, g.pt, g.pl, g.pr, g.ho, g.wo, bh,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       } else {
         const pb = k.conv_im2col_block(kdim);
-        bytes = k.f32_conv_im2col_scratch(mr, kdim, pb);
+        bytes = scratchBytes('parallel.conv2dRun', k.f32_conv_im2col_scratch(mr, kdim, pb));
         calls = splitConv(n, g.cout, mr, minChunk, this.threads, (i, c0, cc) => ['f32_conv_im2col_nchw', kmr, cc, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.ho, g.wo, pb,
           px + i * inImg, wAt(c0), wf16, bias(c0), po + i * outImg + c0 * outPlane, clampOn, lo, hi, 0]);
       }
@@ -270,7 +270,7 @@ export class ParallelOps {
         return ['attention_fwd', q.ptr + off * qe, p.s1 * p.d, res.ptr + off * 4, p.s1 * p.d, 1, rc, kv[g].k, kv[g].v, rows, kv[g].stride, kv[g].stride, p.s2, p.d,
           0, p.mode, flags, p.scale, p.beta, p.br, p.bc];
       });
-      await this.tk.pool.runCalls(calls, { scratch: { bytes: kern.attention_scratch_bytes(p.d, p.br, p.bc), arg: 13 } });
+      await this.tk.pool.runCalls(calls, { scratch: { bytes: scratchBytes('parallel.attention', kern.attention_scratch_bytes(p.d, p.br, p.bc)), arg: 13 } });
     } catch (e) {
       if (!out) res.dispose();
       throw e;

@@ -1,7 +1,9 @@
 // Linear memory arena: alignment, scopes, growth with view refresh, exhaustion as a typed error,
 // guard bytes in debug mode, no leaks.
 import { describe, expect, it } from 'vitest';
-import { init, OutOfMemoryError, MemoryCorruptionError, DisposedError, ArgumentError, DTypeError } from '../../bindings/index.js';
+import { init, OutOfMemoryError, MemoryCorruptionError, DisposedError, ArgumentError, DTypeError, ShapeError } from '../../bindings/index.js';
+import { scratchBytes } from '../../bindings/validate.js';
+import { tk } from '../helpers/tiers.js';
 
 const MiB = 1024 * 1024;
 
@@ -109,5 +111,31 @@ describe('arena', () => {
     t.dispose();
     expect(() => t.read(into)).toThrow(DisposedError);
     tk.dispose();
+  });
+});
+
+describe('kernel scratch sizes', () => {
+  it('are exact (f64) for every kernel, so a huge shape is an OutOfMemoryError, never a wrapped short block', async () => {
+    const t = await tk('simd128');
+    const k = t.kernels;
+    // each of these wrapped around as i32 before (e.g. the PASA decode scratch for headDim 261824, blockK 4096 came
+    // out as 10,100 bytes and the kernel wrote megabytes past it)
+    const sizes: [string, number, number][] = [
+      ['attention_scratch_bytes', k.attention_scratch_bytes(261824, 48, 4096), (261824 * 48 + 4104 * 261824 + 4104 * 48 + 2 * 48 * 261824 + 5 * 48) * 4 + 64],
+      ['pasa_attn_decode_scratch_bytes', k.pasa_attn_decode_scratch_bytes(261824, 1, 4096), (3 * 261824 + 4096 + 16 + 2 * 261824 + 5 + 4096 * 261824) * 4 + 32],
+      ['f32_attn_decode_scratch_bytes', k.f32_attn_decode_scratch_bytes(2 ** 28, 8), (2 * 8 * 2 ** 28 + 5 * 8 * 16 + 32 + 16 * 2 ** 28) * 4 + 32],
+      ['f32_conv1x1_scratch', k.f32_conv1x1_scratch(6, 2 ** 28), 6 * 8 * 4 + 64 + 6 * 2 ** 28 * 4 + 64 + 2 ** 28 * 8 * 4 + 64],
+      ['f32_conv_im2col_scratch', k.f32_conv_im2col_scratch(4, 2 ** 20, 2 ** 12), 6 * 8 * 4 + 64 + 4 * 2 ** 20 * 4 + 64 + 2 ** 32 * 4 + 64],
+      ['f32_dwconv_scratch', k.f32_dwconv_scratch(3, 2 ** 30), (3 * 2 ** 30 + 64) * 4 + 128 + 2 ** 30 * 4 + 64],
+      ['f16w_gemm_small_scratch', k.f16w_gemm_small_scratch(2 ** 30), 3 * 2 ** 30 * 4 + 16 + 3 * 96 + 64],
+    ];
+    for (const [name, got, want] of sizes) {
+      expect(got, name).toBe(want);
+      expect(() => scratchBytes(name, got), name).toThrow(OutOfMemoryError);
+    }
+    expect(scratchBytes('small', 1024)).toBe(1024);
+    // the attention ops refuse such a headDim before any kernel runs
+    expect(() => t.attentionDecode(new Float32Array(261824), new Float32Array(261824), new Float32Array(261824),
+      { heads: 1, headDim: 261824, kvLength: 1, precision: 'pasa', blockK: 4096 })).toThrow(ShapeError);
   });
 });
