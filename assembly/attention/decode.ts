@@ -373,10 +373,11 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
   const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
   const cc: f32 = beta / (<f32>1 - beta);
   const iota = v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
+  const sv = f32x4.splat(scale);
   // q16 (scale is folded into K'), O = 0, m = PM_INIT, l = 0
   const n = nr * d;
   for (let i = 0; i < n; i++) {
-    let x = (flags & FLAG_Q_F16) != 0 ? f16ToF32(load<u16>(q + (<usize>i << 1))) : load<f32>(q + (<usize>i << 2));
+    const x = (flags & FLAG_Q_F16) != 0 ? f16ToF32(load<u16>(q + (<usize>i << 1))) : load<f32>(q + (<usize>i << 2));
     store<f32>(qs + (<usize>i << 2), round ? roundF16(x) : x);
   }
   memory.fill(oacc, 0, <usize>nr * db);
@@ -389,7 +390,6 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
     //    L2 round trip); f16 keys are widened again from the source there (the block was just read: L2).
     const kb = k + <usize>c0 * krb;
     if (!prepared) blockMean(kb, krb, nv, db, kvF16, round, beta, bsum, row, blk);
-    const sv = f32x4.splat(scale);
     // 2. K'_t = f16(scale (k_t - bmean)) into the row buffer, its scores (dotKey), 4 keys per partial group
     for (let t0 = 0; t0 < nv; t0 += 4) {
       const ng = min(4, nv - t0);

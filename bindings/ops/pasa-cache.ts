@@ -158,11 +158,7 @@ export class PasaKVCache {
     if (q instanceof Tensor) {
       const res = this._decodeTarget(what, q, out);
       try {
-        tk.run(() => {
-          const { calls, scratchBytes } = this._decodeCalls(q.ptr, q.dtype as 'f32' | 'f16', res.ptr);
-          const scratch = tk.arena.alloc(scratchBytes, 64, 'pasa cache decode scratch');
-          for (const [name, ...args] of calls) (tk.kernels[name] as (...a: number[]) => void)(...args.slice(0, -1), scratch);
-        });
+        tk.run(() => this.#decodeOn(q.ptr, q.dtype as 'f32' | 'f16', res.ptr));
       } catch (e) {
         if (!out) res.dispose();
         throw e;
@@ -178,9 +174,7 @@ export class PasaKVCache {
       const pq = a.alloc(n * (qa.dtype === 'f16' ? 2 : 4), 64, 'pasa cache q');
       const po = a.alloc(n * 4, 64, 'pasa cache out');
       if (qa.dtype === 'f16') tk.memory.u16.set(qa.data, pq >> 1); else tk.memory.f32.set(qa.data, pq >> 2);
-      const { calls, scratchBytes } = this._decodeCalls(pq, qa.dtype, po);
-      const scratch = a.alloc(scratchBytes, 64, 'pasa cache decode scratch');
-      for (const [name, ...args] of calls) (tk.kernels[name] as (...a: number[]) => void)(...args.slice(0, -1), scratch);
+      this.#decodeOn(pq, qa.dtype, po);
       return tk.memory.f32.slice(po >> 2, (po >> 2) + n);
     });
   }
@@ -221,6 +215,13 @@ export class PasaKVCache {
       }
     }
     return { calls, scratchBytes: scratchBytes('pasaKVCache.decode', this.tk.kernels.pasa_attn_decode_scratch_bytes(d, rows, p.bc)) };
+  }
+
+  /** The decode calls on this thread, with one scratch block (inside the caller's tk.run scope). */
+  #decodeOn(qPtr: number, qd: 'f32' | 'f16', oPtr: number): void {
+    const { calls, scratchBytes } = this._decodeCalls(qPtr, qd, oPtr);
+    const scratch = this.tk.arena.alloc(scratchBytes, 64, 'pasa cache decode scratch');
+    for (const [name, ...args] of calls) (this.tk.kernels[name] as (...a: number[]) => void)(...args.slice(0, -1), scratch);
   }
 
   /** @internal Keep the cache's memory and rows fixed while queued or running tiles read them (tk.parallel.pasaDecode):
