@@ -27,7 +27,7 @@ import { ABI } from '../abi.js';
 import { ArgumentError, DisposedError, ShapeError } from '../errors.js';
 import { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
-import { f32or16, scratchBytes, tensor } from '../validate.js';
+import { elements, f32or16, scratchBytes, tensor } from '../validate.js';
 import { attentionPlan, decodeCall, type AttentionPlan } from './attention.js';
 
 export interface PasaKVCacheOptions {
@@ -86,6 +86,7 @@ export class PasaKVCache {
     this.#p = attentionPlan({ heads: o.heads, kvHeads: o.kvHeads, seqQ: 1, seqK: 1, headDim: o.headDim, kvCapacity: cap, scale: o.scale, precision: 'pasa',
       beta: o.beta, blockK: o.blockK, pasaFrame: o.pasaFrame }, what);
     this.heads = this.#p.heads; this.kvHeads = this.#p.kvHeads; this.headDim = this.#p.d; this.capacity = cap; this.blockK = this.#p.bc;
+    elements(what, 'each of its keys, K\' and values', this.kvHeads, cap, this.headDim); // ShapeError past 2^31 elements
     const shape = [this.kvHeads, cap, this.headDim];
     const made: Tensor[] = [];
     try {

@@ -99,12 +99,20 @@ describe('PASA KV cache', () => {
     it(`bad input is a typed error and leaves the cache unchanged; memory: fixed tensors, nothing leaks per call [${tier}]`, async () => {
       const t = await tk(tier);
       const d = 8, cap = 20;
+      const base0 = t.arena.stats().usedBytes;
       expect(() => t.pasaKVCache({ heads: 3, kvHeads: 2, headDim: d, capacity: cap })).toThrow(ShapeError);
       expect(() => t.pasaKVCache({ heads: 2, headDim: 6, capacity: cap })).toThrow(ShapeError);
       expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: 0 })).toThrow(ShapeError);
+      expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: 2 ** 53 - 1 })).toThrow(ShapeError);
+      expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: 2 ** 26 })).toThrow(OutOfMemoryError); // 3 x 2 GiB of halves
+      for (const n of [1, 2, 3]) { // the 2nd, 3rd or 4th of its blocks fails (injected)
+        t.arena.failAfter(n);
+        try { expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: cap })).toThrow(OutOfMemoryError); } finally { t.arena.failAfter(null); }
+      }
       expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: cap, blockK: 6 })).toThrow(ArgumentError);
       expect(() => t.pasaKVCache({ heads: 2, headDim: d, capacity: cap, pasaStorage: 'f32' } as never)).toThrow(ArgumentError);
       const base = t.arena.stats().usedBytes;
+      expect(base).toBe(base0); // a constructor that failed part-way freed what it had allocated
       const cache = t.pasaKVCache({ heads: 2, headDim: d, capacity: cap, blockK: 8 });
       const held = t.arena.stats().usedBytes - base;
       expect(held).toBeGreaterThanOrEqual(3 * 2 * cap * d * 2 + 2 * d * 4); // keys, K', values as halves + the K' rebuild's scratch
