@@ -242,8 +242,10 @@ function rowsOf<T extends Float32Array | Uint16Array>(a: T, kvHeads: number, cap
  * the group has at most 8 query heads (the documented contract), and stay within the PASA bound against the f64
  * golden in every case. The cache's own tensors are the declared outputs; all else in linear memory must stay.
  */
-const pasaCacheSpec: OpSpec = {
-  name: 'PasaKVCache.decode', family: 'attention', tolerance: 'bit-identical to tk.attentionDecode(pasa) for groups <= 8; the pasa bound (above) against the golden',
+function pasaCacheSpec(par: boolean): OpSpec {
+ return {
+  name: par ? 'parallel.pasaDecode' : 'PasaKVCache.decode', family: 'attention', async: par,
+  tolerance: 'bit-identical to tk.attentionDecode(pasa) for groups <= 8; the pasa bound (above) against the golden',
   gen({ tk }, r, size) {
     const dd = dims(r, size);
     const { heads, kvHeads, d, seqK } = dd;
@@ -266,7 +268,7 @@ const pasaCacheSpec: OpSpec = {
     const forms = cuts.slice(1).map(() => r.pick(['f32', 'f16', 'f32 tensor', 'f16 tensor'] as const));
     const junk = cap > seqK && r.bool(0.3) ? r.int(1, cap - seqK) : 0;
     const junkAt = r.int(0, cuts.length - 2);
-    const qForm = r.bool() ? 'array' : 'tensor';
+    const qForm = !par && r.bool() ? 'array' : 'tensor'; // parallel.pasaDecode takes tensors
     const cache = tk.pasaKVCache(opts);
     const desc = `${desc0} appends ${cuts.slice(1).map((c, i) => `${c - cuts[i]}:${forms[i]}`).join(',')}${junk ? ` junk ${junk} after #${junkAt}` : ''} q:${qForm}`;
     const appendRows = (from: number, n: number, form: string, src32: Float32Array, src16: Uint16Array, vs32: Float32Array, vs16: Uint16Array) => {
@@ -279,7 +281,7 @@ const pasaCacheSpec: OpSpec = {
     };
     return {
       desc, arenaOutputs: cache._blocks(),
-      run: () => {
+      run: async () => {
         for (let i = 0; i + 1 < cuts.length; i++) {
           appendRows(cuts[i], cuts[i + 1] - cuts[i], forms[i], kk.pass as Float32Array, k16, v.pass as Float32Array, v16);
           if (junk && i === junkAt) { // rows that will be rolled back: negated keys, so a stale K' would show
@@ -292,7 +294,7 @@ const pasaCacheSpec: OpSpec = {
         if (qForm === 'array') got = cache.decode(q.pass);
         else {
           const qt = tk.tensorFrom(q.pass, [heads, 1, d]);
-          try { const ot = cache.decode(qt); got = ot.read(); ot.dispose(); } finally { qt.dispose(); }
+          try { const ot = par ? await tk.parallel.pasaDecode(cache, qt) : cache.decode(qt); got = ot.read(); ot.dispose(); } finally { qt.dispose(); }
         }
         const ref = heads / kvHeads <= 8 ? tk.attentionDecode(q.pass, kk.pass, v.pass, { heads, kvHeads, headDim: d, kvLength: seqK, scale, precision: 'pasa', blockK: bk }) : null;
         return { got, ref };
@@ -305,7 +307,7 @@ const pasaCacheSpec: OpSpec = {
       dispose: () => cache.dispose(),
     };
   },
-  hostile({ tk, other }, r) {
+  hostile: par ? undefined : ({ tk, other }, r) => {
     const heads = r.int(1, 4), d = 4 * r.int(1, 3), cap = r.int(2, 9);
     const cache = tk.pasaKVCache({ heads, headDim: d, capacity: cap });
     const row = (n: number) => fillF32(r, new Float32Array(heads * n * d), 'uniform');
@@ -330,8 +332,9 @@ const pasaCacheSpec: OpSpec = {
       default: { dispose(); return { desc: 'decode on a disposed cache', call: () => cache.decode(row(1)), expect: [DisposedError] }; }
     }
   },
-};
+ };
+}
 
 export const ATTENTION_OPS: OpSpec[] = [spec('tk.attention', 'arrays'), spec('tk.attention(tensors)', 'tensors'), spec('tk.attentionDecode', 'decode'),
-  { ...spec('parallel.attention', 'tensors', true), hostile: undefined }, pasaCacheSpec];
+  { ...spec('parallel.attention', 'tensors', true), hostile: undefined }, pasaCacheSpec(false), pasaCacheSpec(true)];
 export type { Tessera };
