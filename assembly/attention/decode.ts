@@ -282,8 +282,8 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
 
 /** Step 1 of the PASA decode kernel and of pasa_kv_prepare_block: the block's nv keys (rows at kb, stride krb bytes;
  *  f16 bits if kvF16, else f32 rounded to fp16 when `round`) summed per column in key order (as attention_prep_kv),
- *  then bsum = sum * (beta / nv). f32 keys are also stored rounded into blk rows (stride db) unless blk is 0; f16 keys
- *  go through the row buffer. Every K' of the block is then f16(scale * (k_t - bsum)). */
+ *  then bsum = sum * (beta / nv). f32 keys are also stored rounded into blk rows (stride db); f16 keys only go
+ *  through the row buffer (blk is not used for them). Every K' of the block is then f16(scale * (k_t - bsum)). */
 // @ts-ignore: decorator
 @inline function blockMean(kb: usize, krb: usize, nv: i32, db: usize, kvF16: bool, round: bool, beta: f32, bsum: usize, row: usize, blk: usize): void {
   const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
@@ -295,7 +295,7 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
     for (let xo: usize = 0; xo < db; xo += 16) {
       let kk = v128.load(src + xo);
       if (round && !kvF16) kk = roundHalfK(kk, sgn, expm, lo, hi, off, up, down);
-      if (!kvF16 && blk != 0) v128.store(dst + xo, kk);
+      if (!kvF16) v128.store(dst + xo, kk);
       v128.store(bsum + xo, f32x4.add(v128.load(bsum + xo), kk));
     }
   }

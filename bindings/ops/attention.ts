@@ -111,9 +111,9 @@ export function attentionPlan(o: AttentionOptions, what: string): Plan {
   }
   if (heads % kvHeads !== 0) throw new ShapeError(`${what}: kvHeads (${kvHeads}) must divide heads (${heads})`);
   if (headDim % 4 !== 0) throw new ShapeError(`${what}: headDim must be a multiple of 4, got ${headDim}`);
-  // the kernels' scratch sizes are i32 byte counts from (headDim, blockQ, blockK, group rows); with blockQ, blockK <= 4096
-  // and <= 32 rows per decode call they stay below 2^31 for headDim < ~31700 (tile scratch ~16386·4·d bytes), so a
-  // larger headDim would wrap them and let a kernel write past its scratch
+  // the kernels address their scratch with 32-bit offsets: with blockQ, blockK <= 4096 and <= 32 rows per decode call,
+  // headDim <= MAX_HEAD_DIM keeps every attention scratch (tile: ~16386·4·d bytes) below 2^31 (scratchBytes() would
+  // refuse a larger one as an OutOfMemoryError; this names the cause)
   if (headDim > MAX_HEAD_DIM) throw new ShapeError(`${what}: headDim must be at most ${MAX_HEAD_DIM}, got ${headDim}`);
   const cap = o.kvCapacity ?? seqK;
   if (!isInt(cap, seqK)) throw new ShapeError(`${what}: kvCapacity must be an integer >= seqK (${seqK}), got ${String(o.kvCapacity)}`);
