@@ -1,15 +1,26 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { webdriverio } from '@vitest/browser-webdriverio';
+import { findWebKit, freePort, safariNamedMiniBrowser } from './tests/helpers/webkit.js';
 
-// Browser tests run in Debian's headless Chromium (/usr/bin/chromium, or $CHROMIUM_PATH).
-// .ci/run installs it and sets TESSERA_REQUIRE_BROWSER=1 so CI can never skip them silently.
+// Browser tests run in Debian's headless Chromium (/usr/bin/chromium, or $CHROMIUM_PATH) and in WebKit
+// (JavaScriptCore, Safari's engine: Debian's WebKitGTK MiniBrowser through WebKitWebDriver, in Xvfb).
+// .ci/run installs both and sets TESSERA_REQUIRE_BROWSER=1 so CI can never skip them silently.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(chromium);
+const webkit = findWebKit();
+const requireBrowsers = !!process.env.TESSERA_REQUIRE_BROWSER;
 if (!haveChromium) {
-  if (process.env.TESSERA_REQUIRE_BROWSER) throw new Error(`TESSERA_REQUIRE_BROWSER is set but ${chromium} does not exist`);
-  console.warn(`[tessera] ${chromium} not found: browser test project SKIPPED (apt-get install -y chromium to run it)`);
+  if (requireBrowsers) throw new Error(`TESSERA_REQUIRE_BROWSER is set but ${chromium} does not exist`);
+  console.warn(`[tessera] ${chromium} not found: chromium test project SKIPPED (apt-get install -y chromium to run it)`);
 }
+if (webkit.missing) {
+  if (requireBrowsers) throw new Error(`TESSERA_REQUIRE_BROWSER is set but WebKit is missing: ${webkit.missing}`);
+  console.warn(`[tessera] WebKit test project SKIPPED: ${webkit.missing}`);
+}
+const webkitPort = webkit.missing ? 0 : Number(process.env.TESSERA_WEBKIT_PORT) || await freePort();
+if (webkitPort) process.env.TESSERA_WEBKIT_PORT = String(webkitPort);
 
 const browserFlags = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -43,6 +54,31 @@ export default defineConfig({
             screenshotFailures: false,
             provider: playwright({ launchOptions: { executablePath: chromium, args: browserFlags } }),
             instances: [{ browser: 'chromium' as const }],
+          },
+        },
+      }] : []),
+      ...(webkitPort ? [{
+        extends: true as const,
+        test: {
+          name: 'webkit',
+          include: ['tests/unit/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          globalSetup: ['tests/helpers/webkit-global-setup.ts'],
+          // what this engine can run (tests/helpers/tiers.ts): JavaScriptCore has no relaxed SIMD, like Safari
+          provide: { engine: { name: 'webkit', tiers: ['simd128' as const], relaxed: false } },
+          browser: {
+            enabled: true,
+            headless: false, // MiniBrowser draws into the Xvfb display started by the global setup
+            screenshotFailures: false,
+            provider: webdriverio({
+              hostname: '127.0.0.1', port: webkitPort, path: '/', logLevel: 'error',
+              capabilities: {
+                'webkitgtk:browserOptions': { binary: safariNamedMiniBrowser(webkit.miniBrowser), args: ['--automation'] },
+                'wdio:enforceWebDriverClassic': true,
+              } as Record<string, unknown>,
+            }),
+            instances: [{ browser: 'safari' as const }],
           },
         },
       }] : []),

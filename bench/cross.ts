@@ -11,7 +11,9 @@
 // playwright-core (Debian /usr/bin/chromium or $CHROMIUM_PATH) on a localhost page served with
 // COOP/COEP (cross-origin isolated: SharedArrayBuffer for threads, 5 us timers); the bench is
 // bundled for it with esbuild into .bench-web/. Bun is a devDependency (npm package bun); Deno is
-// installed on demand into .runtimes/ (npm package deno) when it is not found.
+// installed on demand into .runtimes/ (npm package deno) when it is not found. WebKit (JavaScriptCore,
+// Safari's engine) is Debian's WebKitGTK MiniBrowser driven over W3C WebDriver (WebKitWebDriver, in an
+// Xvfb display; apt-get install -y webkit2gtk-driver xvfb), on the same page as Chromium.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +25,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
 const flag = (k: string) => argv.find((a) => a === `--${k}` || a.startsWith(`--${k}=`));
 const value = (k: string, d?: string) => { const a = flag(k); return a && a.includes('=') ? a.slice(a.indexOf('=') + 1) : d; };
-const ALL = ['node', 'chromium', 'deno', 'bun'] as const;
+const ALL = ['node', 'chromium', 'webkit', 'deno', 'bun'] as const;
 const runtimes = (value('runtimes') ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const outDir = resolve(root, value('out', 'bench/results')!);
 const timeoutMs = Number(value('timeout', flag('full') ? '3600' : '600')) * 1000;
@@ -255,15 +257,79 @@ async function runPage(browser: any, url: string, pass: string[], browserVersion
   }
   const seconds = (Date.now() - t0) / 1000;
   if (p.env && browserVersion) p.env.runtimeVersion = `Chromium ${browserVersion}`; // the UA string is reduced to 156.0.0.0
+  await hostEnv(p);
+  if (p.done && p.env) return { runtime: 'chromium', status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds };
+  return { runtime: 'chromium', status: 'failed', env: p.env, results: p.results, seconds, reason: `${p.fatal ?? 'page did not finish'}${consoleTail.length ? ' | console: ' + consoleTail.slice(-3).join(' | ') : ''}` };
+}
+
+/** The page's CPU fields are unknown to a browser: they are this machine's. */
+async function hostEnv(p: Proto): Promise<void> {
+  const os = await import('node:os');
   if (p.env && p.env.cpu === 'unknown') {
-    // a page cannot see the CPU model; it is this machine's
-    const os = await import('node:os');
     p.env.cpu = `${os.cpus()[0]?.model?.trim() ?? 'unknown'} (host)`;
     p.env.platform = `${os.platform()}-${os.arch()} (host)`;
   }
-  if (p.env && p.env.loadAvg === undefined) p.env.loadAvg = (await import('node:os')).loadavg()[0];
-  if (p.done && p.env) return { runtime: 'chromium', status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds };
-  return { runtime: 'chromium', status: 'failed', env: p.env, results: p.results, seconds, reason: `${p.fatal ?? 'page did not finish'}${consoleTail.length ? ' | console: ' + consoleTail.slice(-3).join(' | ') : ''}` };
+  if (p.env && p.env.loadAvg === undefined) p.env.loadAvg = os.loadavg()[0];
+}
+
+async function runWebKit(): Promise<RuntimeRun> {
+  const { findWebKit, freePort, startWebKitDriver } = await import('../tests/helpers/webkit.js');
+  const install = findWebKit();
+  if (install.missing) return { runtime: 'webkit', status: 'skipped', reason: install.missing, results: [], seconds: 0 };
+  try { await bundleWeb(); } catch (e) { return { runtime: 'webkit', status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
+  const { startServer } = await import('../scripts/serve.mjs' as string);
+  const server = await startServer({ root });
+  let driver: Awaited<ReturnType<typeof startWebKitDriver>> | undefined;
+  try {
+    driver = await startWebKitDriver(await freePort(), install);
+    const base = `http://127.0.0.1:${driver.port}`;
+    return await runPasses('webkit', (pass) => runWebKitPage(base, install.miniBrowser, server.url, pass));
+  } catch (e) {
+    return { runtime: 'webkit', status: 'failed', reason: (e as Error).message, results: [], seconds: 0 };
+  } finally {
+    await driver?.close();
+    await server.close();
+  }
+}
+
+/** One pass = one WebDriver session (a fresh MiniBrowser and web process), polling the page's lines. */
+async function runWebKitPage(base: string, miniBrowser: string, url: string, pass: string[]): Promise<RuntimeRun> {
+  const t0 = Date.now();
+  const p: Proto = { results: [], done: false };
+  const wd = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const j = await r.json() as { value: any };
+    if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(j.value).slice(0, 300)}`);
+    return j.value;
+  };
+  const session = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: miniBrowser, args: ['--automation'] } } } });
+  const sid: string = session.sessionId;
+  const version = `WebKitGTK ${session.capabilities?.browserVersion ?? '?'}`;
+  try {
+    await wd('POST', `/session/${sid}/timeouts`, { script: 30_000, pageLoad: 60_000 });
+    const query = pass.map((a) => a.slice(2)).join('&');
+    await wd('POST', `/session/${sid}/url`, { url: `${url}/bench/web/index.html${query ? '?' + query : ''}` });
+    let seen = 0;
+    while (!p.done && !p.fatal) {
+      if (Date.now() - t0 > timeoutMs) { p.fatal = `timed out after ${timeoutMs / 1000} s`; break; }
+      const st = await wd('POST', `/session/${sid}/execute/sync`, { script: 'const s = window.__tesseraBench; return s ? { lines: s.lines.slice(arguments[0]), done: s.done, error: s.error } : null;', args: [seen] });
+      if (st) {
+        for (const line of st.lines as string[]) { collect(p, line); if (line.startsWith('{"suite"')) log(`  [webkit] ${summarise(line)}`); }
+        seen += st.lines.length;
+        if (st.done && !p.done) p.fatal ??= st.error ?? 'page finished without a done line';
+      }
+      if (!p.done && !p.fatal) await new Promise((r) => setTimeout(r, 1000));
+    }
+  } catch (e) {
+    p.fatal ??= (e as Error).message;
+  } finally {
+    await wd('DELETE', `/session/${sid}`).catch(() => undefined);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  if (p.env) p.env.runtimeVersion = `${version} (${p.env.runtimeVersion})`;
+  await hostEnv(p);
+  if (p.done && p.env) return { runtime: 'webkit', status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds };
+  return { runtime: 'webkit', status: 'failed', env: p.env, results: p.results, seconds, reason: p.fatal ?? 'page did not finish' };
 }
 
 function loadPrevious(): RuntimeRun[] {
@@ -295,7 +361,7 @@ async function main(): Promise<void> {
       if (r.status !== 0) process.exit(1);
     }
     runs = [];
-    const drivers: Record<string, () => Promise<RuntimeRun>> = { node: runNode, chromium: runChromium, deno: runDeno, bun: runBun };
+    const drivers: Record<string, () => Promise<RuntimeRun>> = { node: runNode, chromium: runChromium, webkit: runWebKit, deno: runDeno, bun: runBun };
     for (const rt of runtimes) {
       const d = drivers[rt];
       if (!d) { runs.push({ runtime: rt, status: 'skipped', reason: `unknown runtime (have: ${ALL.join(', ')})`, results: [], seconds: 0 }); continue; }

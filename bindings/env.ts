@@ -127,7 +127,11 @@ export function probeRelaxedSimd(): boolean {
 
 /** SharedArrayBuffer usable for a shared WebAssembly.Memory (needs cross-origin isolation in browsers). */
 export function probeSharedMemory(): { ok: boolean; reason?: string } {
-  if (typeof g.SharedArrayBuffer === 'undefined') return { ok: false, reason: 'SharedArrayBuffer is not defined (browsers need COOP/COEP cross-origin isolation)' };
+  if (typeof g.SharedArrayBuffer === 'undefined') {
+    // isolated and still no SharedArrayBuffer: the engine keeps it off (WebKitGTK without JSC_useSharedArrayBuffer=1)
+    if (g.crossOriginIsolated === true) return { ok: false, reason: 'SharedArrayBuffer is not defined although the page is cross-origin isolated (this engine does not expose it)' };
+    return { ok: false, reason: 'SharedArrayBuffer is not defined (browsers need COOP/COEP cross-origin isolation)' };
+  }
   if (typeof g.crossOriginIsolated === 'boolean' && !g.crossOriginIsolated) return { ok: false, reason: 'page is not cross-origin isolated (serve COOP: same-origin and COEP: require-corp)' };
   try {
     const m = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as any);

@@ -1,8 +1,5 @@
 import { init, type KernelProfile, type Tessera, type Tier } from '../../bindings/index.js';
 
-/** Tiers exercised by every differential test. Relaxed is required: Node gets the V8 flag, Chromium has it natively. */
-export const TIERS: Tier[] = ['simd128', 'relaxed'];
-
 const cache = new Map<string, Promise<Tessera>>();
 
 /** One shared instance per tier per test file (init is serialised: concurrent init is an error by design). */

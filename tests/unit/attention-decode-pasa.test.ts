@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { attentionInternals } from '../../bindings/ops/attention.js';
 import { refAttention, rms, rmse } from '../helpers/ref-attention.js';
 import { refRoundHalf } from '../helpers/ref-f16.js';
-import { TIERS, randomF32, sameBits, tk } from '../helpers/tiers.js';
+import { randomF32, sameBits, tk } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 const u16 = 2 ** -11;
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { attentionInternals } from '../../bindings/ops/attention.js';
 import { refAttention } from '../helpers/ref-attention.js';
 import type { Tessera } from '../../bindings/index.js';
-import { TIERS, randomF32, sameBits, tk } from '../helpers/tiers.js';
+import { randomF32, sameBits, tk } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 const u = 2 ** -24;
 const gamma = (n: number) => (n * u) / (1 - n * u);

@@ -3,8 +3,9 @@
 // same rows (which attention-decode-pasa.test.ts checks against the golden and the tile path), so most checks here
 // are bit-for-bit comparisons with that call.
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError, type Tessera } from '../../bindings/index.js';
-import { TIERS, randomF32, sameBits, tk } from '../helpers/tiers.js';
+import { ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError, init, type Tessera } from '../../bindings/index.js';
+import { randomF32, sameBits, tk } from '../helpers/tiers.js';
+import { HAS_RELAXED, TIERS } from '../helpers/engine.js';
 
 /** rows [from, from + n) of every KV head of a [kvHeads][cap][d] array, as [kvHeads][n][d] */
 function rowsOf(a: Float32Array, kvHeads: number, cap: number, d: number, from: number, n: number): Float32Array {
@@ -155,7 +156,7 @@ describe('PASA KV cache', () => {
       cache.append(rowsOf(K, 2, cap, d, 11, 4), rowsOf(V, 2, cap, d, 11, 4));
       expect(sameBits(cache.decode(q), before)).toBe(true);
       expect(() => t.pasaKVCache({ heads: 1, headDim: 16388, capacity: 1 })).toThrow(ShapeError); // scratch sizes must fit i32
-      const other = await tk(tier === 'simd128' ? 'relaxed' : 'simd128');
+      const other = HAS_RELAXED ? await tk(tier === 'simd128' ? 'relaxed' : 'simd128') : await init({ simd: tier }); // a tensor of another instance
       const foreign = other.tensorFrom(q);
       expect(() => cache.decode(foreign)).toThrow(ArgumentError);
       foreign.dispose();

@@ -14,7 +14,8 @@ import { f16round } from '@petamoriken/float16';
 import {
   allFinite, countNonFinite, genHybrid, genUniform, refAttention, rms, rmse, roundF16Array, type RefShape,
 } from '../helpers/ref-attention.js';
-import { TIERS, randomF32, rng, tk } from '../helpers/tiers.js';
+import { randomF32, rng, tk } from '../helpers/tiers.js';
+import { HAS_RELAXED, TIERS } from '../helpers/engine.js';
 
 const D = 128;
 const TAU = 1 / Math.sqrt(D);
@@ -523,7 +524,7 @@ describe('attention: forms, caches, dtypes, errors, memory', () => {
   }
 });
 
-describe('attention: simd128 vs relaxed (differential)', () => {
+describe.skipIf(!HAS_RELAXED)('attention: simd128 vs relaxed (differential; needs relaxed SIMD)', () => {
   it('same shapes on both tiers: f32 within f32 rounding; fp16 modes differ only where FMA flips an fp16 rounding', async () => {
     const a = await tk('simd128'), b = await tk('relaxed');
     const H = 6, KH = 3, S1 = 90, S2 = 170, d = 64;

@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { DTypeError, ShapeError, type Tessera } from '../../bindings/index.js';
 import { errorRatio, refMatmul, type Act } from '../helpers/ref-dense.js';
 import { halfToF32, randomHalf } from '../helpers/halves.js';
-import { TIERS, randomF32, tk } from '../helpers/tiers.js';
+import { randomF32, tk } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 
 const isFiniteHalf = (h: number) => (h & 0x7c00) !== 0x7c00;

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError, DTypeError, DisposedError, ShapeError, type Tessera } from '../../bindings/index.js';
 import { errorRatio, refConv2d, refMatmul, type Act } from '../helpers/ref-dense.js';
 import { halfToF32, randomHalf } from '../helpers/halves.js';
-import { TIERS, randomF32, tk } from '../helpers/tiers.js';
+import { randomF32, tk } from '../helpers/tiers.js';
+import { HAS_RELAXED, TIERS } from '../helpers/engine.js';
 
 
 // (m, k, n): k below / at / above / multiple of the K block (256), n below / past the 8-wide tile,
@@ -260,7 +261,7 @@ for (const tier of TIERS) {
   });
 }
 
-describe('dense: simd128 vs relaxed (differential)', () => {
+describe.skipIf(!HAS_RELAXED)('dense: simd128 vs relaxed (differential; needs relaxed SIMD)', () => {
   it('GEMM, GEMV and convs agree within the accumulation bound', async () => {
     const s = await tk('simd128'), r = await tk('relaxed');
     for (const [m, k, n] of [[1, 1000, 33], [37, 777, 29]] as const) {

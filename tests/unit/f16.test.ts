@@ -3,7 +3,8 @@
 import { getFloat16, setFloat16 } from '@petamoriken/float16';
 import { describe, expect, it } from 'vitest';
 import { DTypeError } from '../../bindings/index.js';
-import { TIERS, rng, tk } from '../helpers/tiers.js';
+import { rng, tk } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 const dv = new DataView(new ArrayBuffer(4));
 /** Reference f32 -> f16 bits. NaN is compared by NaN-ness (the library canonicalises payloads). */

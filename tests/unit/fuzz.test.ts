@@ -7,7 +7,7 @@ import { init } from '../../bindings/index.js';
 import { formatTable, fuzz, totals } from '../fuzz/engine.js';
 import { OPS } from '../fuzz/ops.js';
 import type { FuzzContext } from '../fuzz/types.js';
-import { TIERS } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 const SEED = 20261124;
 const CASES = 15; // per op per tier: every size class 3 times; ~5-8 s per tier (Node, loaded 2-core machine)

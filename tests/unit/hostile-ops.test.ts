@@ -7,6 +7,7 @@ import {
   ArgumentError, DisposedError, DTypeError, init, OutOfMemoryError, ShapeError, SparseFormatError, TesseraError, type Tessera,
 } from '../../bindings/index.js';
 import { randomF32 } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 type Bad = [string, () => unknown, (new (...a: any[]) => TesseraError)[], RegExp?];
 
@@ -174,7 +175,7 @@ describe('hostile input (op families)', () => {
 
 describe('NaN / Inf propagation (documented in docs/reliability.md)', () => {
   it('NaN in activations stays NaN through every activation (SIMD and scalar kernels alike); Inf stays Inf', async () => {
-    for (const simd of ['simd128', 'relaxed'] as const) {
+    for (const simd of TIERS) {
       const tk = await init({ simd });
       const w = new Float32Array(5 * 3).fill(0.5);
       for (const block of [[4, 1], [1, 1]] as const) {

@@ -8,7 +8,8 @@ import { blockDensity4x1, buildBackbone, maxRelErr, nhwcToNchw, syntheticImage, 
 import { backboneRef } from '../../examples/mobilenet/reference.js';
 import { autoLayer, bestDenseLayer, denseLayer, jsLayer, prunePointwise, sparseLayer, TesseraBackbone, type LayerFactory } from '../../examples/mobilenet/tessera.js';
 import { initTfjsWasm, runFaceApiStyle, TfjsBackbone } from '../../examples/mobilenet/tfjs.js';
-import { TIERS, tk as tkFor } from '../helpers/tiers.js';
+import { tk as tkFor } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 import { decodeWeight, halfToFloat, loadWeights, ManifestError, type DecodedWeight } from '../../examples/mobilenet/weights.js';
 
 describe('tfjs weights manifest reader', () => {

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { init, type SparseBlock } from '../../bindings/index.js';
 import { TILE_SLACK_BYTES } from '../../bindings/ops/sparse.js';
 import { maxScaledErr, refConv2d, sparseWeights } from '../helpers/ref-sparse.js';
-import { TIERS, randomF32 } from '../helpers/tiers.js';
+import { randomF32 } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 const TAILS = [16, 8, 4, 2, 1];
 

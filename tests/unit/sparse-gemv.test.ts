@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { SparseFormatError, type SparseBlock, type Tessera } from '../../bindings/index.js';
 import { GEMV_RUNS_WORDS, GEMV_U16_MAX_COLS, planGemv, validateGemvPlan, type GemvPlan } from '../../bindings/sparse-format.js';
 import { maxScaledErr, refMatmul, sparseWeights, type RefActivation } from '../helpers/ref-sparse.js';
-import { TIERS, randomF32, rng, tk } from '../helpers/tiers.js';
+import { randomF32, rng, tk } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 /** Same bound as tests/unit/sparse.test.ts: (K+2)u of sum |w*x| (Higham Thm 3.1, any summation order, fused or not). */
 const tol = (K: number) => (K + 2) * 2 ** -24 * 1.01;

@@ -8,7 +8,8 @@ import {
 } from '../../bindings/index.js';
 import { chwgemmKernelName, spmmKernelName } from '../../bindings/ops/sparse.js';
 import { maxScaledErr, refConv2d, refMatmul, sparseWeights, type RefActivation } from '../helpers/ref-sparse.js';
-import { TIERS, randomF32, rng, sameBits, tk, withProfile } from '../helpers/tiers.js';
+import { randomF32, rng, sameBits, tk, withProfile } from '../helpers/tiers.js';
+import { HAS_RELAXED, TIERS } from '../helpers/engine.js';
 
 /**
  * Tolerance: f32 accumulation of K products (in any order, fused or not) has error at most
@@ -357,7 +358,7 @@ for (const tier of TIERS) {
   });
 }
 
-describe('sparse: simd128 vs relaxed (differential)', () => {
+describe.skipIf(!HAS_RELAXED)('sparse: simd128 vs relaxed (differential; needs relaxed SIMD)', () => {
   it('agree within the accumulation bound on matmul and conv', async () => {
     const a = await tk('simd128'), b = await tk('relaxed');
     for (let it = 0; it < 6; it++) {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, ThreadError, ArgumentError, type Tessera } from '../../bindings/index.js';
 import { defaultWasmUrl } from '../../bindings/loader.js';
 import { randomF32, sameBits, withProfile } from '../helpers/tiers.js';
+import { TIERS } from '../helpers/engine.js';
 
 /** f32 data with the f16 edge cases (ties, overflow, subnormals, signed zero, NaN) sprinkled in. */
 function edgeData(n: number, seed: number): Float32Array {
@@ -260,7 +261,7 @@ describe('shared-memory safety of the binaries', () => {
   // Every instance re-applies active data segments on instantiation. That is only harmless if the
   // segments lie below heapBase (AS static data), never in the arena that other threads write.
   it('active data segments of the shared flavours lie below heapBase; no memory-growing start function', async () => {
-    for (const flavor of ['simd128-shared', 'relaxed-shared'] as const) {
+    for (const flavor of TIERS.map((t) => `${t}-shared` as const)) {
       const url = defaultWasmUrl(flavor);
       const bytes = url.protocol === 'file:'
         ? new Uint8Array(await (await import(/* @vite-ignore */ 'node:fs/promises' as string)).readFile(url))
