@@ -326,7 +326,7 @@ async function runWebKitPage(base: string, miniBrowser: string, url: string, pas
     await wd('DELETE', `/session/${sid}`).catch(() => undefined);
   }
   const seconds = (Date.now() - t0) / 1000;
-  if (p.env) p.env.runtimeVersion = `${version} (${p.env.runtimeVersion})`;
+  if (p.env) p.env.runtimeVersion = version; // the UA says "Version/60.5", a WebKitGTK placeholder
   await hostEnv(p);
   if (p.done && p.env) return { runtime: 'webkit', status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds };
   return { runtime: 'webkit', status: 'failed', env: p.env, results: p.results, seconds, reason: p.fatal ?? 'page did not finish' };
