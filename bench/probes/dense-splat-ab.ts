@@ -3,12 +3,14 @@
 // switched with tk.dense.splatA on the same packed weights for MR 4 and 5, timed interleaved
 // (bench/lib/interleave.ts); outputs checked bit-identical.
 // Node: `npx tsx bench/probes/dense-splat-ab.ts [simd128|relaxed]`; Bun: `npx bun bench/probes/dense-splat-ab.ts`;
+// Browsers: `npx tsx bench/probes/browser.ts --probe=dense-splat-ab [--browser=chromium]` (relaxed where the engine has it).
 // Deno: `.runtimes/node_modules/@deno/linux-x64-glibc/deno run -A --sloppy-imports bench/probes/dense-splat-ab.ts`.
 import { init } from '../../bindings/index.js';
+import { probeRelaxedSimd } from '../../bindings/env.js';
 import { timeInterleaved } from '../lib/interleave.js';
 import { sameBits } from '../../tests/helpers/tiers.js';
 const g = globalThis as { Deno?: { args: string[] }; process?: { argv: string[] } };
-const simd = ((g.Deno?.args ?? g.process?.argv.slice(2) ?? [])[0] ?? 'relaxed') as 'simd128' | 'relaxed';
+const simd = ((g.Deno?.args ?? g.process?.argv?.slice(2) ?? [])[0] ?? (probeRelaxedSimd() ? 'relaxed' : 'simd128')) as 'simd128' | 'relaxed';
 const tk = await init({ simd });
 console.log(`${tk.features.runtime} ${tk.features.runtimeVersion}, ${simd}, boundsChecks ${tk.features.boundsChecks}, default splatA ${tk.dense.splatA}; GFLOP/s (interleaved medians)`);
 let seed = 7; const rnd = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32 - 0.5; };

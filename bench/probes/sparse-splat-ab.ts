@@ -3,12 +3,15 @@
 // with tk.kernelProfile.sparseSplat on the same packed weights, timed interleaved
 // (bench/lib/interleave.ts); outputs checked bit-identical.
 // Node: `npx tsx bench/probes/sparse-splat-ab.ts`; Bun: `npx bun bench/probes/sparse-splat-ab.ts`;
+// Browsers: `npx tsx bench/probes/browser.ts --probe=sparse-splat-ab [--browser=chromium]`.
 // Deno: `.runtimes/node_modules/@deno/linux-x64-glibc/deno run -A --sloppy-imports bench/probes/sparse-splat-ab.ts`.
 import { init, type Tensor } from '../../bindings/index.js';
+import { probeRelaxedSimd } from '../../bindings/env.js';
 import { timeInterleaved } from '../lib/interleave.js';
 import { sameBits } from '../../tests/helpers/tiers.js';
-const tk = await init({ simd: 'relaxed' });
-console.log(`${tk.features.runtime} ${tk.features.runtimeVersion}, boundsChecks ${tk.features.boundsChecks}; ms (interleaved medians), relaxed`);
+const simd = probeRelaxedSimd() ? 'relaxed' : 'simd128'; // WebKit / Safari: simd128
+const tk = await init({ simd });
+console.log(`${tk.features.runtime} ${tk.features.runtimeVersion}, boundsChecks ${tk.features.boundsChecks}; ms (interleaved medians), ${simd}`);
 let seed = 1; const rnd = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32 - 0.5; };
 /** time `run` with each variant, interleaved; check both write the same bits to y */
 const ab = (run: () => void, y: Tensor) => {

@@ -1,0 +1,75 @@
+// Run one of the probes (bench/probes/<name>.ts) in a browser and print what it prints: WebKit
+// (WebKitGTK MiniBrowser over WebDriver, tests/helpers/webkit.ts) or Chromium (playwright-core).
+//   npx tsx bench/probes/browser.ts --probe=sparse-splat-ab [--browser=webkit|chromium]
+// The probe is bundled with esbuild into .bench-web/probes/ and loaded by bench/web/probe.html, served
+// with COOP/COEP; console.log lines are collected from the page.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findWebKit, freePort, startWebKitDriver } from '../../tests/helpers/webkit.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const arg = (k: string, d?: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
+const probe = arg('probe');
+const browser = arg('browser', 'webkit')!;
+if (!probe || !/^[\w-]+$/.test(probe) || !existsSync(join(root, `bench/probes/${probe}.ts`))) {
+  console.error('usage: npx tsx bench/probes/browser.ts --probe=<name of a bench/probes/*.ts> [--browser=webkit|chromium]');
+  process.exit(2);
+}
+const timeoutMs = Number(arg('timeout', '600')) * 1000;
+
+const esbuild = await import('esbuild');
+mkdirSync(join(root, '.bench-web/probes'), { recursive: true });
+await esbuild.build({
+  entryPoints: [join(root, `bench/probes/${probe}.ts`)], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+  outfile: join(root, `.bench-web/probes/${probe}.mjs`), logLevel: 'error', supported: { 'top-level-await': true },
+});
+const { startServer } = await import('../../scripts/serve.mjs' as string);
+const server = await startServer({ root });
+const page = `${server.url}/bench/web/probe.html?p=${probe}`;
+type State = { lines: string[]; done: boolean; error: string | null } | null;
+let seen = 0;
+const emit = (st: State) => { if (!st) return; for (const l of st.lines.slice(seen)) console.log(l); seen = st.lines.length; };
+let failed = false;
+try {
+  if (browser === 'webkit') {
+    const install = findWebKit();
+    if (install.missing) throw new Error(install.missing);
+    const driver = await startWebKitDriver(await freePort(), install);
+    const wd = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`http://127.0.0.1:${driver.port}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const j = await r.json() as { value: any };
+      if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(j.value).slice(0, 300)}`);
+      return j.value;
+    };
+    try {
+      const s = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: install.miniBrowser, args: ['--automation'] } } } });
+      console.log(`# WebKitGTK ${s.capabilities?.browserVersion}`);
+      await wd('POST', `/session/${s.sessionId}/url`, { url: page });
+      const t0 = Date.now();
+      for (;;) {
+        const st: State = await wd('POST', `/session/${s.sessionId}/execute/sync`, { script: 'return window.__tesseraBench ?? null', args: [] })
+          .catch((e: Error) => { if (/script timeout/i.test(e.message)) return null; throw e; }); // the page is busy measuring
+        emit(st);
+        if (st?.done) { failed = !!st.error; break; }
+        if (Date.now() - t0 > timeoutMs) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await wd('DELETE', `/session/${s.sessionId}`);
+    } finally { await driver.close(); }
+  } else {
+    const { chromium } = await import('playwright-core');
+    const b = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      console.log(`# Chromium ${b.version()}`);
+      const p = await b.newPage();
+      await p.goto(page);
+      await p.waitForFunction(() => (window as any).__tesseraBench?.done, null, { timeout: timeoutMs, polling: 1000 });
+      const st: State = await p.evaluate(() => (window as any).__tesseraBench);
+      emit(st);
+      failed = !!st?.error;
+    } finally { await b.close(); }
+  }
+} finally { await server.close(); }
+process.exit(failed ? 1 : 0);
