@@ -36,6 +36,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['tests/unit/**/*.test.ts', 'tests/node/**/*.test.ts'],
+          provide: { engine: { name: 'node', tiers: ['simd128' as const, 'relaxed' as const], relaxed: true, js: 'v8' as const } },
           setupFiles: ['tests/helpers/setup-node.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -46,6 +47,7 @@ export default defineConfig({
         test: {
           name: 'chromium',
           include: ['tests/unit/**/*.test.ts'],
+          provide: { engine: { name: 'chromium', tiers: ['simd128' as const, 'relaxed' as const], relaxed: true, js: 'v8' as const } },
           testTimeout: 300_000,
           hookTimeout: 120_000,
           browser: {
@@ -66,7 +68,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           globalSetup: ['tests/helpers/webkit-global-setup.ts'],
           // what this engine can run (tests/helpers/tiers.ts): JavaScriptCore has no relaxed SIMD, like Safari
-          provide: { engine: { name: 'webkit', tiers: ['simd128' as const], relaxed: false } },
+          provide: { engine: { name: 'webkit', tiers: ['simd128' as const], relaxed: false, js: 'jsc' as const } },
           browser: {
             enabled: true,
             headless: false, // MiniBrowser draws into the Xvfb display started by the global setup

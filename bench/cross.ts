@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderHtml, renderMarkdown, type RuntimeRun } from './lib/html.js';
 import type { Environment, Result } from './lib/report.js';
+import { nodeShims } from './lib/bundle.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -168,23 +169,6 @@ async function runBun(): Promise<RuntimeRun> {
   return runPasses('bun', (p) => runCli('bun', found.bin, ['bench/run.ts', ...p, '--lines-only']));
 }
 
-/**
- * Browser stand-ins for node: built-ins (bundled instead of them). Suites and peer adapters written for
- * Node import node:module / node:path to find package files; in the page those resolve to URLs under
- * the served repository root (the bundle lives in <root>/.bench-web/). Any other node: module is a
- * CommonJS proxy whose functions throw "not available in the browser" when called, so a suite that
- * needs it fails with that message instead of the whole bundle failing to load.
- */
-const NODE_SHIMS: Record<string, string> = {
-  module: `const root = new URL('../', import.meta.url);
-export function createRequire() { return { resolve: (spec) => new URL('node_modules/' + spec + '/dist/index.js', root).href }; }
-export default { createRequire };`,
-  path: `const dirname = (p) => String(p).replace(/\\/[^/]*$/, '') || '/';
-const join = (...a) => a.join('/').replace(/([^:])\\/{2,}/g, '$1/');
-export { dirname, join, join as resolve };
-export default { dirname, join, resolve: join, sep: '/' };`,
-};
-
 async function bundleWeb(): Promise<void> {
   const esbuild = await import('esbuild');
   const out = join(root, '.bench-web');
@@ -193,16 +177,7 @@ async function bundleWeb(): Promise<void> {
     entryPoints: [join(root, 'bench/web/entry.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
     outfile: join(out, 'bench.mjs'), logLevel: 'error', sourcemap: false,
     define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [{
-      name: 'node-shims',
-      setup(b) {
-        b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path.slice(5), namespace: 'node-shim' }));
-        b.onLoad({ filter: /.*/, namespace: 'node-shim' }, (a) => ({
-          loader: 'js',
-          contents: NODE_SHIMS[a.path] ?? `module.exports = new Proxy({}, { get: (_, k) => k === '__esModule' ? false : () => { throw new Error('node:${a.path}.' + String(k) + ' is not available in the browser'); } });`,
-        }));
-      },
-    }],
+    plugins: [nodeShims],
   });
   copyFileSync(join(root, 'bindings/threads/worker.mjs'), join(out, 'worker.mjs'));
 }
@@ -312,7 +287,9 @@ async function runWebKitPage(base: string, miniBrowser: string, url: string, pas
     let seen = 0;
     while (!p.done && !p.fatal) {
       if (Date.now() - t0 > timeoutMs) { p.fatal = `timed out after ${timeoutMs / 1000} s`; break; }
-      const st = await wd('POST', `/session/${sid}/execute/sync`, { script: 'const s = window.__tesseraBench; return s ? { lines: s.lines.slice(arguments[0]), done: s.done, error: s.error } : null;', args: [seen] });
+      // a long synchronous measurement keeps the page's event loop busy: the script then times out; poll again
+      const st = await wd('POST', `/session/${sid}/execute/sync`, { script: 'const s = window.__tesseraBench; return s ? { lines: s.lines.slice(arguments[0]), done: s.done, error: s.error } : null;', args: [seen] })
+        .catch((e: Error) => { if (/script timeout/i.test(e.message)) return null; throw e; });
       if (st) {
         for (const line of st.lines as string[]) { collect(p, line); if (line.startsWith('{"suite"')) log(`  [webkit] ${summarise(line)}`); }
         seen += st.lines.length;

@@ -11,6 +11,26 @@ export function detectRuntime(): RuntimeName {
   return 'browser';
 }
 
+export type JsEngine = 'v8' | 'jsc' | 'spidermonkey' | 'unknown';
+
+/**
+ * The JavaScript/wasm engine. Outside browsers it follows from the runtime (Node and Deno: V8; Bun:
+ * JavaScriptCore). In a browser it is read from `navigator.vendor`, which every WebKit port reports as
+ * "Apple Computer, Inc." (Safari, every iOS browser and webview, WebKitGTK) and Chromium as "Google
+ * Inc."; Firefox reports "" and is recognised by its SpiderMonkey-only `InternalError` global. It only
+ * picks bit-identical kernel variants (`defaultKernelProfile`), so a wrong answer costs speed, never
+ * correctness.
+ */
+export function detectEngine(rt: RuntimeName): JsEngine {
+  if (rt === 'node' || rt === 'deno') return 'v8';
+  if (rt === 'bun') return 'jsc';
+  const vendor = String(g.navigator?.vendor ?? '');
+  if (vendor.startsWith('Apple')) return 'jsc';
+  if (vendor.startsWith('Google')) return 'v8';
+  if (typeof g.InternalError === 'function') return 'spidermonkey';
+  return 'unknown';
+}
+
 /**
  * How this runtime's wasm engine enforces memory bounds. 'guard': guard pages and a trap handler, so
  * loads and stores carry no inline check (Node, Chromium and Firefox on 64-bit, Bun). 'explicit': a
@@ -49,14 +69,17 @@ export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSpla
  *     A/B), Chromium -5..+5 % -> everywhere but browsers, as dense;
  *   attention, 4-row tiles on the relaxed tier (S = 2048, d = 64): Deno 31 -> 36 GFLOP/s, Bun 25 -> 32
  *     (Bun runs simd128 anyway), Node 44 -> 41 -> Deno and Bun.
+ * WebKit (WebKitGTK 2.50.6, JavaScriptCore like Safari; simd128; bench/probes/browser.ts): dense
+ *   GEMM/conv mr 4 +13-18 %, sparse 4x1 and dense-CHW +14-21 % on every shape -> on for browsers whose
+ *   engine is JSC (detectEngine); attention tiles: equal (simd128 always uses 4 rows).
  * Explicit bounds checks (any engine) favour fewer loads per FMA: every variant on.
- * Safari (JSC) and Firefox are untested; in a browser they cannot be told apart without UA sniffing.
+ * Firefox (SpiderMonkey) is untested and keeps the browser defaults.
  */
-export function defaultKernelProfile(rt: RuntimeName, boundsChecks: 'guard' | 'explicit'): KernelProfile {
+export function defaultKernelProfile(rt: RuntimeName, boundsChecks: 'guard' | 'explicit', engine: JsEngine = detectEngine(rt)): KernelProfile {
   const explicit = boundsChecks === 'explicit';
   return {
-    denseSplatA: explicit || rt !== 'browser',
-    sparseSplat: explicit || rt !== 'browser',
+    denseSplatA: explicit || rt !== 'browser' || engine === 'jsc',
+    sparseSplat: explicit || rt !== 'browser' || engine === 'jsc',
     attentionTile4: explicit || rt === 'bun',
   };
 }

@@ -10,7 +10,7 @@ export { init, Tessera, DEFAULT_MAX_MEMORY } from './tessera.js';
 export type { InitOptions, Features } from './tessera.js';
 export type { Tier, Flavor, WasmSource } from './loader.js';
 export { defaultKernelProfile, KERNEL_PROFILE_KEYS } from './env.js';
-export type { KernelProfile, RuntimeName } from './env.js';
+export type { JsEngine, KernelProfile, RuntimeName } from './env.js';
 export { Tensor, Arena, LinearMemory } from './memory.js';
 export { ThreadPool } from './threads/pool.js';
 export type { TileCall, RunOptions, PoolStats } from './threads/pool.js';

@@ -6,7 +6,7 @@ import type { KernelExports } from './abi.js';
 import {
   detectRuntime, enableNodeRelaxedSimd, hardwareConcurrency, hasFloat16Array, hasWebAssembly, probeRelaxedSimd, probeSharedMemory,
   probeSimd, runtimeVersion, type RuntimeName,
-  detectBoundsChecks, defaultKernelProfile, KERNEL_PROFILE_KEYS, probeFusedMadd, type KernelProfile,
+  detectBoundsChecks, detectEngine, defaultKernelProfile, type JsEngine, KERNEL_PROFILE_KEYS, probeFusedMadd, type KernelProfile,
 } from './env.js';
 import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
 import { f16roundJs, isFloat16Array } from './f16js.js';
@@ -68,6 +68,8 @@ export interface Features {
   threads: number;
   runtime: RuntimeName;
   runtimeVersion: string;
+  /** the JavaScript/wasm engine ('v8' | 'jsc' | 'spidermonkey' | 'unknown'; see detectEngine) */
+  engine: JsEngine;
   float16Array: boolean;
   /** 'explicit' when every wasm load/store carries an inline bounds check (Deno; see detectBoundsChecks) */
   boundsChecks: 'guard' | 'explicit';
@@ -270,6 +272,7 @@ export class Tessera {
       threads: 1,
       runtime: a.runtime,
       runtimeVersion: runtimeVersion(a.runtime),
+      engine: detectEngine(a.runtime),
       float16Array: hasFloat16Array(),
       boundsChecks: a.boundsChecks,
       sharedMemory: shared,

@@ -21,7 +21,7 @@ export interface Result {
 }
 
 export interface Environment {
-  runtime: string; runtimeVersion: string; tier: string; relaxedSimd: boolean; fusedMadd: boolean;
+  runtime: string; runtimeVersion: string; engine?: string; tier: string; relaxedSimd: boolean; fusedMadd: boolean;
   threads: number; crossOriginIsolated: boolean; cpu: string; cores: number; platform: string; date: string;
   /** measured step of performance.now() */
   timerResolutionMs?: number;

@@ -64,6 +64,7 @@ export async function environment(args: RunnerArgs, host: HostInfo = {}): Promis
   return {
     runtime: f.runtime,
     runtimeVersion: f.runtime === 'browser' ? browserVersion(String(g.navigator?.userAgent ?? '')) : f.runtimeVersion,
+    engine: f.engine,
     tier: tiers.join('+'),
     relaxedSimd: f.relaxedSimd,
     fusedMadd: f.fusedMadd,

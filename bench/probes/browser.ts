@@ -1,12 +1,13 @@
 // Run one of the probes (bench/probes/<name>.ts) in a browser and print what it prints: WebKit
 // (WebKitGTK MiniBrowser over WebDriver, tests/helpers/webkit.ts) or Chromium (playwright-core).
 //   npx tsx bench/probes/browser.ts --probe=sparse-splat-ab [--browser=webkit|chromium]
-// The probe is bundled with esbuild into .bench-web/probes/ and loaded by bench/web/probe.html, served
+// The probe is bundled with esbuild into .bench-web/probe-<name>.mjs and loaded by bench/web/probe.html, served
 // with COOP/COEP; console.log lines are collected from the page.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findWebKit, freePort, startWebKitDriver } from '../../tests/helpers/webkit.js';
+import { nodeShims } from '../lib/bundle.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (k: string, d?: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
@@ -19,10 +20,10 @@ if (!probe || !/^[\w-]+$/.test(probe) || !existsSync(join(root, `bench/probes/${
 const timeoutMs = Number(arg('timeout', '600')) * 1000;
 
 const esbuild = await import('esbuild');
-mkdirSync(join(root, '.bench-web/probes'), { recursive: true });
+mkdirSync(join(root, ".bench-web"), { recursive: true });
 await esbuild.build({
   entryPoints: [join(root, `bench/probes/${probe}.ts`)], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-  outfile: join(root, `.bench-web/probes/${probe}.mjs`), logLevel: 'error', supported: { 'top-level-await': true },
+  outfile: join(root, `.bench-web/probe-${probe}.mjs`) /* beside bench.mjs: the default wasm URL ../build/ resolves to the repo root */, logLevel: 'error', supported: { 'top-level-await': true }, plugins: [nodeShims],
 });
 const { startServer } = await import('../../scripts/serve.mjs' as string);
 const server = await startServer({ root });

@@ -58,14 +58,15 @@ describe('init and tier selection', () => {
     expect(tk.features.notes.join('\n')).toMatch(HAS_RELAXED ? /relaxed tier rejected/ : /relaxed SIMD unavailable/);
   });
 
-  it('bounds-check profile: detected (guard here: Node and Chromium run wasm with guard pages), overridable; it picks kernel variants', async () => {
+  it('bounds-check profile: detected (guard here: Node, Chromium and WebKit run wasm with guard pages), overridable; it picks kernel variants', async () => {
     const tk = await init();
     expect(tk.features.boundsChecks).toBe('guard');
+    expect(tk.features.engine).toBe(ENGINE.js); // V8 in Node and Chromium, JavaScriptCore in WebKit
     expect(tk.dense.mr).toBe(4);
-    const node = tk.features.runtime === 'node';
-    // _splat dense / sparse kernels outside browsers, 4-row attention tiles only in Bun (and under explicit checks)
-    expect(tk.kernelProfile).toEqual({ denseSplatA: node, sparseSplat: node, attentionTile4: false });
-    expect(tk.dense.splatA).toBe(node); // the alias
+    const splat = tk.features.runtime === 'node' || tk.features.engine === 'jsc';
+    // _splat dense / sparse kernels outside browsers and on JSC, 4-row attention tiles only in Bun (and under explicit checks)
+    expect(tk.kernelProfile).toEqual({ denseSplatA: splat, sparseSplat: splat, attentionTile4: false });
+    expect(tk.dense.splatA).toBe(splat); // the alias
     const ex = await init({ boundsChecks: 'explicit' });
     expect(ex.features.boundsChecks).toBe('explicit');
     expect(ex.kernelProfile).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: true });

@@ -1,0 +1,31 @@
+// esbuild plugin for the browser bundles of the benchmark (bench/cross.ts) and probes (bench/probes/browser.ts).
+import type { Plugin } from 'esbuild';
+
+/**
+ * Browser stand-ins for node: built-ins (bundled instead of them). Suites and peer adapters written for
+ * Node import node:module / node:path to find package files; in the page those resolve to URLs under
+ * the served repository root (the bundle lives in <root>/.bench-web/). Any other node: module is a
+ * CommonJS proxy whose functions throw "not available in the browser" when called, so a suite that
+ * needs it fails with that message instead of the whole bundle failing to load.
+ */
+export const NODE_SHIMS: Record<string, string> = {
+  module: `const root = new URL('../', import.meta.url);
+export function createRequire() { return { resolve: (spec) => new URL('node_modules/' + spec + '/dist/index.js', root).href }; }
+export default { createRequire };`,
+  path: `const dirname = (p) => String(p).replace(/\\/[^/]*$/, '') || '/';
+const join = (...a) => a.join('/').replace(/([^:])\\/{2,}/g, '$1/');
+export { dirname, join, join as resolve };
+export default { dirname, join, resolve: join, sep: '/' };`,
+};
+
+/** Resolves every `node:` import to a browser stand-in (NODE_SHIMS) or a proxy that throws when used. */
+export const nodeShims: Plugin = {
+  name: 'node-shims',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path.slice(5), namespace: 'node-shim' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-shim' }, (a) => ({
+      loader: 'js',
+      contents: NODE_SHIMS[a.path] ?? `module.exports = new Proxy({}, { get: (_, k) => k === '__esModule' ? false : () => { throw new Error('node:${a.path}.' + String(k) + ' is not available in the browser'); } });`,
+    }));
+  },
+};
