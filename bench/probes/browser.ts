@@ -1,6 +1,6 @@
 // Run one of the probes (bench/probes/<name>.ts) in a browser and print what it prints: WebKit
 // (WebKitGTK MiniBrowser over WebDriver, tests/helpers/webkit.ts) or Chromium (playwright-core).
-//   npx tsx bench/probes/browser.ts --probe=sparse-splat-ab [--browser=webkit|chromium]
+//   npx tsx bench/probes/browser.ts --probe=sparse-splat-ab [--browser=webkit|chromium] [--key=value ...: query parameters for the probe]
 // The probe is bundled with esbuild into .bench-web/probe-<name>.mjs and loaded by bench/web/probe.html, served
 // with COOP/COEP; console.log lines are collected from the page.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -17,7 +17,7 @@ if (!probe || !/^[\w-]+$/.test(probe) || !existsSync(join(root, `bench/probes/${
   console.error('usage: npx tsx bench/probes/browser.ts --probe=<name of a bench/probes/*.ts> [--browser=webkit|chromium]');
   process.exit(2);
 }
-const timeoutMs = Number(arg('timeout', '600')) * 1000;
+const timeoutMs = Number(arg('timeout', String(600 + 60 * Number(arg('minutes', '0'))))) * 1000;
 
 const esbuild = await import('esbuild');
 mkdirSync(join(root, ".bench-web"), { recursive: true });
@@ -27,7 +27,11 @@ await esbuild.build({
 });
 const { startServer } = await import('../../scripts/serve.mjs' as string);
 const server = await startServer({ root });
-const page = `${server.url}/bench/web/probe.html?p=${probe}`;
+// every other --key=value is handed to the probe as a query parameter (bench/probes/fuzz.ts reads them)
+const own = ['probe', 'browser', 'timeout'];
+const extra = process.argv.slice(2).filter((a) => a.startsWith('--') && !own.some((k) => a.startsWith(`--${k}=`)))
+  .map((a) => { const [k, ...v] = a.slice(2).split('='); return `&${encodeURIComponent(k)}=${encodeURIComponent(v.join('=') || '')}`; }).join('');
+const page = `${server.url}/bench/web/probe.html?p=${probe}${extra}`;
 type State = { lines: string[]; done: boolean; error: string | null } | null;
 let seen = 0;
 const emit = (st: State) => { if (!st) return; for (const l of st.lines.slice(seen)) console.log(l); seen = st.lines.length; };
