@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { webdriverio } from '@vitest/browser-webdriverio';
+import { preview } from '@vitest/browser-preview';
+import { fileURLToPath } from 'node:url';
+import { findFirefox, firefoxRunDir, USER_JS } from './tests/helpers/firefox.js';
 import { findWebKit, freePort, safariNamedMiniBrowser } from './tests/helpers/webkit.js';
 
 // Browser tests run in Debian's headless Chromium (/usr/bin/chromium, or $CHROMIUM_PATH) and in WebKit
@@ -18,6 +21,17 @@ if (!haveChromium) {
 if (webkit.missing) {
   if (requireBrowsers) throw new Error(`TESSERA_REQUIRE_BROWSER is set but WebKit is missing: ${webkit.missing}`);
   console.warn(`[tessera] WebKit test project SKIPPED: ${webkit.missing}`);
+}
+const firefox = findFirefox();
+if (firefox.missing) {
+  if (requireBrowsers) throw new Error(`TESSERA_REQUIRE_BROWSER is set but Firefox is missing: ${firefox.missing}`);
+  console.warn(`[tessera] Firefox test project SKIPPED: ${firefox.missing}`);
+} else {
+  // vitest's preview provider opens its page with Vite's openBrowser, which runs $BROWSER (a .js) with the URL
+  process.env.BROWSER = fileURLToPath(new URL('./tests/helpers/open-firefox.js', import.meta.url));
+  process.env.TESSERA_FIREFOX_DIR = firefoxRunDir();
+  process.env.TESSERA_FIREFOX_BIN = firefox.binary;
+  process.env.TESSERA_FIREFOX_USERJS = USER_JS;
 }
 const webkitPort = webkit.missing ? 0 : Number(process.env.TESSERA_WEBKIT_PORT) || await freePort();
 if (webkitPort) process.env.TESSERA_WEBKIT_PORT = String(webkitPort);
@@ -56,6 +70,23 @@ export default defineConfig({
             screenshotFailures: false,
             provider: playwright({ launchOptions: { executablePath: chromium, args: browserFlags } }),
             instances: [{ browser: 'chromium' as const }],
+          },
+        },
+      }] : []),
+      ...(!firefox.missing ? [{
+        extends: true as const,
+        test: {
+          name: 'firefox',
+          include: ['tests/unit/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          provide: { engine: { name: 'firefox', tiers: ['simd128' as const, 'relaxed' as const], relaxed: true, js: 'spidermonkey' as const } },
+          browser: {
+            enabled: true,
+            headless: false, // the opener starts Firefox with --headless itself
+            screenshotFailures: false,
+            provider: preview(),
+            instances: [{ browser: 'firefox' as const }],
           },
         },
       }] : []),

@@ -13,7 +13,8 @@
 // bundled for it with esbuild into .bench-web/. Bun is a devDependency (npm package bun); Deno is
 // installed on demand into .runtimes/ (npm package deno) when it is not found. WebKit (JavaScriptCore,
 // Safari's engine) is Debian's WebKitGTK MiniBrowser driven over W3C WebDriver (WebKitWebDriver, in an
-// Xvfb display; apt-get install -y webkit2gtk-driver xvfb), on the same page as Chromium.
+// Xvfb display; apt-get install -y webkit2gtk-driver xvfb), on the same page as Chromium; Firefox
+// (SpiderMonkey) is Debian's firefox-esr, headless, driven over its built-in WebDriver BiDi endpoint.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +27,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
 const flag = (k: string) => argv.find((a) => a === `--${k}` || a.startsWith(`--${k}=`));
 const value = (k: string, d?: string) => { const a = flag(k); return a && a.includes('=') ? a.slice(a.indexOf('=') + 1) : d; };
-const ALL = ['node', 'chromium', 'webkit', 'deno', 'bun'] as const;
+const ALL = ['node', 'chromium', 'firefox', 'webkit', 'deno', 'bun'] as const;
 const runtimes = (value('runtimes') ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const outDir = resolve(root, value('out', 'bench/results')!);
 const timeoutMs = Number(value('timeout', flag('full') ? '3600' : '600')) * 1000;
@@ -247,51 +248,28 @@ async function hostEnv(p: Proto): Promise<void> {
   if (p.env && p.env.loadAvg === undefined) p.env.loadAvg = os.loadavg()[0];
 }
 
-async function runWebKit(): Promise<RuntimeRun> {
-  const { findWebKit, freePort, startWebKitDriver } = await import('../tests/helpers/webkit.js');
-  const install = findWebKit();
-  if (install.missing) return { runtime: 'webkit', status: 'skipped', reason: install.missing, results: [], seconds: 0 };
-  try { await bundleWeb(); } catch (e) { return { runtime: 'webkit', status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
-  const { startServer } = await import('../scripts/serve.mjs' as string);
-  const server = await startServer({ root });
-  let driver: Awaited<ReturnType<typeof startWebKitDriver>> | undefined;
-  try {
-    driver = await startWebKitDriver(await freePort(), install);
-    const base = `http://127.0.0.1:${driver.port}`;
-    return await runPasses('webkit', (pass) => runWebKitPage(base, install.miniBrowser, server.url, pass));
-  } catch (e) {
-    return { runtime: 'webkit', status: 'failed', reason: (e as Error).message, results: [], seconds: 0 };
-  } finally {
-    await driver?.close();
-    await server.close();
-  }
-}
+/** A browser page under remote control: navigate, evaluate an expression whose value is a JSON string, end. */
+interface PageSession { version: string; open(url: string): Promise<void>; evalJson(expr: string): Promise<string | null>; end(): Promise<void> }
 
-/** One pass = one WebDriver session (a fresh MiniBrowser and web process), polling the page's lines. */
-async function runWebKitPage(base: string, miniBrowser: string, url: string, pass: string[]): Promise<RuntimeRun> {
+/** Read the bench page's state: the lines after the first `seen`, done, error (a JSON string, or null before the page script runs). */
+const stateExpr = (seen: number) => `JSON.stringify(window.__tesseraBench ? { lines: window.__tesseraBench.lines.slice(${seen}), done: window.__tesseraBench.done, error: window.__tesseraBench.error } : null)`;
+
+/** One pass in a remote-controlled browser: open the bench page, poll its lines once a second. */
+async function runDriverPage(name: string, start: () => Promise<PageSession>, url: string, pass: string[]): Promise<RuntimeRun> {
   const t0 = Date.now();
   const p: Proto = { results: [], done: false };
-  const wd = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const j = await r.json() as { value: any };
-    if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(j.value).slice(0, 300)}`);
-    return j.value;
-  };
-  const session = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: miniBrowser, args: ['--automation'] } } } });
-  const sid: string = session.sessionId;
-  const version = `WebKitGTK ${session.capabilities?.browserVersion ?? '?'}`;
+  let s: PageSession | undefined;
   try {
-    await wd('POST', `/session/${sid}/timeouts`, { script: 30_000, pageLoad: 60_000 });
+    s = await start();
     const query = pass.map((a) => a.slice(2)).join('&');
-    await wd('POST', `/session/${sid}/url`, { url: `${url}/bench/web/index.html${query ? '?' + query : ''}` });
+    await s.open(`${url}/bench/web/index.html${query ? '?' + query : ''}`);
     let seen = 0;
     while (!p.done && !p.fatal) {
       if (Date.now() - t0 > timeoutMs) { p.fatal = `timed out after ${timeoutMs / 1000} s`; break; }
-      // a long synchronous measurement keeps the page's event loop busy: the script then times out; poll again
-      const st = await wd('POST', `/session/${sid}/execute/sync`, { script: 'const s = window.__tesseraBench; return s ? { lines: s.lines.slice(arguments[0]), done: s.done, error: s.error } : null;', args: [seen] })
-        .catch((e: Error) => { if (/script timeout/i.test(e.message)) return null; throw e; });
+      const raw = await s.evalJson(stateExpr(seen));
+      const st = raw ? JSON.parse(raw) as { lines: string[]; done: boolean; error: string | null } | null : null;
       if (st) {
-        for (const line of st.lines as string[]) { collect(p, line); if (line.startsWith('{"suite"')) log(`  [webkit] ${summarise(line)}`); }
+        for (const line of st.lines) { collect(p, line); if (line.startsWith('{"suite"')) log(`  [${name}] ${summarise(line)}`); }
         seen += st.lines.length;
         if (st.done && !p.done) p.fatal ??= st.error ?? 'page finished without a done line';
       }
@@ -300,13 +278,85 @@ async function runWebKitPage(base: string, miniBrowser: string, url: string, pas
   } catch (e) {
     p.fatal ??= (e as Error).message;
   } finally {
-    await wd('DELETE', `/session/${sid}`).catch(() => undefined);
+    await s?.end().catch(() => undefined);
   }
   const seconds = (Date.now() - t0) / 1000;
-  if (p.env) p.env.runtimeVersion = version; // the UA says "Version/60.5", a WebKitGTK placeholder
+  if (p.env && s) p.env.runtimeVersion = s.version; // the browser's own version (WebKitGTK's UA says "Version/60.5")
   await hostEnv(p);
-  if (p.done && p.env) return { runtime: 'webkit', status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds };
-  return { runtime: 'webkit', status: 'failed', env: p.env, results: p.results, seconds, reason: p.fatal ?? 'page did not finish' };
+  if (p.done && p.env) return { runtime: name, status: 'ok', env: p.env, results: p.results, seconds, suiteSeconds: p.suiteSeconds };
+  return { runtime: name, status: 'failed', env: p.env, results: p.results, seconds, reason: p.fatal ?? 'page did not finish' };
+}
+
+/** Bundle the page, serve the repository, run every pass in fresh sessions of one browser. */
+async function runBrowser(name: string, missing: string | undefined, setup: () => Promise<{ start: () => Promise<PageSession>; close: () => Promise<void> }>): Promise<RuntimeRun> {
+  if (missing) return { runtime: name, status: 'skipped', reason: missing, results: [], seconds: 0 };
+  try { await bundleWeb(); } catch (e) { return { runtime: name, status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
+  const { startServer } = await import('../scripts/serve.mjs' as string);
+  const server = await startServer({ root });
+  let b: Awaited<ReturnType<typeof setup>> | undefined;
+  try {
+    b = await setup();
+    const start = b.start;
+    return await runPasses(name, (pass) => runDriverPage(name, start, server.url, pass));
+  } catch (e) {
+    return { runtime: name, status: 'failed', reason: (e as Error).message, results: [], seconds: 0 };
+  } finally {
+    await b?.close();
+    await server.close();
+  }
+}
+
+/** WebKit: WebKitGTK's MiniBrowser through WebKitWebDriver (W3C WebDriver classic), one session per pass. */
+async function runWebKit(): Promise<RuntimeRun> {
+  const { findWebKit, freePort, startWebKitDriver } = await import('../tests/helpers/webkit.js');
+  const install = findWebKit();
+  return runBrowser('webkit', install.missing, async () => {
+    const driver = await startWebKitDriver(await freePort(), install);
+    const wd = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`http://127.0.0.1:${driver.port}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const j = await r.json() as { value: any };
+      if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(j.value).slice(0, 300)}`);
+      return j.value;
+    };
+    const start = async (): Promise<PageSession> => {
+      const session = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: install.miniBrowser, args: ['--automation'] } } } });
+      const sid: string = session.sessionId;
+      await wd('POST', `/session/${sid}/timeouts`, { script: 30_000, pageLoad: 60_000 });
+      return {
+        version: `WebKitGTK ${session.capabilities?.browserVersion ?? '?'}`,
+        open: async (url) => { await wd('POST', `/session/${sid}/url`, { url }); },
+        // a long synchronous measurement keeps the page's event loop busy: the script then times out; poll again
+        evalJson: (expr) => wd('POST', `/session/${sid}/execute/sync`, { script: `return ${expr};`, args: [] })
+          .catch((e: Error) => { if (/script timeout/i.test(e.message)) return null; throw e; }),
+        end: async () => { await wd('DELETE', `/session/${sid}`); },
+      };
+    };
+    return { start, close: () => driver.close() };
+  });
+}
+
+/** Firefox: headless firefox-esr over its built-in WebDriver BiDi endpoint (no geckodriver), a fresh browser per pass. */
+async function runFirefox(): Promise<RuntimeRun> {
+  const { findFirefox, startFirefoxBiDi } = await import('../tests/helpers/firefox.js');
+  const install = findFirefox();
+  return runBrowser('firefox', install.missing, async () => ({
+    start: async (): Promise<PageSession> => {
+      const bidi = await startFirefoxBiDi(install);
+      const tree = await bidi.send('browsingContext.getTree', {});
+      const context: string = tree.contexts[0].context;
+      return {
+        version: bidi.version,
+        open: async (url) => { await bidi.send('browsingContext.navigate', { context, url, wait: 'complete' }); },
+        evalJson: async (expr) => {
+          const r = await bidi.send('script.evaluate', { expression: expr, target: { context }, awaitPromise: false });
+          if (r.type === 'exception') throw new Error(`page: ${r.exceptionDetails?.text ?? 'exception'}`);
+          return r.result?.type === 'string' ? r.result.value : null;
+        },
+        end: () => bidi.close(),
+      };
+    },
+    close: async () => {},
+  }));
 }
 
 function loadPrevious(): RuntimeRun[] {
@@ -338,7 +388,7 @@ async function main(): Promise<void> {
       if (r.status !== 0) process.exit(1);
     }
     runs = [];
-    const drivers: Record<string, () => Promise<RuntimeRun>> = { node: runNode, chromium: runChromium, webkit: runWebKit, deno: runDeno, bun: runBun };
+    const drivers: Record<string, () => Promise<RuntimeRun>> = { node: runNode, chromium: runChromium, firefox: runFirefox, webkit: runWebKit, deno: runDeno, bun: runBun };
     for (const rt of runtimes) {
       const d = drivers[rt];
       if (!d) { runs.push({ runtime: rt, status: 'skipped', reason: `unknown runtime (have: ${ALL.join(', ')})`, results: [], seconds: 0 }); continue; }

@@ -1,6 +1,7 @@
 // Run one of the probes (bench/probes/<name>.ts) in a browser and print what it prints: WebKit
-// (WebKitGTK MiniBrowser over WebDriver, tests/helpers/webkit.ts) or Chromium (playwright-core).
-//   npx tsx bench/probes/browser.ts --probe=sparse-splat-ab [--browser=webkit|chromium] [--key=value ...: query parameters for the probe]
+// (WebKitGTK MiniBrowser over WebDriver, tests/helpers/webkit.ts), Chromium (playwright-core) or
+// Firefox (firefox-esr over WebDriver BiDi, tests/helpers/firefox.ts).
+//   npx tsx bench/probes/browser.ts --probe=sparse-splat-ab [--browser=webkit|chromium|firefox] [--key=value ...: query parameters for the probe]
 // The probe is bundled with esbuild into .bench-web/probe-<name>.mjs and loaded by bench/web/probe.html, served
 // with COOP/COEP; console.log lines are collected from the page.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -14,7 +15,7 @@ const arg = (k: string, d?: string) => process.argv.find((a) => a.startsWith(`--
 const probe = arg('probe');
 const browser = arg('browser', 'webkit')!;
 if (!probe || !/^[\w-]+$/.test(probe) || !existsSync(join(root, `bench/probes/${probe}.ts`))) {
-  console.error('usage: npx tsx bench/probes/browser.ts --probe=<name of a bench/probes/*.ts> [--browser=webkit|chromium]');
+  console.error('usage: npx tsx bench/probes/browser.ts --probe=<name of a bench/probes/*.ts> [--browser=webkit|chromium|firefox]');
   process.exit(2);
 }
 const timeoutMs = Number(arg('timeout', String(600 + 60 * Number(arg('minutes', '0'))))) * 1000;
@@ -62,6 +63,23 @@ try {
       }
       await wd('DELETE', `/session/${s.sessionId}`);
     } finally { await driver.close(); }
+  } else if (browser === 'firefox') {
+    const { findFirefox, startFirefoxBiDi } = await import('../../tests/helpers/firefox.js');
+    const bidi = await startFirefoxBiDi(findFirefox());
+    try {
+      console.log(`# ${bidi.version}`);
+      const context: string = (await bidi.send('browsingContext.getTree', {})).contexts[0].context;
+      await bidi.send('browsingContext.navigate', { context, url: page, wait: 'complete' });
+      const t0 = Date.now();
+      for (;;) {
+        const r = await bidi.send('script.evaluate', { expression: 'JSON.stringify(window.__tesseraBench ?? null)', target: { context }, awaitPromise: false });
+        const st: State = r.result?.type === 'string' ? JSON.parse(r.result.value) : null;
+        emit(st);
+        if (st?.done) { failed = !!st.error; break; }
+        if (Date.now() - t0 > timeoutMs) throw new Error('timed out');
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    } finally { await bidi.close(); }
   } else {
     const { chromium } = await import('playwright-core');
     const b = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true,
