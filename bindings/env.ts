@@ -72,8 +72,9 @@ export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSpla
  * WebKit (WebKitGTK 2.50.6, JavaScriptCore like Safari; simd128; bench/probes/browser.ts): dense
  *   GEMM/conv mr 4 +13-18 %, sparse 4x1 and dense-CHW +14-21 % on every shape -> on for browsers whose
  *   engine is JSC (detectEngine); attention tiles: equal (simd128 always uses 4 rows).
+ * Firefox ESR 153 (SpiderMonkey, relaxed; same probes): `_splat` dense 0-5 % slower, sparse 1-6 % slower,
+ *   4-row attention tiles 9-11 % slower -> the browser defaults.
  * Explicit bounds checks (any engine) favour fewer loads per FMA: every variant on.
- * Firefox (SpiderMonkey) is untested and keeps the browser defaults.
  */
 export function defaultKernelProfile(rt: RuntimeName, boundsChecks: 'guard' | 'explicit', engine: JsEngine = detectEngine(rt)): KernelProfile {
   const explicit = boundsChecks === 'explicit';
