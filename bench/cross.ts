@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { renderHtml, renderMarkdown, type RuntimeRun } from './lib/html.js';
 import type { Environment, Result } from './lib/report.js';
 import { nodeShims } from './lib/bundle.js';
+import { firefoxSessions, webkitSessions, type PageSession, type SessionFactory } from './lib/browsers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -248,9 +249,6 @@ async function hostEnv(p: Proto): Promise<void> {
   if (p.env && p.env.loadAvg === undefined) p.env.loadAvg = os.loadavg()[0];
 }
 
-/** A browser page under remote control: navigate, evaluate an expression whose value is a JSON string, end. */
-interface PageSession { version: string; open(url: string): Promise<void>; evalJson(expr: string): Promise<string | null>; end(): Promise<void> }
-
 /** Read the bench page's state: the lines after the first `seen`, done, error (a JSON string, or null before the page script runs). */
 const stateExpr = (seen: number) => `JSON.stringify(window.__tesseraBench ? { lines: window.__tesseraBench.lines.slice(${seen}), done: window.__tesseraBench.done, error: window.__tesseraBench.error } : null)`;
 
@@ -288,7 +286,7 @@ async function runDriverPage(name: string, start: () => Promise<PageSession>, ur
 }
 
 /** Bundle the page, serve the repository, run every pass in fresh sessions of one browser. */
-async function runBrowser(name: string, missing: string | undefined, setup: () => Promise<{ start: () => Promise<PageSession>; close: () => Promise<void> }>): Promise<RuntimeRun> {
+async function runBrowser(name: string, missing: string | undefined, setup: () => Promise<SessionFactory>): Promise<RuntimeRun> {
   if (missing) return { runtime: name, status: 'skipped', reason: missing, results: [], seconds: 0 };
   try { await bundleWeb(); } catch (e) { return { runtime: name, status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
   const { startServer } = await import('../scripts/serve.mjs' as string);
@@ -306,57 +304,16 @@ async function runBrowser(name: string, missing: string | undefined, setup: () =
   }
 }
 
-/** WebKit: WebKitGTK's MiniBrowser through WebKitWebDriver (W3C WebDriver classic), one session per pass. */
 async function runWebKit(): Promise<RuntimeRun> {
-  const { findWebKit, freePort, startWebKitDriver } = await import('../tests/helpers/webkit.js');
+  const { findWebKit } = await import('../tests/helpers/webkit.js');
   const install = findWebKit();
-  return runBrowser('webkit', install.missing, async () => {
-    const driver = await startWebKitDriver(await freePort(), install);
-    const wd = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`http://127.0.0.1:${driver.port}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const j = await r.json() as { value: any };
-      if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(j.value).slice(0, 300)}`);
-      return j.value;
-    };
-    const start = async (): Promise<PageSession> => {
-      const session = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: install.miniBrowser, args: ['--automation'] } } } });
-      const sid: string = session.sessionId;
-      await wd('POST', `/session/${sid}/timeouts`, { script: 30_000, pageLoad: 60_000 });
-      return {
-        version: `WebKitGTK ${session.capabilities?.browserVersion ?? '?'}`,
-        open: async (url) => { await wd('POST', `/session/${sid}/url`, { url }); },
-        // a long synchronous measurement keeps the page's event loop busy: the script then times out; poll again
-        evalJson: (expr) => wd('POST', `/session/${sid}/execute/sync`, { script: `return ${expr};`, args: [] })
-          .catch((e: Error) => { if (/script timeout/i.test(e.message)) return null; throw e; }),
-        end: async () => { await wd('DELETE', `/session/${sid}`); },
-      };
-    };
-    return { start, close: () => driver.close() };
-  });
+  return runBrowser('webkit', install.missing, () => webkitSessions(install));
 }
 
-/** Firefox: headless firefox-esr over its built-in WebDriver BiDi endpoint (no geckodriver), a fresh browser per pass. */
 async function runFirefox(): Promise<RuntimeRun> {
-  const { findFirefox, startFirefoxBiDi } = await import('../tests/helpers/firefox.js');
+  const { findFirefox } = await import('../tests/helpers/firefox.js');
   const install = findFirefox();
-  return runBrowser('firefox', install.missing, async () => ({
-    start: async (): Promise<PageSession> => {
-      const bidi = await startFirefoxBiDi(install);
-      const tree = await bidi.send('browsingContext.getTree', {});
-      const context: string = tree.contexts[0].context;
-      return {
-        version: bidi.version,
-        open: async (url) => { await bidi.send('browsingContext.navigate', { context, url, wait: 'complete' }); },
-        evalJson: async (expr) => {
-          const r = await bidi.send('script.evaluate', { expression: expr, target: { context }, awaitPromise: false });
-          if (r.type === 'exception') throw new Error(`page: ${r.exceptionDetails?.text ?? 'exception'}`);
-          return r.result?.type === 'string' ? r.result.value : null;
-        },
-        end: () => bidi.close(),
-      };
-    },
-    close: async () => {},
-  }));
+  return runBrowser('firefox', install.missing, async () => firefoxSessions(install));
 }
 
 function loadPrevious(): RuntimeRun[] {

@@ -7,7 +7,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findWebKit, freePort, startWebKitDriver } from '../../tests/helpers/webkit.js';
+import { findWebKit, type WebKitInstall } from '../../tests/helpers/webkit.js';
+import { findFirefox, type FirefoxInstall } from '../../tests/helpers/firefox.js';
+import { firefoxSessions, webkitSessions } from '../lib/browsers.js';
 import { nodeShims } from '../lib/bundle.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,48 +40,26 @@ let seen = 0;
 const emit = (st: State) => { if (!st) return; for (const l of st.lines.slice(seen)) console.log(l); seen = st.lines.length; };
 let failed = false;
 try {
-  if (browser === 'webkit') {
-    const install = findWebKit();
+  if (browser === 'webkit' || browser === 'firefox') {
+    const install = browser === 'webkit' ? findWebKit() : findFirefox();
     if (install.missing) throw new Error(install.missing);
-    const driver = await startWebKitDriver(await freePort(), install);
-    const wd = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`http://127.0.0.1:${driver.port}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const j = await r.json() as { value: any };
-      if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${JSON.stringify(j.value).slice(0, 300)}`);
-      return j.value;
-    };
+    const factory = browser === 'webkit' ? await webkitSessions(install as WebKitInstall) : firefoxSessions(install as FirefoxInstall);
     try {
-      const s = await wd('POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: install.miniBrowser, args: ['--automation'] } } } });
-      console.log(`# WebKitGTK ${s.capabilities?.browserVersion}`);
-      await wd('POST', `/session/${s.sessionId}/url`, { url: page });
-      const t0 = Date.now();
-      for (;;) {
-        const st: State = await wd('POST', `/session/${s.sessionId}/execute/sync`, { script: 'return window.__tesseraBench ?? null', args: [] })
-          .catch((e: Error) => { if (/script timeout/i.test(e.message)) return null; throw e; }); // the page is busy measuring
-        emit(st);
-        if (st?.done) { failed = !!st.error; break; }
-        if (Date.now() - t0 > timeoutMs) throw new Error('timed out');
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      await wd('DELETE', `/session/${s.sessionId}`);
-    } finally { await driver.close(); }
-  } else if (browser === 'firefox') {
-    const { findFirefox, startFirefoxBiDi } = await import('../../tests/helpers/firefox.js');
-    const bidi = await startFirefoxBiDi(findFirefox());
-    try {
-      console.log(`# ${bidi.version}`);
-      const context: string = (await bidi.send('browsingContext.getTree', {})).contexts[0].context;
-      await bidi.send('browsingContext.navigate', { context, url: page, wait: 'complete' });
-      const t0 = Date.now();
-      for (;;) {
-        const r = await bidi.send('script.evaluate', { expression: 'JSON.stringify(window.__tesseraBench ?? null)', target: { context }, awaitPromise: false });
-        const st: State = r.result?.type === 'string' ? JSON.parse(r.result.value) : null;
-        emit(st);
-        if (st?.done) { failed = !!st.error; break; }
-        if (Date.now() - t0 > timeoutMs) throw new Error('timed out');
-        await new Promise((res) => setTimeout(res, 1000));
-      }
-    } finally { await bidi.close(); }
+      const s = await factory.start();
+      try {
+        console.log(`# ${s.version}`);
+        await s.open(page);
+        const t0 = Date.now();
+        for (;;) {
+          const raw = await s.evalJson('JSON.stringify(window.__tesseraBench ?? null)');
+          const st: State = raw ? JSON.parse(raw) : null;
+          emit(st);
+          if (st?.done) { failed = !!st.error; break; }
+          if (Date.now() - t0 > timeoutMs) throw new Error('timed out');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      } finally { await s.end().catch(() => undefined); }
+    } finally { await factory.close(); }
   } else {
     const { chromium } = await import('playwright-core');
     const b = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true,
