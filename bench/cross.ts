@@ -291,11 +291,10 @@ async function runBrowser(name: string, missing: string | undefined, setup: () =
   try { await bundleWeb(); } catch (e) { return { runtime: name, status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
   const { startServer } = await import('../scripts/serve.mjs' as string);
   const server = await startServer({ root });
-  let b: Awaited<ReturnType<typeof setup>> | undefined;
+  let b: SessionFactory | undefined;
   try {
-    b = await setup();
-    const start = b.start;
-    return await runPasses(name, (pass) => runDriverPage(name, start, server.url, pass));
+    const f = b = await setup();
+    return await runPasses(name, (pass) => runDriverPage(name, () => f.start(), server.url, pass));
   } catch (e) {
     return { runtime: name, status: 'failed', reason: (e as Error).message, results: [], seconds: 0 };
   } finally {

@@ -1,5 +1,5 @@
 // What the engine running the tests can do, provided per vitest project (vitest.config.ts `provide`).
-// Node (with the V8 flag) and Chromium run both tiers; WebKit (JavaScriptCore, like Safari) has no
+// Node (with the V8 flag), Chromium and Firefox run both tiers; WebKit (JavaScriptCore, like Safari) has no
 // relaxed SIMD, so it runs the simd128 tier and the tests that need relaxed are skipped there BY NAME
 // (`describe.skipIf(!HAS_RELAXED)`, reported as skipped), while init.test.ts checks the real fallback.
 import { inject } from 'vitest';

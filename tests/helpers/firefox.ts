@@ -5,7 +5,7 @@
 // profile. Benchmark and probes: Firefox's built-in WebDriver BiDi endpoint (no geckodriver).
 // Plain Node, no vitest imports.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,10 +27,9 @@ export const USER_JS = [
   ['remote.prefs.recommended', true], ['browser.tabs.warnOnClose', false], ['dom.disable_open_during_load', false],
 ].map(([k, v]) => `user_pref("${k}", ${v});`).join('\n') + '\n';
 
-/** A fresh profile directory (under `parent` or the temp dir). */
-export function firefoxProfile(parent?: string): string {
-  const dir = parent ? join(parent, `profile-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`) : mkdtempSync(join(tmpdir(), 'tessera-firefox-'));
-  mkdirSync(dir, { recursive: true });
+/** A fresh profile directory in the temp dir. */
+export function firefoxProfile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-firefox-'));
   writeFileSync(join(dir, 'user.js'), USER_JS);
   return dir;
 }

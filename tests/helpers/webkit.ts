@@ -1,8 +1,8 @@
 // WebKit (JavaScriptCore, Safari's engine) for the browser tests and the benchmark: Debian's WebKitGTK
 // MiniBrowser, driven through WebKitWebDriver (W3C WebDriver), in an Xvfb display when there is none.
 //   apt-get install -y webkit2gtk-driver xvfb     (MiniBrowser comes with libwebkit2gtk-4.1-0)
-// Used by vitest.config.ts (the `webkit` test project, started by `webkitGlobalSetup`) and by
-// bench/cross.ts. Plain Node, no vitest imports.
+// Used by vitest.config.ts (the `webkit` test project, started by tests/helpers/webkit-global-setup.ts)
+// and by bench/lib/browsers.ts (benchmark, probes). Plain Node, no vitest imports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
