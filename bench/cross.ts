@@ -363,7 +363,10 @@ async function main(): Promise<void> {
     }
     writeFileSync(join(outDir, 'cross-latest.jsonl'), lines.join('\n') + '\n');
   }
-  const cmd = `npx tsx bench/cross.ts ${argv.filter((a) => a !== '--report-only').join(' ')}`.trim();
+  // a re-render says so, with the measured runs' own dates (from their environment records)
+  const measured = [...new Set(runs.map((r) => r.env?.date?.slice(0, 16)).filter(Boolean))].join(', ');
+  const cmd = flag('report-only') ? `npx tsx bench/cross.ts ${argv.join(' ')} (re-rendered from cross-latest.jsonl; measured ${measured} UTC)`
+    : `npx tsx bench/cross.ts ${argv.join(' ')}`.trim();
   const md = renderMarkdown(runs, cmd);
   writeFileSync(join(outDir, 'cross-latest.md'), md);
   writeFileSync(join(outDir, 'cross-latest.html'), renderHtml(runs, cmd));

@@ -1,6 +1,7 @@
 /**
  * Cross-runtime report: a Markdown summary and a self-contained HTML page with inline SVG charts
  * (no scripts, no CDN). Renders whatever data is present:
+ *   - "at a glance": headline ratios (GLANCE) per runtime, on the tier init() picks there;
  *   - throughput per kernel per runtime (GFLOP/s, else G elem/s, else GB/s), one chart per suite;
  *   - ours vs peers (rows whose engine is not 'tessera'), per suite and shape;
  *   - threaded speed-up (ratio vs '1 thread');
@@ -97,6 +98,45 @@ function lineChart(title: string, xLabel: string, yLabel: string, series: { name
 }
 
 const okRuns = (runs: RuntimeRun[]) => runs.filter((r) => r.results.length);
+
+/** The tier init() picks in a runtime: relaxed where it validates and its madd is fused, else simd128. */
+const pickedTier = (e?: Environment) => (e?.relaxedSimd && e.fusedMadd ? 'relaxed' : 'simd128');
+
+/**
+ * "At a glance": one headline ratio per row, one column per runtime, on the tier init() picks there.
+ * `peer` rows compare with another engine (tfjs-wasm, onnxruntime-web): > 1 means tessera is faster.
+ * The others are tessera against itself (f16 vs f32 weights, PASA vs f32, sparse vs dense, 2 threads vs 1).
+ */
+const GLANCE: { label: string; peer: boolean; pick: (x: Result, tier: string) => boolean }[] = [
+  { label: 'GEMM 1024³, packed weights, vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'matmul' && x.shape === '1024x1024x1024' && x.variant === `${t} f32 packed apply (B packed once)` },
+  { label: 'conv 3×3 56²×64→64 vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'conv3x3' && x.variant === `${t} f32 packed apply (W packed once)` },
+  { label: 'conv 1×1 28²×128→256 vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'conv1x1' && x.variant === `${t} f32 packed apply (W packed once)` },
+  { label: 'depthwise 3×3 112²×32 (into a reused array) vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'dwconv3x3' && x.variant === `${t} f32 packed apply into out (no fresh array)` },
+  { label: 'GEMV 1×4096², f32 weights, vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'gemv' && x.variant === `${t} f32 packed apply (B packed once)` },
+  { label: 'attention S = 2048, d = 64, f32, vs the faster peer', peer: true, pick: (x, t) => x.op === 'attention' && x.shape === 'S2048 H1 D64' && x.variant === `f32 tensors ${t}` },
+  { label: 'MobileNet-v1 backbone, dense, vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'backbone dense (best per layer)' && x.variant === t },
+  { label: '2 threads: GEMM 1024³ vs onnxruntime-web with 2 threads', peer: true, pick: (x, t) => x.op === 'dense GEMM f32 (packed B)' && x.variant === `${t} vs ORT` },
+  { label: 'GEMV 1×4096², f16 weights vs our f32 weights', peer: false, pick: (x, t) => x.op === 'gemv' && x.variant === `${t} f16 packed apply (B packed once)` },
+  { label: 'PASA attention (fp16, no overflow) vs our f32, S = 2048', peer: false, pick: (x, t) => x.op === 'attention' && x.shape === 'S2048 H1 D64' && x.variant === `pasa tensors ${t}` },
+  { label: 'PASA decode with tk.pasaKVCache vs the previous PASA path (MHA)', peer: false, pick: (x, t) => x.op === 'attention decode' && /kvHeads 32$/.test(x.shape) && x.variant === `pasa-cache tensors ${t}` },
+  { label: 'sparse 1×1 (pw3), 4×1 blocks, 70 % vs our best dense', peer: false, pick: (x, t) => x.op === 'pw3 1x1' && x.variant === `${t} 4x1 s=0.7` },
+  { label: 'sparse FC 1024→1000, batch 1, 4×1, 70 % vs our dense GEMV', peer: false, pick: (x, t) => x.op === 'fc FC' && x.variant === `${t} 4x1 s=0.7` },
+  { label: '2 threads: GEMM 1024³ vs 1 thread', peer: false, pick: (x, t) => x.op === 'dense GEMM f32 (packed B)' && x.threads === 2 && x.variant === t },
+];
+
+/** Rows of the at-a-glance table: label, then per runtime the ratio (or null) and what it is against. */
+function glance(runs: RuntimeRun[]): { head: string[]; rows: { label: string; peer: boolean; cells: ({ v: number; vs: string } | null)[] }[] } {
+  const live = okRuns(runs);
+  const head = live.map((r) => `${r.runtime} (${pickedTier(r.env)})`);
+  const rows = GLANCE.map((g) => ({
+    label: g.label, peer: g.peer,
+    cells: live.map((r) => {
+      const x = r.results.find((y) => y.engine === 'tessera' && y.ratio && g.pick(y, pickedTier(r.env)));
+      return x?.ratio ? { v: x.ratio.value, vs: x.ratio.vs } : null;
+    }),
+  })).filter((row) => row.cells.some((c) => c));
+  return { head, rows };
+}
 const rowKey = (r: Result) => `${r.op} · ${r.shape} · ${r.variant}${r.threads > 1 ? ` · ${r.threads}T` : ''}`;
 
 /** Parse a sparsity in [0, 1] from a result (field `sparsity`, or "sparsity=0.9" / "90%" in variant/shape). */
@@ -122,10 +162,13 @@ function charts(runs: RuntimeRun[]): string {
     const m = metricOf(rows.map((r) => r.x));
     if (!m) continue;
     const keys = [...new Set(rows.map((r) => rowKey(r.x)))].slice(0, 60);
+    // a runtime that did not run a row's SIMD tier at all gets no bar there (not an "n/a": nothing failed)
+    const tierOf = (k: string) => k.match(/\b(simd128|relaxed)\b/)?.[1];
+    const ranTier = (rt: string, tier: string | undefined) => rows.some((r) => r.rt === rt && (!tier || tierOf(rowKey(r.x)) === tier));
     const groups = keys.map((k) => ({
       label: k,
       bars: rtNames.map((rt) => { const hit = rows.find((r) => r.rt === rt && rowKey(r.x) === k); return { series: rt, value: hit ? (hit.x[m.key] as number | undefined) ?? null : null, title: hit?.x.error }; })
-        .filter((b) => b.value !== null || rows.some((r) => r.rt === b.series)),
+        .filter((b) => b.value !== null || ranTier(b.series, tierOf(k))),
     }));
     out.push(barChart(`${suite}: tessera throughput per kernel and runtime`, m.unit, groups, rtNames));
   }
@@ -222,6 +265,13 @@ export function renderMarkdown(runs: RuntimeRun[], cmd: string): string {
   lines.push(`| ${ENV_HEAD.join(' | ')} |`, `|${ENV_HEAD.map(() => '---').join('|')}|`);
   for (const row of envRows(runs)) lines.push(`| ${row.map((c) => c.replace(/\|/g, '/').replace(/\n/g, ' ')).join(' | ')} |`);
   lines.push('');
+  const gl = glance(runs);
+  if (gl.rows.length) {
+    lines.push('## At a glance', '', 'Speed ratios measured in one process, on the tier `init()` picks in each runtime (> 1: the first named is faster).', '');
+    lines.push(`| ratio | ${gl.head.join(' | ')} |`, `|---|${gl.head.map(() => '---:').join('|')}|`);
+    for (const r of gl.rows) lines.push(`| ${r.label} | ${r.cells.map((c) => (c ? `${fmt(c.v)}×` : '')).join(' | ')} |`);
+    lines.push('', '## All results', '');
+  }
   // pivot: one row per measurement key, one column per runtime
   const all = live.flatMap((r) => r.results.map((x) => ({ rt: r.runtime, x })));
   const keyOf = (x: Result) => `${x.suite}|${x.op}|${x.shape}|${x.engine}|${x.variant}|${x.threads}`;
@@ -249,6 +299,18 @@ export function renderMarkdown(runs: RuntimeRun[], cmd: string): string {
   return lines.join('\n');
 }
 
+function glanceHtml(runs: RuntimeRun[]): string {
+  const gl = glance(runs);
+  if (!gl.rows.length) return '';
+  // peer rows: green where tessera is faster (ratio >= 1), amber where it is not; self-comparisons uncoloured
+  const cell = (c: { v: number; vs: string } | null, peer: boolean) => !c ? '<td></td>'
+    : `<td class="num${peer ? (c.v >= 1 ? ' win' : ' lose') : ''}" title="${esc(`vs ${c.vs}`)}">${esc(fmt(c.v))}×</td>`;
+  return `<h2>At a glance</h2>
+<p>Speed ratios measured in one process, on the tier <code>init()</code> picks in each runtime (&gt; 1: the first named is faster; hover a cell for what it is against).
+Green / amber: faster / slower than the peer.</p>
+<table class="glance"><thead><tr><th>ratio</th>${gl.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${gl.rows.map((r) => `<tr><td>${esc(r.label)}</td>${r.cells.map((c) => cell(c, r.peer)).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
 export function renderHtml(runs: RuntimeRun[], cmd: string): string {
   const table = (head: string[], rows: string[][]) => `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
   const details = okRuns(runs).map((r) => `<details><summary>${esc(r.runtime)}: all ${r.results.length} results</summary>` + table(
@@ -267,12 +329,14 @@ table { border-collapse: collapse; font-size: 12px; margin: .5rem 0; } th, td { 
 th { background: #f3f5f8; } figure { margin: 1rem 0; overflow-x: auto; } figcaption { font-weight: 600; margin-bottom: .3rem; }
 .unit { font-weight: 400; color: #667; } svg .lbl { font-size: 11px; fill: #333; } svg .val { font-size: 10px; fill: #333; } svg .na { font-size: 10px; fill: #999; font-style: italic; }
 svg .grid { stroke: #eee; } svg .axis { stroke: #999; } code { background: #f3f5f8; padding: 0 3px; }
+table.glance { font-size: 13px; } table.glance td.num { text-align: right; font-variant-numeric: tabular-nums; } td.win { background: #e3f4e6; } td.lose { background: #fbefd9; }
 </style></head><body>
 <h1>tessera cross-runtime benchmark</h1>
 <p>Command: <code>${esc(cmd)}</code> · generated ${esc(new Date().toISOString())}. Medians of repeated runs after adaptive warm-up; every output is checked against a reference inside the benchmark (max err). Ratios come from measurements in the same process.</p>
 <h2>Runtimes</h2>
 ${table(ENV_HEAD, envRows(runs))}
 ${notes ? `<ul>${notes}</ul>` : ''}
+${glanceHtml(runs)}
 <h2>Charts</h2>
 ${charts(runs) || '<p>No numeric results.</p>'}
 <h2>All results</h2>
