@@ -17,17 +17,23 @@ export type JsEngine = 'v8' | 'jsc' | 'spidermonkey' | 'unknown';
  * The JavaScript/wasm engine. Outside browsers it follows from the runtime (Node and Deno: V8; Bun:
  * JavaScriptCore). In a browser it is read from `navigator.vendor`, which every WebKit port reports as
  * "Apple Computer, Inc." (Safari, every iOS browser and webview, WebKitGTK) and Chromium as "Google
- * Inc."; Firefox reports "" and is recognised by its SpiderMonkey-only `InternalError` global. It only
- * picks bit-identical kernel variants (`defaultKernelProfile`), so a wrong answer costs speed, never
- * correctness.
+ * Inc."; Firefox reports "" and is recognised by its SpiderMonkey-only `InternalError` global. Web
+ * Workers have no `navigator.vendor` (it is Window-only), so there the user agent decides: AppleWebKit
+ * without a Chrome/Chromium token is WebKit (iOS Chrome says CriOS and is WebKit too). It only picks
+ * bit-identical kernel variants (`defaultKernelProfile`), so a wrong answer costs speed, never correctness.
  */
 export function detectEngine(rt: RuntimeName): JsEngine {
   if (rt === 'node' || rt === 'deno') return 'v8';
   if (rt === 'bun') return 'jsc';
-  const vendor = String(g.navigator?.vendor ?? '');
-  if (vendor.startsWith('Apple')) return 'jsc';
-  if (vendor.startsWith('Google')) return 'v8';
+  const vendor = g.navigator?.vendor;
+  if (typeof vendor === 'string' && vendor.startsWith('Apple')) return 'jsc';
+  if (typeof vendor === 'string' && vendor.startsWith('Google')) return 'v8';
   if (typeof g.InternalError === 'function') return 'spidermonkey';
+  if (typeof vendor !== 'string') { // a worker: only the user agent is there
+    const ua = String(g.navigator?.userAgent ?? '');
+    if (/AppleWebKit\//.test(ua) && !/\b(Chrome|Chromium)\//.test(ua)) return 'jsc';
+    if (/\b(Chrome|Chromium)\//.test(ua)) return 'v8';
+  }
   return 'unknown';
 }
 

@@ -37,7 +37,7 @@ export function firefoxProfile(): string {
 /** Start headless Firefox on `profile`; extra args (e.g. a URL or --remote-debugging-port). */
 export function launchFirefox(install: FirefoxInstall, profile: string, args: string[]): ChildProcess {
   return spawn(install.binary, ['--headless', '--no-remote', '--profile', profile, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_NO_REMOTE: '1' },
   });
 }
 

@@ -12,6 +12,6 @@ if (!dir || !binary || !/^https?:\/\//.test(url)) { console.error('open-firefox.
 const profile = join(dir, `profile-${process.pid}`);
 mkdirSync(profile, { recursive: true });
 writeFileSync(join(profile, 'user.js'), process.env.TESSERA_FIREFOX_USERJS ?? '');
-const ff = spawn(binary, ['--headless', '--no-remote', '--profile', profile, url], { stdio: 'ignore', detached: true, env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1' } });
+const ff = spawn(binary, ['--headless', '--no-remote', '--profile', profile, url], { stdio: 'ignore', detached: true, env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_NO_REMOTE: '1' } });
 writeFileSync(join(dir, `${ff.pid}.pid`), String(ff.pid));
 ff.unref();
