@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { renderHtml, renderMarkdown, type RuntimeRun } from './lib/html.js';
 import type { Environment, Result } from './lib/report.js';
 import { nodeShims } from './lib/bundle.js';
-import { firefoxSessions, webkitSessions, type PageSession, type SessionFactory } from './lib/browsers.js';
+import { firefoxSessions, pollPageLines, webkitSessions, type PageSession, type SessionFactory } from './lib/browsers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -249,9 +249,6 @@ async function hostEnv(p: Proto): Promise<void> {
   if (p.env && p.env.loadAvg === undefined) p.env.loadAvg = os.loadavg()[0];
 }
 
-/** Read the bench page's state: the lines after the first `seen`, done, error (a JSON string, or null before the page script runs). */
-const stateExpr = (seen: number) => `JSON.stringify(window.__tesseraBench ? { lines: window.__tesseraBench.lines.slice(${seen}), done: window.__tesseraBench.done, error: window.__tesseraBench.error } : null)`;
-
 /** One pass in a remote-controlled browser: open the bench page, poll its lines once a second. */
 async function runDriverPage(name: string, start: () => Promise<PageSession>, url: string, pass: string[]): Promise<RuntimeRun> {
   const t0 = Date.now();
@@ -261,18 +258,9 @@ async function runDriverPage(name: string, start: () => Promise<PageSession>, ur
     s = await start();
     const query = pass.map((a) => a.slice(2)).join('&');
     await s.open(`${url}/bench/web/index.html${query ? '?' + query : ''}`);
-    let seen = 0;
-    while (!p.done && !p.fatal) {
-      if (Date.now() - t0 > timeoutMs) { p.fatal = `timed out after ${timeoutMs / 1000} s`; break; }
-      const raw = await s.evalJson(stateExpr(seen));
-      const st = raw ? JSON.parse(raw) as { lines: string[]; done: boolean; error: string | null } | null : null;
-      if (st) {
-        for (const line of st.lines) { collect(p, line); if (line.startsWith('{"suite"')) log(`  [${name}] ${summarise(line)}`); }
-        seen += st.lines.length;
-        if (st.done && !p.done) p.fatal ??= st.error ?? 'page finished without a done line';
-      }
-      if (!p.done && !p.fatal) await new Promise((r) => setTimeout(r, 1000));
-    }
+    const page = await pollPageLines(s, (line) => { collect(p, line); if (line.startsWith('{"suite"')) log(`  [${name}] ${summarise(line)}`); },
+      timeoutMs - (Date.now() - t0), () => p.done || !!p.fatal);
+    if (page.done && !p.done) p.fatal ??= page.error ?? 'page finished without a done line';
   } catch (e) {
     p.fatal ??= (e as Error).message;
   } finally {

@@ -61,3 +61,22 @@ export function firefoxSessions(install: FirefoxInstall): SessionFactory {
   };
   return { start, close: async () => {} };
 }
+
+/**
+ * Read a page that appends lines to `window.__tesseraBench` (bench/web/entry.ts, probe.html) once a
+ * second, handing each new line to `onLine`, until the page is done, `stop()` says so, or `timeoutMs`
+ * passes (then it throws). Returns the page's done flag and error.
+ */
+export async function pollPageLines(s: PageSession, onLine: (line: string) => void, timeoutMs: number, stop: () => boolean = () => false): Promise<{ done: boolean; error: string | null }> {
+  const t0 = Date.now();
+  let seen = 0;
+  for (;;) {
+    const raw = await s.evalJson(`JSON.stringify(window.__tesseraBench ? { lines: window.__tesseraBench.lines.slice(${seen}), done: window.__tesseraBench.done, error: window.__tesseraBench.error } : null)`);
+    const st = raw ? JSON.parse(raw) as { lines: string[]; done: boolean; error: string | null } | null : null;
+    if (st) { for (const line of st.lines) onLine(line); seen += st.lines.length; }
+    if (st?.done) return { done: true, error: st.error };
+    if (stop()) return { done: false, error: null };
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findWebKit, type WebKitInstall } from '../../tests/helpers/webkit.js';
 import { findFirefox, type FirefoxInstall } from '../../tests/helpers/firefox.js';
-import { firefoxSessions, webkitSessions } from '../lib/browsers.js';
+import { firefoxSessions, pollPageLines, webkitSessions } from '../lib/browsers.js';
 import { nodeShims } from '../lib/bundle.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -36,8 +36,6 @@ const extra = process.argv.slice(2).filter((a) => a.startsWith('--') && !own.som
   .map((a) => { const [k, ...v] = a.slice(2).split('='); return `&${encodeURIComponent(k)}=${encodeURIComponent(v.join('=') || '')}`; }).join('');
 const page = `${server.url}/bench/web/probe.html?p=${probe}${extra}`;
 type State = { lines: string[]; done: boolean; error: string | null } | null;
-let seen = 0;
-const emit = (st: State) => { if (!st) return; for (const l of st.lines.slice(seen)) console.log(l); seen = st.lines.length; };
 let failed = false;
 try {
   if (browser === 'webkit' || browser === 'firefox') {
@@ -49,15 +47,7 @@ try {
       try {
         console.log(`# ${s.version}`);
         await s.open(page);
-        const t0 = Date.now();
-        for (;;) {
-          const raw = await s.evalJson('JSON.stringify(window.__tesseraBench ?? null)');
-          const st: State = raw ? JSON.parse(raw) : null;
-          emit(st);
-          if (st?.done) { failed = !!st.error; break; }
-          if (Date.now() - t0 > timeoutMs) throw new Error('timed out');
-          await new Promise((r) => setTimeout(r, 1000));
-        }
+        failed = !!(await pollPageLines(s, (l) => console.log(l), timeoutMs)).error;
       } finally { await s.end().catch(() => undefined); }
     } finally { await factory.close(); }
   } else {
@@ -70,7 +60,7 @@ try {
       await p.goto(page);
       await p.waitForFunction(() => (window as any).__tesseraBench?.done, null, { timeout: timeoutMs, polling: 1000 });
       const st: State = await p.evaluate(() => (window as any).__tesseraBench);
-      emit(st);
+      for (const l of st?.lines ?? []) console.log(l);
       failed = !!st?.error;
     } finally { await b.close(); }
   }
