@@ -112,7 +112,7 @@ export interface AttentionExports {
     scratch: number, mode: number, flags: number, scale: number, beta: number, br: number, bc: number): void;
   attention_prep_kv(k: number, v: number, kRowStride: number, vRowStride: number, s2: number, d: number,
     kOut: number, vOut: number, mode: number, flags: number, scale: number, beta: number, bc: number): void;
-  attention_scratch_bytes(d: number, br: number, bc: number): number;
+  attention_scratch_bytes(d: number, br: number, bc: number, flags: number): number;
   attention_prep_rows(s2: number, bc: number, mode: number): number;
   /** assembly/attention/decode.ts: nr <= 8 query rows against one KV head (f32, or f16 with flags bit 16), K and V streamed once. */
   f32_attn_decode_1x4__wasmsimd(q: number, o: number, nr: number, k: number, v: number, kRowStride: number, vRowStride: number,

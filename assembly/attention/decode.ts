@@ -27,7 +27,7 @@
 // products [nr][CK][4], m, l, alpha [nr], widened K/V chunk [CK][d] (used only with FLAG_KV_F16) -- independent of s2.
 import { expF32x4 } from "./exp";
 import { pasaFrame, pasaLocalMax, pasaMergedMax, pasaRescale, pasaShift } from "./pasa-step";
-import { f16ToF32, f16x8NonFinite, f32x4ToF16x4, fixF16NonFinite, loadF16x4, narrowF16x8, roundF16, widenF16x8Fast } from "../f16/half";
+import { f16ToF32, f16x8NonFinite, f32x4ToF16x4, fixF16NonFinite, loadF16x4, narrowF16x8, roundF16, widenF16Rows, widenF16x8Fast } from "../f16/half";
 import { roundHalfK, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd } from "../common/simd";
 import {
@@ -144,24 +144,6 @@ export function f32_attn_decode_scratch_bytes(d: i32, nr: i32): f64 {
   if (r < nr) pvRows(1, false, oacc + <usize>r * db, db, db64, vt, pt + <usize>r * rowB, rowB);
 }
 
-/** n rows of d halves (row stride srb bytes) -> [n][d] f32 at dst, exact. Reads exactly d halves per row. */
-// @ts-ignore: decorator
-@inline function widenRows(src: usize, srb: usize, n: i32, db: usize, dst: usize): void {
-  const hb = db >> 1, hb16 = hb & ~(<usize>15);
-  for (let t = 0; t < n; t++) {
-    const s = src + <usize>t * srb, o = dst + <usize>t * db;
-    let x: usize = 0;
-    for (; x < hb16; x += 16) {
-      const h = v128.load(s + x);
-      const inf = f16x8NonFinite(h);
-      let lo = widenF16x8Fast(h, false), hi = widenF16x8Fast(h, true);
-      if (v128.any_true(inf)) { lo = fixF16NonFinite(lo, inf, false); hi = fixF16NonFinite(hi, inf, true); } // rare: +-inf / NaN halves
-      v128.store(o + (x << 1), lo);
-      v128.store(o + (x << 1), hi, 16);
-    }
-    if (x < hb) v128.store(o + (x << 1), loadF16x4(s + x)); // d % 8 == 4: last 4 halves
-  }
-}
 
 /**
  * Decode attention, f32: nr query rows (the bindings use 1..8; more rows are compute-bound: the tile kernel) against keys 0..s2-1 of one KV head.
@@ -204,7 +186,7 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
     const nv4 = (nv + 3) & ~3;
     let kb = k + <usize>c0 * krb, kt = krb;
     const inReg = kvF16 && nr == 1; // one row: widen K/V in registers (no scratch round trip); more rows share a widened chunk
-    if (kvF16 && !inReg) { widenRows(kb, krb, nv, db, wide); kb = wide; kt = db; }
+    if (kvF16 && !inReg) { widenF16Rows(kb, krb, nv, db, wide); kb = wide; kt = db; }
     // 1. scores: one key at a time in memory order (K is read as one sequential stream: interleaving even 2 rows
     //    cut the streaming rate ~3x on the development machine), 4-lane partials reduced 4 keys at a time
     if (inReg) for (let t = 0; t < nv; t++) dotRows(1, true, qs, db, db64, kb + <usize>t * kt, part + (<usize>t << 4), partRowB);
@@ -249,7 +231,7 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
       }
     }
     let vb = v + <usize>c0 * vrb, vt = vrb;
-    if (kvF16 && !inReg) { widenRows(vb, vrb, nv, db, wide); vb = wide; vt = db; }
+    if (kvF16 && !inReg) { widenF16Rows(vb, vrb, nv, db, wide); vb = wide; vt = db; }
     if (inReg) for (let t = 0; t < nv; t++) pvRows(1, true, oacc, db, db64, vb + <usize>t * vt, sc + (<usize>t << 2), rowB);
     else for (let t = 0; t < nv; t++) pvKey(oacc, nr, db, db64, vb + <usize>t * vt, sc + (<usize>t << 2), rowB);
   }
@@ -291,7 +273,7 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
   for (let t = 0; t < nv; t++) {
     let src = kb + <usize>t * krb;
     const dst = blk + <usize>t * db;
-    if (kvF16) { widenRows(src, krb, 1, db, row); src = row; }
+    if (kvF16) { widenF16Rows(src, krb, 1, db, row); src = row; }
     for (let xo: usize = 0; xo < db; xo += 16) {
       let kk = v128.load(src + xo);
       if (round && !kvF16) kk = roundHalfK(kk, sgn, expm, lo, hi, off, up, down);
@@ -320,7 +302,7 @@ export function pasa_kv_prepare_block(k16: usize, kp16: usize, nv: i32, d: i32, 
   blockMean(k16, hb, nv, db, true, true, beta, bsum, row, 0);
   const sv = f32x4.splat(scale);
   for (let t = 0; t < nv; t++) {
-    widenRows(k16 + <usize>t * hb, hb, 1, db, row);
+    widenF16Rows(k16 + <usize>t * hb, hb, 1, db, row);
     const dst = kp16 + <usize>t * hb;
     let xo: usize = 0;
     for (; xo + 32 <= db; xo += 32) {
@@ -400,7 +382,7 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
           continue;
         }
         let src = blk + <usize>(t0 + i) * db;
-        if (kvF16) { widenRows(kb + <usize>(t0 + i) * krb, krb, 1, db, row); src = row; }
+        if (kvF16) { widenF16Rows(kb + <usize>(t0 + i) * krb, krb, 1, db, row); src = row; }
         if (!prepared) for (let xo: usize = 0; xo < db; xo += 16) {
           let kp = f32x4.mul(f32x4.sub(v128.load(src + xo), v128.load(bsum + xo)), sv);
           if (round) kp = roundHalfK(kp, sgn, expm, lo, hi, off, up, down);
@@ -464,7 +446,7 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
       const src = vb + <usize>t * vrb;
       let vt = src;
       if (kvF16 && nr == 1) { pvRows(1, true, pv, db, db64, src, sc + (<usize>t << 2), rowB); continue; } // widened in registers
-      if (kvF16) { widenRows(src, vrb, 1, db, row); vt = row; }
+      if (kvF16) { widenF16Rows(src, vrb, 1, db, row); vt = row; }
       else if (round) {
         for (let xo: usize = 0; xo < db; xo += 16) v128.store(row + xo, roundHalfK(v128.load(src + xo), sgn, expm, lo, hi, off, up, down));
         vt = row;

@@ -20,17 +20,21 @@
 // In the fp16 modes they are the output of attention_prep_kv (K' or f16-rounded K, f16-rounded V, held as
 // exactly representable f32 values so the inner GEMM runs at f32 speed; the numerics are those of fp16
 // storage). Keys at or past kvRows are packed as zeros; columns past s2 are never used (masked).
+// With FLAG_KV_F16, K and V are f16 bits used as they are (MODE_F32 / MODE_F16 on an f16 KV cache, where
+// rounding a half to fp16 is the identity; MODE_PASA on K' / V16 halves prepared by pasa_kv_prepare_block):
+// each key block's rows are widened exactly into one L1/L2-sized staging tile (bc x d f32) before packing K
+// and again before P.V, so no whole-cache f32 copy is needed (scratch stays O(tile)).
 import { attn_gemm_1x4, attn_gemm_1x8, attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6x4, attn_gemm_6x8 } from "./gen/gemm";
 import { expF32x4 } from "./exp";
 import { pasaFrame, pasaLocalMax, pasaMergedMax, pasaRescale, pasaShift } from "./pasa-step";
-import { f16ToF32, loadF16x4, roundF16 } from "../f16/half";
+import { f16ToF32, loadF16x4, roundF16, widenF16Rows } from "../f16/half";
 import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd, sel } from "../common/simd";
 
 import {
   ATTN_MODE_F32 as MODE_F32, ATTN_MODE_F16 as MODE_F16, ATTN_MODE_PASA as MODE_PASA, ATTN_MODE_FAITHFUL as MODE_FAITHFUL,
   ATTN_FLAG_CAUSAL as FLAG_CAUSAL, ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_STORE_F32 as FLAG_STORE_F32,
-  ATTN_FLAG_FRAME_FIRST as FLAG_FRAME_FIRST, ATTN_FLAG_TILE4 as FLAG_TILE4,
+  ATTN_FLAG_FRAME_FIRST as FLAG_FRAME_FIRST, ATTN_FLAG_TILE4 as FLAG_TILE4, ATTN_FLAG_KV_F16 as FLAG_KV_F16,
 } from "../common/abi"; // modes and flag bits (meanings there)
 
 const NEG_INF: f32 = -Infinity;
@@ -69,11 +73,12 @@ const RALIGN: i32 = 24;
   else attn_gemm_4x4(a, aSk, b, bSk, kc, c, cSi);
 }
 
-/** Scratch bytes attention_fwd needs for head dim d and tile br x bc (f64: exact, never wraps; see SCRATCH_MAX_BYTES
- *  in bindings/validate.ts). */
-export function attention_scratch_bytes(d: i32, br: i32, bc: i32): f64 {
+/** Scratch bytes attention_fwd needs for head dim d, tile br x bc and the flags it will be called with (f64: exact, never
+ *  wraps; see SCRATCH_MAX_BYTES in bindings/validate.ts). */
+export function attention_scratch_bytes(d: i32, br: i32, bc: i32, flags: i32): f64 {
   const b = <f64>roundUp(br, RALIGN), c = <f64>roundUp(bc, 12), D = <f64>d; // keys padded to whole MR groups, MR 4 or 6
-  return (D * b + c * D + c * b + 2 * b * D + <f64>N_ROWVEC * b) * 4 + 64;
+  const stage = (flags & FLAG_KV_F16) != 0 ? c * D : 0; // f16 K/V: one key block widened to f32
+  return (D * b + c * D + c * b + 2 * b * D + <f64>N_ROWVEC * b + stage) * 4 + 64;
 }
 
 /** Rows of the prepared K/V buffers attention_prep_kv writes (s2 padded: to whole blocks in faithful mode, else to 4). */
@@ -161,8 +166,8 @@ export function attention_prep_kv(k: usize, v: usize, kRowStride: i32, vRowStrid
 /**
  * Attention for nh query heads sharing one KV head.
  *   q: [nh][s1][d] (head stride qHeadStride elements; f32, or f16 bits with FLAG_Q_F16), o: [nh][s1][d] f32.
- *   k, v: [kvRows][d] f32 with row strides in elements; keys 0..s2-1 are attended (kvRows >= s2, or
- *         >= the padded rows in faithful mode).
+ *   k, v: [kvRows][d] f32 (f16 bits with FLAG_KV_F16; not in faithful mode) with row strides in elements; keys
+ *         0..s2-1 are attended (kvRows >= s2, or >= the padded rows in faithful mode).
  *   scale: softmax scale (in MODE_PASA / MODE_FAITHFUL it is already folded into K' by attention_prep_kv).
  *   br: query rows per block (rounded up to a multiple of 24 = RALIGN), bc: keys per block (multiple of 4). Causal masking is
  *   bottom-right aligned: key t is masked for row r iff t > r + (s2 - s1). Fully masked rows output 0.
@@ -175,6 +180,7 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
   const q16 = (flags & FLAG_Q_F16) != 0;
   const storeF32 = mode == MODE_PASA && (flags & FLAG_STORE_F32) != 0;
   const frameFirst = (flags & FLAG_FRAME_FIRST) != 0;
+  const kv16 = (flags & FLAG_KV_F16) != 0;
   const roundOut = mode != MODE_F32 && !storeF32;
   const brE = roundUp(min(br, s1), RALIGN); // decode (s1 = 1) uses one 24-row block
   const rs: usize = <usize>brE << 2; // byte stride of one key/dim row of the transposed tiles
@@ -186,8 +192,10 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
   const oA = sT + <usize>bcr * rs;
   const pv = oA + <usize>brE * db;
   const rowv = pv + <usize>brE * db;
+  const stage = rowv + <usize>N_ROWVEC * rs; // kv16: [bcr][d] f32, one key block's K (until packed), then its V
   const off = s2 - s1;
-  const krb = <usize>kRowStride << 2, vrb = <usize>vRowStride << 2;
+  const eshift: usize = kv16 ? 1 : 2;
+  const krb = <usize>kRowStride << eshift, vrb = <usize>vRowStride << eshift;
   const mInit: f32 = mode == MODE_F16 || mode == MODE_FAITHFUL ? M_INIT_F16 : M_INIT_F32;
 
   for (let h = 0; h < nh; h++) {
@@ -227,7 +235,11 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         const nv = min(bc, s2 - c0);
         const ncols = mode == MODE_FAITHFUL ? bc : nv; // faithful: the padded keys count in the row mean
         const ng = (ncols + tileMR() - 1) / tileMR();
-        packK(kp, k + <usize>c0 * krb, krb, min(ncols, kvRows - c0), ng, d);
+        const nk = min(ncols, kvRows - c0);
+        if (kv16) {
+          widenF16Rows(k + <usize>c0 * krb, krb, nk, db, stage);
+          packK(kp, stage, db, nk, ng, d);
+        } else packK(kp, k + <usize>c0 * krb, krb, nk, ng, d);
         // S^T = Kp . Q^T
         for (let g = 0; g < ng; g++) {
           const a = kp + <usize>g * <usize>tileMR() * db;
@@ -248,7 +260,8 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         // key's v must never be read into a row. Row r of the block sees keys [0, vis0 + r) of it (a prefix); the
         // group's GEMM runs over the keys its first row sees, pvVisibleTail adds each row's remaining visible keys.
         // Same products in the same order as the full GEMM (minus the +0 terms): bit-identical for finite v.
-        const vb = v + <usize>c0 * vrb;
+        let vb = v + <usize>c0 * vrb, vbs = vrb; // this block's V rows and their stride in bytes
+        if (kv16) { widenF16Rows(vb, vrb, nv, db, stage); vb = stage; vbs = db; }
         const vis0 = r0 + off - c0 + 1;
         // fewer rows than one PV tile (decode: one row per KV head; not in a masked block): one row at a time
         if (nr < tileMR() && !needMask) {
@@ -256,17 +269,17 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
             const a = sT + (<usize>r << 2);
             const c = pv + <usize>r * db;
             let x = 0;
-            for (; x + 8 <= d; x += 8) attn_gemm_1x8(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
-            if (x < d) attn_gemm_1x4(a, rs, vb + (<usize>x << 2), vrb, nv, c + (<usize>x << 2), db);
+            for (; x + 8 <= d; x += 8) attn_gemm_1x8(a, rs, vb + (<usize>x << 2), vbs, nv, c + (<usize>x << 2), db);
+            if (x < d) attn_gemm_1x4(a, rs, vb + (<usize>x << 2), vbs, nv, c + (<usize>x << 2), db);
           }
         } else for (let r = 0; r < nrM; r += tileMR()) {
           const a = sT + (<usize>r << 2);
           const c = pv + <usize>r * db;
           const kAll = needMask ? min(nv, max(0, vis0 + r)) : nv;
           let x = 0;
-          for (; x + 8 <= d; x += 8) gemmX8(a, rs, vb + (<usize>x << 2), vrb, kAll, c + (<usize>x << 2), db);
-          if (x < d) gemmX4(a, rs, vb + (<usize>x << 2), vrb, kAll, c + (<usize>x << 2), db);
-          if (kAll < nv) pvVisibleTail(a, rs, vb, vrb, c, db, d, kAll, vis0 + r, nv);
+          for (; x + 8 <= d; x += 8) gemmX8(a, rs, vb + (<usize>x << 2), vbs, kAll, c + (<usize>x << 2), db);
+          if (x < d) gemmX4(a, rs, vb + (<usize>x << 2), vbs, kAll, c + (<usize>x << 2), db);
+          if (kAll < nv) pvVisibleTail(a, rs, vb, vbs, c, db, d, kAll, vis0 + r, nv);
         }
         combine(oA, pv, rowv, rs, nr, d, mode, roundOut, j);
         j++;

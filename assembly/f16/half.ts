@@ -125,6 +125,26 @@ const F16_EXP_REBIAS: u32 = 0x38000000; // (127 - 15) << 23
   return f16x4ToF32x4(i32x4.extend_low_i16x8_u(v128.load64_zero(ptr)));
 }
 
+/** n rows of d halves (row stride srb bytes, d = db / 4, a multiple of 4) -> [n][d] f32 at dst (row stride db bytes), exact
+ *  for every half (inf / NaN included). Reads exactly d halves per row. */
+// @ts-ignore: decorator
+@inline export function widenF16Rows(src: usize, srb: usize, n: i32, db: usize, dst: usize): void {
+  const hb = db >> 1, hb16 = hb & ~(<usize>15);
+  for (let t = 0; t < n; t++) {
+    const s = src + <usize>t * srb, o = dst + <usize>t * db;
+    let x: usize = 0;
+    for (; x < hb16; x += 16) {
+      const h = v128.load(s + x);
+      const inf = f16x8NonFinite(h);
+      let lo = widenF16x8Fast(h, false), hi = widenF16x8Fast(h, true);
+      if (v128.any_true(inf)) { lo = fixF16NonFinite(lo, inf, false); hi = fixF16NonFinite(hi, inf, true); } // rare: +-inf / NaN halves
+      v128.store(o + (x << 1), lo);
+      v128.store(o + (x << 1), hi, 16);
+    }
+    if (x < hb) v128.store(o + (x << 1), loadF16x4(s + x)); // d % 8 == 4: last 4 halves
+  }
+}
+
 /** Load 8 halves (16 bytes) at ptr, widen to two f32x4: returns the low four; high four via loadF16x8Hi. */
 // @ts-ignore: decorator
 @inline export function widenF16Lo(h8: v128): v128 {

@@ -202,9 +202,9 @@ export const attentionSuite: Suite = {
  *  PASA, timed interleaved per tier. f32 and PASA with <= 8 query heads per KV head run the decode kernels (decode.ts);
  *  MQA (32 per KV head) stacks the query heads of one KV head as the rows of one tile; pasa-tile is PASA on the path it
  *  took before its decode kernel (K' and V16 prepared for the whole cache, then the tile kernel); pasa-cache is the
- *  PASA step on tk.pasaKVCache (K' kept with the cache; GB/s counts its halves). f16kv: the same f32 decode
- *  with an f16 KV cache (the decode kernel reading halves); f16kv-tile: the path f16 K/V took before (prepare K/V to
- *  f32, then the tile kernel). GB/s = K and V bytes read per step (4 per element, 2 for f16 K/V) / time. Output
+ *  PASA step on tk.pasaKVCache (K' kept with the cache; GB/s counts its halves; MQA: the tile kernel on its halves).
+ *  f16kv: the same f32 decode with an f16 KV cache (the decode kernel reading halves); f16kv-tile: the tile kernel on
+ *  the f16 K/V (it widens one key block at a time; before 2026-11-24 evening it prepared the whole K/V as f32 first). GB/s = K and V bytes read per step (4 per element, 2 for f16 K/V) / time. Output
  *  checked on head 0 and 31 (f16kv against the golden of the widened K/V). */
 async function decode(ctx: BenchContext): Promise<void> {
   const H = 32, D = 128, L = 2048;
@@ -262,7 +262,7 @@ async function decode(ctx: BenchContext): Promise<void> {
       ctx.emit({ suite: 'attention', op: 'attention decode', shape: `${shape} kvHeads ${m.kvH}`, engine: 'tessera', variant: `${variant} tensors ${tier}`, threads: 1,
         ms: t[name].ms, gbps: 2 * m.kvH * L * D * elemB / t[name].ms / 1e6, runs: t[name].runs, spread: t[name].spread, ...m.check,
         ratio: variant === 'f32' ? { vs: `tile kernel (${tile})`, value: t[tile].ms / t[name].ms }
-          : variant === 'f16kv' ? { vs: `f16 K/V before (${tile16})`, value: t[tile16].ms / t[name].ms }
+          : variant === 'f16kv' ? { vs: `the tile kernel on f16 K/V (${tile16})`, value: t[tile16].ms / t[name].ms }
           : (variant === 'pasa' || variant === 'pasa-cache') ? { vs: `PASA before (pasa-tile kvHeads ${m.kvH})`, value: t[`pasa-tile kvHeads ${m.kvH}`].ms / t[name].ms }
           : m.kvH === 32 ? undefined : { vs: `MHA (${mha})`, value: t[mha].ms / t[name].ms },
         note: [`${(1000 / t[name].ms).toFixed(0)} decode steps/s (all ${H} heads, one layer); GB/s = K+V bytes read per step`,

@@ -24,8 +24,9 @@
  * Decode (seqQ = 1, 'f32', f32 or f16 k/v, <= 8 query heads per KV head) runs f32_attn_decode_1x4__wasmsimd
  * (assembly/attention/decode.ts: K and V streamed once per KV head, in memory order; f16 k/v read as halves and
  * widened exactly in the kernel); everything else the tile kernel.
- * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes), plus — only in the fp16 precisions or for f16 k/v —
- * one prepared KV head (2·seqK·d·4 bytes).
+ * f16 k/v in 'f32' and 'f16' precision are read as halves by the tile kernel too (one key block widened at a time).
+ * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes; + bk·d·4 for f16 k/v), plus —
+ * only in 'pasa' and 'pasa-faithful' — one prepared KV head (2·seqK·d·4 bytes).
  */
 import { ABI } from '../abi.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
@@ -84,7 +85,7 @@ type AttnInput = Float32Array | Uint16Array | ArrayBufferView;
 
 const MODE = { 'f32': ABI.ATTN_MODE_F32, 'f16': ABI.ATTN_MODE_F16, 'pasa': ABI.ATTN_MODE_PASA, 'pasa-faithful': ABI.ATTN_MODE_FAITHFUL } as const;
 const FLAG_CAUSAL = ABI.ATTN_FLAG_CAUSAL, FLAG_F16 = ABI.ATTN_FLAG_Q_F16, FLAG_STORE_F32 = ABI.ATTN_FLAG_STORE_F32, FLAG_FRAME_FIRST = ABI.ATTN_FLAG_FRAME_FIRST;
-const FLAG_DECODE_KV_F16 = ABI.ATTN_FLAG_KV_F16, FLAG_TILE4 = ABI.ATTN_FLAG_TILE4;
+const FLAG_KV_F16 = ABI.ATTN_FLAG_KV_F16, FLAG_TILE4 = ABI.ATTN_FLAG_TILE4;
 
 /** @internal attention_fwd's tile flag for this instance (tk.kernelProfile.attentionTile4). Same bits. */
 export function attnTileFlag(tk: Tessera): number {
@@ -226,8 +227,9 @@ export class AttentionOps {
   private workspace(p: Plan, kd: 'f32' | 'f16'): { scratch: number; kp: number; vp: number; rows: number } {
     const k = this.tk.kernels, a = this.tk.arena;
     if (useDecodeKernel(p, kd)) return { scratch: a.alloc(decodeScratchBytes(k, p), 64, 'attn decode scratch'), kp: 0, vp: 0, rows: 0 };
-    const scratch = a.alloc(scratchBytes('attention', k.attention_scratch_bytes(p.d, p.br, p.bc)), 64, 'attn scratch');
-    if (p.mode === ABI.ATTN_MODE_F32 && kd === 'f32') return { scratch, kp: 0, vp: 0, rows: 0 };
+    const raw = tileReadsKV(p, kd);
+    const scratch = a.alloc(scratchBytes('attention', k.attention_scratch_bytes(p.d, p.br, p.bc, raw === 'f16' ? FLAG_KV_F16 : 0)), 64, 'attn scratch');
+    if (raw) return { scratch, kp: 0, vp: 0, rows: 0 };
     const rows = k.attention_prep_rows(p.s2, p.bc, p.mode);
     const kp = a.alloc(rows * p.d * 4, 64, 'attn K\'');
     const vp = a.alloc(rows * p.d * 4, 64, 'attn V16');
@@ -254,7 +256,7 @@ export class AttentionOps {
     // one block (the kernel keeps query rows in vector lanes: one row alone would fill 1 of 24). Rows are
     // independent, so the result is bit-identical; causal is a no-op for seqQ = 1 and must not see the stacking.
     const stack = p.s1 === 1 && p.group > 1;
-    let flags = (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0);
+    let flags = (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0) | (!ws.kp && kd === 'f16' ? FLAG_KV_F16 : 0);
     if (stack) flags &= ~FLAG_CAUSAL;
     flags |= attnTileFlag(this.tk);
     k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, stack ? 1 : p.group, stack ? p.group : p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
@@ -280,6 +282,17 @@ export function useDecodeKernel(p: Plan, kd: 'f32' | 'f16'): boolean {
   return p.mode === ABI.ATTN_MODE_F32 && (kd === 'f32' || attentionInternals.decodeKernelF16);
 }
 
+/**
+ * Whether the tile kernel reads this k/v as they are ('f32', or 'f16' with ATTN_FLAG_KV_F16), i.e. without
+ * attention_prep_kv: f32 k/v in 'f32' precision, f16 k/v in 'f32' and 'f16' precision (rounding a half to fp16 is the
+ * identity, so the values are those prep would form). false: prep first ('pasa', 'pasa-faithful', f32 k/v in 'f16').
+ * @internal also used by bindings/threads/parallel.ts.
+ */
+export function tileReadsKV(p: Plan, kd: 'f32' | 'f16'): 'f32' | 'f16' | false {
+  if (kd === 'f16') return p.mode === ABI.ATTN_MODE_F32 || p.mode === ABI.ATTN_MODE_F16 ? 'f16' : false;
+  return p.mode === ABI.ATTN_MODE_F32 ? 'f32' : false;
+}
+
 /** Scratch bytes of the decode kernel useDecodeKernel picked (per KV head). @internal also used by bindings/threads/parallel.ts. */
 export function decodeScratchBytes(k: Tessera['kernels'], p: Plan): number {
   return scratchBytes('attention decode', p.mode === ABI.ATTN_MODE_PASA ? k.pasa_attn_decode_scratch_bytes(p.d, p.group, p.bc) : k.f32_attn_decode_scratch_bytes(p.d, p.group));
@@ -293,7 +306,7 @@ export function decodeScratchBytes(k: Tessera['kernels'], p: Plan): number {
  */
 export function decodeCall(p: Plan, qPtr: number, oPtr: number, kPtr: number, vPtr: number, kvStride: number,
   qd: 'f32' | 'f16', kd: 'f32' | 'f16', scratch: number, extraFlags = 0): ['f32_attn_decode_1x4__wasmsimd' | 'pasa_attn_decode_1x4__wasmsimd', ...number[]] {
-  const flags = (qd === 'f16' ? FLAG_F16 : 0) | (kd === 'f16' ? FLAG_DECODE_KV_F16 : 0) | extraFlags;
+  const flags = (qd === 'f16' ? FLAG_F16 : 0) | (kd === 'f16' ? FLAG_KV_F16 : 0) | extraFlags;
   if (p.mode === ABI.ATTN_MODE_PASA) {
     return ['pasa_attn_decode_1x4__wasmsimd', qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, p.beta, p.bc,
       flags | (p.flags & (FLAG_STORE_F32 | FLAG_FRAME_FIRST)), scratch];

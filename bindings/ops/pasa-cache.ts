@@ -10,10 +10,10 @@
  *   cache.truncate(len);                 // drop rows >= len (e.g. rejected speculative tokens)
  *   cache.dispose();
  *
- * Semantics: exactly those of tk.attentionDecode(q, k, v, { precision: 'pasa', ... }) on the cache's rows (the same
- * kernel and the same K' bits: decode() equals that call bit for bit when the group has at most 8 query heads; larger
- * groups run here as one call of up to 32 rows, and on the tile kernel there, which agrees within PASA's error model;
- * at 32 query heads per KV head the tile kernel is faster: 1.33 against 1.70 ms in the measurement below). Keys and
+ * Semantics: exactly those of tk.attentionDecode(q, k, v, { precision: 'pasa', ... }) on the cache's rows, bit for bit:
+ * the same kernels on the same K' bits. Groups of at most 8 query heads per KV head run the PASA decode kernel; larger
+ * groups (MQA) the tile kernel (attention_fwd), which is faster there and reads the cache's K' and V16 halves directly
+ * (one key block widened at a time), where tk.attentionDecode first forms K' and V16 for the whole cache. Keys and
  * values are rounded to fp16 on append (PASA rounds them first anyway). Appending rows changes K' only in the blocks
  * they land in (the last, partial block's mean moves), so an append costs O(blockK · headDim) per KV head per touched
  * block, not O(length).
@@ -28,7 +28,7 @@ import { ArgumentError, DisposedError, ShapeError } from '../errors.js';
 import { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
 import { elements, f32or16, scratchBytes, tensor } from '../validate.js';
-import { attentionPlan, decodeCall, type AttentionPlan } from './attention.js';
+import { attentionPlan, attnTileFlag, decodeCall, useDecodeKernel, type AttentionPlan } from './attention.js';
 
 export interface PasaKVCacheOptions {
   /** Query heads per decode step. */
@@ -50,12 +50,7 @@ export interface PasaKVCacheOptions {
 
 type Rows = Float32Array | Uint16Array | ArrayBufferView | Tensor;
 
-/**
- * Query rows per kernel call: a group's rows share one pass over K' and V16. Above 8 rows per KV head the kernel is
- * compute-bound (MQA, 32 heads on one KV head, d 128, 2048 rows, relaxed, Node: 1.97 / 1.80 / 1.70 ms with 8 / 16 /
- * 32 rows per call); 32 keeps the scratch at ~134 KiB for d = 128, blockK = 128.
- */
-const MAX_ROWS = 32;
+type KernelCall = [string, ...number[]];
 
 export class PasaKVCache {
   readonly heads: number;
@@ -198,31 +193,45 @@ export class PasaKVCache {
   }
 
   /**
-   * @internal The decode kernel calls over the prepared rows: one per KV head and chunk of at most MAX_ROWS query rows
-   * of its group, as [export name, ...arguments] with the scratch pointer last (0 here: each caller passes its own
-   * block of scratchBytes).
+   * @internal The kernel calls over the prepared rows, as [export name, ...arguments] with 0 at argument `scratchArg`
+   * (each caller passes its own block of scratchBytes there). Groups of at most 8 query heads: one PASA decode kernel
+   * call per KV head. Larger groups: the tile kernel on the group's query rows stacked as the rows of one block, split
+   * into `parts` row chunks per KV head (rows are independent: the same bits however they are chunked).
    */
-  _decodeCalls(qPtr: number, qd: 'f32' | 'f16', oPtr: number): { calls: ReturnType<typeof decodeCall>[]; scratchBytes: number } {
-    const d = this.headDim, p = { ...this.#p, s2: this.#length };
+  _decodeCalls(qPtr: number, qd: 'f32' | 'f16', oPtr: number, parts = 1): { calls: KernelCall[]; scratchBytes: number; scratchArg: number } {
+    const d = this.headDim, p = { ...this.#p, s2: this.#length }, len = this.#length;
     const group = p.group, qe = qd === 'f16' ? 2 : 4;
-    const rows = Math.min(group, MAX_ROWS);
-    const calls: ReturnType<typeof decodeCall>[] = [];
+    const calls: KernelCall[] = [];
+    if (useDecodeKernel(p, 'f16')) {
+      for (let g = 0; g < this.kvHeads; g++) {
+        const kvOff = g * this.capacity * d * 2, h = g * group;
+        calls.push(decodeCall(p, qPtr + h * d * qe, oPtr + h * d * 4, this.#kp.ptr + kvOff, this.#v16.ptr + kvOff, d, qd, 'f16', 0, ABI.ATTN_FLAG_PREPARED));
+      }
+      return { calls, scratchBytes: scratchBytes('pasaKVCache.decode', this.tk.kernels.pasa_attn_decode_scratch_bytes(d, group, p.bc)), scratchArg: calls[0].length - 2 };
+    }
+    // MQA-like groups: attention_fwd in PASA mode on K' / V16 halves (ATTN_FLAG_KV_F16), no causal mask (one query row per head)
+    const flags = (p.flags & (ABI.ATTN_FLAG_STORE_F32 | ABI.ATTN_FLAG_FRAME_FIRST)) | (qd === 'f16' ? ABI.ATTN_FLAG_Q_F16 : 0) |
+      ABI.ATTN_FLAG_KV_F16 | attnTileFlag(this.tk);
+    const rows = Math.ceil(group / Math.max(1, Math.min(parts, Math.floor(group / 8)))); // chunks of >= 8 rows
     for (let g = 0; g < this.kvHeads; g++) {
       const kvOff = g * this.capacity * d * 2;
       for (let r0 = 0; r0 < group; r0 += rows) {
-        const h = g * group + r0;
-        calls.push(decodeCall({ ...p, group: Math.min(rows, group - r0) }, qPtr + h * d * qe, oPtr + h * d * 4,
-          this.#kp.ptr + kvOff, this.#v16.ptr + kvOff, d, qd, 'f16', 0, ABI.ATTN_FLAG_PREPARED));
+        const h = g * group + r0, n = Math.min(rows, group - r0);
+        calls.push(['attention_fwd', qPtr + h * d * qe, n * d, oPtr + h * d * 4, n * d, 1, n, this.#kp.ptr + kvOff, this.#v16.ptr + kvOff,
+          len, d, d, len, d, 0, ABI.ATTN_MODE_PASA, flags, p.scale, p.beta, p.br, p.bc]);
       }
     }
-    return { calls, scratchBytes: scratchBytes('pasaKVCache.decode', this.tk.kernels.pasa_attn_decode_scratch_bytes(d, rows, p.bc)) };
+    return { calls, scratchBytes: scratchBytes('pasaKVCache.decode', this.tk.kernels.attention_scratch_bytes(d, p.br, p.bc, flags)), scratchArg: 13 };
   }
 
   /** The decode calls on this thread, with one scratch block (inside the caller's tk.run scope). */
   #decodeOn(qPtr: number, qd: 'f32' | 'f16', oPtr: number): void {
-    const { calls, scratchBytes } = this._decodeCalls(qPtr, qd, oPtr);
+    const { calls, scratchBytes, scratchArg } = this._decodeCalls(qPtr, qd, oPtr);
     const scratch = this.tk.arena.alloc(scratchBytes, 64, 'pasa cache decode scratch');
-    for (const [name, ...args] of calls) (this.tk.kernels[name] as (...a: number[]) => void)(...args.slice(0, -1), scratch);
+    for (const [name, ...args] of calls) {
+      args[scratchArg] = scratch;
+      (this.tk.kernels[name as keyof Tessera['kernels']] as unknown as (...a: number[]) => void)(...args);
+    }
   }
 
   /** @internal Keep the cache's memory and rows fixed while queued or running tiles read them (tk.parallel.pasaDecode):

@@ -13,7 +13,7 @@ import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { scratchBytes, tensor } from '../validate.js';
-import { attnTileFlag, checkAttentionTensors, decodeCall, decodeScratchBytes, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
+import { attnTileFlag, checkAttentionTensors, decodeCall, decodeScratchBytes, tileReadsKV, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { PasaKVCache } from '../ops/pasa-cache.js';
@@ -227,7 +227,7 @@ export class ParallelOps {
    * Flash attention on tensors (the zero-copy form of tk.attention), split into (query head, query-row
    * block) tiles across tk.pool. q [heads, seqQ, d], k / v [kvHeads, kvCapacity, d] (f32 or f16),
    * out f32 [heads, seqQ, d] (allocated if not given). Bit-identical to tk.attention(q, k, v, o, out).
-   * The fp16 precisions (and f16 k/v outside the decode kernel) first prepare every KV head in one parallel phase; that costs
+   * 'pasa', 'pasa-faithful' and 'f16' on f32 k/v first prepare every KV head in one parallel phase; that costs
    * 2 · kvHeads · seqK · d · 4 bytes, where the one-thread op keeps one KV head at a time.
    */
   async attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Promise<Tensor<'f32'>> {
@@ -239,7 +239,8 @@ export class ParallelOps {
     const qe = q.dtype === 'f16' ? 2 : 4, ke = k.dtype === 'f16' ? 2 : 4;
     const kvF16 = k.dtype === 'f16' ? ABI.ATTN_FLAG_Q_F16 : 0, qF16 = q.dtype === 'f16' ? ABI.ATTN_FLAG_Q_F16 : 0;
     const decode = useDecodeKernel(p, k.dtype as 'f32' | 'f16'); // reads f32 or f16 K/V in place: no prep
-    const prep = !decode && (p.mode !== ABI.ATTN_MODE_F32 || kvF16 !== 0);
+    const raw = tileReadsKV(p, k.dtype as 'f32' | 'f16'); // the tile kernel reads k / v as they are (f16: widened per key block)
+    const prep = !decode && !raw;
     const rows = prep ? kern.attention_prep_rows(p.s2, p.bc, p.mode) : p.s2;
     const held: number[] = [];
     const release = [q.pin(), k.pin(), v.pin(), res.pin()]; // tiles run after awaits: keep the blocks if disposed meanwhile
@@ -263,14 +264,14 @@ export class ParallelOps {
         await this.tk.pool.runCalls(decodeCalls, { scratch: { bytes: decodeScratchBytes(kern, p), arg: decodeCalls[0].length - 2 } });
         return res;
       }
-      const flags = (p.flags & ~ABI.ATTN_FLAG_Q_F16) | qF16 | attnTileFlag(this.tk);
+      const flags = (p.flags & ~ABI.ATTN_FLAG_Q_F16) | qF16 | attnTileFlag(this.tk) | (raw === 'f16' ? ABI.ATTN_FLAG_KV_F16 : 0);
       const causal = (p.flags & ABI.ATTN_FLAG_CAUSAL) !== 0;
       const calls = splitAttention(p.heads, p.s1, p.br, causal, this.threads, (h, r0, rc) => {
         const g = Math.floor(h / p.group), off = (h * p.s1 + r0) * p.d;
         return ['attention_fwd', q.ptr + off * qe, p.s1 * p.d, res.ptr + off * 4, p.s1 * p.d, 1, rc, kv[g].k, kv[g].v, rows, kv[g].stride, kv[g].stride, p.s2, p.d,
           0, p.mode, flags, p.scale, p.beta, p.br, p.bc];
       });
-      await this.tk.pool.runCalls(calls, { scratch: { bytes: scratchBytes('parallel.attention', kern.attention_scratch_bytes(p.d, p.br, p.bc)), arg: 13 } });
+      await this.tk.pool.runCalls(calls, { scratch: { bytes: scratchBytes('parallel.attention', kern.attention_scratch_bytes(p.d, p.br, p.bc, flags)), arg: 13 } });
     } catch (e) {
       if (!out) res.dispose();
       throw e;
@@ -296,8 +297,8 @@ export class ParallelOps {
     const res = cache._decodeTarget(what, q, out);
     const release = [q.pin(), res.pin(), cache._hold()];
     try {
-      const { calls, scratchBytes } = cache._decodeCalls(q.ptr, q.dtype as 'f32' | 'f16', res.ptr);
-      await this.tk.pool.runCalls(calls, { scratch: { bytes: scratchBytes, arg: calls[0].length - 2 } });
+      const { calls, scratchBytes, scratchArg } = cache._decodeCalls(q.ptr, q.dtype as 'f32' | 'f16', res.ptr, this.threads);
+      await this.tk.pool.runCalls(calls as TileCallT[], { scratch: { bytes: scratchBytes, arg: scratchArg } });
     } catch (e) {
       if (!out) res.dispose();
       throw e;

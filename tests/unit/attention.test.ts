@@ -10,11 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError, DTypeError, ShapeError, type Tessera } from '../../bindings/index.js';
 import type { AttentionOptions } from '../../bindings/index.js';
 import { attentionInternals } from '../../bindings/ops/attention.js';
+import { ABI } from '../../bindings/abi.js';
 import { f16round } from '@petamoriken/float16';
 import {
   allFinite, countNonFinite, genHybrid, genUniform, refAttention, rms, rmse, roundF16Array, type RefShape,
 } from '../helpers/ref-attention.js';
-import { randomF32, rng, tk } from '../helpers/tiers.js';
+import { randomF32, rng, sameBits, tk } from '../helpers/tiers.js';
 import { HAS_RELAXED, TIERS } from '../helpers/engine.js';
 
 const D = 128;
@@ -408,22 +409,25 @@ describe('attention: forms, caches, dtypes, errors, memory', () => {
   for (const tier of TIERS) {
     it(`tensor form (zero-copy) equals the copying form; f16 inputs equal f32 inputs holding the same halves [${tier}]`, async () => {
       const t = await tk(tier);
-      const H = 4, KH = 2, S = 77, d = 64;
-      const q = roundF16Array(randomF32(H * S * d, 5)), k = roundF16Array(randomF32(KH * S * d, 6)), v = roundF16Array(randomF32(KH * S * d, 7));
-      const opts = { heads: H, kvHeads: KH, seqQ: S, seqK: S, headDim: d, causal: true };
       const before = t.arena.stats().usedBytes;
-      for (const precision of ['f32', 'pasa', 'f16', 'pasa-faithful'] as const) {
-        const want = t.attention(q, k, v, { ...opts, precision });
-        const qt = t.tensorFrom(q, [H, S, d]), kt = t.tensorFrom(k, [KH, S, d]), vt = t.tensorFrom(v, [KH, S, d]);
-        const ot = t.attention(qt, kt, vt, { ...opts, precision });
-        expect([...ot.read()]).toEqual([...want]);
-        const q16 = t.f16.fromF32(q), k16 = t.f16.fromF32(k), v16 = t.f16.fromF32(v);
-        expect([...t.attention(q16, k16, v16, { ...opts, precision })]).toEqual([...want]);
-        const kt16 = t.tensorFrom(k16, [KH, S, d]), vt16 = t.tensorFrom(v16, [KH, S, d]);
-        const qt16 = t.tensorFrom(q16, [H, S, d]);
-        t.attention(qt16, kt16, vt16, { ...opts, precision }, ot);
-        expect([...ot.read()]).toEqual([...want]);
-        for (const x of [qt, kt, vt, ot, qt16, kt16, vt16]) x.dispose();
+      // f16 k/v: 'f32' and 'f16' read the halves in the tile kernel (widened per key block), the PASA precisions prepare
+      // K' / V16 first; d = 68 exercises the widening's 4-half row tail
+      for (const [H, KH, S, d] of [[4, 2, 77, 64], [3, 1, 30, 68]]) {
+        const q = roundF16Array(randomF32(H * S * d, 5)), k = roundF16Array(randomF32(KH * S * d, 6)), v = roundF16Array(randomF32(KH * S * d, 7));
+        const opts = { heads: H, kvHeads: KH, seqQ: S, seqK: S, headDim: d, causal: true };
+        for (const precision of ['f32', 'pasa', 'f16', 'pasa-faithful'] as const) {
+          const want = t.attention(q, k, v, { ...opts, precision });
+          const qt = t.tensorFrom(q, [H, S, d]), kt = t.tensorFrom(k, [KH, S, d]), vt = t.tensorFrom(v, [KH, S, d]);
+          const ot = t.attention(qt, kt, vt, { ...opts, precision });
+          expect([...ot.read()]).toEqual([...want]);
+          const q16 = t.f16.fromF32(q), k16 = t.f16.fromF32(k), v16 = t.f16.fromF32(v);
+          expect([...t.attention(q16, k16, v16, { ...opts, precision })]).toEqual([...want]);
+          const kt16 = t.tensorFrom(k16, [KH, S, d]), vt16 = t.tensorFrom(v16, [KH, S, d]);
+          const qt16 = t.tensorFrom(q16, [H, S, d]);
+          t.attention(qt16, kt16, vt16, { ...opts, precision }, ot);
+          expect([...ot.read()]).toEqual([...want]);
+          for (const x of [qt, kt, vt, ot, qt16, kt16, vt16]) x.dispose();
+        }
       }
       // every temporary is freed and the guard bytes are intact
       t.arena.check();
@@ -450,6 +454,30 @@ describe('attention: forms, caches, dtypes, errors, memory', () => {
       }
     });
 
+    it(`f16 KV cache, prefill in 'f32' and 'f16' precision: the tile kernel reads the halves, scratch O(tile), no widened copy [${tier}]`, async () => {
+      const t = await tk(tier);
+      const H = 4, KH = 2, cap = 1000, S = 900, d = 64;
+      const kc = t.tensorFrom(t.f16.fromF32(randomF32(KH * cap * d, 21)), [KH, cap, d]), vc = t.tensorFrom(t.f16.fromF32(randomF32(KH * cap * d, 22)), [KH, cap, d]);
+      const q = t.tensorFrom(randomF32(H * 40 * d, 23), [H, 40, d]);
+      try {
+        for (const precision of ['f32', 'f16'] as const) {
+          const before = t.arena.stats().usedBytes;
+          t.arena.resetPeak();
+          const o = t.attention(q, kc, vc, { heads: H, kvHeads: KH, seqQ: 40, seqK: S, headDim: d, kvCapacity: cap, causal: true, precision });
+          // the output tensor + the tile scratch (a widened K and V of one KV head would be 2 * 900 * 64 * 4 = 461 KB)
+          const tile = t.kernels.attention_scratch_bytes(d, 48, precision === 'f32' ? 72 : 128, ABI.ATTN_FLAG_KV_F16);
+          expect(t.arena.stats().peakBytes - before).toBeLessThan(H * 40 * d * 4 + tile + 1024);
+          // the same bits as f32 tensors holding the halves (attention_prep_kv's widening / fp16 rounding is exact here)
+          const k32 = t.tensorFrom(t.f16.toF32(kc.read() as Uint16Array), [KH, cap, d]), v32 = t.tensorFrom(t.f16.toF32(vc.read() as Uint16Array), [KH, cap, d]);
+          const o32 = t.attention(q, k32, v32, { heads: H, kvHeads: KH, seqQ: 40, seqK: S, headDim: d, kvCapacity: cap, causal: true, precision });
+          expect(sameBits(o.read(), o32.read())).toBe(true);
+          for (const x of [o, k32, v32, o32]) x.dispose();
+        }
+      } finally {
+        for (const x of [kc, vc, q]) x.dispose();
+      }
+    });
+
     it(`KV cache: tensor decode reads only kvLength rows of a larger cache, no copy; GQA [${tier}]`, async () => {
       const t = await tk(tier);
       const H = 8, KH = 2, cap = 64, d = 64;
@@ -462,7 +490,7 @@ describe('attention: forms, caches, dtypes, errors, memory', () => {
         t.arena.resetPeak();
         t.attentionDecode(q, kc, vc, { heads: H, kvHeads: KH, headDim: d, kvLength: len }, out);
         // f32 decode with f32 tensors: only the O(tile) scratch is allocated (no copy of the cache)
-        expect(t.arena.stats().peakBytes - before).toBeLessThan(t.kernels.attention_scratch_bytes(d, 48, 72) + 1024);
+        expect(t.arena.stats().peakBytes - before).toBeLessThan(t.kernels.attention_scratch_bytes(d, 48, 72, 0) + 1024);
         const gold = refAttention(q.read(), kc.read(), vc.read(), { heads: H, kvHeads: KH, seqQ: 1, seqK: len, headDim: d, kvCapacity: cap });
         let worst = 0;
         const o = out.read();

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { init, OutOfMemoryError, MemoryCorruptionError, DisposedError, ArgumentError, DTypeError, ShapeError } from '../../bindings/index.js';
 import { scratchBytes } from '../../bindings/validate.js';
+import { ABI } from '../../bindings/abi.js';
 import { tk } from '../helpers/tiers.js';
 
 const MiB = 1024 * 1024;
@@ -121,7 +122,8 @@ describe('kernel scratch sizes', () => {
     // each of these wrapped around as i32 before (e.g. the PASA decode scratch for headDim 261824, blockK 4096 came
     // out as 10,100 bytes and the kernel wrote megabytes past it)
     const sizes: [string, number, number][] = [
-      ['attention_scratch_bytes', k.attention_scratch_bytes(261824, 48, 4096), (261824 * 48 + 4104 * 261824 + 4104 * 48 + 2 * 48 * 261824 + 5 * 48) * 4 + 64],
+      ['attention_scratch_bytes', k.attention_scratch_bytes(261824, 48, 4096, 0), (261824 * 48 + 4104 * 261824 + 4104 * 48 + 2 * 48 * 261824 + 5 * 48) * 4 + 64],
+      ['attention_scratch_bytes (f16 k/v)', k.attention_scratch_bytes(261824, 48, 4096, ABI.ATTN_FLAG_KV_F16), (261824 * 48 + 2 * 4104 * 261824 + 4104 * 48 + 2 * 48 * 261824 + 5 * 48) * 4 + 64],
       ['pasa_attn_decode_scratch_bytes', k.pasa_attn_decode_scratch_bytes(261824, 1, 4096), (3 * 261824 + 4096 + 16 + 2 * 261824 + 5 + 4096 * 261824) * 4 + 32],
       ['f32_attn_decode_scratch_bytes', k.f32_attn_decode_scratch_bytes(2 ** 28, 8), (2 * 8 * 2 ** 28 + 5 * 8 * 16 + 32 + 16 * 2 ** 28) * 4 + 32],
       ['f32_conv1x1_scratch', k.f32_conv1x1_scratch(6, 2 ** 28), 6 * 8 * 4 + 64 + 6 * 2 ** 28 * 4 + 64 + 2 ** 28 * 8 * 4 + 64],
