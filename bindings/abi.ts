@@ -5,7 +5,7 @@
 export const ABI = {
   ATTN_MODE_F32: 0, ATTN_MODE_F16: 1, ATTN_MODE_PASA: 2, ATTN_MODE_FAITHFUL: 3,
   ATTN_FLAG_CAUSAL: 1, ATTN_FLAG_Q_F16: 2, ATTN_FLAG_STORE_F32: 4, ATTN_FLAG_FRAME_FIRST: 8, ATTN_FLAG_KV_F16: 16, ATTN_FLAG_TILE4: 32, ATTN_FLAG_PREPARED: 64,
-  DENSE_MR_MASK: 0xff, DENSE_MR_SPLAT_A: 0x100,
+  DENSE_MR_MASK: 0xff, DENSE_MR_SPLAT_A: 0x100, DENSE_MR_PRE_A: 0x200,
   SPMV_RUNS_WORDS: 5,
 } as const;
 
@@ -71,7 +71,7 @@ export interface DenseExports {
   f32_to_f16_n(src: number, dst: number, n: number): void;
   f16_widen_panel(src: number, sstride: number, dst: number, rows: number, exact: number): void;
   f16_widen_n(src: number, dst: number, n: number): void;
-  f32_gemm_nc_scratch(): number;
+  f32_gemm_nc_scratch(mrv: number): number;
   f32_gemm_nc(mr: number, m: number, n: number, k: number, a: number, lda: number, bp: number, bf16: number, exact16: number,
     c: number, ldc: number, bias: number, clampOn: number, vmin: number, vmax: number, scratch: number): void;
   f32_gemv_nc(n: number, k: number, x: number, bp: number, y: number, bias: number, clampOn: number, vmin: number, vmax: number, tile: number): void;

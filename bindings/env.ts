@@ -61,10 +61,15 @@ export interface KernelProfile {
   sparseSplat: boolean;
   /** attention on the relaxed tier: 4-row `_splat` key tiles instead of 6-row load32_splat ones (simd128 always uses 4 rows) */
   attentionTile4: boolean;
+  /**
+   * dense matmul (f32_gemm_nc, not conv): A packed pre-broadcast ([K][6][4], 4x the A block's scratch) and the 6x8
+   * `_pre` micro-kernel (no broadcast op in the k loop) instead of tk.dense.mr's tile and denseSplatA
+   */
+  denseMatmulPreA: boolean;
 }
 
 /** The profile's keys (for validation, and for the fuzzer, which draws every variant). */
-export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSplatA', 'sparseSplat', 'attentionTile4'];
+export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSplatA', 'sparseSplat', 'attentionTile4', 'denseMatmulPreA'];
 
 /**
  * The default profile of an engine, from same-process A/B runs on the EPYC VM
@@ -81,6 +86,10 @@ export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSpla
  * Firefox ESR 153 (SpiderMonkey, relaxed; same probes): `_splat` dense 0-5 % slower, sparse 1-6 % slower,
  *   4-row attention tiles 9-11 % slower -> the browser defaults.
  * Explicit bounds checks (any engine) favour fewer loads per FMA: every variant on.
+ * denseMatmulPreA (bench/probes/dense-pre-ab.ts, matmul 1024^3, default vs 6x8 `_pre`, GFLOP/s): Bun 1.4.5
+ *   simd128 37-38 -> 44-45 and WebKitGTK 2.50.6 36.2 -> 43.3 (JSC issues every broadcast, shuffle or
+ *   load32_splat, on the FP pipes: see scripts/gen-dense.mjs); Chromium 156 and Firefox 153 (relaxed) within
+ *   +-2 %; Deno 48.3 -> 43.5; Node 20 simd128: the 6x8 tile spills in V8 (-34 %) -> engines that are JSC.
  */
 export function defaultKernelProfile(rt: RuntimeName, boundsChecks: 'guard' | 'explicit', engine: JsEngine = detectEngine(rt)): KernelProfile {
   const explicit = boundsChecks === 'explicit';
@@ -88,6 +97,7 @@ export function defaultKernelProfile(rt: RuntimeName, boundsChecks: 'guard' | 'e
     denseSplatA: explicit || rt !== 'browser' || engine === 'jsc',
     sparseSplat: explicit || rt !== 'browser' || engine === 'jsc',
     attentionTile4: explicit || rt === 'bun',
+    denseMatmulPreA: engine === 'jsc',
   };
 }
 

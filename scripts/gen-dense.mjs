@@ -16,6 +16,12 @@
 //          load32_splat: fewer loads per FMA, which pays where every load carries an inline bounds
 //          check (Deno) and in JavaScriptCore (Bun); V8 with a trap handler prefers load32_splat.
 //          6x8 has no _splat build (one more live vector than the 16 xmm registers: it spills).
+//          `_pre` kernels (4x8, 5x8, 6x8; gemm only) read A pre-broadcast: the GEMM driver packs A as
+//          [k][MR][4] (each value splatted to a v128, f32_pack_a_pre), so a step is MR plain v128 loads
+//          and no broadcast op at all. For JavaScriptCore (Bun): its shuffles (and its load32_splat,
+//          lowered as a scalar load + GPR->xmm splat) issue on the same 4 x64 FP pipes as the mul/add,
+//          capping the 4x8 `_splat` kernel at 16 of 20 FP-pipe ops = 80% of peak (matmul 1024^3 Bun 1.4.5:
+//          37 -> 44 GFLOP/s with 6x8 `_pre`). Conv weights (persistent [K][MR] panels, igemm) stay as they are.
 //   c      C row r at c + r*ldc; the tile is always full (the driver routes edge tiles through a
 //          scratch tile), so the kernel never needs lane masks.
 //   flags  1: accumulate (C is read and added to)   2: init with a per-row bias bias[r]
@@ -26,13 +32,16 @@ import { acc, declareAccumulators, eachAccumulator, emitStep } from './lib/tile.
 
 // Tile shapes: MR rows (broadcast operand) x NR columns (NR/4 vectors). The tier's choice is made
 // in assembly/dense/gemm.ts; extra shapes are generated for the tuning benchmark.
-const SHAPES = [[4, 8, false], [5, 8, false], [6, 8, false], [4, 8, true], [5, 8, true]];
+// mode: '' (load32_splat), 'splat' or 'pre' (see the contract above); gemmOnly: no igemm build.
+const SHAPES = [[4, 8, ''], [5, 8, ''], [6, 8, ''], [4, 8, 'splat'], [5, 8, 'splat'],
+  [4, 8, 'pre', true], [5, 8, 'pre', true], [6, 8, 'pre', true]];
 
-function kernel(mr, nr, indirect, splat) {
+function kernel(mr, nr, indirect, mode) {
   const nv = nr / 4;
-  const name = `f32_${indirect ? 'igemm' : 'gemm'}_${mr}x${nr}__wasmsimd${splat ? '_splat' : ''}`;
+  const splat = mode === 'splat', pre = mode === 'pre';
+  const name = `f32_${indirect ? 'igemm' : 'gemm'}_${mr}x${nr}__wasmsimd${mode ? '_' + mode : ''}`;
   const L = [];
-  L.push(`/** ${mr}x${nr} tile, ${indirect ? 'B rows through a byte-offset table (implicit-GEMM conv)' : 'B rows at a uniform stride'}${splat ? '; A values of a step as one v128, broadcast by shuffles' : ''}. */`);
+  L.push(`/** ${mr}x${nr} tile, ${indirect ? 'B rows through a byte-offset table (implicit-GEMM conv)' : 'B rows at a uniform stride'}${splat ? '; A values of a step as one v128, broadcast by shuffles' : ''}${pre ? '; A pre-broadcast ([k][MR][4] panel), one v128 load per row' : ''}. */`);
   L.push(`export function ${name}(kc: i32, a: usize, b: usize, ${indirect ? 'offs: usize' : 'bstride: usize'}, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {`);
   declareAccumulators(L, mr, nv);
   L.push(`  if (flags & 1) {`);
@@ -58,10 +67,10 @@ function kernel(mr, nr, indirect, splat) {
   emitStep(L, mr, nv, '    ', {
     bLine: (j) => `const b${j} = v128.load(${bk}, ${j * 16});`,
     aLine: (r) => (splat ? `const a${r} = i32x4.shuffle(av${r >> 2}, av${r >> 2}, ${r & 3}, ${r & 3}, ${r & 3}, ${r & 3});`
-      : `const a${r} = v128.load32_splat(a, ${r * 4});`),
+      : pre ? `const a${r} = v128.load(a, ${r * 16});` : `const a${r} = v128.load32_splat(a, ${r * 4});`),
     aName: (r) => `a${r}`,
   });
-  L.push(`    a += ${mr * 4};`);
+  L.push(`    a += ${mr * (pre ? 16 : 4)};`);
   if (!indirect) L.push(`    b += bstride;`);
   L.push(`  }`);
   L.push(`  if (flags & 8) {`);
@@ -78,10 +87,11 @@ const out = [
   'import { madd, clamp } from "../../common/simd";',
   '',
 ];
-for (const [mr, nr, splat] of SHAPES) {
-  out.push(kernel(mr, nr, false, splat), '');
-  out.push(kernel(mr, nr, true, splat), '');
+let count = 0;
+for (const [mr, nr, mode, gemmOnly] of SHAPES) {
+  out.push(kernel(mr, nr, false, mode), ''); count++;
+  if (!gemmOnly) { out.push(kernel(mr, nr, true, mode), ''); count++; }
 }
 mkdirSync(new URL('../assembly/dense/gen/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../assembly/dense/gen/gemm.ts', import.meta.url), out.join('\n'));
-console.log(`wrote assembly/dense/gen/gemm.ts (${SHAPES.length * 2} kernels)`);
+console.log(`wrote assembly/dense/gen/gemm.ts (${count} kernels)`);

@@ -24,9 +24,11 @@ export const ATTN_FLAG_TILE4: i32 = 32;
 export const ATTN_FLAG_PREPARED: i32 = 64;
 
 // the dense drivers' `mr` argument: MR (4, 5 or 6) in the low byte, plus DENSE_MR_SPLAT_A for the `_splat`
-// micro-kernels (4x8 and 5x8; bit-identical to the load32_splat ones)
+// micro-kernels (4x8 and 5x8; bit-identical to the load32_splat ones), plus DENSE_MR_PRE_A (f32_gemm_nc only):
+// A packed pre-broadcast and the `_pre` micro-kernels (4x8, 5x8, 6x8; bit-identical too; overrides SPLAT_A)
 export const DENSE_MR_MASK: i32 = 0xff;
 export const DENSE_MR_SPLAT_A: i32 = 0x100;
+export const DENSE_MR_PRE_A: i32 = 0x200;
 
 // f32_spmv_4x1_runs_*: u32 words per 4-row group of the batch-1 plan (bindings/sparse-format.ts planGemv):
 // [runs, pairs (c, c+1), pairs (c, c+2), pairs (c, c+3), singles]

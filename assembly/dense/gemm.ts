@@ -15,7 +15,8 @@
 // (denseDefaultMR; tk.dense.mr overrides it for tuning).
 import { f32_gemm_4x8__wasmsimd, f32_gemm_5x8__wasmsimd, f32_gemm_6x8__wasmsimd,
   f32_igemm_4x8__wasmsimd, f32_igemm_5x8__wasmsimd, f32_igemm_6x8__wasmsimd,
-  f32_gemm_4x8__wasmsimd_splat, f32_gemm_5x8__wasmsimd_splat, f32_igemm_4x8__wasmsimd_splat, f32_igemm_5x8__wasmsimd_splat } from "./gen/gemm";
+  f32_gemm_4x8__wasmsimd_splat, f32_gemm_5x8__wasmsimd_splat, f32_igemm_4x8__wasmsimd_splat, f32_igemm_5x8__wasmsimd_splat,
+  f32_gemm_4x8__wasmsimd_pre, f32_gemm_5x8__wasmsimd_pre, f32_gemm_6x8__wasmsimd_pre } from "./gen/gemm";
 import { madd, clamp } from "../common/simd";
 import { copyF32 } from "../common/memory";
 import { f16x4ToF32x4, f16ToF32, f32ToF16 } from "../f16/half";
@@ -45,13 +46,18 @@ export const F_ACC: i32 = 1, F_BIAS_ROW: i32 = 2, F_BIAS_COL: i32 = 4, F_CLAMP: 
  * load32_splat). Bit-identical to the default kernels: same madds, same order. Drivers take the
  * geometry from `mr & MR_MASK` and hand the whole value to runTile. (Values in ../common/abi.ts.)
  */
-import { DENSE_MR_SPLAT_A as MR_SPLAT_A, DENSE_MR_MASK as MR_MASK } from "../common/abi";
-export { MR_SPLAT_A, MR_MASK };
+import { DENSE_MR_SPLAT_A as MR_SPLAT_A, DENSE_MR_MASK as MR_MASK, DENSE_MR_PRE_A as MR_PRE_A } from "../common/abi";
+export { MR_SPLAT_A, MR_MASK, MR_PRE_A };
 
 // @ts-ignore: decorator
 @inline export function ukernel(mrv: i32, kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
   const mr = mrv & MR_MASK, sa = (mrv & MR_SPLAT_A) != 0;
-  if (mr == 6) f32_gemm_6x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+  if (mrv & MR_PRE_A) {
+    // A pre-broadcast (f32_pack_a_pre): f32_gemm_nc only
+    if (mr == 6) f32_gemm_6x8__wasmsimd_pre(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+    else if (mr == 5) f32_gemm_5x8__wasmsimd_pre(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+    else f32_gemm_4x8__wasmsimd_pre(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+  } else if (mr == 6) f32_gemm_6x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
   else if (mr == 5) {
     if (sa) f32_gemm_5x8__wasmsimd_splat(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
     else f32_gemm_5x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
@@ -201,6 +207,29 @@ export function f32_pack_a(mr: i32, rows: i32, k: i32, a: usize, lda: i32, dst: 
   }
 }
 
+/**
+ * Pack A (rows x K, row stride lda elements) into pre-broadcast MR-row panels [K][MR][4]: each value
+ * splatted to a v128 (4x the bytes of f32_pack_a), for the `_pre` micro-kernels (MR_PRE_A).
+ */
+export function f32_pack_a_pre(mr: i32, rows: i32, k: i32, a: usize, lda: i32, dst: usize): void {
+  const panels = (rows + mr - 1) / mr;
+  const ldab = <usize>lda << 2, dstep = <usize>mr << 4;
+  for (let p = 0; p < panels; p++) {
+    const r0 = p * mr;
+    const nr = min(mr, rows - r0);
+    const d0 = dst + <usize>p * <usize>k * dstep;
+    for (let r = 0; r < mr; r++) {
+      let d = d0 + (<usize>r << 4);
+      if (r < nr) {
+        let s = a + <usize>(r0 + r) * ldab;
+        for (let kk = 0; kk < k; kk++) { v128.store(d, v128.load32_splat(s)); s += 4; d += dstep; }
+      } else {
+        for (let kk = 0; kk < k; kk++) { v128.store(d, i32x4.splat(0)); d += dstep; }
+      }
+    }
+  }
+}
+
 /** Pack A given as f16 bits into f16 panels [K][MR] (for f16 conv weights). */
 export function f16_pack_a(mr: i32, rows: i32, k: i32, a: usize, lda: i32, dst: usize): void {
   const panels = (rows + mr - 1) / mr;
@@ -310,9 +339,12 @@ export function f16_widen_n(src: usize, dst: usize, n: i32): void {
 
 // ---------------------------------------------------------------- GEMM driver
 
-/** Scratch bytes f32_gemm_nc needs: edge tile (MR*8) + packed A block (MC x KC) + a widened f16 B chunk (KC x 8). */
-export function f32_gemm_nc_scratch(): i32 {
-  return 6 * NR * 4 + MC * KC * 4 + (MC * KC / 4) * NR * 4 + 128;
+/**
+ * Scratch bytes f32_gemm_nc needs: edge tile (MR*8) + packed A block (MC x KC, pre-broadcast with
+ * MR_PRE_A: 16 bytes per value) + a widened f16 B chunk (KC x 8).
+ */
+export function f32_gemm_nc_scratch(mrv: i32): i32 {
+  return 6 * NR * 4 + MC * KC * ((mrv & MR_PRE_A) != 0 ? 16 : 4) + (MC * KC / 4) * NR * 4 + 128;
 }
 
 /**
@@ -326,10 +358,11 @@ export function f32_gemm_nc_scratch(): i32 {
  */
 export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, bf16: i32, exact16: i32,
   c: usize, ldc: i32, bias: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
-  const mr = mrv & MR_MASK;
+  const mr = mrv & MR_MASK, pre = (mrv & MR_PRE_A) != 0;
   const tile = scratch;
   const apack = (scratch + 6 * NR * 4 + 63) & ~(<usize>63);
-  const bwide = (apack + <usize>(MC * KC * 4) + 63) & ~(<usize>63);
+  const abytes: usize = pre ? 16 : 4; // bytes per packed A value
+  const bwide = (apack + <usize>(MC * KC) * abytes + 63) & ~(<usize>63);
   const panels = (n + NR - 1) / NR;
   const ldcb = <usize>ldc << 2;
   const mcBlock = (MC / mr) * mr;
@@ -342,7 +375,8 @@ export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32
     if (last && clampOn) flags |= F_CLAMP;
     for (let m0 = 0; m0 < m; m0 += mcBlock) {
       const mc = min(mcBlock, m - m0);
-      f32_pack_a(mr, mc, kc, a + ((<usize>m0 * <usize>lda + <usize>k0) << 2), lda, apack);
+      if (pre) f32_pack_a_pre(mr, mc, kc, a + ((<usize>m0 * <usize>lda + <usize>k0) << 2), lda, apack);
+      else f32_pack_a(mr, mc, kc, a + ((<usize>m0 * <usize>lda + <usize>k0) << 2), lda, apack);
       for (let j = 0; j < panels; j++) {
         const cols = min(NR, n - j * NR);
         let b: usize;
@@ -356,7 +390,7 @@ export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32
         for (let i = 0; i < mc; i += mr) {
           const rows = min(mr, mc - i);
           const ci = c + <usize>(m0 + i) * ldcb + (<usize>j << 5);
-          runTile(mrv, rows, cols, kc, apack + <usize>i * <usize>kc * 4, b, NR * 4, false, ci, ldcb, flags, bj, vmin, vmax, tile);
+          runTile(mrv, rows, cols, kc, apack + <usize>i * <usize>kc * abytes, b, NR * 4, false, ci, ldcb, flags, bj, vmin, vmax, tile);
         }
       }
     }

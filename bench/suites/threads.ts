@@ -197,16 +197,16 @@ function scalingProbe(tiles: number): ThreadCase {
     setup(one, many) {
       const mk = (tk: Tessera) => {
         const p = tk.dense.packMatmul(b, d, d), ta = tk.tensorFrom(a), tc = tk.tensor('f32', [tiles * d * d]);
-        const ptr = (p as unknown as { ptr: number }).ptr, mr = tk.dense.kernelMR(tk.dense.mr); // the tile the ops run
+        const ptr = (p as unknown as { ptr: number }).ptr, mr = tk.dense.matmulMR(); // the tile the ops run
         const calls = Array.from({ length: tiles }, (_, i) => ['f32_gemm_nc', mr, d, d, d, ta.ptr, d, ptr, 0, 0, tc.ptr + i * d * d * 4, d, 0, 0, 0, 0, 0] as [string, ...number[]]);
         return { p, ta, tc, calls };
       };
       const o = mk(one), m = mk(many);
-      const scratch = one.arena.allocPersistent(one.kernels.f32_gemm_nc_scratch(), 64, 'probe scratch');
+      const scratch = one.arena.allocPersistent(one.kernels.f32_gemm_nc_scratch(one.dense.matmulMR()), 64, 'probe scratch');
       const k = one.kernels as unknown as Record<string, (...x: number[]) => void>;
       return {
         single: () => { for (const c of o.calls) { const args = c.slice(1) as number[]; args[15] = scratch; k.f32_gemm_nc(...args); } },
-        parallel: () => many.pool.runCalls(m.calls, { scratch: { bytes: many.kernels.f32_gemm_nc_scratch(), arg: 15 } }),
+        parallel: () => many.pool.runCalls(m.calls, { scratch: { bytes: many.kernels.f32_gemm_nc_scratch(many.dense.matmulMR()), arg: 15 } }),
         identical: () => sameBits(o.tc.read(), m.tc.read()),
         output: () => new Float32Array(0),
         dispose: () => { for (const x of [o, m]) { x.p.dispose(); x.ta.dispose(); x.tc.dispose(); } one.arena.free(scratch); },

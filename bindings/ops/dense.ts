@@ -263,8 +263,9 @@ export class PackedMatmul {
       k.f16w_gemm_small(m, this.n, this.k, pa, this.ptr, po, this.biasPtr, clampOn, lo, hi, tile, this.exact16, xs);
       return;
     }
-    const scratch = this.tk.arena.alloc(k.f32_gemm_nc_scratch(), 64);
-    k.f32_gemm_nc(this.tk.dense.kernelMR(this.tk.dense.mr), m, this.n, this.k, pa, this.k, this.ptr, this.dtype === 'f16' ? 1 : 0, this.exact16,
+    const mrv = this.tk.dense.matmulMR();
+    const scratch = this.tk.arena.alloc(k.f32_gemm_nc_scratch(mrv), 64);
+    k.f32_gemm_nc(mrv, m, this.n, this.k, pa, this.k, this.ptr, this.dtype === 'f16' ? 1 : 0, this.exact16,
       po, this.n, this.biasPtr, clampOn, lo, hi, scratch);
   }
 
@@ -484,6 +485,9 @@ export class DenseOps {
 
   /** @internal the drivers' mr argument: MR plus MR_SPLAT_A when splatA (see assembly/dense/gemm.ts) */
   kernelMR(mr: number): number { return this.tk.kernelProfile.denseSplatA ? mr | ABI.DENSE_MR_SPLAT_A : mr; }
+
+  /** @internal f32_gemm_nc's mr argument: the 6x8 `_pre` tile when kernelProfile.denseMatmulPreA, else kernelMR(mr) */
+  matmulMR(): number { return this.tk.kernelProfile.denseMatmulPreA ? 6 | ABI.DENSE_MR_PRE_A : this.kernelMR(this._mr); }
 
   /** Rows of the GEMM micro-tile (4, 5 or 6; default 4). Packed conv weights keep the MR they were packed with. */
   get mr(): number { return this._mr; }

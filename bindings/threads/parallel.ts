@@ -140,9 +140,10 @@ export class ParallelOps {
       await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes: gemvScratchBytes(f16, P.k), arg: 12 } }));
       return;
     }
-    const calls = splitGemmRows(mm, mr, this.threads, (s, c) =>
-      ['f32_gemm_nc', this.tk.dense.kernelMR(mr), c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
-    await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(), arg: 15 } }));
+    const mmr = this.tk.dense.matmulMR(); // MR (low byte) + variant bits
+    const calls = splitGemmRows(mm, mmr & ABI.DENSE_MR_MASK, this.threads, (s, c) =>
+      ['f32_gemm_nc', mmr, c, P.n, P.k, pa + s * P.k * 4, P.k, P.ptr, f16, P.exact16, pc + s * P.n * 4, P.n, P.biasPtr, clampOn, lo, hi, 0]);
+    await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes: k.f32_gemm_nc_scratch(mmr), arg: 15 } }));
   }
 
   /**

@@ -34,8 +34,8 @@ describe('detectEngine', () => {
       expect(detectEngine('browser'), ua).toBe(engine);
     }
     vi.stubGlobal('navigator', { userAgent: SAFARI_IOS });
-    expect(defaultKernelProfile('browser', 'guard')).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: false });
+    expect(defaultKernelProfile('browser', 'guard')).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: false, denseMatmulPreA: true });
     vi.stubGlobal('navigator', { userAgent: CHROME });
-    expect(defaultKernelProfile('browser', 'guard')).toEqual({ denseSplatA: false, sparseSplat: false, attentionTile4: false });
+    expect(defaultKernelProfile('browser', 'guard')).toEqual({ denseSplatA: false, sparseSplat: false, attentionTile4: false, denseMatmulPreA: false });
   });
 });

@@ -226,6 +226,24 @@ for (const tier of TIERS) {
       }
     });
 
+    it('the pre-broadcast matmul path (kernelProfile.denseMatmulPreA: A packed [K][6][4], 6x8 _pre) gives the same bits', async () => {
+      const t = await tk(tier);
+      const saved = [t.dense.mr, t.dense.splatA, t.kernelProfile.denseMatmulPreA] as const;
+      try {
+        t.dense.mr = 4; t.dense.splatA = false;
+        const run = (pre: boolean, f: () => Float32Array) => { t.kernelProfile.denseMatmulPreA = pre; return f(); };
+        for (const [i, [m, k, n]] of MATMUL_SHAPES.entries()) {
+          const a = randomF32(m * k, 500 + i), b = randomF32(k * n, 600 + i), b16 = randomHalf(t, k * n, 700 + i), bias = randomF32(n, 650 + i);
+          for (const w of [b, b16]) {
+            const f = () => t.matmul(a, w, m, k, n, { activation: 'relu6', bias });
+            expect(run(true, f), `${m}x${k}x${n}`).toEqual(run(false, f));
+          }
+        }
+      } finally {
+        [t.dense.mr, t.dense.splatA, t.kernelProfile.denseMatmulPreA] = saved;
+      }
+    });
+
     it('packed form on arena tensors equals the copying API', async () => {
       const t = await tk(tier);
       for (const o of [CASES[4], CASES[11], CASES[15]]) {

@@ -63,17 +63,21 @@ describe('init and tier selection', () => {
     expect(tk.features.boundsChecks).toBe('guard');
     expect(tk.features.engine).toBe(ENGINE.js); // V8 in Node and Chromium, JavaScriptCore in WebKit
     expect(tk.dense.mr).toBe(4);
-    const splat = tk.features.runtime === 'node' || tk.features.engine === 'jsc';
-    // _splat dense / sparse kernels outside browsers and on JSC, 4-row attention tiles only in Bun (and under explicit checks)
-    expect(tk.kernelProfile).toEqual({ denseSplatA: splat, sparseSplat: splat, attentionTile4: false });
+    const jsc = tk.features.engine === 'jsc', splat = tk.features.runtime === 'node' || jsc;
+    // _splat dense / sparse kernels outside browsers and on JSC, 4-row attention tiles only in Bun (and under explicit
+    // checks), pre-broadcast matmul A on JSC
+    expect(tk.kernelProfile).toEqual({ denseSplatA: splat, sparseSplat: splat, attentionTile4: false, denseMatmulPreA: jsc });
     expect(tk.dense.splatA).toBe(splat); // the alias
     const ex = await init({ boundsChecks: 'explicit' });
     expect(ex.features.boundsChecks).toBe('explicit');
-    expect(ex.kernelProfile).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: true });
+    expect(ex.kernelProfile).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: true, denseMatmulPreA: jsc });
     expect(ex.dense.splatA).toBe(true);
     // the variant changes how A reaches the registers, not any element's k-order: bit-identical products
     const a = new Float32Array(7 * 300).map((_, i) => Math.sin(i)), b = new Float32Array(300 * 5).map((_, i) => Math.cos(i));
     expect(ex.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
+    const pre = await init({ kernelProfile: { denseMatmulPreA: !jsc } }); // pre-broadcast A, 6x8 tile (JSC's default), or not
+    expect(pre.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
+    pre.dispose();
   });
 
   it('kernelProfile: init overrides parts of the default, per instance; bad overrides are typed errors', async () => {

@@ -964,3 +964,300 @@ export function f32_igemm_5x8__wasmsimd_splat(kc: i32, a: usize, b: usize, offs:
   v128.store(c + 4 * ldc, c40, 0);
   v128.store(c + 4 * ldc, c41, 16);
 }
+
+/** 4x8 tile, B rows at a uniform stride; A pre-broadcast ([k][MR][4] panel), one v128 load per row. */
+export function f32_gemm_4x8__wasmsimd_pre(kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  if (flags & 1) {
+    c00 = v128.load(c + 0 * ldc, 0);
+    c01 = v128.load(c + 0 * ldc, 16);
+    c10 = v128.load(c + 1 * ldc, 0);
+    c11 = v128.load(c + 1 * ldc, 16);
+    c20 = v128.load(c + 2 * ldc, 0);
+    c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc, 0);
+    c31 = v128.load(c + 3 * ldc, 16);
+  } else if (flags & 2) {
+    const br0 = v128.load32_splat(bias, 0);
+    c00 = br0;
+    c01 = br0;
+    const br1 = v128.load32_splat(bias, 4);
+    c10 = br1;
+    c11 = br1;
+    const br2 = v128.load32_splat(bias, 8);
+    c20 = br2;
+    c21 = br2;
+    const br3 = v128.load32_splat(bias, 12);
+    c30 = br3;
+    c31 = br3;
+  } else if (flags & 4) {
+    const bc0 = v128.load(bias, 0);
+    c00 = bc0;
+    c10 = bc0;
+    c20 = bc0;
+    c30 = bc0;
+    const bc1 = v128.load(bias, 16);
+    c01 = bc1;
+    c11 = bc1;
+    c21 = bc1;
+    c31 = bc1;
+  }
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b, 0);
+    const b1 = v128.load(b, 16);
+    const a0 = v128.load(a, 0);
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
+    const a1 = v128.load(a, 16);
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
+    const a2 = v128.load(a, 32);
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
+    const a3 = v128.load(a, 48);
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
+    a += 64;
+    b += bstride;
+  }
+  if (flags & 8) {
+    const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+    c00 = clamp(c00, lo, hi);
+    c01 = clamp(c01, lo, hi);
+    c10 = clamp(c10, lo, hi);
+    c11 = clamp(c11, lo, hi);
+    c20 = clamp(c20, lo, hi);
+    c21 = clamp(c21, lo, hi);
+    c30 = clamp(c30, lo, hi);
+    c31 = clamp(c31, lo, hi);
+  }
+  v128.store(c + 0 * ldc, c00, 0);
+  v128.store(c + 0 * ldc, c01, 16);
+  v128.store(c + 1 * ldc, c10, 0);
+  v128.store(c + 1 * ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20, 0);
+  v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30, 0);
+  v128.store(c + 3 * ldc, c31, 16);
+}
+
+/** 5x8 tile, B rows at a uniform stride; A pre-broadcast ([k][MR][4] panel), one v128 load per row. */
+export function f32_gemm_5x8__wasmsimd_pre(kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0);
+  let c41 = f32x4.splat(0);
+  if (flags & 1) {
+    c00 = v128.load(c + 0 * ldc, 0);
+    c01 = v128.load(c + 0 * ldc, 16);
+    c10 = v128.load(c + 1 * ldc, 0);
+    c11 = v128.load(c + 1 * ldc, 16);
+    c20 = v128.load(c + 2 * ldc, 0);
+    c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc, 0);
+    c31 = v128.load(c + 3 * ldc, 16);
+    c40 = v128.load(c + 4 * ldc, 0);
+    c41 = v128.load(c + 4 * ldc, 16);
+  } else if (flags & 2) {
+    const br0 = v128.load32_splat(bias, 0);
+    c00 = br0;
+    c01 = br0;
+    const br1 = v128.load32_splat(bias, 4);
+    c10 = br1;
+    c11 = br1;
+    const br2 = v128.load32_splat(bias, 8);
+    c20 = br2;
+    c21 = br2;
+    const br3 = v128.load32_splat(bias, 12);
+    c30 = br3;
+    c31 = br3;
+    const br4 = v128.load32_splat(bias, 16);
+    c40 = br4;
+    c41 = br4;
+  } else if (flags & 4) {
+    const bc0 = v128.load(bias, 0);
+    c00 = bc0;
+    c10 = bc0;
+    c20 = bc0;
+    c30 = bc0;
+    c40 = bc0;
+    const bc1 = v128.load(bias, 16);
+    c01 = bc1;
+    c11 = bc1;
+    c21 = bc1;
+    c31 = bc1;
+    c41 = bc1;
+  }
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b, 0);
+    const b1 = v128.load(b, 16);
+    const a0 = v128.load(a, 0);
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
+    const a1 = v128.load(a, 16);
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
+    const a2 = v128.load(a, 32);
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
+    const a3 = v128.load(a, 48);
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
+    const a4 = v128.load(a, 64);
+    c40 = madd(a4, b0, c40);
+    c41 = madd(a4, b1, c41);
+    a += 80;
+    b += bstride;
+  }
+  if (flags & 8) {
+    const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+    c00 = clamp(c00, lo, hi);
+    c01 = clamp(c01, lo, hi);
+    c10 = clamp(c10, lo, hi);
+    c11 = clamp(c11, lo, hi);
+    c20 = clamp(c20, lo, hi);
+    c21 = clamp(c21, lo, hi);
+    c30 = clamp(c30, lo, hi);
+    c31 = clamp(c31, lo, hi);
+    c40 = clamp(c40, lo, hi);
+    c41 = clamp(c41, lo, hi);
+  }
+  v128.store(c + 0 * ldc, c00, 0);
+  v128.store(c + 0 * ldc, c01, 16);
+  v128.store(c + 1 * ldc, c10, 0);
+  v128.store(c + 1 * ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20, 0);
+  v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30, 0);
+  v128.store(c + 3 * ldc, c31, 16);
+  v128.store(c + 4 * ldc, c40, 0);
+  v128.store(c + 4 * ldc, c41, 16);
+}
+
+/** 6x8 tile, B rows at a uniform stride; A pre-broadcast ([k][MR][4] panel), one v128 load per row. */
+export function f32_gemm_6x8__wasmsimd_pre(kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0);
+  let c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0);
+  let c51 = f32x4.splat(0);
+  if (flags & 1) {
+    c00 = v128.load(c + 0 * ldc, 0);
+    c01 = v128.load(c + 0 * ldc, 16);
+    c10 = v128.load(c + 1 * ldc, 0);
+    c11 = v128.load(c + 1 * ldc, 16);
+    c20 = v128.load(c + 2 * ldc, 0);
+    c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc, 0);
+    c31 = v128.load(c + 3 * ldc, 16);
+    c40 = v128.load(c + 4 * ldc, 0);
+    c41 = v128.load(c + 4 * ldc, 16);
+    c50 = v128.load(c + 5 * ldc, 0);
+    c51 = v128.load(c + 5 * ldc, 16);
+  } else if (flags & 2) {
+    const br0 = v128.load32_splat(bias, 0);
+    c00 = br0;
+    c01 = br0;
+    const br1 = v128.load32_splat(bias, 4);
+    c10 = br1;
+    c11 = br1;
+    const br2 = v128.load32_splat(bias, 8);
+    c20 = br2;
+    c21 = br2;
+    const br3 = v128.load32_splat(bias, 12);
+    c30 = br3;
+    c31 = br3;
+    const br4 = v128.load32_splat(bias, 16);
+    c40 = br4;
+    c41 = br4;
+    const br5 = v128.load32_splat(bias, 20);
+    c50 = br5;
+    c51 = br5;
+  } else if (flags & 4) {
+    const bc0 = v128.load(bias, 0);
+    c00 = bc0;
+    c10 = bc0;
+    c20 = bc0;
+    c30 = bc0;
+    c40 = bc0;
+    c50 = bc0;
+    const bc1 = v128.load(bias, 16);
+    c01 = bc1;
+    c11 = bc1;
+    c21 = bc1;
+    c31 = bc1;
+    c41 = bc1;
+    c51 = bc1;
+  }
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b, 0);
+    const b1 = v128.load(b, 16);
+    const a0 = v128.load(a, 0);
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
+    const a1 = v128.load(a, 16);
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
+    const a2 = v128.load(a, 32);
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
+    const a3 = v128.load(a, 48);
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
+    const a4 = v128.load(a, 64);
+    c40 = madd(a4, b0, c40);
+    c41 = madd(a4, b1, c41);
+    const a5 = v128.load(a, 80);
+    c50 = madd(a5, b0, c50);
+    c51 = madd(a5, b1, c51);
+    a += 96;
+    b += bstride;
+  }
+  if (flags & 8) {
+    const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+    c00 = clamp(c00, lo, hi);
+    c01 = clamp(c01, lo, hi);
+    c10 = clamp(c10, lo, hi);
+    c11 = clamp(c11, lo, hi);
+    c20 = clamp(c20, lo, hi);
+    c21 = clamp(c21, lo, hi);
+    c30 = clamp(c30, lo, hi);
+    c31 = clamp(c31, lo, hi);
+    c40 = clamp(c40, lo, hi);
+    c41 = clamp(c41, lo, hi);
+    c50 = clamp(c50, lo, hi);
+    c51 = clamp(c51, lo, hi);
+  }
+  v128.store(c + 0 * ldc, c00, 0);
+  v128.store(c + 0 * ldc, c01, 16);
+  v128.store(c + 1 * ldc, c10, 0);
+  v128.store(c + 1 * ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20, 0);
+  v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30, 0);
+  v128.store(c + 3 * ldc, c31, 16);
+  v128.store(c + 4 * ldc, c40, 0);
+  v128.store(c + 4 * ldc, c41, 16);
+  v128.store(c + 5 * ldc, c50, 0);
+  v128.store(c + 5 * ldc, c51, 16);
+}
