@@ -140,7 +140,8 @@ function attentionCase(heads: number, S: number, d: number): ThreadCase {
   };
 }
 
-/** PASA decode step on tk.pasaKVCache (32 query heads, d = 128, 2048 cached rows): one call per KV head across threads. */
+/** PASA decode step on tk.pasaKVCache (32 query heads, d = 128, 2048 cached rows): one call per KV head across threads
+ *  (MQA, one KV head: the tile kernel's rows split in chunks). */
 function pasaCacheCase(kvHeads: number): ThreadCase {
   const H = 32, D = 128, L = 2048;
   const mk = (n: number, seed: number) => new Float32Array(n).map((_, i) => Math.sin(i * 0.37 + seed));
@@ -222,6 +223,7 @@ function cases(ctx: BenchContext): ThreadCase[] {
   out.push(gemvCase(4096, 4096, false), gemvCase(4096, 4096, true));
   out.push(...(ctx.quick ? [attentionCase(1, 4096, 64)] : [attentionCase(2, 1024, 64), attentionCase(4, 4096, 64)]));
   out.push(pasaCacheCase(32));
+  if (ctx.full) out.push(pasaCacheCase(1)); // MQA: the tile kernel, one KV head's rows split across the threads
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
   out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
   if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));

@@ -195,8 +195,9 @@ export class PasaKVCache {
   /**
    * @internal The kernel calls over the prepared rows, as [export name, ...arguments] with 0 at argument `scratchArg`
    * (each caller passes its own block of scratchBytes there). Groups of at most 8 query heads: one PASA decode kernel
-   * call per KV head. Larger groups: the tile kernel on the group's query rows stacked as the rows of one block, split
-   * into `parts` row chunks per KV head (rows are independent: the same bits however they are chunked).
+   * call per KV head. Larger groups: the tile kernel on the group's query rows stacked as the rows of one block; with
+   * fewer KV heads than `parts` (threads) each KV head's rows are split into chunks (rows are independent: the same bits
+   * however they are chunked).
    */
   _decodeCalls(qPtr: number, qd: 'f32' | 'f16', oPtr: number, parts = 1): { calls: KernelCall[]; scratchBytes: number; scratchArg: number } {
     const d = this.headDim, p = { ...this.#p, s2: this.#length }, len = this.#length;
@@ -212,7 +213,9 @@ export class PasaKVCache {
     // MQA-like groups: attention_fwd in PASA mode on K' / V16 halves (ATTN_FLAG_KV_F16), no causal mask (one query row per head)
     const flags = (p.flags & (ABI.ATTN_FLAG_STORE_F32 | ABI.ATTN_FLAG_FRAME_FIRST)) | (qd === 'f16' ? ABI.ATTN_FLAG_Q_F16 : 0) |
       ABI.ATTN_FLAG_KV_F16 | attnTileFlag(this.tk);
-    const rows = Math.ceil(group / Math.max(1, Math.min(parts, Math.floor(group / 8)))); // chunks of >= 8 rows
+    // threads: split a KV head's rows only when there are fewer KV heads than parts (a split re-reads K' / V16), in chunks of >= 8 rows
+    const perHead = Math.max(1, Math.min(Math.ceil(parts / this.kvHeads), Math.floor(group / 8)));
+    const rows = Math.ceil(group / perHead);
     for (let g = 0; g < this.kvHeads; g++) {
       const kvOff = g * this.capacity * d * 2;
       for (let r0 = 0; r0 < group; r0 += rows) {
