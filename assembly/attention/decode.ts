@@ -326,7 +326,7 @@ export function pasa_attn_decode_scratch_bytes(d: i32, nr: i32, bc: i32): f64 {
 const PM_INIT: f32 = -1e30; // flash.ts M_INIT_F32: m starts finite, a block whose scores are all -inf uses it as m_loc
 
 /**
- * PASA decode: nr query rows (the bindings pass 1..32: tk.attentionDecode <= 8, tk.pasaKVCache <= 32) against keys
+ * PASA decode: nr query rows (the bindings pass 1..8: larger groups run the tile kernel) against keys
  * 0..s2-1 of one KV head, one PASA block of bc keys at a time.
  *   q: [nr][d] (f32, or f16 bits with FLAG_Q_F16), o: [nr][d] f32 (fp16 values unless FLAG_STORE_F32).
  *   k, v: rows with strides kRowStride / vRowStride elements, f32 or f16 bits (FLAG_KV_F16); only rows < s2 are read.

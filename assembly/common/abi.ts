@@ -25,7 +25,8 @@ export const ATTN_FLAG_PREPARED: i32 = 64;
 
 // the dense drivers' `mr` argument: MR (4, 5 or 6) in the low byte, plus DENSE_MR_SPLAT_A for the `_splat`
 // micro-kernels (4x8 and 5x8; bit-identical to the load32_splat ones), plus DENSE_MR_PRE_A (f32_gemm_nc only):
-// A packed pre-broadcast and the `_pre` micro-kernels (4x8, 5x8, 6x8; bit-identical too; overrides SPLAT_A)
+// A packed pre-broadcast and the 6x8 `_pre` micro-kernel (MR is then 6 whatever the low byte says; bit-identical
+// too; overrides SPLAT_A; the conv drivers ignore it)
 export const DENSE_MR_MASK: i32 = 0xff;
 export const DENSE_MR_SPLAT_A: i32 = 0x100;
 export const DENSE_MR_PRE_A: i32 = 0x200;

@@ -11,7 +11,7 @@
 //   otherwise (e.g. stride 2): explicit im2col of a block of pixels into [K][PB] scratch.
 // Weights may be f16 panels: each MR-row panel is widened to f32 scratch once per pixel block.
 // All scratch is sized per tile/band (bindings compute the sizes with the *_scratch helpers).
-import { NR, F_BIAS_ROW, F_CLAMP, MR_MASK, runTile, f16_widen_n } from "./gemm";
+import { NR, F_BIAS_ROW, F_CLAMP, MR_MASK, MR_PRE_A, runTile, f16_widen_n } from "./gemm";
 import { madd, clamp } from "../common/simd";
 import { copyF32, zeroF32 } from "../common/memory";
 
@@ -44,6 +44,7 @@ export function f32_conv1x1_scratch(mr: i32, k: i32): f64 {
  */
 export function f32_conv1x1_nchw(mrv: i32, cout: i32, cin: i32, hw: i32, x: usize, w: usize, wf16: i32, bias: usize,
   y: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
+  mrv &= ~MR_PRE_A; // conv weights are [K][MR] panels: never the pre-broadcast kernels
   const mr = mrv & MR_MASK;
   const tile = scratch;
   const wbuf = alignUp(scratch + 6 * NR * 4, 64);
@@ -98,6 +99,7 @@ export function f32_conv_s1_scratch(mr: i32, cin: i32, kh: i32, kw: i32, wp: i32
  */
 export function f32_conv_s1_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: i32, kh: i32, kw: i32, pt: i32, pl: i32, pr: i32,
   ho: i32, wo: i32, bh: i32, x: usize, w: usize, wf16: i32, bias: usize, y: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
+  mrv &= ~MR_PRE_A; // conv weights are [K][MR] panels: never the pre-broadcast kernels
   const mr = mrv & MR_MASK;
   const k = cin * kh * kw;
   const wp = wd + pl + pr;
@@ -158,6 +160,7 @@ export function f32_conv_im2col_scratch(mr: i32, k: i32, pb: i32): f64 {
 export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   dh: i32, dw: i32, pt: i32, pl: i32, ho: i32, wo: i32, pb: i32, x: usize, w: usize, wf16: i32, bias: usize, y: usize,
   clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
+  mrv &= ~MR_PRE_A; // conv weights are [K][MR] panels: never the pre-broadcast kernels
   const mr = mrv & MR_MASK;
   const k = cin * kh * kw;
   const tile = scratch;

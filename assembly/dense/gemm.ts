@@ -12,11 +12,12 @@
 //        last group may hold 1 or 2 panels (row stride 16 or 32). See f16PanelAddr / f16PanelStride.
 //   packed A (conv weights, Cout x K): ceil(Cout/MR) panels [K][MR] (broadcast operand), zero-padded.
 // The tile shape is MR x 8 with MR in {4,5,6} ("shape" = MR), chosen per tier by the bindings
-// (denseDefaultMR; tk.dense.mr overrides it for tuning).
+// (denseDefaultMR; tk.dense.mr overrides it for tuning), except that f32_gemm_nc with MR_PRE_A (the
+// JavaScriptCore default, tk.kernelProfile.denseMatmulPreA) always runs the 6x8 `_pre` tile.
 import { f32_gemm_4x8__wasmsimd, f32_gemm_5x8__wasmsimd, f32_gemm_6x8__wasmsimd,
   f32_igemm_4x8__wasmsimd, f32_igemm_5x8__wasmsimd, f32_igemm_6x8__wasmsimd,
   f32_gemm_4x8__wasmsimd_splat, f32_gemm_5x8__wasmsimd_splat, f32_igemm_4x8__wasmsimd_splat, f32_igemm_5x8__wasmsimd_splat,
-  f32_gemm_4x8__wasmsimd_pre, f32_gemm_5x8__wasmsimd_pre, f32_gemm_6x8__wasmsimd_pre } from "./gen/gemm";
+  f32_gemm_6x8__wasmsimd_pre } from "./gen/gemm";
 import { madd, clamp } from "../common/simd";
 import { copyF32 } from "../common/memory";
 import { f16x4ToF32x4, f16ToF32, f32ToF16 } from "../f16/half";
@@ -52,12 +53,8 @@ export { MR_SPLAT_A, MR_MASK, MR_PRE_A };
 // @ts-ignore: decorator
 @inline export function ukernel(mrv: i32, kc: i32, a: usize, b: usize, bstride: usize, c: usize, ldc: usize, flags: i32, bias: usize, vmin: f32, vmax: f32): void {
   const mr = mrv & MR_MASK, sa = (mrv & MR_SPLAT_A) != 0;
-  if (mrv & MR_PRE_A) {
-    // A pre-broadcast (f32_pack_a_pre): f32_gemm_nc only
-    if (mr == 6) f32_gemm_6x8__wasmsimd_pre(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
-    else if (mr == 5) f32_gemm_5x8__wasmsimd_pre(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
-    else f32_gemm_4x8__wasmsimd_pre(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
-  } else if (mr == 6) f32_gemm_6x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
+  if (mrv & MR_PRE_A) f32_gemm_6x8__wasmsimd_pre(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax); // A pre-broadcast, MR 6 (f32_gemm_nc only)
+  else if (mr == 6) f32_gemm_6x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
   else if (mr == 5) {
     if (sa) f32_gemm_5x8__wasmsimd_splat(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
     else f32_gemm_5x8__wasmsimd(kc, a, b, bstride, c, ldc, flags, bias, vmin, vmax);
@@ -358,7 +355,9 @@ export function f32_gemm_nc_scratch(mrv: i32): i32 {
  */
 export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, bf16: i32, exact16: i32,
   c: usize, ldc: i32, bias: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
-  const mr = mrv & MR_MASK, pre = (mrv & MR_PRE_A) != 0;
+  const pre = (mrv & MR_PRE_A) != 0;
+  if (pre) mrv = 6 | MR_PRE_A; // the only _pre tile: 6x8 (whatever the low byte says, packing and kernel agree)
+  const mr = mrv & MR_MASK;
   const tile = scratch;
   const apack = (scratch + 6 * NR * 4 + 63) & ~(<usize>63);
   const abytes: usize = pre ? 16 : 4; // bytes per packed A value

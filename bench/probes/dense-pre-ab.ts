@@ -1,6 +1,6 @@
-// A/B of the dense matmul micro-kernels in one process (tk.kernelProfile.denseMatmulPreA, default in Bun):
-// A broadcast in the k loop (4x8 load32_splat, 4x8 `_splat`) vs A packed pre-broadcast ([K][MR][4]) with the
-// `_pre` 4x8 / 5x8 / 6x8 kernels (the profile runs 6x8), same packed B, timed interleaved
+// A/B of the dense matmul micro-kernels in one process (tk.kernelProfile.denseMatmulPreA, default on JavaScriptCore):
+// A broadcast in the k loop (4x8 load32_splat, 4x8 `_splat`) vs A packed pre-broadcast ([K][6][4]) with the
+// `_pre` 6x8 kernel (4x8 and 5x8 `_pre` builds were slower and are gone), same packed B, timed interleaved
 // (bench/lib/interleave.ts); outputs checked bit-identical. Conv is unaffected (igemm, persistent [K][MR] weights).
 // Bun: `npx bun bench/probes/dense-pre-ab.ts [simd128|relaxed]`; Node: `npx tsx bench/probes/dense-pre-ab.ts [simd128|relaxed]`.
 import { init } from '../../bindings/index.js';
@@ -19,7 +19,7 @@ for (const n of [1024, 512]) {
   const a = new Float32Array(n * n).map(rnd), b = new Float32Array(n * n).map(rnd), flop = 2 * n * n * n;
   const p = tk.dense.packMatmul(b, n, n), ta = tk.tensorFrom(a), tc = tk.tensor('f32', [n * n]);
   const mrv: Record<string, number> = { 'load32_splat 4x8': 4, '_splat 4x8': 4 | ABI.DENSE_MR_SPLAT_A,
-    '_pre 4x8': 4 | ABI.DENSE_MR_PRE_A, '_pre 5x8': 5 | ABI.DENSE_MR_PRE_A, '_pre 6x8': 6 | ABI.DENSE_MR_PRE_A };
+    '_pre 6x8': 6 | ABI.DENSE_MR_PRE_A };
   const fns = Object.fromEntries(Object.entries(mrv).map(([k, v]) => [k, () => { dense.matmulMR = () => v; p.run(ta, tc, n); }]));
   const outs = Object.values(fns).map((f) => { f(); return tc.read() as Float32Array; });
   outs.forEach((o, i) => { if (!sameBits(o, outs[0])) throw new Error(`matmul ${n}: ${Object.keys(mrv)[i]} differs`); });

@@ -25,8 +25,8 @@
  * (assembly/attention/decode.ts: K and V streamed once per KV head, in memory order; f16 k/v read as halves and
  * widened exactly in the kernel); everything else the tile kernel.
  * f16 k/v in 'f32' and 'f16' precision are read as halves by the tile kernel too (one key block widened at a time).
- * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes; + bk·d·4 for f16 k/v), plus —
- * only in 'pasa' and 'pasa-faithful' — one prepared KV head (2·seqK·d·4 bytes).
+ * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes, bk rounded up to 12; + bk·d·4
+ * for f16 k/v), plus — in 'pasa', 'pasa-faithful', and 'f16' on f32 k/v — one prepared KV head (2·seqK·d·4 bytes).
  */
 import { ABI } from '../abi.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
@@ -112,8 +112,8 @@ export function attentionPlan(o: AttentionOptions, what: string): Plan {
   }
   if (heads % kvHeads !== 0) throw new ShapeError(`${what}: kvHeads (${kvHeads}) must divide heads (${heads})`);
   if (headDim % 4 !== 0) throw new ShapeError(`${what}: headDim must be a multiple of 4, got ${headDim}`);
-  // the kernels address their scratch with 32-bit offsets: with blockQ, blockK <= 4096 and <= 32 rows per decode call,
-  // headDim <= MAX_HEAD_DIM keeps every attention scratch (tile: ~16386·4·d bytes) below 2^31 (scratchBytes() would
+  // the kernels address their scratch with 32-bit offsets: with blockQ, blockK <= 4096 and <= 8 rows per decode call,
+  // headDim <= MAX_HEAD_DIM keeps every attention scratch (tile: ~20520·4·d bytes with the f16 staging tile) below 2^31 (scratchBytes() would
   // refuse a larger one as an OutOfMemoryError; this names the cause)
   if (headDim > MAX_HEAD_DIM) throw new ShapeError(`${what}: headDim must be at most ${MAX_HEAD_DIM}, got ${headDim}`);
   const cap = o.kvCapacity ?? seqK;
@@ -266,8 +266,8 @@ export class AttentionOps {
 
 /**
  * @internal Switches for tests and benchmarks: decodeKernel false routes decode through the tile kernel
- * (attention_fwd) as before the decode kernel existed; decodeKernelF16 false does that only for f16 k/v (the
- * prepare-then-tile path used before the decode kernel read halves). Not part of the API. Module-wide on purpose,
+ * (attention_fwd) as before the decode kernel existed; decodeKernelF16 false does that only for f16 k/v (the tile
+ * kernel then reads the halves, one key block widened at a time). Not part of the API. Module-wide on purpose,
  * unlike tk.kernelProfile: it swaps in a different algorithm (results agree to f32 rounding, not bit for bit), for
  * A/B timing and the equivalence tests only.
  */

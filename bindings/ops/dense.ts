@@ -489,7 +489,11 @@ export class DenseOps {
   /** @internal f32_gemm_nc's mr argument: the 6x8 `_pre` tile when kernelProfile.denseMatmulPreA, else kernelMR(mr) */
   matmulMR(): number { return this.tk.kernelProfile.denseMatmulPreA ? 6 | ABI.DENSE_MR_PRE_A : this.kernelMR(this._mr); }
 
-  /** Rows of the GEMM micro-tile (4, 5 or 6; default 4). Packed conv weights keep the MR they were packed with. */
+  /**
+   * Rows of the GEMM micro-tile (4, 5 or 6; default 4). Packed conv weights keep the MR they were packed with. Matmul
+   * follows it too, except with kernelProfile.denseMatmulPreA (the default on JavaScriptCore), which always runs the
+   * 6x8 pre-broadcast tile: set that key false to tune MR there.
+   */
   get mr(): number { return this._mr; }
   /**
    * Only the built micro-tiles are accepted: the packing and scratch sizes follow mr while the kernels

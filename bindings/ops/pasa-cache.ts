@@ -213,13 +213,15 @@ export class PasaKVCache {
     // MQA-like groups: attention_fwd in PASA mode on K' / V16 halves (ATTN_FLAG_KV_F16), no causal mask (one query row per head)
     const flags = (p.flags & (ABI.ATTN_FLAG_STORE_F32 | ABI.ATTN_FLAG_FRAME_FIRST)) | (qd === 'f16' ? ABI.ATTN_FLAG_Q_F16 : 0) |
       ABI.ATTN_FLAG_KV_F16 | attnTileFlag(this.tk);
-    // threads: split a KV head's rows only when there are fewer KV heads than parts (a split re-reads K' / V16), in chunks of >= 8 rows
+    // threads: split a KV head's rows only when there are fewer KV heads than parts (each chunk re-reads K' / V16), into
+    // perHead chunks as even as possible, each of >= 8 rows (group >= 8 * perHead)
     const perHead = Math.max(1, Math.min(Math.ceil(parts / this.kvHeads), Math.floor(group / 8)));
-    const rows = Math.ceil(group / perHead);
+    const base = Math.floor(group / perHead), extra = group % perHead;
     for (let g = 0; g < this.kvHeads; g++) {
       const kvOff = g * this.capacity * d * 2;
-      for (let r0 = 0; r0 < group; r0 += rows) {
-        const h = g * group + r0, n = Math.min(rows, group - r0);
+      for (let c = 0, r0 = 0; c < perHead; c++) {
+        const n = base + (c < extra ? 1 : 0), h = g * group + r0;
+        r0 += n;
         calls.push(['attention_fwd', qPtr + h * d * qe, n * d, oPtr + h * d * 4, n * d, 1, n, this.#kp.ptr + kvOff, this.#v16.ptr + kvOff,
           len, d, d, len, d, 0, ABI.ATTN_MODE_PASA, flags, p.scale, p.beta, p.br, p.bc]);
       }

@@ -126,7 +126,7 @@ export class ParallelOps {
     tensor('parallel.matmulRun', 'a', a, this.tk.arena, 'f32', mm * P.k);
     tensor('parallel.matmulRun', 'out', out, this.tk.arena, 'f32', mm * P.n);
     if (a.ptr === out.ptr) throw new ArgumentError('parallel.matmulRun: a and out must be different tensors');
-    const k = this.tk.kernels, mr = this.tk.dense.mr, pa = a.ptr, pc = out.ptr;
+    const k = this.tk.kernels, pa = a.ptr, pc = out.ptr;
     const { clampOn, lo, hi } = P.act;
     const f16 = P.dtype === 'f16' ? 1 : 0;
     if (gemv) {

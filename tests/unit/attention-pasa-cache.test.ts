@@ -101,6 +101,28 @@ describe('PASA KV cache', () => {
       }
     });
 
+    it(`the threaded split of a large group: even chunks of >= 8 rows covering the group once, only with fewer KV heads than threads [${tier}]`, async () => {
+      const t = await tk(tier);
+      for (const [heads, kvHeads] of [[9, 1], [16, 1], [49, 1], [57, 1], [65, 1], [40, 2], [36, 4]] as const) {
+        const c = t.pasaKVCache({ heads, kvHeads, headDim: 8, capacity: 4 });
+        try {
+          c.append(randomF32(kvHeads * 8, 1), randomF32(kvHeads * 8, 2));
+          const group = heads / kvHeads;
+          for (const parts of [1, 2, 3, 6, 8]) {
+            const { calls } = c._decodeCalls(0, 'f32', 0, parts);
+            const rows = calls.map((x) => x[6]); // attention_fwd's s1: the chunk's query rows
+            const perHead = rows.length / kvHeads;
+            expect(rows.reduce((a, b) => a + b, 0)).toBe(heads);
+            expect(perHead).toBe(Math.max(1, Math.min(Math.ceil(parts / kvHeads), Math.floor(group / 8))));
+            if (perHead > 1) expect(Math.min(...rows)).toBeGreaterThanOrEqual(8);
+            expect(Math.max(...rows) - Math.min(...rows)).toBeLessThanOrEqual(1);
+          }
+        } finally {
+          c.dispose();
+        }
+      }
+    });
+
     it(`bad input is a typed error and leaves the cache unchanged; memory: fixed tensors, nothing leaks per call [${tier}]`, async () => {
       const t = await tk(tier);
       const d = 8, cap = 20;

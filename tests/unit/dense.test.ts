@@ -232,8 +232,12 @@ for (const tier of TIERS) {
       try {
         t.dense.mr = 4; t.dense.splatA = false;
         const run = (pre: boolean, f: () => Float32Array) => { t.kernelProfile.denseMatmulPreA = pre; return f(); };
-        for (const [i, [m, k, n]] of MATMUL_SHAPES.entries()) {
+        // m > 4 (smaller m runs the GEMV paths, not f32_gemm_nc): tails of the 6-row tile and the 120-row M block, K past
+        // the 256 K block, n past the 8-wide panel; NaN, -0 and +-inf in A (same products, same order: same bits)
+        const shapes = [...MATMUL_SHAPES.filter(([m]) => m > 4), [5, 7, 9], [7, 300, 17], [13, 513, 40], [121, 256, 33], [250, 1, 8], [6, 6, 6]];
+        for (const [i, [m, k, n]] of shapes.entries()) {
           const a = randomF32(m * k, 500 + i), b = randomF32(k * n, 600 + i), b16 = randomHalf(t, k * n, 700 + i), bias = randomF32(n, 650 + i);
+          if (a.length > 8) { a[1] = NaN; a[3] = -0; a[a.length - 2] = Infinity; a[a.length - 1] = -Infinity; }
           for (const w of [b, b16]) {
             const f = () => t.matmul(a, w, m, k, n, { activation: 'relu6', bias });
             expect(run(true, f), `${m}x${k}x${n}`).toEqual(run(false, f));

@@ -76,8 +76,7 @@ describe('init and tier selection', () => {
     const a = new Float32Array(7 * 300).map((_, i) => Math.sin(i)), b = new Float32Array(300 * 5).map((_, i) => Math.cos(i));
     expect(ex.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
     const pre = await init({ kernelProfile: { denseMatmulPreA: !jsc } }); // pre-broadcast A, 6x8 tile (JSC's default), or not
-    expect(pre.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5));
-    pre.dispose();
+    try { expect(pre.matmul(a, b, 7, 300, 5)).toEqual(tk.matmul(a, b, 7, 300, 5)); } finally { pre.dispose(); }
   });
 
   it('kernelProfile: init overrides parts of the default, per instance; bad overrides are typed errors', async () => {

@@ -14,6 +14,7 @@ describe('threaded attention', () => {
     { name: 'f32 causal GQA (3 heads on 1 KV head)', heads: 3, kvHeads: 1, seqQ: 130, seqK: 200, headDim: 32, causal: true, precision: 'f32' },
     { name: 'pasa (fp16, prepared KV), 2 heads', heads: 2, kvHeads: 2, seqQ: 150, seqK: 260, headDim: 64, causal: false, precision: 'pasa' },
     { name: 'naive f16, causal, f16 k/v', heads: 4, kvHeads: 2, seqQ: 64, seqK: 64, headDim: 16, causal: true, precision: 'f16', kv16: true },
+    { name: 'f32 prefill, causal GQA, f16 k/v (read as halves by the tile kernel)', heads: 4, kvHeads: 2, seqQ: 100, seqK: 130, headDim: 36, causal: true, precision: 'f32', kv16: true },
     // seqQ = 1, f32, <= 8 query heads per KV head: the decode kernel (one call per KV head)
     { name: 'f32 decode MHA, 4 heads', heads: 4, kvHeads: 4, seqQ: 1, seqK: 300, headDim: 64, causal: true, precision: 'f32' },
     { name: 'f32 decode GQA 8/2', heads: 8, kvHeads: 2, seqQ: 1, seqK: 97, headDim: 12, causal: false, precision: 'f32' },
