@@ -66,10 +66,16 @@ export interface KernelProfile {
    * `_pre` micro-kernel (no broadcast op in the k loop) instead of tk.dense.mr's tile and denseSplatA
    */
   denseMatmulPreA: boolean;
+  /**
+   * f16-weight GEMV (packed panels, m = 1): widen the high halves with i32x4.dot_i16x8_s (pmaddwd) like the low
+   * ones instead of i32x4.shr_s (ABI.DENSE_GEMV_F16_DOT; JavaScriptCore lowers a constant vector shift to a
+   * GPR->xmm move + a shift by register)
+   */
+  denseGemvF16Dot: boolean;
 }
 
 /** The profile's keys (for validation, and for the fuzzer, which draws every variant). */
-export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSplatA', 'sparseSplat', 'attentionTile4', 'denseMatmulPreA'];
+export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSplatA', 'sparseSplat', 'attentionTile4', 'denseMatmulPreA', 'denseGemvF16Dot'];
 
 /**
  * The default profile of an engine, from same-process A/B runs on the EPYC VM
@@ -90,6 +96,9 @@ export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSpla
  *   simd128 37-38 -> 44-45 and WebKitGTK 2.50.6 36.2 -> 43.3 (JSC issues every broadcast, shuffle or
  *   load32_splat, on the FP pipes: see scripts/gen-dense.mjs); Chromium 156 and Firefox 153 (relaxed) within
  *   +-2 %; Deno 48.3 -> 43.5; Node 20 simd128: the 6x8 tile spills in V8 (-34 %) -> engines that are JSC.
+ * denseGemvF16Dot (bench/probes/gemv-f16-dot-ab.ts, f16 GEMV simd128, shr_s -> pmaddwd for the high halves):
+ *   Bun 1.4.5 +4-9 %, WebKitGTK 2.50.6 -5-8 % (same engine, other version and options), Node 20 -4-8 % -> Bun only
+ *   (figures in docs/dense.md).
  */
 export function defaultKernelProfile(rt: RuntimeName, boundsChecks: 'guard' | 'explicit', engine: JsEngine = detectEngine(rt)): KernelProfile {
   const explicit = boundsChecks === 'explicit';
@@ -98,6 +107,7 @@ export function defaultKernelProfile(rt: RuntimeName, boundsChecks: 'guard' | 'e
     sparseSplat: explicit || rt !== 'browser' || engine === 'jsc',
     attentionTile4: explicit || rt === 'bun',
     denseMatmulPreA: engine === 'jsc',
+    denseGemvF16Dot: rt === 'bun',
   };
 }
 

@@ -31,6 +31,11 @@ export const DENSE_MR_MASK: i32 = 0xff;
 export const DENSE_MR_SPLAT_A: i32 = 0x100;
 export const DENSE_MR_PRE_A: i32 = 0x200;
 
+// f16w_gemv_nc / gemv_nc_cols `exact` argument: bit 0 = the packed f16 weights hold inf/NaN (exact widening), plus
+// DENSE_GEMV_F16_DOT: widen the high halves with pmaddwd (i32x4.dot_i16x8_s) like the low ones instead of
+// i32x4.shr_s (JavaScriptCore lowers every constant vector shift to a GPR->xmm move + a shift by register)
+export const DENSE_GEMV_F16_DOT: i32 = 2;
+
 // f32_spmv_4x1_runs_*: u32 words per 4-row group of the batch-1 plan (bindings/sparse-format.ts planGemv):
 // [runs, pairs (c, c+1), pairs (c, c+2), pairs (c, c+3), singles]
 export const SPMV_RUNS_WORDS: i32 = 5;

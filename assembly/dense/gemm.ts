@@ -47,7 +47,7 @@ export const F_ACC: i32 = 1, F_BIAS_ROW: i32 = 2, F_BIAS_COL: i32 = 4, F_CLAMP: 
  * load32_splat). Bit-identical to the default kernels: same madds, same order. Drivers take the
  * geometry from `mr & MR_MASK` and hand the whole value to runTile. (Values in ../common/abi.ts.)
  */
-import { DENSE_MR_SPLAT_A as MR_SPLAT_A, DENSE_MR_MASK as MR_MASK, DENSE_MR_PRE_A as MR_PRE_A } from "../common/abi";
+import { DENSE_MR_SPLAT_A as MR_SPLAT_A, DENSE_MR_MASK as MR_MASK, DENSE_MR_PRE_A as MR_PRE_A, DENSE_GEMV_F16_DOT as GEMV_F16_DOT } from "../common/abi";
 export { MR_SPLAT_A, MR_MASK, MR_PRE_A };
 
 // @ts-ignore: decorator
@@ -274,7 +274,7 @@ export function f32_to_f16_n(src: usize, dst: usize, n: i32): void {
 // Constants for the GEMV loops, loaded from memory before the loops: a v128.const inside a loop is
 // re-materialised on every use by V8 (no loop-invariant hoisting), a loaded value stays in a register.
 // [0]: 0x8fffe000 (keeps sign and exponent/mantissa of a widened half), [1]: 2^112,
-// [2]: i16 pairs (8192, 0) for i32x4.dot_i16x8_s (see widenM); [3]: (0, 8192), unused by widenM.
+// [2]: i16 pairs (8192, 0) for i32x4.dot_i16x8_s (see widenM); [3]: (0, 8192), the high halves' pairs (widenM mode 4).
 const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, 0x77800000, 0x77800000, 0x77800000, 0x77800000,
   0x00002000, 0x00002000, 0x00002000, 0x00002000, 0x20000000, 0x20000000, 0x20000000, 0x20000000], 16);
 
@@ -288,11 +288,14 @@ const GEMV_CONSTS = memory.data<u32>([0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fff
  * shift run on different x64 ports; shl + shr_s for the low halves (3 ops) or pmaddwd for both
  * measured slower. Bit-identical to the exact converter for finite halves (tested on all 65,536).
  * MODE (by sizeof): 1 -> x was pre-scaled by 2^112, use as is (exact); 2 -> multiply by 2^112;
+ * 4 -> as 1, but the high halves also by pmaddwd, against (0, 8192) (same bits: DENSE_GEMV_F16_DOT, for
+ * JavaScriptCore, whose OMG tier lowers a constant vector shift to a GPR->xmm move + a shift by register);
  * 8 -> exact general converter (inf/NaN present).
  */
 // @ts-ignore: decorator
 @inline function widenM<MODE>(h: v128, hi: bool, msk: v128, scale: v128, dlo: v128, dhi: v128): v128 {
   if (sizeof<MODE>() == 8) return f16x4ToF32x4(hi ? i32x4.shr_u(h, 16) : v128.and(h, i32x4.splat(0xffff)));
+  if (sizeof<MODE>() == 4) return v128.and(i32x4.dot_i16x8_s(h, hi ? dhi : dlo), msk);
   const x = v128.and(hi ? i32x4.shr_s(h, 3) : i32x4.dot_i16x8_s(h, dlo), msk);
   if (sizeof<MODE>() == 2) return f32x4.mul(x, scale);
   return x;
@@ -428,7 +431,7 @@ export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32
 /**
  * Columns 0..3 (hi = false) or 4..7 of one packed panel row. W = f32: f32 panels (row = 32 bytes,
  * r = the row's first v128, p = the row); otherwise f16 panels (row = 16 bytes, r = all 8 halves)
- * widened by widenM<W> (W = i8 / i16 / i64 select the f16 mode).
+ * widened by widenM<W> (W = i8 / i16 / i32 / i64 select the f16 mode).
  */
 // @ts-ignore: decorator
 @inline function panelCols<W>(r: v128, p: usize, hi: bool, msk: v128, scale: v128, dlo: v128, dhi: v128): v128 {
@@ -437,7 +440,7 @@ export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32
 }
 
 /**
- * y[n] = act(x[k] . B + bias) over packed panels, f32 (W = f32) or f16 (W = i8 / i16 / i64, see
+ * y[n] = act(x[k] . B + bias) over packed panels, f32 (W = f32) or f16 (W = i8 / i16 / i32 / i64, see
  * widenM). Three panels per pass, 6 accumulators: f32 reads three panel streams, f16 one stream
  * (panels interleaved by 3). Register budget on x64 V8: TurboFan issues all loads of an iteration
  * before the arithmetic, so loads + accumulators + invariants must stay <= 15 xmm or it spills
@@ -501,11 +504,15 @@ export function f32_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias:
  * y[n] = act(x[k] . B + bias) with B packed as f16 panels, widened in registers, f32 accumulation.
  * xs: k f32 of scratch. When every |x| < 2^16 the 2^112 rebias of the fast widening is folded into
  * a scaled copy of x (x * 2^112 stays finite; each product x*w is then formed exactly as before,
- * so results are identical), saving a multiply per 4 weights. exact: packed weights hold inf/NaN.
+ * so results are identical), saving a multiply per 4 weights. exact: bit 0 = packed weights hold inf/NaN;
+ * DENSE_GEMV_F16_DOT (tk.kernelProfile.denseGemvF16Dot) = high halves by pmaddwd too (widenM mode 4, same bits).
  */
 export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias: usize, clampOn: i32, vmin: f32, vmax: f32, tile: usize, exact: i32, xs: usize): void {
-  if (exact) gemvPanels<i64>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
-  else if (f16_prescale_x(x, xs, k)) gemvPanels<i8>(n, k, xs, bp, y, bias, clampOn, vmin, vmax, tile);
+  if (exact & 1) gemvPanels<i64>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
+  else if (f16_prescale_x(x, xs, k)) {
+    if (exact & GEMV_F16_DOT) gemvPanels<i32>(n, k, xs, bp, y, bias, clampOn, vmin, vmax, tile);
+    else gemvPanels<i8>(n, k, xs, bp, y, bias, clampOn, vmin, vmax, tile);
+  }
   else gemvPanels<i16>(n, k, x, bp, y, bias, clampOn, vmin, vmax, tile);
 }
 
@@ -513,7 +520,7 @@ export function f16w_gemv_nc(n: i32, k: i32, x: usize, bp: usize, y: usize, bias
  * The GEMV over columns [c0, c0 + cc) of packed B (f32 panels, or f16 panels when f16 != 0): y and bias
  * are the whole arrays, offset here with the panel layout. c0 must be a multiple of 24 (3 panels: f16
  * panels are interleaved in groups of 3, and a range must start on a group). One scratch block: 64
- * bytes of edge tile, then (f16) k f32 of scaled x. PackedMatmul's GEMV (c0 = 0, cc = n) and
+ * bytes of edge tile, then (f16) k f32 of scaled x. exact: as f16w_gemv_nc's (bit 0 | DENSE_GEMV_F16_DOT). PackedMatmul's GEMV (c0 = 0, cc = n) and
  * tk.parallel's column ranges both run through here.
  */
 export function gemv_nc_cols(f16: i32, k: i32, c0: i32, cc: i32, x: usize, bp: usize, y: usize, bias: usize,

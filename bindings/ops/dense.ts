@@ -58,6 +58,9 @@ const NR = 8;
  * GEMV 12-18% faster than f16w_gemm_small, m = 3 f16w_gemm_small 2-10% faster than 3 GEMVs.
  */
 const GEMV_ROWS_F16 = 2;
+/** @internal gemv_nc_cols' `exact` argument: the weights' inf/NaN bit plus DENSE_GEMV_F16_DOT per tk.kernelProfile.denseGemvF16Dot */
+export const gemvExact = (tk: Tessera, exact16: number): number => exact16 | (tk.kernelProfile.denseGemvF16Dot ? ABI.DENSE_GEMV_F16_DOT : 0);
+
 /** @internal scratch bytes of gemv_nc_cols: the edge tile, plus k f32 of scaled x for f16 weights */
 export function gemvScratchBytes(f16: number, k: number): number { return f16 ? 64 + k * 4 : 64; }
 /** @internal true when a packed matmul with these rows runs as one GEMV per row (exec and tk.parallel agree) */
@@ -253,7 +256,7 @@ export class PackedMatmul {
       // all columns in one call (tk.parallel splits them through the same entry); scratch: gemvScratchBytes
       const f16 = this.dtype === 'f16' ? 1 : 0, scratch = this.tk.arena.alloc(gemvScratchBytes(f16, this.k));
       for (let r = 0; r < m; r++) {
-        k.gemv_nc_cols(f16, this.k, 0, this.n, pa + r * this.k * 4, this.ptr, po + r * this.n * 4, this.biasPtr, clampOn, lo, hi, this.exact16, scratch);
+        k.gemv_nc_cols(f16, this.k, 0, this.n, pa + r * this.k * 4, this.ptr, po + r * this.n * 4, this.biasPtr, clampOn, lo, hi, gemvExact(this.tk, this.exact16), scratch);
       }
       return;
     }

@@ -14,7 +14,7 @@ import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { scratchBytes, tensor } from '../validate.js';
 import { attnTileFlag, checkAttentionTensors, decodeCall, decodeScratchBytes, tileReadsKV, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
-import { PackedConv2d, PackedMatmul, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
+import { PackedConv2d, PackedMatmul, gemvExact, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { PasaKVCache } from '../ops/pasa-cache.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
@@ -135,7 +135,7 @@ export class ParallelOps {
       for (let r = 0; r < mm; r++) {
         const x = pa + r * P.k * 4, y = pc + r * P.n * 4;
         calls.push(...splitGemvColumns(P.n, this.threads, (c0, cc): TileCallT =>
-          ['gemv_nc_cols', f16, P.k, c0, cc, x, P.ptr, y, P.biasPtr, clampOn, lo, hi, P.exact16, 0]));
+          ['gemv_nc_cols', f16, P.k, c0, cc, x, P.ptr, y, P.biasPtr, clampOn, lo, hi, gemvExact(this.tk, P.exact16), 0]));
       }
       await this.#pinned([a, out, packed], () => this.tk.pool.runCalls(calls, { scratch: { bytes: gemvScratchBytes(f16, P.k), arg: 12 } }));
       return;

@@ -34,8 +34,13 @@ describe('detectEngine', () => {
       expect(detectEngine('browser'), ua).toBe(engine);
     }
     vi.stubGlobal('navigator', { userAgent: SAFARI_IOS });
-    expect(defaultKernelProfile('browser', 'guard')).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: false, denseMatmulPreA: true });
+    expect(defaultKernelProfile('browser', 'guard')).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: false, denseMatmulPreA: true, denseGemvF16Dot: false });
     vi.stubGlobal('navigator', { userAgent: CHROME });
-    expect(defaultKernelProfile('browser', 'guard')).toEqual({ denseSplatA: false, sparseSplat: false, attentionTile4: false, denseMatmulPreA: false });
+    expect(defaultKernelProfile('browser', 'guard')).toEqual({ denseSplatA: false, sparseSplat: false, attentionTile4: false, denseMatmulPreA: false, denseGemvF16Dot: false });
+  });
+
+  it('Bun (JSC outside a browser): every JSC variant, plus the pmaddwd f16 GEMV widening and 4-row attention tiles', () => {
+    expect(defaultKernelProfile('bun', 'guard')).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: true, denseMatmulPreA: true, denseGemvF16Dot: true });
+    expect(defaultKernelProfile('node', 'guard')).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: false, denseMatmulPreA: false, denseGemvF16Dot: false });
   });
 });

@@ -126,19 +126,34 @@ for (const tier of TIERS) {
         }
         expect(bad, `exact=${exact}`).toBe(0);
       }
-      // 2) both GEMV kernels (x pre-scaled by 2^112, and the rebias multiply for |x| >= 2^16):
-      //    k = 1, B = one row of all finite halves; y = x * w exactly except -0 -> +0 (accumulators start at +0)
+      // 2) both GEMV kernels (x pre-scaled by 2^112, and the rebias multiply for |x| >= 2^16), with the high halves
+      //    widened by shr_s and by pmaddwd (kernelProfile.denseGemvF16Dot): k = 1, B = one row of all finite halves;
+      //    y = x * w exactly except -0 -> +0 (accumulators start at +0)
       const fin = all.filter(isFiniteHalf);
       const w = halfToF32(fin);
-      for (const x of [1, 65536]) {
-        const a = new Float32Array([x]);
-        const lin = t.dense.packMatmul(fin, 1, fin.length);
-        for (const y of [t.matmul(a, fin, 1, 1, fin.length), lin.apply(a, 1)]) {
-          let bad = 0;
-          for (let j = 0; j < fin.length; j++) if (y[j] !== Math.fround(x * w[j]) || Object.is(y[j], -0)) bad++;
-          expect(bad, `x=${x}`).toBe(0);
+      const saved = t.kernelProfile.denseGemvF16Dot;
+      try {
+        for (const dot of [false, true]) {
+          t.kernelProfile.denseGemvF16Dot = dot;
+          for (const x of [1, 65536]) {
+            const a = new Float32Array([x]);
+            const lin = t.dense.packMatmul(fin, 1, fin.length);
+            for (const y of [t.matmul(a, fin, 1, 1, fin.length), lin.apply(a, 1)]) {
+              let bad = 0;
+              for (let j = 0; j < fin.length; j++) if (y[j] !== Math.fround(x * w[j]) || Object.is(y[j], -0)) bad++;
+              expect(bad, `x=${x} dot=${dot}`).toBe(0);
+            }
+            lin.dispose();
+          }
         }
+        // 3) a real GEMV (k = 300, n past the 24-column pass, bias + clamp): the two widenings give the same bits
+        const k = 300, n = 61, xa = randomF32(k, 31), wb = t.f16.fromF32(randomF32(k * n, 32)), bias = randomF32(n, 33);
+        const lin = t.dense.packMatmul(wb, k, n, { bias, activation: 'relu6' });
+        const run = (dot: boolean) => { t.kernelProfile.denseGemvF16Dot = dot; return lin.apply(xa, 1); };
+        expect(run(true)).toEqual(run(false));
         lin.dispose();
+      } finally {
+        t.kernelProfile.denseGemvF16Dot = saved;
       }
     });
   });

@@ -66,11 +66,11 @@ describe('init and tier selection', () => {
     const jsc = tk.features.engine === 'jsc', splat = tk.features.runtime === 'node' || jsc;
     // _splat dense / sparse kernels outside browsers and on JSC, 4-row attention tiles only in Bun (and under explicit
     // checks), pre-broadcast matmul A on JSC
-    expect(tk.kernelProfile).toEqual({ denseSplatA: splat, sparseSplat: splat, attentionTile4: false, denseMatmulPreA: jsc });
+    expect(tk.kernelProfile).toEqual({ denseSplatA: splat, sparseSplat: splat, attentionTile4: false, denseMatmulPreA: jsc, denseGemvF16Dot: false });
     expect(tk.dense.splatA).toBe(splat); // the alias
     const ex = await init({ boundsChecks: 'explicit' });
     expect(ex.features.boundsChecks).toBe('explicit');
-    expect(ex.kernelProfile).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: true, denseMatmulPreA: jsc });
+    expect(ex.kernelProfile).toEqual({ denseSplatA: true, sparseSplat: true, attentionTile4: true, denseMatmulPreA: jsc, denseGemvF16Dot: false });
     expect(ex.dense.splatA).toBe(true);
     // the variant changes how A reaches the registers, not any element's k-order: bit-identical products
     const a = new Float32Array(7 * 300).map((_, i) => Math.sin(i)), b = new Float32Array(300 * 5).map((_, i) => Math.cos(i));
