@@ -30,6 +30,7 @@ import { pasaFrame, pasaLocalMax, pasaMergedMax, pasaRescale, pasaShift } from "
 import { f16ToF32, f16x8NonFinite, f32x4ToF16x4, fixF16NonFinite, loadF16x4, narrowF16x8, roundF16, widenF16Rows, widenF16x8Fast } from "../f16/half";
 import { roundHalfK, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd } from "../common/simd";
+import { zeroF32 } from "../common/memory";
 import {
   ATTN_FLAG_Q_F16 as FLAG_Q_F16, ATTN_FLAG_KV_F16 as FLAG_KV_F16, ATTN_FLAG_STORE_F32 as FLAG_STORE_F32,
   ATTN_FLAG_FRAME_FIRST as FLAG_FRAME_FIRST, ATTN_FLAG_PREPARED as FLAG_PREPARED,
@@ -176,7 +177,7 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
     const sv = f32x4.splat(scale);
     for (let i = 0; i < n; i += 4) v128.store(qs + (<usize>i << 2), f32x4.mul(v128.load(q + (<usize>i << 2)), sv));
   }
-  memory.fill(oacc, 0, <usize>nr * db);
+  zeroF32(oacc, nr * d);
   for (let r = 0; r < nr; r++) {
     store<f32>(mrow + (<usize>r << 2), M_INIT);
     store<f32>(lrow + (<usize>r << 2), 0);
@@ -269,7 +270,7 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
 // @ts-ignore: decorator
 @inline function blockMean(kb: usize, krb: usize, nv: i32, db: usize, kvF16: bool, round: bool, beta: f32, bsum: usize, row: usize, blk: usize): void {
   const sgn = roundKSign(), expm = roundKExp(), lo = roundKLo(), hi = roundKHi(), off = roundKOff(), up = roundKUp(), down = roundKDown();
-  memory.fill(bsum, 0, db);
+  zeroF32(bsum, <i32>(db >> 2));
   for (let t = 0; t < nv; t++) {
     let src = kb + <usize>t * krb;
     const dst = blk + <usize>t * db;
@@ -362,7 +363,7 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
     const x = (flags & FLAG_Q_F16) != 0 ? f16ToF32(load<u16>(q + (<usize>i << 1))) : load<f32>(q + (<usize>i << 2));
     store<f32>(qs + (<usize>i << 2), round ? roundF16(x) : x);
   }
-  memory.fill(oacc, 0, <usize>nr * db);
+  zeroF32(oacc, nr * d);
   for (let r = 0; r < nr; r++) { store<f32>(st + (<usize>r << 2), PM_INIT); store<f32>(st + nrB + (<usize>r << 2), 0); }
   let j = 0;
   for (let c0 = 0; c0 < s2; c0 += bc, j++) {
@@ -375,7 +376,7 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
     // 2. K'_t = f16(scale (k_t - bmean)) into the row buffer, its scores (dotKey), 4 keys per partial group
     for (let t0 = 0; t0 < nv; t0 += 4) {
       const ng = min(4, nv - t0);
-      if (ng < 4) memory.fill(part, 0, <usize>nr << 6);
+      if (ng < 4) zeroF32(part, nr << 4);
       for (let i = 0; i < ng; i++) {
         if (prepared && nr == 1) { // one row against K' halves: widened in registers (as the f32 kernel's MHA path)
           dotRows(1, true, qs, db, db64, kb + <usize>(t0 + i) * krb, part + (<usize>i << 4), 64);
@@ -441,7 +442,7 @@ export function pasa_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: u
     // 3. each value row rounded to fp16 (f16 values: widened) into the row buffer, PV = sum P_t v_t (pvKey), then
     //    O = alpha O + gamma f16(PV)
     const vb = v + <usize>c0 * vrb;
-    memory.fill(pv, 0, <usize>nr * db);
+    zeroF32(pv, nr * d);
     for (let t = 0; t < nv; t++) {
       const src = vb + <usize>t * vrb;
       let vt = src;

@@ -28,6 +28,7 @@ import { attn_gemm_1x4, attn_gemm_1x8, attn_gemm_4x4, attn_gemm_4x8, attn_gemm_6
 import { expF32x4 } from "./exp";
 import { pasaFrame, pasaLocalMax, pasaMergedMax, pasaRescale, pasaShift } from "./pasa-step";
 import { f16ToF32, loadF16x4, roundF16, widenF16Rows } from "../f16/half";
+import { zeroF32 } from "../common/memory";
 import { roundHalfK, roundHalfX4, roundKDown, roundKExp, roundKHi, roundKLo, roundKOff, roundKSign, roundKUp, roundUnitK } from "../f16/round";
 import { madd, sel } from "../common/simd";
 
@@ -227,7 +228,7 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         v128.store(p + R_L * rs, f32x4.splat(0));
         v128.store(p + R_AB * rs, f32x4.splat(0));
       }
-      memory.fill(oA, 0, <usize>brE * db);
+      zeroF32(oA, brE * d);
       const lastRow = r0 + nr - 1;
       let j = 0;
       for (let c0 = 0; c0 < s2; c0 += bc) {

@@ -21,7 +21,10 @@ export function tierShared(): i32 {
 
 // Short copies and fills inside kernels. V8 lowers memory.copy / memory.fill to a call into C (a
 // few tens of ns each), which dominates when a kernel stages thousands of short rows (a depthwise
-// plane is 112 rows of 448 bytes). These loops stay inline. n counts f32 elements; they may not
+// plane is 112 rows of 448 bytes); JavaScriptCore's optimising tier (WebKitGTK 2.50.6) does too, and
+// every xmm register is caller-saved across that call, so a SIMD kernel containing one keeps its
+// loop-invariant vectors on the stack for the whole function (f16 GEMV in WebKit: +11-12 % once its
+// edge memory.copy became copyF32). Kernels with SIMD loops use these inline loops instead. n counts f32 elements; they may not
 // over-read or over-write: the tail is scalar.
 
 /** dst[0..n) = src[0..n) (f32 elements; the ranges must not overlap). */

@@ -19,7 +19,7 @@ import { f32_gemm_4x8__wasmsimd, f32_gemm_5x8__wasmsimd, f32_gemm_6x8__wasmsimd,
   f32_gemm_4x8__wasmsimd_splat, f32_gemm_5x8__wasmsimd_splat, f32_igemm_4x8__wasmsimd_splat, f32_igemm_5x8__wasmsimd_splat,
   f32_gemm_6x8__wasmsimd_pre } from "./gen/gemm";
 import { madd, clamp } from "../common/simd";
-import { copyF32 } from "../common/memory";
+import { copyF32, zeroF32 } from "../common/memory";
 import { f16x4ToF32x4, f16ToF32, f32ToF16 } from "../f16/half";
 
 export const NR: i32 = 8;
@@ -401,6 +401,11 @@ export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32
 
 // ---------------------------------------------------------------- GEMV (M = 1)
 
+// The edge copy is an inline loop, not memory.copy: JavaScriptCore's OMG lowers memory.copy to a C
+// call, which clobbers every xmm register (SysV), so the GEMV's loop invariants (widening mask and
+// constants, held from the function's start across the call) were spilled for the whole function and
+// reloaded from the stack on every use inside the hot loop (f16 GEMV 1x1024x1008, WebKitGTK 2.50.6:
+// 18.4 -> 20.6 GFLOP/s through PackedMatmul.run; Bun 1.4.5 and V8 keep them in registers, unchanged).
 // @ts-ignore: decorator
 @inline function storeCols(y: usize, v0: v128, v1: v128, cols: i32, tile: usize): void {
   if (cols == NR) {
@@ -409,7 +414,7 @@ export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32
   } else {
     v128.store(tile, v0);
     v128.store(tile, v1, 16);
-    memory.copy(y, tile, <usize>cols << 2);
+    copyF32(y, tile, cols);
   }
 }
 
@@ -765,8 +770,8 @@ export function f16w_gemm_small(m: i32, n: i32, k: i32, a: usize, bp: usize, c: 
       if (!(abs<f32>(v) < 65536.0)) big = true;
       store<f32>(xs + (<usize>i << 2), v * reinterpret<f32>(0x77800000));
     }
-    if (big) memory.copy(xs, src, <usize>(rows * k) << 2);
-    memory.fill(xs + (<usize>(rows * k) << 2), 0, <usize>((SMALL_ROWS - rows) * k) << 2);
+    if (big) copyF32(xs, src, rows * k); // inline, not memory.copy / fill: see storeCols
+    zeroF32(xs + (<usize>(rows * k) << 2), (SMALL_ROWS - rows) * k);
     const y = c + <usize>r0 * ldy;
     if (rows <= 2) {
       if (exact) gemmRowsF16<i64, u16>(rows, n, k, xs, ldx, bp, y, ldy, bias, clampOn, vmin, vmax, tile, accs);
