@@ -237,10 +237,9 @@ export function attention_fwd(q: usize, qHeadStride: i32, o: usize, oHeadStride:
         const ncols = mode == MODE_FAITHFUL ? bc : nv; // faithful: the padded keys count in the row mean
         const ng = (ncols + tileMR() - 1) / tileMR();
         const nk = min(ncols, kvRows - c0);
-        if (kv16) {
-          widenF16Rows(k + <usize>c0 * krb, krb, nk, db, stage);
-          packK(kp, stage, db, nk, ng, d);
-        } else packK(kp, k + <usize>c0 * krb, krb, nk, ng, d);
+        let kb = k + <usize>c0 * krb, kbs = krb; // this block's K rows and their stride in bytes
+        if (kv16) { widenF16Rows(kb, krb, nk, db, stage); kb = stage; kbs = db; }
+        packK(kp, kb, kbs, nk, ng, d);
         // S^T = Kp . Q^T
         for (let g = 0; g < ng; g++) {
           const a = kp + <usize>g * <usize>tileMR() * db;

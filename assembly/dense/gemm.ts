@@ -377,8 +377,9 @@ export function f32_gemm_nc(mrv: i32, m: i32, n: i32, k: i32, a: usize, lda: i32
     if (last && clampOn) flags |= F_CLAMP;
     for (let m0 = 0; m0 < m; m0 += mcBlock) {
       const mc = min(mcBlock, m - m0);
-      if (pre) f32_pack_a_pre(mr, mc, kc, a + ((<usize>m0 * <usize>lda + <usize>k0) << 2), lda, apack);
-      else f32_pack_a(mr, mc, kc, a + ((<usize>m0 * <usize>lda + <usize>k0) << 2), lda, apack);
+      const ablk = a + ((<usize>m0 * <usize>lda + <usize>k0) << 2);
+      if (pre) f32_pack_a_pre(mr, mc, kc, ablk, lda, apack);
+      else f32_pack_a(mr, mc, kc, ablk, lda, apack);
       for (let j = 0; j < panels; j++) {
         const cols = min(NR, n - j * NR);
         let b: usize;
