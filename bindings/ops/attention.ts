@@ -259,8 +259,9 @@ export class AttentionOps {
     let flags = (p.flags & ~FLAG_F16) | (qd === 'f16' ? FLAG_F16 : 0) | (!ws.kp && kd === 'f16' ? FLAG_KV_F16 : 0);
     if (stack) flags &= ~FLAG_CAUSAL;
     flags |= attnTileFlag(this.tk);
-    k.attention_fwd(qPtr, p.s1 * p.d, oPtr, p.s1 * p.d, stack ? 1 : p.group, stack ? p.group : p.s1, kk, vv, rows, stride, stride, p.s2, p.d,
-      ws.scratch, p.mode, flags, p.scale, p.beta, p.br, p.bc);
+    const [, ...args] = fwdCall(p, { q: qPtr, qStride: p.s1 * p.d, o: oPtr, oStride: p.s1 * p.d, nh: stack ? 1 : p.group, s1: stack ? p.group : p.s1,
+      k: kk, v: vv, kvRows: rows, kvStride: stride, flags, scratch: ws.scratch });
+    (k.attention_fwd as (...a: number[]) => void)(...args);
   }
 }
 
@@ -312,6 +313,21 @@ export function decodeCall(p: Plan, qPtr: number, oPtr: number, kPtr: number, vP
       flags | (p.flags & (FLAG_STORE_F32 | FLAG_FRAME_FIRST)), scratch];
   }
   return ['f32_attn_decode_1x4__wasmsimd', qPtr, oPtr, p.group, kPtr, vPtr, kvStride, kvStride, p.s2, p.d, p.scale, flags, scratch];
+}
+
+/** attention_fwd's argument index of `scratch` (a pool gives each worker its own block there). @internal */
+export const FWD_SCRATCH_ARG = 13;
+
+/**
+ * One attention_fwd call as [kernel name, ...args]: nh heads of s1 query rows (q / o head strides in elements) against
+ * the first kvRows rows of one KV head (K and V row stride kvStride elements); s2, d, mode, scale, beta and the tile
+ * sizes come from the plan. scratch at FWD_SCRATCH_ARG (0: filled in by the caller).
+ * @internal the one place that spells the argument list: tk.attention, tk.pasaKVCache (MQA groups), tk.parallel.attention.
+ */
+export function fwdCall(p: Plan, c: { q: number; qStride: number; o: number; oStride: number; nh: number; s1: number;
+  k: number; v: number; kvRows: number; kvStride: number; flags: number; scratch?: number }): ['attention_fwd', ...number[]] {
+  return ['attention_fwd', c.q, c.qStride, c.o, c.oStride, c.nh, c.s1, c.k, c.v, c.kvRows, c.kvStride, c.kvStride, p.s2, p.d,
+    c.scratch ?? 0, p.mode, c.flags, p.scale, p.beta, p.br, p.bc];
 }
 
 /** Decode options -> attention options (one query row per head against the first kvLength cache rows). */

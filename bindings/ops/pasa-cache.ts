@@ -28,7 +28,7 @@ import { ArgumentError, DisposedError, ShapeError } from '../errors.js';
 import { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
 import { elements, f32or16, scratchBytes, tensor } from '../validate.js';
-import { attentionPlan, attnTileFlag, decodeCall, useDecodeKernel, type AttentionPlan } from './attention.js';
+import { attentionPlan, attnTileFlag, decodeCall, fwdCall, FWD_SCRATCH_ARG, useDecodeKernel, type AttentionPlan } from './attention.js';
 
 export interface PasaKVCacheOptions {
   /** Query heads per decode step. */
@@ -222,11 +222,11 @@ export class PasaKVCache {
       for (let c = 0, r0 = 0; c < perHead; c++) {
         const n = base + (c < extra ? 1 : 0), h = g * group + r0;
         r0 += n;
-        calls.push(['attention_fwd', qPtr + h * d * qe, n * d, oPtr + h * d * 4, n * d, 1, n, this.#kp.ptr + kvOff, this.#v16.ptr + kvOff,
-          len, d, d, len, d, 0, ABI.ATTN_MODE_PASA, flags, p.scale, p.beta, p.br, p.bc]);
+        calls.push(fwdCall(p, { q: qPtr + h * d * qe, qStride: n * d, o: oPtr + h * d * 4, oStride: n * d, nh: 1, s1: n,
+          k: this.#kp.ptr + kvOff, v: this.#v16.ptr + kvOff, kvRows: len, kvStride: d, flags }));
       }
     }
-    return { calls, scratchBytes: scratchBytes('pasaKVCache.decode', this.tk.kernels.attention_scratch_bytes(d, p.br, p.bc, flags)), scratchArg: 13 };
+    return { calls, scratchBytes: scratchBytes('pasaKVCache.decode', this.tk.kernels.attention_scratch_bytes(d, p.br, p.bc, flags)), scratchArg: FWD_SCRATCH_ARG };
   }
 
   /** The decode calls on this thread, with one scratch block (inside the caller's tk.run scope). */

@@ -13,7 +13,7 @@ import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
 import { scratchBytes, tensor } from '../validate.js';
-import { attnTileFlag, checkAttentionTensors, decodeCall, decodeScratchBytes, tileReadsKV, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
+import { attnTileFlag, checkAttentionTensors, decodeCall, fwdCall, FWD_SCRATCH_ARG, decodeScratchBytes, tileReadsKV, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvExact, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { PasaKVCache } from '../ops/pasa-cache.js';
@@ -269,10 +269,10 @@ export class ParallelOps {
       const causal = (p.flags & ABI.ATTN_FLAG_CAUSAL) !== 0;
       const calls = splitAttention(p.heads, p.s1, p.br, causal, this.threads, (h, r0, rc) => {
         const g = Math.floor(h / p.group), off = (h * p.s1 + r0) * p.d;
-        return ['attention_fwd', q.ptr + off * qe, p.s1 * p.d, res.ptr + off * 4, p.s1 * p.d, 1, rc, kv[g].k, kv[g].v, rows, kv[g].stride, kv[g].stride, p.s2, p.d,
-          0, p.mode, flags, p.scale, p.beta, p.br, p.bc];
+        return fwdCall(p, { q: q.ptr + off * qe, qStride: p.s1 * p.d, o: res.ptr + off * 4, oStride: p.s1 * p.d, nh: 1, s1: rc,
+          k: kv[g].k, v: kv[g].v, kvRows: rows, kvStride: kv[g].stride, flags });
       });
-      await this.tk.pool.runCalls(calls, { scratch: { bytes: scratchBytes('parallel.attention', kern.attention_scratch_bytes(p.d, p.br, p.bc, flags)), arg: 13 } });
+      await this.tk.pool.runCalls(calls, { scratch: { bytes: scratchBytes('parallel.attention', kern.attention_scratch_bytes(p.d, p.br, p.bc, flags)), arg: FWD_SCRATCH_ARG } });
     } catch (e) {
       if (!out) res.dispose();
       throw e;
