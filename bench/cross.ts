@@ -16,12 +16,12 @@
 // Xvfb display; apt-get install -y webkit2gtk-driver xvfb), on the same page as Chromium; Firefox
 // (SpiderMonkey) is Debian's firefox-esr, headless, driven over its built-in WebDriver BiDi endpoint.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderHtml, renderMarkdown, type RuntimeRun } from './lib/html.js';
 import type { Environment, Result } from './lib/report.js';
-import { nodeShims } from './lib/bundle.js';
+import { bundleBenchPage } from './lib/bundle.js';
 import { firefoxSessions, pollPageLines, webkitSessions, type PageSession, type SessionFactory } from './lib/browsers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -171,26 +171,13 @@ async function runBun(): Promise<RuntimeRun> {
   return runPasses('bun', (p) => runCli('bun', found.bin, ['bench/run.ts', ...p, '--lines-only']));
 }
 
-async function bundleWeb(): Promise<void> {
-  const esbuild = await import('esbuild');
-  const out = join(root, '.bench-web');
-  mkdirSync(out, { recursive: true });
-  await esbuild.build({
-    entryPoints: [join(root, 'bench/web/entry.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    outfile: join(out, 'bench.mjs'), logLevel: 'error', sourcemap: false,
-    define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [nodeShims],
-  });
-  copyFileSync(join(root, 'bindings/threads/worker.mjs'), join(out, 'worker.mjs'));
-}
-
 async function runChromium(): Promise<RuntimeRun> {
   const exe = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(exe)) return { runtime: 'chromium', status: 'skipped', reason: `${exe} not found (apt-get install -y chromium, or set CHROMIUM_PATH)`, results: [], seconds: 0 };
   let pw: any;
   try { pw = await import('playwright-core'); } catch (e) { return { runtime: 'chromium', status: 'skipped', reason: `playwright-core is not installed: ${(e as Error).message}`, results: [], seconds: 0 }; }
   const t0 = Date.now();
-  try { await bundleWeb(); } catch (e) { return { runtime: 'chromium', status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
+  try { await bundleBenchPage(root); } catch (e) { return { runtime: 'chromium', status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
   const { startServer } = await import('../scripts/serve.mjs' as string);
   const server = await startServer({ root });
   const browser = await (pw.chromium ?? pw.default.chromium).launch({
@@ -276,7 +263,7 @@ async function runDriverPage(name: string, start: () => Promise<PageSession>, ur
 /** Bundle the page, serve the repository, run every pass in fresh sessions of one browser. */
 async function runBrowser(name: string, missing: string | undefined, setup: () => Promise<SessionFactory>): Promise<RuntimeRun> {
   if (missing) return { runtime: name, status: 'skipped', reason: missing, results: [], seconds: 0 };
-  try { await bundleWeb(); } catch (e) { return { runtime: name, status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
+  try { await bundleBenchPage(root); } catch (e) { return { runtime: name, status: 'failed', reason: `esbuild bundle failed: ${(e as Error).message}`, results: [], seconds: 0 }; }
   const { startServer } = await import('../scripts/serve.mjs' as string);
   const server = await startServer({ root });
   let b: SessionFactory | undefined;

@@ -1,5 +1,7 @@
 // esbuild plugin for the browser bundles of the benchmark (bench/cross.ts) and probes (bench/probes/browser.ts).
 import type { Plugin } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * Browser stand-ins for node: built-ins (bundled instead of them). Suites and peer adapters written for
@@ -29,3 +31,18 @@ export const nodeShims: Plugin = {
     }));
   },
 };
+
+/** Bundle the benchmark page's script (bench/web/entry.ts) into <root>/.bench-web/bench.mjs, beside a copy of the worker
+ *  script, for bench/web/index.html (bench/cross.ts before its browser runs; `npm run bench:serve`). */
+export async function bundleBenchPage(root: string): Promise<void> {
+  const esbuild = await import('esbuild');
+  const out = join(root, '.bench-web');
+  mkdirSync(out, { recursive: true });
+  await esbuild.build({
+    entryPoints: [join(root, 'bench/web/entry.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+    outfile: join(out, 'bench.mjs'), logLevel: 'error', sourcemap: false,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [nodeShims],
+  });
+  copyFileSync(join(root, 'bindings/threads/worker.mjs'), join(out, 'worker.mjs'));
+}

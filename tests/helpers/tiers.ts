@@ -1,4 +1,5 @@
 import { init, type KernelProfile, type Tessera, type Tier } from '../../bindings/index.js';
+import { mulberry32 } from '../../examples/mobilenet/model.js';
 
 const cache = new Map<string, Promise<Tessera>>();
 
@@ -21,17 +22,8 @@ export function withProfile<T>(t: Tessera, p: Partial<KernelProfile>, f: () => T
   try { return f(); } finally { Object.assign(t.kernelProfile, saved); }
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the example model's) so failures reproduce. */
+export const rng = mulberry32;
 
 /** Uniform f32 array in [lo, hi). */
 export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
