@@ -91,7 +91,8 @@ export const KERNEL_PROFILE_KEYS: readonly (keyof KernelProfile)[] = ['denseSpla
  *   engine is JSC (detectEngine); attention tiles: equal (simd128 always uses 4 rows).
  * Firefox ESR 153 (SpiderMonkey, relaxed; same probes): `_splat` dense 0-5 % slower, sparse 1-6 % slower,
  *   4-row attention tiles 9-11 % slower -> the browser defaults.
- * Explicit bounds checks (any engine) favour fewer loads per FMA: every variant on.
+ * Explicit bounds checks (any engine) favour fewer loads per FMA: denseSplatA, sparseSplat and attentionTile4 on
+ *   (denseMatmulPreA and denseGemvF16Dot keep their engine rules).
  * denseMatmulPreA (bench/probes/dense-pre-ab.ts, matmul 1024^3, default vs 6x8 `_pre`, GFLOP/s): Bun 1.4.5
  *   simd128 37-38 -> 44-45 and WebKitGTK 2.50.6 36.2 -> 43.3 (JSC issues every broadcast, shuffle or
  *   load32_splat, on the FP pipes: see scripts/gen-dense.mjs); Chromium 156 and Firefox 153 (relaxed) within

@@ -18,6 +18,7 @@
  * written shows up as NaN in results instead of passing by luck on zeroed memory.
  */
 import { ArgumentError, DTypeError, DisposedError, MemoryCorruptionError, OutOfMemoryError } from './errors.js';
+import { halfBits, isFloat16Array } from './f16js.js';
 
 export const PAGE = 65536;
 const GUARD = 16;
@@ -249,6 +250,8 @@ export class Arena {
   failAfter(n: number | null): void { this.failIn = n === null ? -1 : n; }
 
   private allocBlock(bytes: number, alignment: number, persistent: boolean, tag: string): number {
+    // a size past 2^53 (e.g. a tensor of [2^30, 2^30] f32, or a conv with a huge pad) is a request no memory can meet
+    if (typeof bytes === 'number' && bytes > Number.MAX_SAFE_INTEGER) throw new OutOfMemoryError(bytes, this.mem.maxBytes, tag);
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ArgumentError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
     if (this.failIn >= 0 && this.failIn-- === 0) throw new OutOfMemoryError(bytes, this.mem.maxBytes, `injected failure (${tag})`);
     const dataBytes = align(Math.max(bytes, 1), 16);
@@ -496,8 +499,21 @@ export class Tensor<D extends DType = DType> {
     return into;
   }
 
-  /** Copy data in (length must match). */
+  /**
+   * Copy data in (length must match). An f16 tensor takes its bits: a Uint16Array, or a Float16Array (copied as bits);
+   * anything else is a DTypeError (f32 values would otherwise be stored as truncated integers: convert them with
+   * tk.f16.fromF32 first).
+   */
   write(src: ArrayLike<number>): this {
+    if (src === null || typeof src !== 'object' || typeof (src as { length?: unknown }).length !== 'number') {
+      throw new DTypeError(`Tensor.write: src must be an array or a typed array, got ${src === null ? 'null' : typeof src}`);
+    }
+    if (this.dtype === 'f16') {
+      if (isFloat16Array(src)) src = halfBits(src as unknown as ArrayBufferView & { length: number });
+      else if (!(src instanceof Uint16Array)) {
+        throw new DTypeError(`Tensor.write: an f16 tensor takes Uint16Array bits or a Float16Array, got ${(src as object).constructor?.name ?? 'object'} (convert f32 values with tk.f16.fromF32)`);
+      }
+    }
     if (src.length !== this.length) throw new ArgumentError(`Tensor.write: expected ${this.length} elements, got ${src.length}`);
     (this.view() as any).set(src);
     return this;

@@ -196,10 +196,10 @@ export function validateSparse(p: SparseMatrixParts): void {
 }
 
 // ---- serialization ---------------------------------------------------------------------------
-//   0  magic "TSPM"           4  u16 version (1)       6  u16 flags (bit 0: checksum present)
+//   0  magic "TSPM"           4  u16 version (1)       6  u16 flags (bit 0: checksum present; required)
 //   8  u32 rows              12  u32 cols             16  u8 kernelSize, u8 blockRows, u16 0
 //  20  u32 first             24  u32 block rows       28  u32 stored blocks    32  u32 vals
-//  36  u32 FNV-1a of bytes [8, 36) then [40, end) (0 when flag bit 0 is clear)
+//  36  u32 FNV-1a of bytes [8, 36) then [40, end)
 //  40  nnz u32[block rows], delta i32[stored blocks], vals f32[vals]   (little-endian)
 
 const MAGIC = new Uint8Array([0x54, 0x53, 0x50, 0x4d]);
@@ -235,10 +235,10 @@ export function deserializeSparse(bytes: Uint8Array): SparseMatrix {
   const nb = dv.getUint32(24, true), nk = dv.getUint32(28, true), nv = dv.getUint32(32, true);
   const want = HEADER_BYTES + 4 * (nb + nk + nv); // < 2^37: exact in f64
   if (bytes.length !== want) bad(`length ${bytes.length} does not match the header counts (${want})`);
-  if (flags & FLAG_CHECKSUM) {
-    const sum = checksum(bytes);
-    if (sum !== dv.getUint32(36, true)) bad('checksum mismatch (corrupted bytes)');
-  }
+  // serialize() always signs the bytes: a clear flag means the flag bit itself was corrupted (or the bytes were made by hand),
+  // and honouring it would let one flipped bit switch the integrity check off
+  if (!(flags & FLAG_CHECKSUM)) bad('checksum flag is clear (serialize() always sets it: corrupted or hand-made bytes)');
+  if (checksum(bytes) !== dv.getUint32(36, true)) bad('checksum mismatch (corrupted bytes)');
   const nnz = new Uint32Array(nb), delta = new Int32Array(nk), vals = new Float32Array(nv);
   let o = HEADER_BYTES;
   for (let i = 0; i < nb; i++, o += 4) nnz[i] = dv.getUint32(o, true);

@@ -14,7 +14,8 @@
 //          `_splat` kernels (4x8, 5x8) read the MR values of step k as one v128 load (plus a
 //          load32/64_zero for rows 4-5) and broadcast each lane with a shuffle, instead of MR
 //          load32_splat: fewer loads per FMA, which pays where every load carries an inline bounds
-//          check (Deno) and in JavaScriptCore (Bun); V8 with a trap handler prefers load32_splat.
+//          check (Deno) and in JavaScriptCore (Bun); V8 with a trap handler: Node 20 gains 4-8 % and uses
+//          them, Chromium 156 loses ~5 % and keeps load32_splat (defaultKernelProfile, bindings/env.ts).
 //          6x8 has no _splat build (one more live vector than the 16 xmm registers: it spills).
 //          The `_pre` kernel (6x8, gemm only; 4x8 and 5x8 were slower in JSC) reads A pre-broadcast: the GEMM driver packs A as
 //          [k][MR][4] (each value splatted to a v128, f32_pack_a_pre), so a step is MR plain v128 loads

@@ -1,13 +1,14 @@
 // Generates the sparse (and matching dense-CHW baseline) microkernels into assembly/sparse/gen/.
 // Usage: node scripts/gen-sparse.mjs   (re-run after editing; the outputs carry a do-not-edit header)
 //
-// Kernel families (XNNPACK-like names; the tier is the binary, not the name):
-//   f32_spmm_<MR>x<NR>__wasmsimd      sparse W (rows x K, CSR-delta) x dense X (K x n, row-major = CHW)
-//   f32_chwgemm_<MR>x4__wasmsimd      dense W (same packed layout, every block present) x X: the baseline
-//   f32_spconv3x3s<S>_<MR>x4__wasmsimd   kernel-group sparse 3x3 conv on padded CHW input, stride S
-//   f32_chwconv3x3s<S>_<MR>x4__wasmsimd  the dense direct 3x3 baseline (same loop, every group present)
+// Kernel families (XNNPACK-like names; the tier is the binary, not the name; [_splat]: the weight-load variant below):
+//   f32_spmm_<MR>x<NR>__wasmsimd[_splat]      sparse W (rows x K, CSR-delta) x dense X (K x n, row-major = CHW)
+//   f32_chwgemm_<MR>x4__wasmsimd[_splat]      dense W (same packed layout, every block present) x X: the baseline
+//   f32_spconv3x3_<MR>x4__wasmsimd[_splat]    kernel-group sparse 3x3 conv on padded CHW input, stride 1 or 2
+//                                             (in the dmap and rowStep); run over a full stream (every group present)
+//                                             it is also the dense 3x3 baseline (there is no separate dense kernel)
 // MR = pixels per spatial tile (4 pixels per v128), NR = output channels per block (4 or 1).
-// Every driver finishes the spatial tail with tiles of MR/2, ..., 4, 2, 1 pixels (2 and 1 use
+// Every driver finishes the spatial tail with the power-of-two tiles below MR (16, 8, 4, 2, 1; 2 and 1 use
 // load64_splat / load32_splat and lane stores, so no output byte past the tile is ever written).
 import { mkdirSync, writeFileSync } from 'node:fs';
 

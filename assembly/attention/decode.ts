@@ -249,19 +249,21 @@ export function f32_attn_decode_1x4__wasmsimd(q: usize, o: usize, nr: i32, k: us
 // PASA decode (pasa.md §2.5, the semantics of flash.ts MODE_PASA for one query row per head): the same helpers, one
 // PASA key block (bc keys, the shift block n) per online-softmax step instead of CK keys, and K' formed per block
 // here instead of by attention_prep_kv over the whole cache on every call. Per block j (keys c0 .. c0+nv-1):
-//   1. the block's keys, rounded to fp16, into blk [bc][d] (one sequential pass over K), their column sums in key
-//      order; bmean = sum * (beta / nv); then K'_t = f16(scale * (k_t - bmean)) in place: the ops of
-//      attention_prep_kv, so K' is bit-identical to the tile path's;
+//   1. the block's keys rounded to fp16 (f32 keys kept in blk [bc][d]; f16 keys widened through the row buffer; one
+//      sequential pass over K), their column sums in key order; bmean = sum * (beta / nv); then, one key at a time,
+//      K'_t = f16(scale * (k_t - bmean)) into the [d] row buffer: the ops of attention_prep_kv, so K' is bit-identical
+//      to the tile path's;
 //   2. S_t = q16 . K'_t (dotKey; q16 = f16(q), scale is in K'), S' = f16(S), a = mean S' over the nv keys, the
 //      running frame, P = f16(exp(S' - m_loc)), alpha, gamma, l as flash.ts rowsPasa (one row at a time, keys in
 //      lanes; the same vector ops on splatted row values, madd included);
-//   3. the block's v rounded to fp16 into blk, PV = sum P_t v_t (pvKey), O = alpha O + gamma f16(PV).
+//   3. each v row rounded to fp16 (f16 values: widened) into the row buffer, PV = sum P_t v_t (pvKey),
+//      O = alpha O + gamma f16(PV).
 // The dot products and the key sums run in another order than the tile kernel's GEMM and lane-per-row passes,
 // so S (hence rarely S') and a differ by f32 rounding: results agree with the tile path within PASA's error model
 // (tests/fuzz/ops-attention.ts), not bit for bit. FLAG_STORE_F32 drops every fp16 rounding, FLAG_FRAME_FIRST keeps
 // the first block's pseudo-average as the frame. No masking (one query row sees every key).
 // Scratch (pasa_attn_decode_scratch_bytes): q16, O, PV [nr][d]; scores [nr][bc4]; partials [nr][4] f32x4; column
-// sums [d]; row state [5][nr]; blk [bc][d] -- from the tile sizes (d, nr, bc), independent of s2.
+// sums [d]; row state [5][nr]; row buffer [d]; blk [bc][d] -- from the tile sizes (d, nr, bc), independent of s2.
 
 /** Step 1 of the PASA decode kernel and of pasa_kv_prepare_block: the block's nv keys (rows at kb, stride krb bytes;
  *  f16 bits if kvF16, else f32 rounded to fp16 when `round`) summed per column in key order (as attention_prep_kv),

@@ -8,7 +8,7 @@ export const ATTN_MODE_F16: i32 = 1;
 export const ATTN_MODE_PASA: i32 = 2;
 export const ATTN_MODE_FAITHFUL: i32 = 3;
 
-// attention_fwd / attention_prep_kv / f32_attn_decode_1x4 `flags`
+// attention_fwd / attention_prep_kv / f32_attn_decode_1x4 / pasa_attn_decode_1x4 `flags`
 export const ATTN_FLAG_CAUSAL: i32 = 1;
 /** q (prep: k and v) are f16 bits, else f32 */
 export const ATTN_FLAG_Q_F16: i32 = 2;
@@ -16,7 +16,7 @@ export const ATTN_FLAG_Q_F16: i32 = 2;
 export const ATTN_FLAG_STORE_F32: i32 = 4;
 /** MODE_PASA only: frame = the first block's pseudo-average (else the running mean) */
 export const ATTN_FLAG_FRAME_FIRST: i32 = 8;
-/** the decode kernels only: k and v are f16 bits (row strides still in elements) */
+/** attention_fwd and the decode kernels: k and v are f16 bits (row strides still in elements) */
 export const ATTN_FLAG_KV_F16: i32 = 16;
 /** attention_fwd: 4-row GEMM key tiles on the relaxed tier too (the simd128 tier always uses 4) */
 export const ATTN_FLAG_TILE4: i32 = 32;

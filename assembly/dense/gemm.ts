@@ -341,7 +341,8 @@ export function f16_widen_n(src: usize, dst: usize, n: i32): void {
 
 /**
  * Scratch bytes f32_gemm_nc needs: edge tile (MR*8) + packed A block (MC x KC, pre-broadcast with
- * MR_PRE_A: 16 bytes per value) + a widened f16 B chunk (KC x 8).
+ * MR_PRE_A: 16 bytes per value) + a widened f16 B chunk of up to (MC*KC/4) x 8 floats (240 KiB: the
+ * K block grows to MC*KC/mpad when m <= 2*MR), reserved for f32 weights too.
  */
 export function f32_gemm_nc_scratch(mrv: i32): i32 {
   return 6 * NR * 4 + MC * KC * ((mrv & MR_PRE_A) != 0 ? 16 : 4) + (MC * KC / 4) * NR * 4 + 128;

@@ -8,7 +8,8 @@
 //   - "strict": roundF16 / roundF16x4 round an f32 result to the nearest representable half and
 //     return it as f32. For +, -, *, /, sqrt of half inputs, computing in f32 and rounding once is
 //     exactly the correctly rounded fp16 result (24 >= 2*11+2, so double rounding cannot differ).
-//     exp() is Math.exp in f32 followed by one rounding. Matmuls and reductions accumulate in f32
+//     exp() is computed in f32 (expF32x4 in assembly/attention/exp.ts, a polynomial within ~2e-7 relative,
+//     not Math.exp) followed by one rounding. Matmuls and reductions accumulate in f32
 //     and round once at the end, as fp16 tensor units with f32 accumulators do.
 
 // f32 bit patterns used below
@@ -145,7 +146,7 @@ const F16_EXP_REBIAS: u32 = 0x38000000; // (127 - 15) << 23
   }
 }
 
-/** Load 8 halves (16 bytes) at ptr, widen to two f32x4: returns the low four; high four via loadF16x8Hi. */
+/** Widen 8 halves held in one v128 to f32: widenF16Lo returns the low four, widenF16Hi the high four. */
 // @ts-ignore: decorator
 @inline export function widenF16Lo(h8: v128): v128 {
   return f16x4ToF32x4(i32x4.extend_low_i16x8_u(h8));

@@ -2,7 +2,8 @@
 // A broadcast in the k loop (4x8 load32_splat, 4x8 `_splat`) vs A packed pre-broadcast ([K][6][4]) with the
 // `_pre` 6x8 kernel (4x8 and 5x8 `_pre` builds were slower and are gone), same packed B, timed interleaved
 // (bench/lib/interleave.ts); outputs checked bit-identical. Conv is unaffected (igemm, persistent [K][MR] weights).
-// Bun: `npx bun bench/probes/dense-pre-ab.ts [simd128|relaxed]`; Node: `npx tsx bench/probes/dense-pre-ab.ts [simd128|relaxed]`.
+// Bun: `npx bun bench/probes/dense-pre-ab.ts [simd128|relaxed]`; Node: `npx tsx bench/probes/dense-pre-ab.ts [simd128|relaxed]`;
+// Deno: `.runtimes/node_modules/.bin/deno run -A --sloppy-imports bench/probes/dense-pre-ab.ts [simd128|relaxed]`.
 import { init } from '../../bindings/index.js';
 import { probeRelaxedSimd } from '../../bindings/env.js';
 import { ABI } from '../../bindings/abi.js';

@@ -1,5 +1,5 @@
-// A/B of the sparse 4x1-block kernels in one process: load32_splat weights (the default under a trap
-// handler) vs `_splat` (one v128 weight load + lane shuffles; the default in Deno and Bun), switched
+// A/B of the sparse 4x1-block kernels in one process: load32_splat weights (the default in Chromium and
+// Firefox) vs `_splat` (one v128 weight load + lane shuffles; the default in Node, Deno, Bun and WebKit), switched
 // with tk.kernelProfile.sparseSplat on the same packed weights, timed interleaved
 // (bench/lib/interleave.ts); outputs checked bit-identical.
 // Node: `npx tsx bench/probes/sparse-splat-ab.ts`; Bun: `npx bun bench/probes/sparse-splat-ab.ts`;

@@ -241,7 +241,8 @@ async function decode(ctx: BenchContext): Promise<void> {
         const run = variant === 'pasa-cache' ? () => cache.decode(qt, ot)
           : () => tk.attentionDecode(qt, kv16 ? kt16 : kt, kv16 ? vt16 : vt, { heads: H, kvHeads: kvH, headDim: D, kvLength: L, precision }, ot);
         // f32-tile: the tile kernel (attention_fwd) the f32 decode kernel replaced, for the before/after ratio;
-        // f16kv-tile: f16 K/V on the path they took before the decode kernel read halves (prep + tile kernel);
+        // f16kv-tile: f16 K/V on the tile kernel (which now reads the halves itself, one key block widened at a time,
+        // no prep: tileReadsKV), i.e. not the prep + tile path they took before the decode kernel read halves;
         // pasa-tile: PASA as before its decode kernel (K' and V16 prepared for the whole cache, then the tile kernel)
         const sw = variant === 'f32-tile' ? 'decodeKernel' : variant === 'f16kv-tile' ? 'decodeKernelF16' : variant === 'pasa-tile' ? 'decodeKernelPasa' : null;
         fns[name] = !sw ? run : () => {

@@ -1,6 +1,6 @@
 // Sparse vs dense on the same shapes, single thread, same process:
 //   - MobileNet-v1 (1.0, 224) pointwise layers pw1..pw13 and the FC layer (shapes from
-//     /work/shared/design/sparse.md §4), at 0/30/50/70/90 % sparsity, 4x1 blocks and unstructured;
+//     the standard architecture, Howard et al. 2017), at 0/30/50/70/90 % sparsity, 4x1 blocks and unstructured;
 //   - ResNet-18-like stride-1 3x3 layers, kernel-group pattern (4 OC x 1 IC x 3x3) and per-OC kernels.
 // speedup = best dense ms / sparse ms, from interleaved (dense, sparse) samples: ratio of the best
 // samples (see paired()), with the median of per-round ratios in the note. "Best dense" per shape is the faster of

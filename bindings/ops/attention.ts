@@ -21,12 +21,15 @@
  *
  * Forms: arrays in / Float32Array out (the copying form streams one KV-head group at a time, so wasm memory
  * holds one group plus O(tile) scratch), or Tensors in / Tensor out (zero-copy, `tk.attention(qT, kT, vT, o)`).
- * Decode (seqQ = 1, 'f32', f32 or f16 k/v, <= 8 query heads per KV head) runs f32_attn_decode_1x4__wasmsimd
+ * Decode (seqQ = 1, f32 or f16 k/v, <= 8 query heads per KV head) runs f32_attn_decode_1x4__wasmsimd for 'f32'
  * (assembly/attention/decode.ts: K and V streamed once per KV head, in memory order; f16 k/v read as halves and
- * widened exactly in the kernel); everything else the tile kernel.
+ * widened exactly in the kernel) and pasa_attn_decode_1x4__wasmsimd for 'pasa' (K' formed per key block); everything
+ * else the tile kernel.
  * f16 k/v in 'f32' and 'f16' precision are read as halves by the tile kernel too (one key block widened at a time).
- * Memory: scratch is about (4·d·bq + bk·(d + bq) + 5·bq)·4 bytes (attention_scratch_bytes, bk rounded up to 12; + bk·d·4
- * for f16 k/v), plus — in 'pasa', 'pasa-faithful', and 'f16' on f32 k/v — one prepared KV head (2·seqK·d·4 bytes).
+ * Memory (tile kernel): scratch (3·d·bq + bk·(d + bq) + 5·bq)·4 + 64 bytes (attention_scratch_bytes, bq rounded up to
+ * 24, bk to 12; + bk·d·4 for f16 k/v), plus — in 'pasa', 'pasa-faithful', and 'f16' on f32 k/v — one prepared KV head
+ * (2·seqK·d·4 bytes). The decode kernels need no prepared KV head, only their own scratch from d, the group size and
+ * (PASA) bk (f32_attn_decode_scratch_bytes, pasa_attn_decode_scratch_bytes), independent of seqK.
  */
 import { ABI } from '../abi.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';

@@ -476,7 +476,8 @@ export class DenseOps {
   /**
    * The `_splat` GEMM micro-kernels (4x8, 5x8: the MR values of a k step as one v128 load, lanes
    * broadcast by shuffles, instead of MR load32_splat; 6x8 always uses load32_splat); same bits.
-   * An alias of tk.kernelProfile.denseSplatA (default: on outside browsers; conv 3x3 56x56x64 relaxed
+   * An alias of tk.kernelProfile.denseSplatA (default: on outside browsers, in JSC browsers and under explicit bounds
+   * checks; conv 3x3 56x56x64 relaxed
    * 4x8: Deno 35 -> 48 GFLOP/s, Bun 29 -> 36, Node 20 42-44 -> 46-47; Chromium 156 ~5 % slower).
    */
   get splatA(): boolean { return this.tk.kernelProfile.denseSplatA; }

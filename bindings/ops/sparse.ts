@@ -491,7 +491,7 @@ export type SpmmKernelName = `f32_spmm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 
 export type ChwGemmKernelName = `f32_chwgemm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_chwgemm_12x4__wasmsimd';
 type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spconv3x3_16x4__wasmsimd' | 'f32_spconv3x3_32x4__wasmsimd';
 
-/** `_splat` kernels per tk.kernelProfile.sparseSplat (default: outside browsers; figures in docs/sparse.md). */
+/** `_splat` kernels per tk.kernelProfile.sparseSplat (default: outside browsers, in JSC browsers and under explicit bounds checks; figures in docs/sparse.md). */
 const splatVariant = (tk: Tessera) => tk.kernelProfile.sparseSplat ? '_splat' as const : '' as const;
 
 /**

@@ -109,7 +109,7 @@ export class ParallelOps {
   /**
    * Zero-copy GEMM with packed weights, split across tk.pool: out[m x n] = act(a[m x k] · B + bias).
    * Bit-identical to packed.run(a, out, m). Row panels of C; the GEMV shapes (m = 1, and f16 weights
-   * with m <= 2) split the columns instead (ranges of 24 columns, so f16 panel groups stay whole),
+   * with m <= 2) split the columns instead (ranges of >= 48 starting on multiples of 24, so f16 panel groups stay whole),
    * from PARALLEL_GEMV_MIN_MACS multiply-adds per row on.
    */
   async matmulRun(packed: PackedMatmul, a: Tensor, out: Tensor, m?: number): Promise<void> {
@@ -226,10 +226,12 @@ export class ParallelOps {
 
   /**
    * Flash attention on tensors (the zero-copy form of tk.attention), split into (query head, query-row
-   * block) tiles across tk.pool. q [heads, seqQ, d], k / v [kvHeads, kvCapacity, d] (f32 or f16),
+   * block) tiles across tk.pool (the decode-kernel shapes, as useDecodeKernel picks: one call per KV head).
+   * q [heads, seqQ, d], k / v [kvHeads, kvCapacity, d] (f32 or f16),
    * out f32 [heads, seqQ, d] (allocated if not given). Bit-identical to tk.attention(q, k, v, o, out).
-   * 'pasa', 'pasa-faithful' and 'f16' on f32 k/v first prepare every KV head in one parallel phase; that costs
-   * 2 · kvHeads · seqK · d · 4 bytes, where the one-thread op keeps one KV head at a time.
+   * On the tile kernel, 'pasa', 'pasa-faithful' and 'f16' on f32 k/v first prepare every KV head in one parallel phase;
+   * that costs 2 · kvHeads · seqK · d · 4 bytes, where the one-thread op keeps one KV head at a time. The decode
+   * kernels (seqQ = 1, 'pasa' included) read k / v in place, with no prepare phase.
    */
   async attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, out?: Tensor<'f32'>): Promise<Tensor<'f32'>> {
     this.#alive();

@@ -146,7 +146,7 @@ export class ThreadPool {
     return slot;
   }
 
-  /** Run one kernel over many argument tuples: `run('f32_f16_vcvt__wasmsimd_u8', [[src, dst, n], ...])`. */
+  /** Run one kernel over many argument tuples: `run('f32_f16_vcvt__wasmsimd_u16', [[src, dst, n], ...])`. */
   run(kernel: string, tiles: readonly (readonly number[])[], opts?: RunOptions): Promise<void> {
     return this.runCalls(tiles.map((t) => [kernel, ...t] as TileCall), opts);
   }

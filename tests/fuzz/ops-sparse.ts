@@ -18,6 +18,7 @@ import {
 import { dimOf, fillF32, place, placementOf, type Rng, type ValueMode } from './rng.js';
 import { compareSum } from './compare.js';
 import type { ErrorClass, FuzzCase, FuzzContext, HostileCase, OpSpec, SizeClass } from './types.js';
+import { resignSparseBytes } from '../helpers/ref-sparse.js';
 
 type Act = 'none' | 'relu' | 'relu6';
 const TOL = 'gamma(K+1) * sum|w*x| + (K+1) * 2^-149 with K products per output (f32 summation bound, any order, fused or not)';
@@ -476,12 +477,7 @@ const prune: OpSpec = {
   },
 };
 
-/** The format's checksum (FNV-1a over header bytes [8, 36) then the payload [40, end)), re-implemented to re-sign mutations. */
-function fnv1a(b: Uint8Array, from: number, to = b.length, h = 0x811c9dc5): number {
-  for (let i = from; i < to; i++) { h ^= b[i]; h = Math.imul(h, 0x01000193); }
-  return h >>> 0;
-}
-const resign = (b: Uint8Array) => fnv1a(b, 40, b.length, fnv1a(b, 8, 36));
+
 
 const deserialize: OpSpec = {
   name: 'sparse.deserialize', family: 'sparse', tolerance: EXACT,
@@ -518,7 +514,7 @@ const deserialize: OpSpec = {
     else if (k === 2) { const dv = new DataView(b.buffer); const off = r.pick([8, 12, 20, 24, 28, 32]); const v = r.pick([0, 1, 0xffffffff, 2 ** 31, dv.getUint32(off, true) + 1]); dv.setUint32(off, v, true); what.push(`header u32 @${off} = ${v}`); }
     else if (k === 3) { b[r.int(16, 17)] = r.pick([0, 2, 3, 4, 255]); what.push('kernelSize/blockRows byte'); }
     else { for (let j = r.int(1, 4); j > 0; j--) { const i = r.int(0, b.length - 1); b[i] ^= 1 << r.int(0, 7); what.push(`bit flip @${i}`); } }
-    if (r.bool() && b.length >= 40) { new DataView(b.buffer, b.byteOffset).setUint32(36, resign(b), true); what.push('checksum re-signed'); }
+    if (r.bool() && b.length >= 40) { resignSparseBytes(b); what.push('checksum re-signed'); }
     else if (r.bool(0.2) && b.length >= 40) { b[6] &= ~1; what.push('checksum flag cleared'); }
     const bytes = b;
     const x = fillF32(r, new Float32Array(1024), 'uniform');

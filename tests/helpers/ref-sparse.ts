@@ -68,3 +68,11 @@ export function maxScaledErr(got: Float32Array, want: Float64Array, mag: Float64
   }
   return e;
 }
+
+/** Re-sign serialized sparse bytes in place (bytes 36..39): the format's checksum, FNV-1a over header bytes [8, 36) then the
+ *  payload [40, end), re-implemented here so tests can mutate bytes and still reach the structural validation. */
+export function resignSparseBytes(b: Uint8Array): Uint8Array {
+  const fnv1a = (from: number, to: number, h: number) => { for (let i = from; i < to; i++) { h ^= b[i]; h = Math.imul(h, 0x01000193); } return h >>> 0; };
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(36, fnv1a(40, b.length, fnv1a(8, 36, 0x811c9dc5)), true);
+  return b;
+}

@@ -166,9 +166,9 @@ describe('hostile input (op families)', () => {
     for (let i = 0; i < good.length; i++) for (let bit = 0; bit < 8; bit++) { const b = good.slice(); b[i] ^= 1 << bit; tryBytes(b); }
     for (let n = 0; n < good.length; n++) tryBytes(good.slice(0, n));
     tryBytes(new Uint8Array([...good, 0]));
-    // the checksum catches every payload flip; only the checksum-present flag bit leaves a valid (identical) matrix
-    expect(valid).toBe(1);
-    expect(rejected).toBe(good.length * 8 - 1 + good.length + 1);
+    // the checksum catches every flip, the checksum-present flag bit included (the flag is required)
+    expect(valid).toBe(0);
+    expect(rejected).toBe(good.length * 8 + good.length + 1);
     await expectRejected(tk, [['deserialize(number[])', () => tk.sparse.deserialize([...good] as any), [DTypeError]]]);
   });
 });

@@ -72,6 +72,9 @@ describe('arena', () => {
     expect(e!.code).toBe('ERR_OUT_OF_MEMORY');
     expect(e!.limitBytes).toBe(8 * MiB);
     expect(tk.memoryStats().usedBytes).toBe(used);
+    // a size past 2^53 bytes is out of memory too (not an allocator argument error)
+    expect(() => tk.tensor('f32', [2 ** 30, 2 ** 30])).toThrow(OutOfMemoryError);
+    expect(tk.memoryStats().usedBytes).toBe(used);
     expect(() => tk.f16.fromF32(new Float32Array(3 * MiB))).not.toThrow(); // streams through bounded tiles
     expect(Array.from(keep.view())).toEqual([9, 8, 7]);
     tk.arena.check();
@@ -83,6 +86,28 @@ describe('arena', () => {
     const t = tk.tensor('f32', [5]);
     tk.memory.f32[(t.ptr >> 2) + 5] = 1; // one element past the end
     expect(() => tk.arena.check()).toThrow(MemoryCorruptionError);
+  });
+
+  it('Tensor.write: f16 tensors take bits (Uint16Array / Float16Array) only; non-arrays are DTypeErrors', async () => {
+    const tk = await init({ simd: 'simd128', debug: true });
+    const h = tk.tensor('f16', [2]), f = tk.tensor('f32', [2]);
+    h.write(new Uint16Array([0x3c00, 0xc000]));
+    expect(Array.from(h.read())).toEqual([0x3c00, 0xc000]);
+    // f32 values into an f16 tensor would be stored as truncated integers (1.5 -> bits 1): rejected, tensor unchanged
+    expect(() => h.write(new Float32Array([1.5, 70000]))).toThrow(DTypeError);
+    expect(() => h.write([1, 2])).toThrow(DTypeError);
+    expect(Array.from(h.read())).toEqual([0x3c00, 0xc000]);
+    const F16 = (globalThis as { Float16Array?: new (a: number[]) => ArrayLike<number> }).Float16Array;
+    if (F16) { h.write(new F16([0.5, -3])); expect(Array.from(h.read())).toEqual([0x3800, 0xc200]); }
+    for (const bad of [null, undefined, 3, 'ab']) {
+      expect(() => f.write(bad as any)).toThrow(DTypeError);
+      expect(() => h.write(bad as any)).toThrow(DTypeError);
+    }
+    f.write([1.5, 2]); // an f32 tensor takes any numeric array-like (values)
+    expect(Array.from(f.read())).toEqual([1.5, 2]);
+    expect(() => f.write(new Float32Array(3))).toThrow(ArgumentError);
+    tk.arena.check();
+    h.dispose(); f.dispose();
   });
 
   it('10^4 op calls leave the arena where it started', async () => {

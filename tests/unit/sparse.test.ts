@@ -7,7 +7,7 @@ import {
   ArgumentError, DTypeError, init, ShapeError, SparseFormatError, SparseMatrix, type SparseBlock, type Tessera,
 } from '../../bindings/index.js';
 import { chwgemmKernelName, spmmKernelName } from '../../bindings/ops/sparse.js';
-import { maxScaledErr, refConv2d, refMatmul, sparseWeights, type RefActivation } from '../helpers/ref-sparse.js';
+import { maxScaledErr, refConv2d, refMatmul, resignSparseBytes, sparseWeights, type RefActivation } from '../helpers/ref-sparse.js';
 import { randomF32, rng, sameBits, tk, withProfile } from '../helpers/tiers.js';
 import { HAS_RELAXED, TIERS } from '../helpers/engine.js';
 
@@ -314,15 +314,15 @@ for (const tier of TIERS) {
         else if (kind === 1) b = b.subarray(0, Math.floor(r() * b.length)); // truncation
         else if (kind === 2) { b = new Uint8Array(b.length + 1 + Math.floor(r() * 8)); b.set(good); } // trailing bytes
         else {
-          // checksum disabled (flags = 0), then a payload or header word overwritten: structural checks only
-          b[6] = 0; b[7] = 0;
+          // a payload or header word overwritten, then the checksum re-signed: structural checks only
           const o = 8 + 4 * Math.floor(r() * ((b.length - 8) / 4));
-          new DataView(b.buffer).setUint32(o, Math.floor(r() * 2 ** 32), true);
+          if (o !== 36) new DataView(b.buffer).setUint32(o, Math.floor(r() * 2 ** 32), true);
+          resignSparseBytes(b);
         }
         try {
           const back = t.sparse.deserialize(b);
-          // only possible when the change left a valid matrix (a float value, the checksum flag, a
-          // header word such as cols that stays consistent): it must then be safe to run
+          // only possible when the change left a valid matrix (a float value, a header word such as cols that
+          // stays consistent, re-signed): it must then be safe to run
           if (back.cols <= 4096) expect(t.sparse.matmul(back, randomF32(back.cols * 3, it), 3).length).toBe(back.rows * 3);
         } catch (e) {
           expect(e).toBeInstanceOf(SparseFormatError);
@@ -331,6 +331,9 @@ for (const tier of TIERS) {
       }
       expect(rejected).toBeGreaterThan(300);
       expect(() => t.sparse.deserialize(new Uint8Array(0))).toThrow(SparseFormatError);
+      // the checksum flag cannot be switched off: a clear flag is itself corruption, even with the bytes otherwise intact
+      const unsigned = good.slice(); unsigned[6] &= ~1;
+      expect(() => t.sparse.deserialize(unsigned)).toThrow(/checksum flag/);
       expect(() => t.sparse.deserialize([1, 2] as any)).toThrow(DTypeError);
       expect(Array.from(t.sparse.matmul(t.sparse.deserialize(good), x, 3))).toEqual(Array.from(want));
       t.arena.check();
