@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { findFirefox, firefoxRunDir, USER_JS } from './tests/helpers/firefox.js';
 import { findWebKit, freePort, safariNamedMiniBrowser } from './tests/helpers/webkit.js';
 
-// Browser tests run in Debian's headless Chromium (/usr/bin/chromium, or $CHROMIUM_PATH) and in WebKit
-// (JavaScriptCore, Safari's engine: Debian's WebKitGTK MiniBrowser through WebKitWebDriver, in Xvfb).
-// .ci/run installs both and sets TESSERA_REQUIRE_BROWSER=1 so CI can never skip them silently.
+// Browser tests run in Debian's headless Chromium (/usr/bin/chromium, or $CHROMIUM_PATH), in Firefox
+// (Debian's firefox-esr, headless) and in WebKit (JavaScriptCore, Safari's engine: Debian's WebKitGTK
+// MiniBrowser through WebKitWebDriver, in Xvfb). .ci/run installs all three and sets
+// TESSERA_REQUIRE_BROWSER=1 so CI can never skip them silently.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(chromium);
 const webkit = findWebKit();

@@ -1,6 +1,6 @@
 // Cross-runtime benchmark driver (`npm run bench`): runs the SAME suites (bench/suites, through the
-// runtime-neutral bench/lib/runner.ts) in Node, headless Chromium, Deno and Bun, one runtime after
-// the other, and writes bench/results/cross-latest.{jsonl,md,html}.
+// runtime-neutral bench/lib/runner.ts) in Node, headless Chromium, Firefox, WebKit, Deno and Bun, one
+// runtime after the other, and writes bench/results/cross-latest.{jsonl,md,html}.
 //
 //   npx tsx bench/cross.ts                         quick preset, every runtime it can find
 //   npx tsx bench/cross.ts --full                  long preset (all shapes, more samples)

@@ -38,7 +38,7 @@ export class F16Ops {
     return this.stream(x, o, (pi, po, n) => { k.f32_f16round__wasmsimd_u4(pi, n); return po; }, true);
   }
 
-  /** Zero-copy: convert an f32 tensor into an f16 tensor of the same length (both in the arena). */
+  /** Zero-copy: convert an f32 tensor into an f16 tensor of the same length, or f16 into f32 (both in the arena). */
   convert(src: Tensor, dst: Tensor): void {
     if (this.tk.disposed) throw new DisposedError('tessera instance');
     tensor('f16.convert', 'src', src, this.tk.arena, ['f32', 'f16']);
