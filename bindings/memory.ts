@@ -121,6 +121,8 @@ export class Arena {
   readonly mem: LinearMemory;
   readonly base: number;
   readonly debug: boolean;
+  /** set by tk.dispose(): tensors of the instance then throw DisposedError instead of reading released memory */
+  closed = false;
   private free_: { start: number; end: number }[] = [];
   private top: number; // end of the managed region (== memory size at last sync)
   private live = new Map<number, Block>();
@@ -162,6 +164,11 @@ export class Arena {
   }
 
   isLive(ptr: number): boolean { return this.live.has(ptr); }
+  /** The live block whose data holds [ptr, ptr + bytes), if any (O(live blocks)). */
+  blockHolding(ptr: number, bytes: number): Block | undefined {
+    for (const b of this.live.values()) if (ptr >= b.ptr && ptr + bytes <= b.ptr + b.bytes) return b;
+    return undefined;
+  }
 
   /** Scope mark: pass it to reset() to free every temporary block allocated since. */
   mark(): number { return this.stack.length; }
@@ -460,6 +467,7 @@ export class Tensor<D extends DType = DType> {
 
   get ptr(): number {
     this.life.check();
+    if (this.arena.closed) throw new DisposedError('Tensor: its tessera instance');
     return this._ptr;
   }
 

@@ -10,7 +10,7 @@ import {
 } from './env.js';
 import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
 import { f16roundJs, isFloat16Array } from './f16js.js';
-import { typeName } from './validate.js';
+import { options as optionsObject, typeName } from './validate.js';
 import { compileSource, defaultWasmUrl, type Flavor, type Tier, type WasmSource } from './loader.js';
 import { Arena, LinearMemory, PAGE, Tensor, type DType, type MemoryStats } from './memory.js';
 import { F16Ops } from './ops/f16.js';
@@ -110,6 +110,7 @@ function isSourceMap(w: InitOptions['wasm']): w is Partial<Record<Flavor, WasmSo
 const UNFUSED_NOTE = 'relaxed SIMD validates but relaxed_madd is not fused in this engine: using simd128 (as fast, and faster for attention)';
 
 async function initImpl(o: InitOptions): Promise<Tessera> {
+  o = optionsObject('init', o, ['simd', 'wasm', 'maxMemoryBytes', 'initialMemoryBytes', 'nodeFlags', 'debug', 'threads', 'boundsChecks', 'kernelProfile']);
   const simd = o.simd ?? 'auto';
   if (simd !== 'auto' && simd !== 'simd128' && simd !== 'relaxed') throw new ArgumentError(`init: simd must be 'auto', 'simd128' or 'relaxed', got ${String(simd)}`);
   const maxBytes = o.maxMemoryBytes ?? DEFAULT_MAX_MEMORY;
@@ -344,7 +345,8 @@ export class Tessera {
     return r;
   }
 
-  /** Allocate a zero-copy tensor in linear memory (dispose() it when done). */
+  /** Allocate a zero-copy tensor in linear memory (dispose() it when done). Its contents are unspecified (not zeroed, like
+   *  malloc): write it, or use tensorFrom, before reading. */
   tensor<D extends DType>(dtype: D, shape: readonly number[]): Tensor<D> {
     if (this._disposed) throw new DisposedError('tessera instance');
     return new Tensor(this.arena, dtype, shape);
@@ -379,6 +381,7 @@ export class Tessera {
   attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions, out?: Tensor<'f32'>): Tensor<'f32'>;
   attention(q: any, k: any, v: any, options: AttentionOptions, out?: Tensor<'f32'>): Float32Array | Tensor<'f32'> {
     if (this._disposed) throw new DisposedError('tessera instance');
+    if (!(q instanceof Tensor) && out !== undefined) throw new ArgumentError('attention: out is for the tensor form (q, k, v Tensors); the array form returns a new Float32Array');
     return q instanceof Tensor ? this.attn.runTensors(q, k, v, options, out) : this.attn.run(q, k, v, options);
   }
 
@@ -411,6 +414,7 @@ export class Tessera {
 
   get disposed(): boolean { return this._disposed; }
 
-  /** Drop the instance; its memory is released to the GC. Further calls throw DisposedError. */
-  dispose(): void { this._disposed = true; this.pool.dispose(); }
+  /** Drop the instance; its memory is released to the GC. Further ops and any use of its tensors' data throw DisposedError
+   *  (disposing objects stays allowed; memoryStats() and the pure-JS helpers such as sparse.pack keep working). */
+  dispose(): void { this._disposed = true; this.arena.closed = true; this.pool.dispose(); }
 }

@@ -117,3 +117,18 @@ export function typeName(x: unknown): string {
 function fmt(v: unknown): string {
   return typeof v === 'string' ? `'${v}'` : typeof v === 'object' ? typeName(v) : String(v);
 }
+
+/**
+ * An options object: undefined -> {}; null or a non-object -> ArgumentError; a key outside `allowed` with a defined
+ * value -> ArgumentError (a misspelt option would otherwise be ignored: { activaton: 'relu' } would run without the ReLU).
+ */
+export function options<T extends object>(op: string, o: T | undefined | null, allowed: readonly string[]): T {
+  if (o === undefined) return {} as T;
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new ArgumentError(`${op}: options must be an object, got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : typeof o}`);
+  for (const key of Object.keys(o)) {
+    if (!allowed.includes(key) && (o as Record<string, unknown>)[key] !== undefined) {
+      throw new ArgumentError(`${op}: unknown option '${key}' (known: ${allowed.join(', ')})`);
+    }
+  }
+  return o;
+}

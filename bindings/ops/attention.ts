@@ -36,7 +36,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor, type Arena } from '../memory.js';
 import type { Tessera } from '../tessera.js';
-import { scratchBytes, tensor as tensorArg } from '../validate.js';
+import { options, scratchBytes, tensor as tensorArg } from '../validate.js';
 
 export type AttentionPrecision = 'f32' | 'f16' | 'pasa' | 'pasa-faithful';
 
@@ -106,8 +106,13 @@ export const MAX_HEAD_DIM = 16384;
 function isInt(x: unknown, min: number): x is number { return typeof x === 'number' && Number.isSafeInteger(x) && x >= min; }
 
 /** Validate options (typed errors, before any kernel). @internal also used by bindings/ops/pasa-cache.ts. */
+const ATTENTION_KEYS = ['heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale', 'precision', 'beta', 'kvCapacity', 'blockQ', 'blockK',
+  'pasaFrame', 'pasaStorage'] as const;
+const DECODE_KEYS = ['heads', 'kvHeads', 'headDim', 'kvLength', 'scale', 'precision', 'beta', 'blockK', 'pasaFrame', 'pasaStorage'] as const;
+
 export function attentionPlan(o: AttentionOptions, what: string): Plan {
   if (typeof o !== 'object' || o === null) throw new ArgumentError(`${what}: options object is required`);
+  options(what, o, ATTENTION_KEYS);
   const { heads, seqQ, seqK, headDim } = o;
   const kvHeads = o.kvHeads ?? heads;
   for (const [n, val] of [['heads', heads], ['kvHeads', kvHeads], ['seqQ', seqQ], ['seqK', seqK], ['headDim', headDim]] as const) {
@@ -122,7 +127,7 @@ export function attentionPlan(o: AttentionOptions, what: string): Plan {
   const cap = o.kvCapacity ?? seqK;
   if (!isInt(cap, seqK)) throw new ShapeError(`${what}: kvCapacity must be an integer >= seqK (${seqK}), got ${String(o.kvCapacity)}`);
   const precision = o.precision ?? 'f32';
-  if (!(precision in MODE)) throw new ArgumentError(`${what}: precision must be 'f32', 'f16', 'pasa' or 'pasa-faithful', got ${String(precision)}`);
+  if (typeof precision !== 'string' || !Object.prototype.hasOwnProperty.call(MODE, precision)) throw new ArgumentError(`${what}: precision must be 'f32', 'f16', 'pasa' or 'pasa-faithful', got ${String(precision)}`);
   const scale = o.scale ?? 1 / Math.sqrt(headDim);
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) throw new ArgumentError(`${what}: scale must be a finite positive number, got ${String(scale)}`);
   const beta = o.beta ?? (precision === 'pasa-faithful' ? 0.9689941 : 31 / 32);
@@ -336,6 +341,16 @@ export function fwdCall(p: Plan, c: { q: number; qStride: number; o: number; oSt
 /** Decode options -> attention options (one query row per head against the first kvLength cache rows). */
 export function decodeOptions(o: AttentionDecodeOptions, capacity: number): AttentionOptions {
   if (typeof o !== 'object' || o === null) throw new ArgumentError('attentionDecode: options object is required');
+  options('attentionDecode', o, DECODE_KEYS);
+  // the cache geometry in decode terms (attentionPlan would name them seqK / kvCapacity)
+  if (typeof o.kvLength !== 'number' || !Number.isSafeInteger(o.kvLength) || o.kvLength < 1) {
+    throw new ShapeError(`attentionDecode: kvLength must be a positive integer, got ${String(o.kvLength)}`);
+  }
+  // capacity is NaN when the caches or heads / headDim are not usable: attentionPlan / the input checks name that
+  if (Number.isFinite(capacity) && !Number.isSafeInteger(capacity)) {
+    throw new ShapeError(`attentionDecode: the caches must hold kvHeads x capacity x headDim elements (a whole number of rows per KV head), got ${capacity} rows per head`);
+  }
+  if (Number.isSafeInteger(capacity) && capacity < o.kvLength) throw new ShapeError(`attentionDecode: kvLength ${o.kvLength} is more than the ${capacity} rows per KV head the caches hold`);
   return { heads: o.heads, kvHeads: o.kvHeads, seqQ: 1, seqK: o.kvLength, headDim: o.headDim, kvCapacity: capacity, scale: o.scale, precision: o.precision, beta: o.beta,
     blockK: o.blockK, pasaFrame: o.pasaFrame, pasaStorage: o.pasaStorage };
 }

@@ -17,7 +17,7 @@ import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Lifetime, type Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
-import { scratchBytes, tensor as tensorArg } from '../validate.js';
+import { MAX_DIM, options, scratchBytes, tensor as tensorArg } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Weights: f32, or IEEE half bits (Uint16Array, or Float16Array where the runtime has it). */
@@ -93,10 +93,15 @@ function describe(x: unknown): string {
   return (x as object).constructor?.name ?? 'object';
 }
 
+/** A dimension / stride / pad: an integer in [min, 2^31 - 1] (the kernels take i32 arguments: a larger value would wrap). */
 function dim(v: unknown, name: string, where: string, min = 1): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new ShapeError(`${where}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+  if (v > MAX_DIM) throw new ShapeError(`${where}: ${name} = ${v} is too large (max ${MAX_DIM})`);
   return v;
 }
+
+const MATMUL_KEYS = ['bias', 'activation'] as const;
+const CONV_KEYS = ['n', 'c', 'h', 'w', 'cout', 'kh', 'kw', 'stride', 'pad', 'dilation', 'groups', 'bias', 'activation', 'layout'] as const;
 
 function f32Array(x: unknown, name: string, where: string): Float32Array {
   if (!(x instanceof Float32Array)) throw new DTypeError(`${where}: ${name} must be a Float32Array, got ${describe(x)}`);
@@ -158,8 +163,9 @@ export class PackedMatmul {
   private readonly life = new Lifetime('PackedMatmul', () => this.freeAll());
 
   /** @internal use tk.dense.packMatmul */
-  constructor(private tk: Tessera, b: WeightArray, k: number, n: number, opts: MatmulOptions = {}) {
+  constructor(private tk: Tessera, b: WeightArray, k: number, n: number, opts?: MatmulOptions) {
     const where = 'dense.packMatmul';
+    opts = options(where, opts, MATMUL_KEYS);
     this.k = dim(k, 'k', where);
     this.n = dim(n, 'n', where);
     const w = weightsOf(b, where);
@@ -297,6 +303,7 @@ function pair(v: unknown, name: string, where: string, dflt: number, min: number
 
 function convGeom(o: Conv2dOptions, where: string): ConvGeom {
   if (!o || typeof o !== 'object') throw new ArgumentError(`${where}: options { c, h, w, cout, kh, kw, ... } are required`);
+  options(where, o, CONV_KEYS);
   if (o.layout !== undefined && o.layout !== 'nchw') throw new ArgumentError(`${where}: layout must be 'nchw', got ${String(o.layout)}`);
   const c = dim(o.c, 'c', where), h = dim(o.h, 'h', where), w = dim(o.w, 'w', where);
   const cout = dim(o.cout, 'cout', where), kh = dim(o.kh, 'kh', where), kw = dim(o.kw, 'kw', where);
@@ -325,6 +332,8 @@ export class PackedConv2d {
   readonly dtype: 'f32' | 'f16';
   /** output shape per image: [cout, ho, wo] */
   readonly outShape: readonly [number, number, number];
+  /** images per call when run / apply are not given n: the packing options' n (default 1) */
+  readonly n: number;
   private ptr: number;
   private biasPtr = 0;
   private readonly mr: number;
@@ -338,6 +347,7 @@ export class PackedConv2d {
     const g = convGeom(opts, where);
     this.geom = Object.freeze(g);
     this.outShape = Object.freeze([g.cout, g.ho, g.wo]) as readonly [number, number, number];
+    this.n = dim(opts.n ?? 1, 'n', where);
     const wt = weightsOf(w, where);
     this.depthwise = g.groups > 1;
     const kdim = (this.depthwise ? 1 : g.c) * g.kh * g.kw;
@@ -386,8 +396,8 @@ export class PackedConv2d {
   /** @internal keep the packed weights while an async op's tiles use them (see Lifetime) */
   pin(): () => void { return this.life.pin(); }
 
-  /** Zero-copy: out[n][cout][ho][wo] = conv(x[n][c][h][w]) on f32 arena tensors. */
-  run(x: Tensor, out: Tensor, n = 1): void {
+  /** Zero-copy: out[n][cout][ho][wo] = conv(x[n][c][h][w]) on f32 arena tensors (n defaults to the packing options' n). */
+  run(x: Tensor, out: Tensor, n = this.n): void {
     const where = 'PackedConv2d.run';
     this.life.check();
     const g = this.geom;
@@ -398,8 +408,8 @@ export class PackedConv2d {
     this.tk.run(() => this.exec(n, x.ptr, out.ptr));
   }
 
-  /** Copying form: x (n*c*h*w) Float32Array in, fresh Float32Array (n*cout*ho*wo) out. */
-  apply(x: Float32Array, n = 1, out?: Float32Array): Float32Array {
+  /** Copying form: x (n*c*h*w) Float32Array in, fresh Float32Array (n*cout*ho*wo) out (n defaults to the packing options' n). */
+  apply(x: Float32Array, n = this.n, out?: Float32Array): Float32Array {
     const where = 'PackedConv2d.apply';
     this.life.check();
     const g = this.geom;
@@ -520,9 +530,10 @@ export class DenseOps {
   }
 
   /** C = act(A . B + bias), all row-major; b f32 or f16 bits. m <= 4: B streamed unpacked (gemvDirect); else packed for this call only. */
-  matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts: MatmulOptions = {}): Float32Array {
+  matmul(a: Float32Array, b: WeightArray, m: number, k: number, n: number, opts?: MatmulOptions): Float32Array {
     this.check();
     const where = 'matmul';
+    opts = options(where, opts, MATMUL_KEYS);
     f32Array(a, 'a', where);
     dim(m, 'm', where); dim(k, 'k', where); dim(n, 'n', where);
     if (a.length !== m * k) throw new ShapeError(`${where}: a has ${a.length} elements, expected m*k = ${m}*${k} = ${m * k}`);

@@ -3,7 +3,7 @@
  * the runtime has it); conversions round to nearest even. Large arrays stream through a fixed-size
  * scratch tile, so the wasm memory needed is bounded whatever the input size.
  */
-import { DTypeError, DisposedError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.js';
 import { f16bits, f32, tensor } from '../validate.js';
 import type { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
@@ -58,6 +58,12 @@ export class F16Ops {
   private stream<S extends Float32Array | Uint16Array, D extends Float32Array | Uint16Array>(
     src: S, dst: D, kernel: (pi: number, po: number, n: number) => unknown, inPlace = false): D {
     const total = src.length;
+    // tiles are read then written in order: only exact aliasing (same bytes, same element size) is safe; a partial
+    // overlap would overwrite input not read yet (toF32 into the halves' own buffer)
+    if (src.buffer === dst.buffer && src.byteOffset < dst.byteOffset + dst.byteLength && dst.byteOffset < src.byteOffset + src.byteLength &&
+      !(src.byteOffset === dst.byteOffset && src.BYTES_PER_ELEMENT === dst.BYTES_PER_ELEMENT)) {
+      throw new ArgumentError('f16: out overlaps the input (only out === input is allowed, for round)');
+    }
     this.tk.run(() => {
       const tile = Math.min(F16_TILE, Math.max(total, 1));
       const pi = this.tk.arena.alloc(tile * src.BYTES_PER_ELEMENT);

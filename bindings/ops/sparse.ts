@@ -16,7 +16,7 @@ import {
   type KernelSize, type PackOptions, type PruneOptions,
 } from '../sparse-format.js';
 import type { Tessera } from '../tessera.js';
-import { tensor } from '../validate.js';
+import { options, tensor } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Spatial tile (pixels) of the batched 1x1 kernels; 4x1-block kernels: 8, 12, 16; unstructured: 16, 32. */
@@ -85,14 +85,29 @@ export interface Staged {
   gemv: 0 | 2 | 4;
 }
 
+const PACK_KEYS = ['block', 'threshold', 'bias', 'kernelSize'] as const;
+const GEOM_KEYS = ['n', 'tile', 'chunkBytes', 'h', 'w', 'stride', 'pad'] as const;
+const DENSE_LAYER_KEYS = ['bias', 'kernelSize', 'activation'] as const;
+/** Unknown keys of an options / geometry object are ArgumentErrors (a misspelt key would be ignored); non-objects are left
+ *  to the op's own checks. */
+function knownKeys(where: string, o: unknown, allowed: readonly string[]): void {
+  if (o !== null && typeof o === 'object') options(where, o, allowed);
+}
+
 export class SparseOps {
   constructor(private tk: Tessera) {}
 
   /** Magnitude-prune dense weights to a target block sparsity (returns a pruned copy). */
-  prune(w: Float32Array, rows: number, cols: number, o: PruneOptions): Float32Array { return pruneSparse(w, rows, cols, o); }
+  prune(w: Float32Array, rows: number, cols: number, o: PruneOptions): Float32Array {
+    knownKeys('sparse.prune', o, ['sparsity', 'block', 'kernelSize']);
+    return pruneSparse(w, rows, cols, o);
+  }
 
   /** Pack dense weights (rows x cols, or rows x cols x 3 x 3 with kernelSize 3) into the validated sparse form. */
-  pack(w: Float32Array, rows: number, cols: number, o: PackOptions = {}): SparseMatrix { return packSparse(w, rows, cols, o); }
+  pack(w: Float32Array, rows: number, cols: number, o: PackOptions = {}): SparseMatrix {
+    knownKeys('sparse.pack', o, PACK_KEYS);
+    return packSparse(w, rows, cols, o);
+  }
 
   /** Rebuild a packed matrix from sp.serialize() bytes; SparseFormatError on any corruption. */
   deserialize(bytes: Uint8Array): SparseMatrix { return deserializeSparse(bytes); }
@@ -103,6 +118,7 @@ export class SparseOps {
   /** Y (rows x n) = sp * X (cols x n, row-major) + bias, with optional ReLU/ReLU6. */
   matmul(sp: SparseMatrix, x: Float32Array, n: number, o: MatmulOptions = {}): Float32Array {
     checkSparse(sp);
+    o = options('sparse.matmul', o, ['activation', 'tile']);
     if (sp.kernelSize !== 1) throw new ShapeError(`sparse.matmul: the matrix holds ${sp.kernelSize}x${sp.kernelSize} conv weights (kernelSize ${sp.kernelSize}); matmul takes 1x1 weights, use sparse.conv2d`);
     if (!(x instanceof Float32Array)) throw new DTypeError('sparse.matmul: x must be a Float32Array');
     if (!isPosInt(n)) throw new ShapeError(`sparse.matmul: n must be a positive integer, got ${n}`);
@@ -126,6 +142,7 @@ export class SparseOps {
   conv2d(sp: SparseMatrix, x: Float32Array, o: ConvOptions): Float32Array {
     checkSparse(sp);
     if (!(x instanceof Float32Array)) throw new DTypeError('sparse.conv2d: x must be a Float32Array');
+    knownKeys('sparse.conv2d', o, ['c', 'h', 'w', 'stride', 'pad', 'activation']);
     const g = convGeom('sparse.conv2d', sp, o ?? ({} as ConvOptions));
     if (x.length !== g.c * g.h * g.w) throw new ShapeError(`sparse.conv2d: x has ${x.length} elements, ${g.c}x${g.h}x${g.w} needs ${g.c * g.h * g.w}`);
     const [lo, hi] = clampOf(o.activation, 'sparse.conv2d');
@@ -146,6 +163,8 @@ export class SparseOps {
    */
   layer(sp: SparseMatrix, geom: LayerGeometry, o: { activation?: Activation } = {}): SparseLayer {
     checkSparse(sp);
+    knownKeys('sparse.layer', geom, GEOM_KEYS);
+    knownKeys('sparse.layer', o, ['activation']);
     return new SparseLayer(this.tk, sp, geom, o.activation, false);
   }
 
@@ -154,6 +173,8 @@ export class SparseOps {
    * it once merged): the same packing with every block stored, run by the dense kernels.
    */
   denseLayer(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation } = {}): SparseLayer {
+    knownKeys('sparse.denseLayer', geom, GEOM_KEYS);
+    knownKeys('sparse.denseLayer', o, DENSE_LAYER_KEYS);
     const full = packSparse(w, rows, cols, { block: [4, 1], bias: o.bias, kernelSize: o.kernelSize }, true);
     return new SparseLayer(this.tk, full, geom, o.activation, true);
   }
@@ -164,6 +185,8 @@ export class SparseOps {
    * run/apply interface as a SparseLayer.
    */
   denseFamilyLayer(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation } = {}): LayerRunner {
+    knownKeys('sparse.denseFamilyLayer', geom, GEOM_KEYS);
+    knownKeys('sparse.denseFamilyLayer', o, DENSE_LAYER_KEYS);
     return new DenseFamilyLayer(this.tk, w, rows, cols, geom, o);
   }
 
@@ -174,6 +197,10 @@ export class SparseOps {
    * most breakEven, else the dense family's op.
    */
   auto(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: AutoOptions = {}): AutoLayer {
+    knownKeys('sparse.auto', geom, GEOM_KEYS);
+    knownKeys('sparse.auto', o, [...PACK_KEYS, 'activation', 'policy', 'breakEven']);
+    const be = o?.breakEven ?? 0.8;
+    if (typeof be !== 'number' || !(be >= 0 && be <= 1)) throw new ArgumentError(`sparse.auto: breakEven must be a number in [0, 1], got ${String(be)}`);
     const sp = packSparse(w, rows, cols, o);
     const policy = o.policy ?? 'measure';
     if (policy !== 'measure' && policy !== 'density') throw new ArgumentError(`sparse.auto: policy must be 'measure' or 'density', got ${String(policy)}`);
@@ -188,7 +215,6 @@ export class SparseOps {
       'dense-chw': () => this.denseLayer(wd, rows, cols, geom, dopts),
     };
     if (policy === 'density') {
-      const be = o.breakEven ?? 0.8;
       const choice: AutoChoice = sp.density <= be ? 'sparse' : 'dense';
       return new AutoLayer(make[choice](), choice, sp);
     }
@@ -281,6 +307,9 @@ export class SparseLayer implements LayerRunner {
   private readonly life = new Lifetime('SparseLayer', () => this.freeAll());
 
   constructor(private tk: Tessera, sp: SparseMatrix, geom: LayerGeometry, act: Activation | undefined, dense: boolean) {
+    // a private, validated, frozen snapshot: run() and tk.parallel read rows / cols / first / blockRows from it, so later
+    // writes to the caller's matrix (readonly only to TypeScript) cannot reach the kernels; its arrays are staged below
+    sp = Object.freeze(new SparseMatrix(sp));
     [this.lo, this.hi] = clampOf(act, 'sparse.layer');
     this.rows = sp.rows; this.cols = sp.cols; this.kernelSize = sp.kernelSize; this.dense = dense;
     this.meta = sp;
@@ -341,9 +370,13 @@ export class SparseLayer implements LayerRunner {
   runPtr(xPtr: number, yPtr: number): void {
     this.life.check();
     const st = this.st as Staged;
-    const mem = this.tk.memory.bytes, xb = this.inputLength * 4, yb = this.outputLength * 4;
+    const xb = this.inputLength * 4, yb = this.outputLength * 4;
     for (const [p, b, name] of [[xPtr, xb, 'xPtr'], [yPtr, yb, 'yPtr']] as const) {
-      if (!Number.isInteger(p) || p <= 0 || p % 4 !== 0 || p + b + 16 > mem) throw new ArgumentError(`SparseLayer.runPtr: ${name} ${p} (+${b} B) is not an aligned range inside linear memory`);
+      // inside one live arena block (a tensor or a block of the caller's): never static data or free memory; the block's
+      // tail pad covers the kernels' <= 16-byte over-read
+      if (!Number.isInteger(p) || p % 4 !== 0 || !this.tk.arena.blockHolding(p, b)) {
+        throw new ArgumentError(`SparseLayer.runPtr: ${name} ${p} (+${b} B) is not a 4-byte aligned range inside one live arena block`);
+      }
     }
     if (xPtr < yPtr + yb && yPtr < xPtr + xb) throw new ArgumentError('SparseLayer.runPtr: x and y overlap');
     this.tk.run(() => this.exec(st, xPtr, yPtr));

@@ -153,10 +153,11 @@ export class ParallelOps {
    * Channel blocks start at multiples of the MR the weights were packed with (depthwise: any channel).
    * Runs as packed.run with one thread or under PARALLEL_CONV_MIN_MACS multiply-adds.
    */
-  async conv2dRun(packed: PackedConv2d, x: Tensor, out: Tensor, n = 1): Promise<void> {
+  async conv2dRun(packed: PackedConv2d, x: Tensor, out: Tensor, n?: number): Promise<void> {
     this.#alive();
     const where = 'parallel.conv2dRun';
     if (!(packed instanceof PackedConv2d)) throw new ArgumentError(`${where}: packed must be a PackedConv2d (tk.dense.packConv2d)`);
+    n ??= packed.n; // as PackedConv2d.run: the packing options' n by default
     const P = packed.internals(); // DisposedError once disposed
     if (P.tk !== this.tk) throw new ArgumentError(`${where}: the packed weights belong to another tessera instance`);
     const g = P.geom;
@@ -214,6 +215,7 @@ export class ParallelOps {
     let ta: Tensor | null = null, tc: Tensor | null = null;
     try {
       if (!(a instanceof Float32Array)) throw new DTypeError('parallel.matmul: a must be a Float32Array');
+      if (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 1) throw new ShapeError(`parallel.matmul: m must be an integer >= 1, got ${String(m)}`);
       if (a.length !== m * k) throw new ShapeError(`parallel.matmul: a has ${a.length} elements, expected m*k = ${m}*${k}`);
       ta = this.tk.tensorFrom(a);
       tc = this.tk.tensor('f32', [m * n]);
