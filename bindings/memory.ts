@@ -17,7 +17,7 @@
  * Fresh blocks therefore start as FREE_WORD (a NaN) in debug mode: reading scratch that was never
  * written shows up as NaN in results instead of passing by luck on zeroed memory.
  */
-import { ArgumentError, DTypeError, DisposedError, MemoryCorruptionError, OutOfMemoryError } from './errors.js';
+import { ArgumentError, DTypeError, DisposedError, MemoryCorruptionError, OutOfMemoryError, ShapeError } from './errors.js';
 import { halfBits, isFloat16Array } from './f16js.js';
 
 export const PAGE = 65536;
@@ -502,7 +502,7 @@ export class Tensor<D extends DType = DType> {
     if (!ArrayBuffer.isView(into) || (into as object).constructor !== v.constructor) {
       throw new DTypeError(`Tensor.read: into must be a ${v.constructor.name} for a ${this.dtype} tensor, got ${(into as object)?.constructor?.name ?? typeof into}`);
     }
-    if (into.length !== this.length) throw new ArgumentError(`Tensor.read: into has ${into.length} elements, expected ${this.length}`);
+    if (into.length !== this.length) throw new ShapeError(`Tensor.read: into has ${into.length} elements, expected ${this.length}`);
     (into as any).set(v);
     return into;
   }
@@ -522,7 +522,7 @@ export class Tensor<D extends DType = DType> {
         throw new DTypeError(`Tensor.write: an f16 tensor takes Uint16Array bits or a Float16Array, got ${(src as object).constructor?.name ?? 'object'} (convert f32 values with tk.f16.fromF32)`);
       }
     }
-    if (src.length !== this.length) throw new ArgumentError(`Tensor.write: expected ${this.length} elements, got ${src.length}`);
+    if (src.length !== this.length) throw new ShapeError(`Tensor.write: expected ${this.length} elements, got ${src.length}`);
     (this.view() as any).set(src);
     return this;
   }

@@ -8,7 +8,7 @@ import {
   probeSimd, runtimeVersion, type RuntimeName,
   detectBoundsChecks, detectEngine, defaultKernelProfile, type JsEngine, KERNEL_PROFILE_KEYS, probeFusedMadd, type KernelProfile,
 } from './env.js';
-import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
+import { ArgumentError, DTypeError, DisposedError, InitInProgressError, SelfTestError, ShapeError, SimdUnsupportedError, WasmUnavailableError } from './errors.js';
 import { f16roundJs, isFloat16Array } from './f16js.js';
 import { options as optionsObject, typeName } from './validate.js';
 import { compileSource, defaultWasmUrl, type Flavor, type Tier, type WasmSource } from './loader.js';
@@ -358,7 +358,7 @@ export class Tessera {
       data instanceof Uint8Array ? 'u8' : data instanceof Uint16Array || isFloat16Array(data) ? 'f16' : undefined;
     if (!dtype) throw new DTypeError(`tensorFrom: data must be a Float32Array, Uint16Array/Float16Array, Int32Array, Uint32Array or Uint8Array, got ${typeName(data)}`);
     const t = this.tensor(dtype, shape);
-    if (t.length !== data.length) { t.dispose(); throw new ArgumentError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
+    if (t.length !== data.length) { t.dispose(); throw new ShapeError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
     const bits = dtype === 'f16' && !(data instanceof Uint16Array) ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;
     return t.write(bits);
   }

@@ -36,10 +36,10 @@ const tensor: OpSpec = {
         return { desc: `shape ${JSON.stringify(s)}`, call: () => tk.tensor('f32', s), expect: [ArgumentError, ShapeError], msg: /shape/ }; }
       case 1: { const d = r.pick<any>(['f64', 'float32', '', null, 4]); return { desc: `dtype ${String(d)}`, call: () => tk.tensor(d, [4]), expect: [DTypeError], msg: /dtype/ }; }
       case 2: return { desc: 'shape of 2^40 elements', call: () => tk.tensor('f32', [2 ** 20, 2 ** 20]), expect: [OutOfMemoryError, ShapeError] };
-      case 3: return { desc: 'tensorFrom: shape does not hold data', call: () => tk.tensorFrom(new Float32Array(6), [4]), expect: [ArgumentError, ShapeError] };
+      case 3: return { desc: 'tensorFrom: shape does not hold data', call: () => tk.tensorFrom(new Float32Array(6), [4]), expect: [ShapeError] };
       case 4: return { desc: 'tensorFrom(Float64Array)', call: () => tk.tensorFrom(new Float64Array(4) as any), expect: [DTypeError] };
       default: { const t = tk.tensor('f32', [4]);
-        return { desc: 'write of wrong length', call: () => t.write([1, 2, 3]), expect: [ArgumentError, ShapeError], dispose: () => t.dispose() }; }
+        return { desc: 'write of wrong length', call: () => t.write([1, 2, 3]), expect: [ShapeError], dispose: () => t.dispose() }; }
     }
   },
 };
