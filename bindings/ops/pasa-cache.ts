@@ -27,7 +27,7 @@ import { ABI } from '../abi.js';
 import { ArgumentError, DisposedError, ShapeError } from '../errors.js';
 import { Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
-import { elements, f32or16, scratchBytes, tensor } from '../validate.js';
+import { elements, f32or16, options, scratchBytes, tensor } from '../validate.js';
 import { attentionPlan, attnTileFlag, decodeCall, fwdCall, FWD_SCRATCH_ARG, useDecodeKernel, type AttentionPlan } from './attention.js';
 
 export interface PasaKVCacheOptions {
@@ -72,9 +72,7 @@ export class PasaKVCache {
   constructor(private readonly tk: Tessera, o: PasaKVCacheOptions) {
     const what = 'pasaKVCache';
     if (typeof o !== 'object' || o === null) throw new ArgumentError(`${what}: options object is required`);
-    for (const key of Object.keys(o)) {
-      if (!['heads', 'kvHeads', 'headDim', 'capacity', 'scale', 'beta', 'blockK', 'pasaFrame'].includes(key)) throw new ArgumentError(`${what}: unknown option '${key}'`);
-    }
+    options(what, o, ['heads', 'kvHeads', 'headDim', 'capacity', 'scale', 'beta', 'blockK', 'pasaFrame']);
     // the attention plan validates heads, kvHeads, headDim, scale, beta, blockK and pasaFrame; seqK is set per call
     const cap = o.capacity;
     if (typeof cap !== 'number' || !Number.isSafeInteger(cap) || cap < 1) throw new ShapeError(`${what}: capacity must be a positive integer, got ${String(cap)}`);
