@@ -474,7 +474,7 @@ export class Tensor<D extends DType = DType> {
   get byteLength(): number { return this.length * DTYPE_BYTES[this.dtype]; }
   /** @internal true when this is a live tensor of `arena` (ops reject tensors of other instances). */
   ownedBy(arena: Arena): boolean { return this.arena === arena && this.life.alive && arena.isLive(this._ptr); }
-  get disposed(): boolean { return !this.life.alive; }
+  get disposed(): boolean { return !this.life.alive || this.arena.closed; }
 
   /** @internal Keep the memory while an async op's tiles may still touch it (see Lifetime). */
   pin(): () => void { return this.life.pin(); }
@@ -516,6 +516,8 @@ export class Tensor<D extends DType = DType> {
     if (src === null || typeof src !== 'object' || typeof (src as { length?: unknown }).length !== 'number') {
       throw new DTypeError(`Tensor.write: src must be an array or a typed array, got ${src === null ? 'null' : typeof src}`);
     }
+    const buf = ArrayBuffer.isView(src) ? src.buffer as ArrayBuffer & { detached?: boolean } : null;
+    if (buf?.detached === true) throw new ArgumentError('Tensor.write: src is backed by a detached ArrayBuffer (transferred to a worker?)');
     if (this.dtype === 'f16') {
       if (isFloat16Array(src)) src = halfBits(src as unknown as ArrayBufferView & { length: number });
       else if (!(src instanceof Uint16Array)) {

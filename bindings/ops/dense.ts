@@ -323,6 +323,13 @@ function convGeom(o: Conv2dOptions, where: string): ConvGeom {
   const ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
   if (h + pt + pb < ekh || w + pl + pr < ekw) throw new ShapeError(`${where}: kernel ${kh}x${kw} (dilated ${ekh}x${ekw}) is larger than the padded input ${h + pt + pb}x${w + pl + pr}`);
   const ho = Math.floor((h + pt + pb - ekh) / sh) + 1, wo = Math.floor((w + pl + pr - ekw) / sw) + 1;
+  // each value fits i32, but the kernels add and multiply them (padded extents, pitches of whole 8-pixel tiles times the
+  // stride) and scale them to byte offsets: keep every such extent within 2^29 elements so none wraps
+  const LIMIT = 2 ** 29;
+  for (const [what, v] of [['padded height h + pad', h + pt + pb], ['padded width w + pad', w + pl + pr], ['stride x output rows', (ho + 8) * sh],
+    ['stride x output columns', (Math.ceil(wo / 8) * 8 + 8) * sw + ekw + 16]] as const) {
+    if (v > LIMIT) throw new ShapeError(`${where}: ${what} = ${v} is too large (max ${LIMIT}: the kernels' byte offsets are 32-bit)`);
+  }
   return { c, h, w, cout, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups: c === 1 ? 1 : groups, ho, wo };
 }
 

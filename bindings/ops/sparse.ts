@@ -99,13 +99,13 @@ export class SparseOps {
 
   /** Magnitude-prune dense weights to a target block sparsity (returns a pruned copy). */
   prune(w: Float32Array, rows: number, cols: number, o: PruneOptions): Float32Array {
-    knownKeys('sparse.prune', o, ['sparsity', 'block', 'kernelSize']);
+    knownKeys('sparse.prune', o, ['sparsity', 'block', 'kernelSize']); // null / missing: pruneSparse names the sparsity
     return pruneSparse(w, rows, cols, o);
   }
 
   /** Pack dense weights (rows x cols, or rows x cols x 3 x 3 with kernelSize 3) into the validated sparse form. */
   pack(w: Float32Array, rows: number, cols: number, o: PackOptions = {}): SparseMatrix {
-    knownKeys('sparse.pack', o, PACK_KEYS);
+    o = options('sparse.pack', o, PACK_KEYS);
     return packSparse(w, rows, cols, o);
   }
 
@@ -142,7 +142,7 @@ export class SparseOps {
   conv2d(sp: SparseMatrix, x: Float32Array, o: ConvOptions): Float32Array {
     checkSparse(sp);
     if (!(x instanceof Float32Array)) throw new DTypeError('sparse.conv2d: x must be a Float32Array');
-    knownKeys('sparse.conv2d', o, ['c', 'h', 'w', 'stride', 'pad', 'activation']);
+    knownKeys('sparse.conv2d', o, ['c', 'h', 'w', 'stride', 'pad', 'activation']); // null / missing: convGeom's ShapeError
     const g = convGeom('sparse.conv2d', sp, o ?? ({} as ConvOptions));
     if (x.length !== g.c * g.h * g.w) throw new ShapeError(`sparse.conv2d: x has ${x.length} elements, ${g.c}x${g.h}x${g.w} needs ${g.c * g.h * g.w}`);
     const [lo, hi] = clampOf(o.activation, 'sparse.conv2d');
@@ -164,7 +164,7 @@ export class SparseOps {
   layer(sp: SparseMatrix, geom: LayerGeometry, o: { activation?: Activation } = {}): SparseLayer {
     checkSparse(sp);
     knownKeys('sparse.layer', geom, GEOM_KEYS);
-    knownKeys('sparse.layer', o, ['activation']);
+    o = options('sparse.layer', o, ['activation']);
     return new SparseLayer(this.tk, sp, geom, o.activation, false);
   }
 
@@ -174,7 +174,7 @@ export class SparseOps {
    */
   denseLayer(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation } = {}): SparseLayer {
     knownKeys('sparse.denseLayer', geom, GEOM_KEYS);
-    knownKeys('sparse.denseLayer', o, DENSE_LAYER_KEYS);
+    o = options('sparse.denseLayer', o, DENSE_LAYER_KEYS);
     const full = packSparse(w, rows, cols, { block: [4, 1], bias: o.bias, kernelSize: o.kernelSize }, true);
     return new SparseLayer(this.tk, full, geom, o.activation, true);
   }
@@ -186,7 +186,7 @@ export class SparseOps {
    */
   denseFamilyLayer(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation } = {}): LayerRunner {
     knownKeys('sparse.denseFamilyLayer', geom, GEOM_KEYS);
-    knownKeys('sparse.denseFamilyLayer', o, DENSE_LAYER_KEYS);
+    o = options('sparse.denseFamilyLayer', o, DENSE_LAYER_KEYS);
     return new DenseFamilyLayer(this.tk, w, rows, cols, geom, o);
   }
 
@@ -198,7 +198,7 @@ export class SparseOps {
    */
   auto(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: AutoOptions = {}): AutoLayer {
     knownKeys('sparse.auto', geom, GEOM_KEYS);
-    knownKeys('sparse.auto', o, [...PACK_KEYS, 'activation', 'policy', 'breakEven']);
+    o = options('sparse.auto', o, [...PACK_KEYS, 'activation', 'policy', 'breakEven']);
     const be = o?.breakEven ?? 0.8;
     if (typeof be !== 'number' || !(be >= 0 && be <= 1)) throw new ArgumentError(`sparse.auto: breakEven must be a number in [0, 1], got ${String(be)}`);
     const sp = packSparse(w, rows, cols, o);
@@ -307,9 +307,10 @@ export class SparseLayer implements LayerRunner {
   private readonly life = new Lifetime('SparseLayer', () => this.freeAll());
 
   constructor(private tk: Tessera, sp: SparseMatrix, geom: LayerGeometry, act: Activation | undefined, dense: boolean) {
-    // a private, validated, frozen snapshot: run() and tk.parallel read rows / cols / first / blockRows from it, so later
-    // writes to the caller's matrix (readonly only to TypeScript) cannot reach the kernels; its arrays are staged below
-    sp = Object.freeze(new SparseMatrix(sp));
+    // a private, validated copy (fields frozen, arrays copied): run() and tk.parallel read rows / cols / first / blockRows
+    // from it, so later writes to the caller's matrix (readonly only to TypeScript) cannot reach the kernels or layer.matrix
+    sp = Object.freeze(new SparseMatrix({ rows: sp.rows, cols: sp.cols, kernelSize: sp.kernelSize, blockRows: sp.blockRows, first: sp.first,
+      nnz: sp.nnz.slice(), delta: sp.delta.slice(), vals: sp.vals.slice() }));
     [this.lo, this.hi] = clampOf(act, 'sparse.layer');
     this.rows = sp.rows; this.cols = sp.cols; this.kernelSize = sp.kernelSize; this.dense = dense;
     this.meta = sp;
@@ -363,19 +364,20 @@ export class SparseLayer implements LayerRunner {
 
   /**
    * Pointer form for engines that manage their own arena buffers (e.g. ping-pong activations):
-   * xPtr / yPtr are byte offsets of inputLength / outputLength f32 values. They are checked to be
-   * 4-byte aligned, inside linear memory and non-overlapping; the caller owns the buffers (the arena
-   * tail pad after x covers the kernels' <= 16-byte vector over-read).
+   * xPtr / yPtr are byte offsets of inputLength / outputLength f32 values. Each range must be 4-byte
+   * aligned and inside one live tensor block (tk.tensor / tensorFrom, or arena.allocPersistent with its
+   * default tag), and the two must not overlap (the block's tail pad covers the kernels' <= 16-byte over-read).
    */
   runPtr(xPtr: number, yPtr: number): void {
     this.life.check();
     const st = this.st as Staged;
     const xb = this.inputLength * 4, yb = this.outputLength * 4;
     for (const [p, b, name] of [[xPtr, xb, 'xPtr'], [yPtr, yb, 'yPtr']] as const) {
-      // inside one live arena block (a tensor or a block of the caller's): never static data or free memory; the block's
-      // tail pad covers the kernels' <= 16-byte over-read
-      if (!Number.isInteger(p) || p % 4 !== 0 || !this.tk.arena.blockHolding(p, b)) {
-        throw new ArgumentError(`SparseLayer.runPtr: ${name} ${p} (+${b} B) is not a 4-byte aligned range inside one live arena block`);
+      // inside one live tensor block (tk.tensor, or arena.allocPersistent's default tag): never static data, free memory
+      // or tessera's own blocks (packed weights, this layer's staged index walk); the block's tail pad covers the
+      // kernels' <= 16-byte over-read
+      if (!Number.isInteger(p) || p % 4 !== 0 || this.tk.arena.blockHolding(p, b)?.tag !== 'tensor') {
+        throw new ArgumentError(`SparseLayer.runPtr: ${name} ${p} (+${b} B) is not a 4-byte aligned range inside one live tensor block`);
       }
     }
     if (xPtr < yPtr + yb && yPtr < xPtr + xb) throw new ArgumentError('SparseLayer.runPtr: x and y overlap');

@@ -157,7 +157,7 @@ export class ParallelOps {
     this.#alive();
     const where = 'parallel.conv2dRun';
     if (!(packed instanceof PackedConv2d)) throw new ArgumentError(`${where}: packed must be a PackedConv2d (tk.dense.packConv2d)`);
-    n ??= packed.n; // as PackedConv2d.run: the packing options' n by default
+    if (n === undefined) n = packed.n; // as PackedConv2d.run's default parameter: the packing options' n
     const P = packed.internals(); // DisposedError once disposed
     if (P.tk !== this.tk) throw new ArgumentError(`${where}: the packed weights belong to another tessera instance`);
     const g = P.geom;

@@ -18,6 +18,7 @@
  */
 import { ArgumentError, DisposedError, ThreadError } from '../errors.js';
 import type { Arena } from '../memory.js';
+import { options } from '../validate.js';
 
 /** One tile: [kernel export name, ...numeric args]. */
 export type TileCall = [string, ...number[]];
@@ -152,7 +153,8 @@ export class ThreadPool {
   }
 
   /** Run heterogeneous tile calls (each one a kernel export plus numeric args), in any order, on all threads. */
-  runCalls(calls: readonly TileCall[], opts: RunOptions = {}): Promise<void> {
+  runCalls(calls: readonly TileCall[], opts?: RunOptions): Promise<void> {
+    opts = options('pool.runCalls', opts, ['useMain', 'scratch']);
     if (this.disposed) return Promise.reject(new DisposedError('thread pool'));
     for (const c of calls) {
       if (typeof this.exports[c[0]] !== 'function') return Promise.reject(new ArgumentError(`pool: no kernel export named '${c[0]}'`));

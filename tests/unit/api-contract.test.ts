@@ -1,7 +1,7 @@
 // API contracts a new user tripped over (an outside review exercising every documented API, 2026-11-24): each of these
 // was accepted silently, read the caller's mutable objects after validation, or wrote where it must not.
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DisposedError, ShapeError, init } from '../../bindings/index.js';
+import { ArgumentError, DisposedError, OutOfMemoryError, ShapeError, init } from '../../bindings/index.js';
 import { refMatmul, sparseWeights } from '../helpers/ref-sparse.js';
 import { randomF32 } from '../helpers/tiers.js';
 
@@ -22,9 +22,14 @@ describe('API contracts', () => {
     m.rows = 40; m.first += 3; m.blockRows = 1;
     expect(Array.from(L.apply(x))).toEqual(Array.from(want));
     expect(Array.from(victim.read())).toEqual(new Array(256).fill(7));
-    // the layer's own matrix cannot be written at all
+    // the layer's own matrix: fields frozen, arrays its own copies
     expect(() => { (L.matrix as unknown as { rows: number }).rows = 40; }).toThrow(TypeError);
     expect(L.matrix.rows).toBe(8);
+    expect(L.matrix.vals).not.toBe(sp.vals);
+    const before = L.matrix.toDense().weights.slice();
+    sp.vals[0] += 1000; sp.nnz[0] = 0;
+    expect(Array.from(L.matrix.toDense().weights)).toEqual(Array.from(before));
+    expect(() => tk.sparse.validate(L.matrix)).not.toThrow();
     // and the ops that take the (now corrupted) matrix directly still reject it
     expect(() => tk.sparse.matmul(sp, x, 5)).toThrow();
     tk.arena.check();
@@ -39,6 +44,9 @@ describe('API contracts', () => {
     const base = tk.arena.base;
     for (const yPtr of [1024, base - 256, x.ptr + 4]) expect(() => L.runPtr(x.ptr, yPtr)).toThrow(ArgumentError);
     expect(() => L.runPtr(16, y.ptr)).toThrow(ArgumentError); // static data below the arena
+    // tessera's own blocks (this layer's staged index walk, which drives the kernel's addresses) are not the caller's
+    const st = L.internals().st;
+    for (const own of [st.dm, st.w, st.nz]) expect(() => L.runPtr(x.ptr, own)).toThrow(ArgumentError);
     L.runPtr(x.ptr, y.ptr);
     expect(Array.from(y.read())).toEqual(new Array(64).fill(12345 + 12));
     // the module's constants are intact: a PASA attention call still matches the f32 path closely
@@ -46,6 +54,33 @@ describe('API contracts', () => {
     const o = { heads: 1, seqQ: 16, seqK: 16, headDim: 8 };
     const a = tk.attention(q, k, v, o), b = tk.attention(q, k, v, { ...o, precision: 'pasa' });
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-2);
+    tk.arena.check();
+  });
+
+  it('conv geometry whose padded extents or stride x tile pitches pass 2^29 is a ShapeError (it wrapped in the kernels)', async () => {
+    const tk = await init({ simd: 'simd128', debug: true });
+    const M = 2 ** 31 - 1;
+    const victim = tk.tensorFrom(new Float32Array(64).fill(7));
+    const depthwise = { c: 4, h: 1, w: 1, cout: 4, kh: 1, kw: 1, groups: 4 };
+    for (const g of [{ ...depthwise, stride: [1, M] as [number, number], pad: [0, M, 0, M] as [number, number, number, number] },
+      { c: 1, h: 1, w: 1, cout: 1, kh: 1, kw: 1, stride: [1, M] as [number, number], pad: [0, M, 0, M] as [number, number, number, number] },
+      { c: 1, h: 3, w: 3, cout: 1, kh: 3, kw: 3, stride: 2 ** 28 }, { c: 1, h: 1, w: 1, cout: 1, kh: 1, kw: 1, pad: 2 ** 29 }]) {
+      const w = new Float32Array(g.cout * ('groups' in g ? 1 : g.c) * g.kh * g.kw).fill(1);
+      expect(() => tk.dense.packConv2d(w, g)).toThrow(ShapeError);
+      expect(() => tk.conv2d(new Float32Array(g.c * g.h * g.w), w, g)).toThrow(ShapeError);
+    }
+    // a random sweep of large strides / pads / dilations: a result or a typed error, never a trap or a corruption
+    let seed = 5; const rnd = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 2 ** 32; };
+    const big = () => [1, 2, 3, 7, 2 ** 10, 2 ** 20, 2 ** 28, 2 ** 29 - 1, 2 ** 30, M][Math.floor(rnd() * 10)];
+    for (let i = 0; i < 300; i++) {
+      const dw = rnd() < 0.5, c = dw ? 4 : 2, k = 1 + Math.floor(rnd() * 3);
+      const g = { c, h: 3, w: 3, cout: dw ? 4 : 3, kh: k, kw: k, groups: dw ? 4 : 1, stride: [big(), big()] as [number, number],
+        pad: [big() % 64, big(), big() % 64, big()] as [number, number, number, number], dilation: dw ? 1 : big() % 4 + 1 };
+      try { tk.conv2d(new Float32Array(c * 9).fill(1), new Float32Array(g.cout * (dw ? 1 : c) * k * k).fill(1), g); } catch (e) {
+        expect(e instanceof ShapeError || e instanceof OutOfMemoryError, String(e)).toBe(true); // too large, or too big an output
+      }
+    }
+    expect(Array.from(victim.read())).toEqual(new Array(64).fill(7));
     tk.arena.check();
   });
 
@@ -73,6 +108,9 @@ describe('API contracts', () => {
     expect(() => tk.sparse.pack(randomF32(8, 4), 2, 4, { blocks: [4, 1] } as never)).toThrow(/unknown option 'blocks'/);
     expect(() => tk.sparse.auto(randomF32(8, 4), 2, 4, { n: 3 }, { policy: 'density', breakEven: NaN })).toThrow(/breakEven/);
     await expect(init({ simd: 'simd128', treads: 2 } as never)).rejects.toThrow(/unknown option 'treads'/);
+    expect(() => tk.sparse.pack(randomF32(8, 4), 2, 4, null as never)).toThrow(ArgumentError);
+    expect(() => tk.sparse.layer(tk.sparse.pack(randomF32(8, 4), 2, 4), { n: 1 }, null as never)).toThrow(ArgumentError);
+    expect(() => tk.pool.runCalls([], { usemain: false } as never)).toThrow(/unknown option 'usemain'/);
     // keys holding undefined are fine (spread defaults)
     expect(tk.matmul(a, b, 2, 3, 2, { bias: undefined, other: undefined } as never)).toHaveLength(4);
   });
@@ -117,6 +155,7 @@ describe('API contracts', () => {
     expect(() => t.read()).toThrow(DisposedError);
     expect(() => t.write(new Float32Array(3))).toThrow(DisposedError);
     expect(() => t.view()).toThrow(DisposedError);
+    expect(t.disposed).toBe(true);
     expect(() => t.dispose()).not.toThrow();
   });
 });
