@@ -48,6 +48,13 @@ export interface MemoryStats {
   maxMemoryBytes: number;
 }
 
+/** Whether a view's buffer is detached (transferred). ES2024 `detached`; older engines: a detached buffer reports
+ *  byteLength 0 (an empty array is still fine to pass). Also used by bindings/validate.ts. */
+export function detached(a: ArrayBufferView): boolean {
+  const b = a.buffer as ArrayBuffer & { detached?: boolean };
+  return typeof b.detached === 'boolean' ? b.detached : false;
+}
+
 export interface Block { start: number; end: number; ptr: number; bytes: number; persistent: boolean; tag: string }
 
 /** Typed-array views over linear memory that are rebuilt whenever the memory grows. */
@@ -516,8 +523,7 @@ export class Tensor<D extends DType = DType> {
     if (src === null || typeof src !== 'object' || typeof (src as { length?: unknown }).length !== 'number') {
       throw new DTypeError(`Tensor.write: src must be an array or a typed array, got ${src === null ? 'null' : typeof src}`);
     }
-    const buf = ArrayBuffer.isView(src) ? src.buffer as ArrayBuffer & { detached?: boolean } : null;
-    if (buf?.detached === true) throw new ArgumentError('Tensor.write: src is backed by a detached ArrayBuffer (transferred to a worker?)');
+    if (ArrayBuffer.isView(src) && detached(src)) throw new ArgumentError('Tensor.write: src is backed by a detached ArrayBuffer (transferred to a worker?)');
     if (this.dtype === 'f16') {
       if (isFloat16Array(src)) src = halfBits(src as unknown as ArrayBufferView & { length: number });
       else if (!(src instanceof Uint16Array)) {

@@ -359,8 +359,7 @@ export class Tessera {
     if (!dtype) throw new DTypeError(`tensorFrom: data must be a Float32Array, Uint16Array/Float16Array, Int32Array, Uint32Array or Uint8Array, got ${typeName(data)}`);
     const t = this.tensor(dtype, shape);
     if (t.length !== data.length) { t.dispose(); throw new ShapeError(`tensorFrom: shape [${shape.join(', ')}] holds ${t.length} elements, data has ${data.length}`); }
-    const bits = dtype === 'f16' && !(data instanceof Uint16Array) ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data;
-    return t.write(bits);
+    try { return t.write(data); } catch (e) { t.dispose(); throw e; } // write takes a Float16Array's bits itself
   }
 
   /** C[m x n] = act(A[m x k] . B[k x n] + bias), row-major; b is f32 or f16 bits (Uint16Array / Float16Array). */

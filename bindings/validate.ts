@@ -5,7 +5,7 @@
  */
 import { ArgumentError, DTypeError, DisposedError, OutOfMemoryError, ShapeError } from './errors.js';
 import { isFloat16Array } from './f16js.js';
-import { Tensor, type Arena, type DType } from './memory.js';
+import { detached, Tensor, type Arena, type DType } from './memory.js';
 
 /** Largest dimension we accept: products of dims are kept below 2^31 elements separately. */
 export const MAX_DIM = 2 ** 31 - 1;
@@ -36,12 +36,6 @@ export function elements(op: string, what: string, ...dims: number[]): number {
   for (const d of dims) n *= d;
   if (n > 2 ** 31) throw new ShapeError(`${op}: ${what} would have ${n} elements, more than a 32-bit wasm memory can hold`);
   return n;
-}
-
-function detached(a: ArrayBufferView): boolean {
-  const b = a.buffer as ArrayBuffer & { detached?: boolean };
-  // ES2024 `detached`; older engines: a detached buffer reports byteLength 0 (an empty array is still fine to pass)
-  return typeof b.detached === 'boolean' ? b.detached : false;
 }
 
 function checkView(op: string, name: string, a: ArrayBufferView): void {
