@@ -10,11 +10,14 @@ import { detached, Tensor, type Arena, type DType } from './memory.js';
 /** Largest dimension we accept: products of dims are kept below 2^31 elements separately. */
 export const MAX_DIM = 2 ** 31 - 1;
 
-/** A dimension: a safe non-negative integer (or >= min). */
-export function dim(op: string, name: string, v: unknown, min = 0): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ArgumentError(`${op}: ${name} must be an integer, got ${fmt(v)}`);
-  if (v < min) throw new ArgumentError(`${op}: ${name} must be >= ${min}, got ${v}`);
-  if (v > MAX_DIM) throw new ArgumentError(`${op}: ${name} = ${v} is too large (max ${MAX_DIM})`);
+/**
+ * A dimension / stride / pad: an integer in [min, MAX_DIM] (the kernels take i32 arguments: a larger value would
+ * wrap). Thrown as ArgumentError, or as ShapeError where an op's contract says so (the dense ops).
+ */
+export function dim(op: string, name: string, v: unknown, min = 0, E: new (message: string) => Error = ArgumentError): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new E(`${op}: ${name} must be an integer, got ${fmt(v)}`);
+  if (v < min) throw new E(`${op}: ${name} must be >= ${min}, got ${v}`);
+  if (v > MAX_DIM) throw new E(`${op}: ${name} = ${v} is too large (max ${MAX_DIM})`);
   return v;
 }
 

@@ -17,7 +17,7 @@ import { ArgumentError, DTypeError, DisposedError, ShapeError } from '../errors.
 import { halfBits, isFloat16Array } from '../f16js.js';
 import { Lifetime, type Tensor } from '../memory.js';
 import type { Tessera } from '../tessera.js';
-import { MAX_DIM, options, scratchBytes, tensor as tensorArg } from '../validate.js';
+import { dim, options, scratchBytes, tensor as tensorArg } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
 /** Weights: f32, or IEEE half bits (Uint16Array, or Float16Array where the runtime has it). */
@@ -93,12 +93,8 @@ function describe(x: unknown): string {
   return (x as object).constructor?.name ?? 'object';
 }
 
-/** A dimension / stride / pad: an integer in [min, 2^31 - 1] (the kernels take i32 arguments: a larger value would wrap). */
-function dim(v: unknown, name: string, where: string, min = 1): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new ShapeError(`${where}: ${name} must be an integer >= ${min}, got ${String(v)}`);
-  if (v > MAX_DIM) throw new ShapeError(`${where}: ${name} = ${v} is too large (max ${MAX_DIM})`);
-  return v;
-}
+/** A dense dimension / stride / pad (validate.ts's dim): a ShapeError when it is not an integer in [min, MAX_DIM]. */
+const shapeDim = (v: unknown, name: string, where: string, min = 1): number => dim(where, name, v, min, ShapeError);
 
 const MATMUL_KEYS = ['bias', 'activation'] as const;
 const CONV_KEYS = ['n', 'c', 'h', 'w', 'cout', 'kh', 'kw', 'stride', 'pad', 'dilation', 'groups', 'bias', 'activation', 'layout'] as const;
@@ -166,8 +162,8 @@ export class PackedMatmul {
   constructor(private tk: Tessera, b: WeightArray, k: number, n: number, opts?: MatmulOptions) {
     const where = 'dense.packMatmul';
     opts = options(where, opts, MATMUL_KEYS);
-    this.k = dim(k, 'k', where);
-    this.n = dim(n, 'n', where);
+    this.k = shapeDim(k, 'k', where);
+    this.n = shapeDim(n, 'n', where);
     const w = weightsOf(b, where);
     if (w.data.length !== k * n) throw new ShapeError(`${where}: b has ${w.data.length} elements, expected k*n = ${k}*${n} = ${k * n}`);
     const bias = checkBias(opts.bias, n, where);
@@ -225,7 +221,7 @@ export class PackedMatmul {
     this.life.check();
     tensorArg(where, 'a', a, this.tk.arena, 'f32');
     const mm = m ?? a.length / this.k;
-    dim(mm, 'm', where);
+    shapeDim(mm, 'm', where);
     checkTensor(this.tk, a, mm * this.k, 'a', where);
     checkTensor(this.tk, out, mm * this.n, 'out', where);
     if (a.ptr === out.ptr) throw new ArgumentError(`${where}: a and out must be different tensors`);
@@ -238,7 +234,7 @@ export class PackedMatmul {
     this.life.check();
     f32Array(a, 'a', where);
     const mm = m ?? a.length / this.k;
-    dim(mm, 'm', where);
+    shapeDim(mm, 'm', where);
     if (a.length !== mm * this.k) throw new ShapeError(`${where}: a has ${a.length} elements, expected m*k = ${mm}*${this.k}`);
     const dst = resultArray(out, mm * this.n, where);
     return this.tk.run(() => {
@@ -296,8 +292,8 @@ interface ConvGeom {
 
 function pair(v: unknown, name: string, where: string, dflt: number, min: number): [number, number] {
   if (v === undefined) return [dflt, dflt];
-  if (typeof v === 'number') { dim(v, name, where, min); return [v, v]; }
-  if (Array.isArray(v) && v.length === 2) return [dim(v[0], name, where, min), dim(v[1], name, where, min)];
+  if (typeof v === 'number') { shapeDim(v, name, where, min); return [v, v]; }
+  if (Array.isArray(v) && v.length === 2) return [shapeDim(v[0], name, where, min), shapeDim(v[1], name, where, min)];
   throw new ArgumentError(`${where}: ${name} must be a number or [h, w], got ${JSON.stringify(v)}`);
 }
 
@@ -305,16 +301,16 @@ function convGeom(o: Conv2dOptions, where: string): ConvGeom {
   if (!o || typeof o !== 'object') throw new ArgumentError(`${where}: options { c, h, w, cout, kh, kw, ... } are required`);
   options(where, o, CONV_KEYS);
   if (o.layout !== undefined && o.layout !== 'nchw') throw new ArgumentError(`${where}: layout must be 'nchw', got ${String(o.layout)}`);
-  const c = dim(o.c, 'c', where), h = dim(o.h, 'h', where), w = dim(o.w, 'w', where);
-  const cout = dim(o.cout, 'cout', where), kh = dim(o.kh, 'kh', where), kw = dim(o.kw, 'kw', where);
+  const c = shapeDim(o.c, 'c', where), h = shapeDim(o.h, 'h', where), w = shapeDim(o.w, 'w', where);
+  const cout = shapeDim(o.cout, 'cout', where), kh = shapeDim(o.kh, 'kh', where), kw = shapeDim(o.kw, 'kw', where);
   const [sh, sw] = pair(o.stride, 'stride', where, 1, 1);
   const [dh, dw] = pair(o.dilation, 'dilation', where, 1, 1);
   let pt: number, pl: number, pb: number, pr: number;
   const p = o.pad;
   if (p === undefined) pt = pl = pb = pr = 0;
-  else if (typeof p === 'number') { dim(p, 'pad', where, 0); pt = pl = pb = pr = p; }
-  else if (Array.isArray(p) && p.length === 2) { pt = pb = dim(p[0], 'pad', where, 0); pl = pr = dim(p[1], 'pad', where, 0); }
-  else if (Array.isArray(p) && p.length === 4) { pt = dim(p[0], 'pad', where, 0); pl = dim(p[1], 'pad', where, 0); pb = dim(p[2], 'pad', where, 0); pr = dim(p[3], 'pad', where, 0); }
+  else if (typeof p === 'number') { shapeDim(p, 'pad', where, 0); pt = pl = pb = pr = p; }
+  else if (Array.isArray(p) && p.length === 2) { pt = pb = shapeDim(p[0], 'pad', where, 0); pl = pr = shapeDim(p[1], 'pad', where, 0); }
+  else if (Array.isArray(p) && p.length === 4) { pt = shapeDim(p[0], 'pad', where, 0); pl = shapeDim(p[1], 'pad', where, 0); pb = shapeDim(p[2], 'pad', where, 0); pr = shapeDim(p[3], 'pad', where, 0); }
   else throw new ArgumentError(`${where}: pad must be p, [ph, pw] or [top, left, bottom, right], got ${JSON.stringify(p)}`);
   const groups = o.groups ?? 1;
   if (groups !== 1 && groups !== c) throw new ArgumentError(`${where}: groups must be 1 or c (= ${c}, depthwise), got ${String(groups)}`);
@@ -354,7 +350,7 @@ export class PackedConv2d {
     const g = convGeom(opts, where);
     this.geom = Object.freeze(g);
     this.outShape = Object.freeze([g.cout, g.ho, g.wo]) as readonly [number, number, number];
-    this.n = dim(opts.n ?? 1, 'n', where);
+    this.n = shapeDim(opts.n ?? 1, 'n', where);
     const wt = weightsOf(w, where);
     this.depthwise = g.groups > 1;
     const kdim = (this.depthwise ? 1 : g.c) * g.kh * g.kw;
@@ -408,7 +404,7 @@ export class PackedConv2d {
     const where = 'PackedConv2d.run';
     this.life.check();
     const g = this.geom;
-    dim(n, 'n', where);
+    shapeDim(n, 'n', where);
     checkTensor(this.tk, x, n * g.c * g.h * g.w, 'x', where);
     checkTensor(this.tk, out, n * g.cout * g.ho * g.wo, 'out', where);
     if (x.ptr === out.ptr) throw new ArgumentError(`${where}: x and out must be different tensors`);
@@ -421,7 +417,7 @@ export class PackedConv2d {
     this.life.check();
     const g = this.geom;
     f32Array(x, 'x', where);
-    dim(n, 'n', where);
+    shapeDim(n, 'n', where);
     if (x.length !== n * g.c * g.h * g.w) throw new ShapeError(`${where}: x has ${x.length} elements, expected n*c*h*w = ${n}*${g.c}*${g.h}*${g.w}`);
     const outLen = n * g.cout * g.ho * g.wo;
     const dst = resultArray(out, outLen, where);
@@ -542,7 +538,7 @@ export class DenseOps {
     const where = 'matmul';
     opts = options(where, opts, MATMUL_KEYS);
     f32Array(a, 'a', where);
-    dim(m, 'm', where); dim(k, 'k', where); dim(n, 'n', where);
+    shapeDim(m, 'm', where); shapeDim(k, 'k', where); shapeDim(n, 'n', where);
     if (a.length !== m * k) throw new ShapeError(`${where}: a has ${a.length} elements, expected m*k = ${m}*${k} = ${m * k}`);
     const w = weightsOf(b, where);
     if (w.data.length !== k * n) throw new ShapeError(`${where}: b has ${w.data.length} elements, expected k*n = ${k}*${n} = ${k * n}`);
@@ -598,7 +594,7 @@ export class DenseOps {
     const where = 'conv2d';
     f32Array(x, 'x', where);
     const g = convGeom(opts, where);
-    const n = dim(opts.n ?? 1, 'n', where);
+    const n = shapeDim(opts.n ?? 1, 'n', where);
     if (x.length !== n * g.c * g.h * g.w) throw new ShapeError(`${where}: x has ${x.length} elements, expected n*c*h*w = ${n}*${g.c}*${g.h}*${g.w} = ${n * g.c * g.h * g.w}`);
     const p = new PackedConv2d(this.tk, w, opts);
     try { return p.apply(x, n); } finally { p.dispose(); }
