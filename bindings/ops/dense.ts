@@ -147,19 +147,46 @@ export interface PackedConv2dInternals {
   readonly depthwise: boolean; readonly geom: Readonly<ConvGeom>; readonly dtype: 'f32' | 'f16';
 }
 
+/**
+ * What both packed dense ops share: the packed weights and bias as persistent arena blocks (ptr < 0 / biasPtr = 0 once
+ * freed), and their Lifetime (dispose is idempotent and waits for tk.parallel pins).
+ */
+abstract class PackedWeights {
+  protected ptr = -1;
+  protected biasPtr = 0;
+  protected readonly life: Lifetime;
+
+  protected constructor(protected readonly tk: Tessera, what: string) {
+    this.life = new Lifetime(what, () => this.freeAll());
+  }
+
+  get disposed(): boolean { return !this.life.alive; }
+
+  /** @internal keep the packed weights while an async op's tiles use them (see Lifetime) */
+  pin(): () => void { return this.life.pin(); }
+
+  /** Free the packed weights (idempotent; deferred while a tk.parallel op has them pinned). */
+  dispose(): void { this.life.dispose(); }
+
+  protected freeAll(): void {
+    if (this.ptr >= 0) this.tk.arena.free(this.ptr);
+    if (this.biasPtr > 0) this.tk.arena.free(this.biasPtr);
+    this.ptr = -1;
+    this.biasPtr = 0;
+  }
+}
+
 /** Matmul weights packed once into 8-column panels (f32 or f16) in the arena. */
-export class PackedMatmul {
+export class PackedMatmul extends PackedWeights {
   readonly k: number;
   readonly n: number;
   readonly dtype: 'f32' | 'f16';
-  private ptr: number;
-  private biasPtr: number;
   private readonly act: Act;
   private readonly exact16: number;
-  private readonly life = new Lifetime('PackedMatmul', () => this.freeAll());
 
   /** @internal use tk.dense.packMatmul */
-  constructor(private tk: Tessera, b: WeightArray, k: number, n: number, opts?: MatmulOptions) {
+  constructor(tk: Tessera, b: WeightArray, k: number, n: number, opts?: MatmulOptions) {
+    super(tk, 'PackedMatmul');
     const where = 'dense.packMatmul';
     opts = options(where, opts, MATMUL_KEYS);
     this.k = shapeDim(k, 'k', where);
@@ -204,16 +231,11 @@ export class PackedMatmul {
     }
   }
 
-  get disposed(): boolean { return !this.life.alive; }
-
   /** @internal what tk.parallel needs to build this op's tile calls (DisposedError once disposed) */
   internals(): PackedMatmulInternals {
     this.life.check();
     return { tk: this.tk, ptr: this.ptr, biasPtr: this.biasPtr, act: this.act, exact16: this.exact16, dtype: this.dtype, k: this.k, n: this.n };
   }
-
-  /** @internal keep the packed weights while an async op's tiles use them (see Lifetime) */
-  pin(): () => void { return this.life.pin(); }
 
   /** Zero-copy: out[m x n] = act(a[m x k] . B + bias); a and out are f32 arena tensors. m defaults to a.length / k. */
   run(a: Tensor, out: Tensor, m?: number): void {
@@ -274,15 +296,6 @@ export class PackedMatmul {
       po, this.n, this.biasPtr, clampOn, lo, hi, scratch);
   }
 
-  private freeAll(): void {
-    if (this.ptr >= 0) this.tk.arena.free(this.ptr);
-    if (this.biasPtr > 0) this.tk.arena.free(this.biasPtr);
-    this.ptr = -1;
-    this.biasPtr = 0;
-  }
-
-  /** Free the packed weights (idempotent; deferred while a tk.parallel op has them pinned). */
-  dispose(): void { this.life.dispose(); }
 }
 
 interface ConvGeom {
@@ -330,22 +343,20 @@ function convGeom(o: Conv2dOptions, where: string): ConvGeom {
 }
 
 /** Conv weights packed once: MR-row panels (groups = 1) or a plain [c][kh][kw] f32 copy (depthwise). */
-export class PackedConv2d {
+export class PackedConv2d extends PackedWeights {
   readonly geom: Readonly<ConvGeom>;
   readonly dtype: 'f32' | 'f16';
   /** output shape per image: [cout, ho, wo] */
   readonly outShape: readonly [number, number, number];
   /** images per call when run / apply are not given n: the packing options' n (default 1) */
   readonly n: number;
-  private ptr: number;
-  private biasPtr = 0;
   private readonly mr: number;
   private readonly act: Act;
   private readonly depthwise: boolean;
-  private readonly life = new Lifetime('PackedConv2d', () => this.freeAll());
 
   /** @internal use tk.dense.packConv2d */
-  constructor(private tk: Tessera, w: WeightArray, opts: Conv2dOptions) {
+  constructor(tk: Tessera, w: WeightArray, opts: Conv2dOptions) {
+    super(tk, 'PackedConv2d');
     const where = 'dense.packConv2d';
     const g = convGeom(opts, where);
     this.geom = Object.freeze(g);
@@ -388,16 +399,11 @@ export class PackedConv2d {
     }
   }
 
-  get disposed(): boolean { return !this.life.alive; }
-
   /** @internal what tk.parallel needs to build this op's tile calls (DisposedError once disposed) */
   internals(): PackedConv2dInternals {
     this.life.check();
     return { tk: this.tk, ptr: this.ptr, biasPtr: this.biasPtr, mr: this.mr, act: this.act, depthwise: this.depthwise, geom: this.geom, dtype: this.dtype };
   }
-
-  /** @internal keep the packed weights while an async op's tiles use them (see Lifetime) */
-  pin(): () => void { return this.life.pin(); }
 
   /** Zero-copy: out[n][cout][ho][wo] = conv(x[n][c][h][w]) on f32 arena tensors (n defaults to the packing options' n). */
   run(x: Tensor, out: Tensor, n = this.n): void {
@@ -472,15 +478,6 @@ export class PackedConv2d {
     }
   }
 
-  private freeAll(): void {
-    if (this.ptr >= 0) this.tk.arena.free(this.ptr);
-    if (this.biasPtr > 0) this.tk.arena.free(this.biasPtr);
-    this.ptr = -1;
-    this.biasPtr = 0;
-  }
-
-  /** Free the packed weights (idempotent; deferred while a tk.parallel op has them pinned). */
-  dispose(): void { this.life.dispose(); }
 }
 
 /** tk.dense: packed (reusable) forms and tuning knobs. tk.matmul / tk.conv2d delegate here. */
