@@ -266,6 +266,7 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
   const pitchb = <usize>pitch << 2;
   const s1 = kh == 3 && kw == 3 && sh == 1 && sw == 1, s2 = kh == 3 && kw == 3 && sh == 2 && sw == 2;
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  zeroF32(ring, kh * pitch); // the padding columns of every ring row stay zero for the whole call
   for (let ch = 0; ch < c; ch++) {
     const xp = x + <usize>(ch * h * wd) * 4;
     const wc = w + <usize>(ch * kh * kw) * 4;
@@ -273,17 +274,22 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
     const vb = f32x4.splat(b0);
     const yc = y + <usize>(ch * ho * wo) * 4;
     let staged = 0; // padded rows below this index have been staged (the ring holds the last kh)
+    let slot = 0; // = staged % kh, kept by counting (a % by the variable kh per row was an integer division)
     for (let oy = 0; oy < ho; oy++) {
       const top = oy * sh;
-      for (let r = max(staged, top); r < top + kh; r++) {
-        const d = ring + <usize>(r % kh) * pitchb;
-        const iy = r - pt;
-        if (iy < 0 || iy >= h) { zeroF32(d, pitch); continue; }
-        zeroF32(d, pl);
-        copyF32(d + (<usize>pl << 2), xp + (<usize>(iy * wd) << 2), wd);
-        zeroF32(d + (<usize>(pl + wd) << 2), pitch - pl - wd);
+      if (staged < top) { // stride > kernel height: skip the rows no output reads
+        staged = top;
+        slot = top % kh;
       }
-      staged = max(staged, top + kh);
+      for (let r = staged; r < top + kh; r++) {
+        const d = ring + <usize>slot * pitchb;
+        slot = slot + 1 == kh ? 0 : slot + 1;
+        // only the row's interior [pl, pl + wd) is written: the padding columns were zeroed once, at the start
+        const iy = r - pt;
+        if (iy < 0 || iy >= h) zeroF32(d + (<usize>pl << 2), wd);
+        else copyF32(d + (<usize>pl << 2), xp + (<usize>(iy * wd) << 2), wd);
+      }
+      staged = top + kh;
       const yr = yc + (<usize>(oy * wo) << 2);
       if (s1 || s2) {
         const r0 = ring + <usize>(top % 3) * pitchb, r1 = ring + <usize>((top + 1) % 3) * pitchb, r2 = ring + <usize>((top + 2) % 3) * pitchb;
