@@ -111,7 +111,9 @@ const GLANCE: { label: string; peer: boolean; pick: (x: Result, tier: string) =>
   { label: 'GEMM 1024³, packed weights, vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'matmul' && x.shape === '1024x1024x1024' && x.variant === `${t} f32 packed apply (B packed once)` },
   { label: 'conv 3×3 56²×64→64 vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'conv3x3' && x.variant === `${t} f32 packed apply (W packed once)` },
   { label: 'conv 1×1 28²×128→256 vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'conv1x1' && x.variant === `${t} f32 packed apply (W packed once)` },
-  { label: 'depthwise 3×3 112²×32 (into a reused array) vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'dwconv3x3' && x.variant === `${t} f32 packed apply into out (no fresh array)` },
+  // depthwise: both sides without the result copy (our zero-copy run, tfjs's op with its result left in wasm memory): a fresh
+  // 1.6 MB result array costs as much as the convolution itself (page faults, GC), on either side
+  { label: 'depthwise 3×3 112²×32, no result copy on either side, vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'dwconv3x3' && x.variant === `${t} f32 zero-copy run` },
   { label: 'GEMV 1×4096², f32 weights, vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'gemv' && x.variant === `${t} f32 packed apply (B packed once)` },
   { label: 'attention S = 2048, d = 64, f32, vs the faster peer', peer: true, pick: (x, t) => x.op === 'attention' && x.shape === 'S2048 H1 D64' && x.variant === `f32 tensors ${t}` },
   { label: 'MobileNet-v1 backbone, dense, vs tfjs-wasm', peer: true, pick: (x, t) => x.op === 'backbone dense (best per layer)' && x.variant === t },

@@ -9,14 +9,21 @@ import path from 'node:path';
 export interface TfjsPeer {
   name: 'tfjs-wasm';
   version: string;
-  /** y = a . b (b persistent). Returns a runner that produces a Float32Array, and a disposer. */
-  matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): { run: () => Float32Array; dispose: () => void };
+  /**
+   * y = a . b (b persistent). Returns a runner that produces a Float32Array (dataSync), a runner that only computes
+   * (the wasm backend runs its kernels synchronously: the result is left in its wasm memory and disposed, as between
+   * the layers of a model), and a disposer.
+   */
+  matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): PeerOp;
   /**
    * NHWC conv (tfjs' native layout) with 'same' padding, stride s; depthwise when dw. x is given NCHW and w OIHW
    * (converted once outside the timed call); the runner returns NHWC output.
    */
-  conv(x: Float32Array, w: Float32Array, o: { c: number; h: number; w: number; cout: number; k: number; stride: number; dw: boolean }): { run: () => Float32Array; dispose: () => void };
+  conv(x: Float32Array, w: Float32Array, o: { c: number; h: number; w: number; cout: number; k: number; stride: number; dw: boolean }): PeerOp;
 }
+
+/** run: compute and read back a fresh JS array (tfjs's dataSync); compute: the same op, result left in wasm memory and disposed. */
+export interface PeerOp { run: () => Float32Array; compute: () => void; dispose: () => void }
 
 let cached: Promise<TfjsPeer> | null = null;
 let moduleP: Promise<{ tf: typeof import('@tensorflow/tfjs-core'); version: string }> | null = null;
@@ -40,21 +47,23 @@ export function loadTfjs(): Promise<TfjsPeer> {
   cached ??= (async () => {
     const { tf, version } = await loadTfjsModule();
     const readback = (build: () => any): Float32Array => { const y = tf.tidy(build); const d = y.dataSync() as Float32Array; y.dispose(); return d; };
+    const computeOnly = (build: () => any): void => { tf.tidy(build).dispose(); };
     const peer: TfjsPeer = {
       name: 'tfjs-wasm',
       version,
       matmul(a, b, m, k, n) {
         const at = tf.tensor2d(a, [m, k]), bt = tf.tensor2d(b, [k, n]);
         // a is uploaded each call in a real model; keep it persistent too so only the op + readback are timed, like ORT's feeds
-        return { run: () => readback(() => tf.matMul(at, bt)), dispose: () => { at.dispose(); bt.dispose(); } };
+        const op = () => tf.matMul(at, bt);
+        return { run: () => readback(op), compute: () => computeOnly(op), dispose: () => { at.dispose(); bt.dispose(); } };
       },
       conv(x, w, o) {
         const { c, h, w: W, cout, k, stride, dw } = o;
         const xn = nchwToNhwc(x, c, h, W);
         const wt = dw ? tf.tensor4d(oihwToHwc1(w, c, k), [k, k, c, 1]) : tf.tensor4d(oihwToHwio(w, cout, c, k), [k, k, c, cout]);
         const xt = tf.tensor4d(xn, [1, h, W, c]);
-        const run = () => readback(() => dw ? tf.depthwiseConv2d(xt as any, wt as any, stride, 'same') : tf.conv2d(xt as any, wt as any, stride, 'same'));
-        return { run, dispose: () => { xt.dispose(); wt.dispose(); } };
+        const op = () => dw ? tf.depthwiseConv2d(xt as any, wt as any, stride, 'same') : tf.conv2d(xt as any, wt as any, stride, 'same');
+        return { run: () => readback(op), compute: () => computeOnly(op), dispose: () => { xt.dispose(); wt.dispose(); } };
       },
     };
     return peer;

@@ -66,6 +66,11 @@ function checkConv(x: Float32Array, w: Float32Array, y: ArrayLike<number>, cc: C
   return worst;
 }
 
+/** tfjs timed without its readback (key and variant of that entry), and our form it is compared with */
+const TFJS_COMPUTE = 'compute only';
+const TFJS_COMPUTE_VARIANT = 'compute only (result left in wasm memory, no dataSync)';
+const ZERO_COPY = 'zero-copy run';
+
 interface Entry {
   engine: string;
   variant: string;
@@ -79,6 +84,8 @@ interface Entry {
   /** max relative error of this entry's output against the f64 reference */
   check: () => number | Promise<number>;
   vsTfjs: boolean;
+  /** zero-copy rows: compared with tfjs's compute-only entry (neither copies the result out of wasm memory) */
+  vsTfjsCompute?: boolean;
   gbytes?: number;
 }
 interface Stat { ms: number; minMs: number; runs: number; spread: number }
@@ -168,8 +175,10 @@ export const denseSuite: Suite = {
     // swing far more between samples than the compute-bound ones: three times the rounds there
     const runCase = async (op: string, shape: string, fl: number, entries: Entry[], cleanup: (() => unknown)[], gemv: boolean, memoryBound = gemv) => {
       const st = await measure(entries, memoryBound ? 3 * rounds : rounds, sampleMs);
-      const tf = entries.find((e) => e.engine === 'tfjs-wasm');
+      const tf = entries.find((e) => e.engine === 'tfjs-wasm' && e.key !== TFJS_COMPUTE);
       const tfs = tf ? st.get(tf)! : null;
+      const tfc = entries.find((e) => e.engine === 'tfjs-wasm' && e.key === TFJS_COMPUTE);
+      const tfcs = tfc ? st.get(tfc)! : null;
       for (const e of entries) {
         const t = st.get(e)!, g = fl / t.ms / 1e6;
         let ratio: Result['ratio'], vsMin: number | null = null, vsName = '';
@@ -177,6 +186,7 @@ export const denseSuite: Suite = {
           const f = entries.find((x) => x.tier === e.tier && x.wdt === 'f32' && x.key === e.key);
           if (f) { ratio = { vs: `tessera ${e.tier} f32 (same form)`, value: st.get(f)!.ms / t.ms }; vsMin = st.get(f)!.minMs; vsName = 'f32'; }
         } else if (e.vsTfjs && tfs) { ratio = { vs: 'tfjs-wasm', value: tfs.ms / t.ms }; vsMin = tfs.minMs; vsName = 'tfjs'; }
+        else if (e.vsTfjsCompute && tfcs) { ratio = { vs: 'tfjs-wasm compute only', value: tfcs.ms / t.ms }; vsMin = tfcs.minMs; vsName = 'tfjs compute only'; }
         const notes = [e.engine === 'tessera' && !gemv ? peakNote(fl / t.minMs / 1e6, e.tier!) : '', vsMin ? minNote(t.minMs, vsMin, vsName) : ''];
         emit({ op, shape, engine: e.engine, variant: e.variant, ms: t.ms, gflops: g, gbps: e.gbytes ? e.gbytes / t.ms / 1e6 : undefined, runs: t.runs, spread: t.spread,
           maxRelErr: await e.check(), ratio, note: notes.filter(Boolean).join('; ') || undefined });
@@ -194,6 +204,7 @@ export const denseSuite: Suite = {
       if (tfjs) {
         const r = tfjs.matmul(a, b, m, k, n);
         entries.push({ engine: 'tfjs-wasm', variant: 'B persistent tensor', fn: r.run, check: () => checkMatmul(a, b, r.run(), m, k, n), vsTfjs: false, gbytes: m === 1 ? k * n * 4 : undefined });
+        entries.push({ engine: 'tfjs-wasm', variant: TFJS_COMPUTE_VARIANT, key: TFJS_COMPUTE, fn: r.compute, check: () => checkMatmul(a, b, r.run(), m, k, n), vsTfjs: false, gbytes: m === 1 ? k * n * 4 : undefined });
         cleanup.push(r.dispose);
       }
       if (ort) {
@@ -208,14 +219,14 @@ export const denseSuite: Suite = {
           const bref = wdt === 'f16' ? tk.f16.toF32(bw as Uint16Array) : b;
           const gbytes = m === 1 ? k * n * (wdt === 'f16' ? 2 : 4) : undefined;
           const add = (key: string, fn: () => Float32Array | void, out: () => Float32Array, vsTfjs: boolean) =>
-            entries.push({ engine: 'tessera', variant: `${tier} ${wdt} ${key}`, tier, wdt, key, fn, check: () => checkMatmul(a, bref, out(), m, k, n), vsTfjs, gbytes });
+            entries.push({ engine: 'tessera', variant: `${tier} ${wdt} ${key}`, tier, wdt, key, fn, check: () => checkMatmul(a, bref, out(), m, k, n), vsTfjs, vsTfjsCompute: key === ZERO_COPY, gbytes });
           const copyKey = m <= 4 ? 'copying tk.matmul (B streamed, not packed)' : 'copying tk.matmul (packs B per call)';
           add(copyKey, () => tk.matmul(a, bw, m, k, n), () => tk.matmul(a, bw, m, k, n), true);
           const lin = tk.dense.packMatmul(bw, k, n);
           add('packed apply (B packed once)', () => lin.apply(a, m), () => lin.apply(a, m), true);
           const at = tk.tensorFrom(a), ot = tk.tensor('f32', [m * n]);
           add('a tensor + read() (tfjs contract)', () => { lin.run(at, ot, m); return ot.read(); }, () => { lin.run(at, ot, m); return ot.read(); }, true);
-          add('zero-copy run', () => lin.run(at, ot, m), () => { lin.run(at, ot, m); return ot.read(); }, false);
+          add(ZERO_COPY, () => lin.run(at, ot, m), () => { lin.run(at, ot, m); return ot.read(); }, false);
           cleanup.push(() => { at.dispose(); ot.dispose(); lin.dispose(); });
         }
       }
@@ -238,6 +249,7 @@ export const denseSuite: Suite = {
       if (tfjs) {
         const r = tfjs.conv(x, w, { c, h, w: W, cout, k, stride, dw: groups > 1 });
         entries.push({ engine: 'tfjs-wasm', variant: 'NHWC, x and W persistent tensors', fn: r.run, check: () => checkConv(x, w, nhwcToNchw(r.run(), cout, ho, wo), cc), vsTfjs: false });
+        entries.push({ engine: 'tfjs-wasm', variant: `NHWC, ${TFJS_COMPUTE_VARIANT}`, key: TFJS_COMPUTE, fn: r.compute, check: () => checkConv(x, w, nhwcToNchw(r.run(), cout, ho, wo), cc), vsTfjs: false });
         cleanup.push(r.dispose);
       }
       if (ort) {
@@ -249,7 +261,7 @@ export const denseSuite: Suite = {
         const tk: Tessera = await ctx.tk(tier);
         const opts = { c, h, w: W, cout, kh: k, kw: k, stride, pad, groups };
         const add = (key: string, fn: () => Float32Array | void, out: () => Float32Array, vsTfjs: boolean) =>
-          entries.push({ engine: 'tessera', variant: `${tier} f32 ${key}`, tier, wdt: 'f32', key, fn, check: () => checkConv(x, w, out(), cc), vsTfjs });
+          entries.push({ engine: 'tessera', variant: `${tier} f32 ${key}`, tier, wdt: 'f32', key, fn, check: () => checkConv(x, w, out(), cc), vsTfjs, vsTfjsCompute: key === ZERO_COPY });
         add('copying tk.conv2d (packs W per call)', () => tk.conv2d(x, w, opts), () => tk.conv2d(x, w, opts), true);
         const cv = tk.dense.packConv2d(w, opts);
         add('packed apply (W packed once)', () => cv.apply(x), () => cv.apply(x), true);
@@ -257,7 +269,7 @@ export const denseSuite: Suite = {
         add('packed apply into out (no fresh array)', () => cv.apply(x, 1, dst), () => cv.apply(x, 1, dst).slice(), true);
         const xt = tk.tensorFrom(x), ot = tk.tensor('f32', [cout * ho * wo]);
         add('x tensor + read() (tfjs contract)', () => { cv.run(xt, ot); return ot.read(); }, () => { cv.run(xt, ot); return ot.read(); }, true);
-        add('zero-copy run', () => cv.run(xt, ot), () => { cv.run(xt, ot); return ot.read(); }, false);
+        add(ZERO_COPY, () => cv.run(xt, ot), () => { cv.run(xt, ot); return ot.read(); }, false);
         cleanup.push(() => { xt.dispose(); ot.dispose(); cv.dispose(); });
       }
       await runCase(cc.name, shape, fl, entries, cleanup, false, groups > 1);
