@@ -253,8 +253,8 @@ export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i3
  * and rows past the input are zero.) Padded input row r (= input row r - pt, zero outside the
  * image, pl zeros on the left, zeros up to the pitch on the right) is staged into slot r % (kh + 1) of
  * a ring of kh + 1 rows just before the first output row that reads it; output row oy reads padded rows
- * oy*sh .. oy*sh + kh - 1, so the ring (a few KiB, L1-resident) always holds them, and with stride 1 two
- * output rows at a time (kh + 1 rows, each loaded once for both: 3x3 relaxed -13 % in V8, WebKit -10 %).
+ * oy*sh .. oy*sh + kh - 1, so the ring (a few KiB, L1-resident) always holds them, and for 3x3 stride 1
+ * two output rows at a time (kh + 1 rows, each loaded once for both: relaxed -13 % in V8, WebKit -10 %).
  * Vectorised along W: 3x3 stride 1 and 3x3 stride 2 (even/odd lane shuffles) have fast paths; other
  * shapes use a scalar loop.
  */
@@ -276,7 +276,7 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
     const b0: f32 = bias ? load<f32>(bias + (<usize>ch << 2)) : 0;
     const vb = f32x4.splat(b0);
     const yc = y + <usize>(ch * ho * wo) * 4;
-    let staged = 0; // padded rows below this index have been staged (the ring holds the last kh)
+    let staged = 0; // padded rows below this index have been staged (the ring holds the last kh + 1)
     let slot = 0; // = staged % nring, kept by counting (a % by a variable per row is an integer division)
     for (let oy = 0; oy < ho; oy++) {
       const top = oy * sh;
@@ -332,6 +332,8 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
 // `racc` (L1-resident): x64 V8 issues all loads of a loop iteration before its arithmetic, so an
 // iteration's loads + accumulators + weights must fit the 15 usable xmm registers; a 9-tap body
 // does not. Pass 0 starts from the bias, pass 2 applies the activation and writes the output row.
+// Stride 1 pairs output rows oy (accumulator racc) and oy + 1 (racc2): dwPassS1 on row r0 (oy),
+// dwPairS1 on r1 and r2 (one set of loads for both rows' taps), dwPassS1 on r3 (oy + 1).
 
 // @ts-ignore: decorator
 @inline function dwPassS1<PASS>(r: usize, wk: usize, racc: usize, y: usize, wo: i32, vb: v128, clampOn: i32, lo: v128, hi: v128, tile: usize): void {

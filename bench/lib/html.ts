@@ -175,7 +175,7 @@ function charts(runs: RuntimeRun[]): string {
     out.push(barChart(`${suite}: tessera throughput per kernel and runtime`, m.unit, groups, rtNames));
   }
 
-  // 2. ours vs peers (same suite and shape; best tessera variant vs each peer engine), colour = engine, one bar per runtime
+  // 2. ours vs peers (same suite and shape; the best variant of each engine), colour = engine, one bar per runtime
   for (const suite of suites) {
     const rows = live.flatMap((r) => r.results.filter((x) => x.suite === suite && x.ms !== null).map((x) => ({ rt: r.runtime, x })));
     if (!rows.some((r) => r.x.engine !== 'tessera')) continue;
@@ -192,7 +192,7 @@ function charts(runs: RuntimeRun[]): string {
       }));
       return { label, bars: bars.filter((b) => b.value !== null) };
     }).filter((g) => g.bars.length);
-    out.push(barChart(`${suite}: tessera vs peers (best tessera variant; same shape, same process; runtime after each value)`, m.unit, groups, engines));
+    out.push(barChart(`${suite}: tessera vs peers (the best variant of each engine, e.g. our zero-copy run against tfjs's op without its readback; same shape, same process; runtime after each value)`, m.unit, groups, engines));
   }
 
   // 3. threaded speed-up

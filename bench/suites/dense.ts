@@ -66,7 +66,10 @@ function checkConv(x: Float32Array, w: Float32Array, y: ArrayLike<number>, cc: C
   return worst;
 }
 
-/** tfjs timed without its readback (key and variant of that entry), and our form it is compared with */
+/**
+ * tfjs timed without its readback (key and variant of that entry), and our form it is compared with. Its check reads
+ * the same op's result through dataSync (a disposed result cannot be read).
+ */
 const TFJS_COMPUTE = 'compute only';
 const TFJS_COMPUTE_VARIANT = 'compute only (result left in wasm memory, no dataSync)';
 const ZERO_COPY = 'zero-copy run';

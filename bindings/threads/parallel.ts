@@ -12,7 +12,7 @@ import { halfBits, isFloat16Array } from '../f16js.js';
 import { Tensor } from '../memory.js';
 import { F16_TILE } from '../ops/f16.js';
 import type { Tessera } from '../tessera.js';
-import { scratchBytes, tensor } from '../validate.js';
+import { dim, scratchBytes, tensor } from '../validate.js';
 import { attnTileFlag, checkAttentionTensors, decodeCall, fwdCall, FWD_SCRATCH_ARG, decodeScratchBytes, tileReadsKV, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvExact, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
 import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
@@ -162,7 +162,7 @@ export class ParallelOps {
     if (P.tk !== this.tk) throw new ArgumentError(`${where}: the packed weights belong to another tessera instance`);
     const g = P.geom;
     // the same checks, in the same order, as PackedConv2d.run
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ShapeError(`${where}: n must be an integer >= 1, got ${String(n)}`);
+    dim(where, 'n', n, 1, ShapeError);
     tensor(where, 'x', x, this.tk.arena, 'f32', n * g.c * g.h * g.w);
     tensor(where, 'out', out, this.tk.arena, 'f32', n * g.cout * g.ho * g.wo);
     if (x.ptr === out.ptr) throw new ArgumentError(`${where}: x and out must be different tensors`);
