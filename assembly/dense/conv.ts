@@ -266,61 +266,97 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
   const racc2 = alignUp(racc + (<usize>pitch << 2), 64);
   const ring = alignUp(racc2 + (<usize>pitch << 2), 64);
   const nring = kh + 1; // one row more than a kernel's height: two stride-1 output rows at a time read kh + 1
-  const pitchb = <usize>pitch << 2;
   const s1 = kh == 3 && kw == 3 && sh == 1 && sw == 1, s2 = kh == 3 && kw == 3 && sh == 2 && sw == 2;
-  const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   zeroF32(ring, nring * pitch); // the padding columns of every ring row stay zero for the whole call
+  const pitchb = <usize>pitch << 2;
   for (let ch = 0; ch < c; ch++) {
     const xp = x + <usize>(ch * h * wd) * 4;
     const wc = w + <usize>(ch * kh * kw) * 4;
     const b0: f32 = bias ? load<f32>(bias + (<usize>ch << 2)) : 0;
-    const vb = f32x4.splat(b0);
     const yc = y + <usize>(ch * ho * wo) * 4;
-    let staged = 0; // padded rows below this index have been staged (the ring holds the last kh + 1)
-    let slot = 0; // = staged % nring, kept by counting (a % by a variable per row is an integer division)
-    for (let oy = 0; oy < ho; oy++) {
-      const top = oy * sh;
-      const pair = s1 && oy + 1 < ho; // stride 1: output rows oy and oy + 1 together
-      if (staged < top) { // stride > kernel height: skip the rows no output reads
-        staged = top;
-        slot = top % nring;
-      }
-      const need = top + kh + (pair ? 1 : 0);
-      for (let r = staged; r < need; r++) {
-        const d = ring + <usize>slot * pitchb;
-        slot = slot + 1 == nring ? 0 : slot + 1;
-        // only the row's interior [pl, pl + wd) is written: the padding columns were zeroed once, at the start
-        const iy = r - pt;
-        if (iy < 0 || iy >= h) zeroF32(d + (<usize>pl << 2), wd);
-        else copyF32(d + (<usize>pl << 2), xp + (<usize>(iy * wd) << 2), wd);
-      }
-      staged = need;
-      const yr = yc + (<usize>(oy * wo) << 2);
-      if (s1 || s2) {
-        const r0 = ring + <usize>(top % 4) * pitchb, r1 = ring + <usize>((top + 1) % 4) * pitchb, r2 = ring + <usize>((top + 2) % 4) * pitchb;
-        if (pair) {
-          // rows r0..r3 feed output row oy (taps of kernel rows 0, 1, 2 from r0, r1, r2) and oy + 1 (from r1, r2, r3):
-          // each input row loaded once for both; per output the same FMA order as the single-row passes
-          const r3 = ring + <usize>((top + 3) % 4) * pitchb, y2 = yr + (<usize>wo << 2);
-          dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-          dwPairS1<u16, u8>(r1, wc + 12, racc, yr, wc, racc2, y2, wo, vb, clampOn, lo, hi, tile);
-          dwPairS1<u32, u16>(r2, wc + 24, racc, yr, wc + 12, racc2, y2, wo, vb, clampOn, lo, hi, tile);
-          dwPassS1<u32>(r3, wc + 24, racc2, y2, wo, vb, clampOn, lo, hi, tile);
-          oy++;
-        } else if (s1) {
-          dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-          dwPassS1<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
-          dwPassS1<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
-        } else {
-          dwPassS2<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-          dwPassS2<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
-          dwPassS2<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
-        }
+    // one plane per call of a path-specific function, so each path's loops are compiled (and their registers
+    // allocated) apart: with the stride-2 path's shuffle masks live in the same function, JavaScriptCore's
+    // optimising tier spilled the stride-1 loops' weights (Bun 1.4.5: 112x112x32 0.508 -> 0.374 ms without them)
+    if (s1) dwPlane3x3S1(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    else if (s2) dwPlane3x3S2(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    else dwPlaneGeneric(ring, pitchb, nring, tile, racc, racc2, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+  }
+}
+
+/** Padded row r's ring slot address (r % nring; nring is 4 on the 3x3 paths, a constant divisor there). */
+// @ts-ignore: decorator
+@inline function ringRow(ring: usize, pitchb: usize, r: i32, nring: i32): usize {
+  return ring + <usize>(r % nring) * pitchb;
+}
+
+/**
+ * One channel plane: output rows 0..ho-1, each after staging the padded input rows it reads into the ring (only the
+ * interior [pl, pl + wd) of a slot is written; the padding columns were zeroed once per call). PATH: u8 = 3x3 stride
+ * 1 (output rows in pairs), u16 = 3x3 stride 2, u32 = generic (any kh, kw, stride; scalar).
+ */
+// @ts-ignore: decorator
+@inline function dwPlane<PATH>(ring: usize, pitchb: usize, nringArg: i32, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  wc: usize, b0: f32, yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
+  const s1 = sizeof<PATH>() == 1, s2 = sizeof<PATH>() == 2;
+  const nring = s1 || s2 ? 4 : nringArg;
+  const vb = f32x4.splat(b0), lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+  let staged = 0; // padded rows below this index have been staged (the ring holds the last kh + 1)
+  let slot = 0; // = staged % nring, kept by counting (a % by a variable per row is an integer division)
+  for (let oy = 0; oy < ho; oy++) {
+    const top = oy * sh;
+    const pair = s1 && oy + 1 < ho; // stride 1: output rows oy and oy + 1 together
+    if (staged < top) { // stride > kernel height: skip the rows no output reads
+      staged = top;
+      slot = top % nring;
+    }
+    const need = top + kh + (pair ? 1 : 0);
+    for (let r = staged; r < need; r++) {
+      const d = ring + <usize>slot * pitchb;
+      slot = slot + 1 == nring ? 0 : slot + 1;
+      const iy = r - pt;
+      if (iy < 0 || iy >= h) zeroF32(d + (<usize>pl << 2), wd);
+      else copyF32(d + (<usize>pl << 2), xp + (<usize>(iy * wd) << 2), wd);
+    }
+    staged = need;
+    const yr = yc + (<usize>(oy * wo) << 2);
+    if (s1 || s2) {
+      const r0 = ringRow(ring, pitchb, top, 4), r1 = ringRow(ring, pitchb, top + 1, 4), r2 = ringRow(ring, pitchb, top + 2, 4);
+      if (pair) {
+        // rows r0..r3 feed output row oy (taps of kernel rows 0, 1, 2 from r0, r1, r2) and oy + 1 (from r1, r2, r3):
+        // each input row loaded once for both; per output the same FMA order as the single-row passes
+        const r3 = ringRow(ring, pitchb, top + 3, 4), y2 = yr + (<usize>wo << 2);
+        dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
+        dwPairS1<u16, u8>(r1, wc + 12, racc, yr, wc, racc2, y2, wo, vb, clampOn, lo, hi, tile);
+        dwPairS1<u32, u16>(r2, wc + 24, racc, yr, wc + 12, racc2, y2, wo, vb, clampOn, lo, hi, tile);
+        dwPassS1<u32>(r3, wc + 24, racc2, y2, wo, vb, clampOn, lo, hi, tile);
+        oy++;
+      } else if (s1) {
+        dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
+        dwPassS1<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
+        dwPassS1<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
       } else {
-        dwGenericRow(ring, pitchb, nring, top, wc, b0, yr, kh, kw, sw, wo, clampOn, vmin, vmax);
+        dwPassS2<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
+        dwPassS2<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
+        dwPassS2<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
       }
+    } else {
+      dwGenericRow(ring, pitchb, nring, top, wc, b0, yr, kh, kw, sw, wo, clampOn, vmin, vmax);
     }
   }
+}
+
+// The three paths as separate functions (each larger than Binaryen's one-caller inlining limit, so they stay apart).
+function dwPlane3x3S1(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
+  clampOn: i32, vmin: f32, vmax: f32): void {
+  dwPlane<u8>(ring, pitchb, 4, tile, racc, racc2, xp, h, wd, pt, pl, 3, 3, 1, 1, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+}
+function dwPlane3x3S2(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
+  clampOn: i32, vmin: f32, vmax: f32): void {
+  dwPlane<u16>(ring, pitchb, 4, tile, racc, racc2, xp, h, wd, pt, pl, 3, 3, 2, 2, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+}
+function dwPlaneGeneric(ring: usize, pitchb: usize, nring: i32, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32, wc: usize, b0: f32,
+  yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
+  dwPlane<u32>(ring, pitchb, nring, tile, racc, racc2, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
 }
 
 // @ts-ignore: decorator
