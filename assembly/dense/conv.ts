@@ -373,7 +373,7 @@ function dwPlaneGeneric(ring: usize, pitchb: usize, nring: i32, tile: usize, rac
 
 // @ts-ignore: decorator
 @inline function dwPassS1<PASS>(r: usize, wk: usize, racc: usize, y: usize, wo: i32, vb: v128, clampOn: i32, lo: v128, hi: v128, tile: usize): void {
-  const first = sizeof<PASS>() == 1, last = sizeof<PASS>() == 4;
+  const first = sizeof<PASS>() == 1;
   const w0 = v128.load32_splat(wk), w1 = v128.load32_splat(wk, 4), w2 = v128.load32_splat(wk, 8);
   for (let ox = 0; ox < wo; ox += 8) {
     const o = <usize>ox << 2;
@@ -385,20 +385,7 @@ function dwPlaneGeneric(ring: usize, pitchb: usize, nring: i32, tile: usize, rac
     b = madd(w1, v128.load(r + o, 20), b);
     a = madd(w2, v128.load(r + o, 8), a);
     b = madd(w2, v128.load(r + o, 24), b);
-    if (last) {
-      a = act(a, clampOn, lo, hi);
-      b = act(b, clampOn, lo, hi);
-      if (ox + 8 <= wo) {
-        v128.store(y + o, a);
-        v128.store(y + o, b, 16);
-      } else {
-        storePartial(y + o, a, wo - ox, tile);
-        if (wo - ox > 4) storePartial(y + o + 16, b, wo - ox - 4, tile);
-      }
-    } else {
-      v128.store(racc + o, a);
-      v128.store(racc + o, b, 16);
-    }
+    dwPut<PASS>(a, b, racc, y, o, ox, wo, clampOn, lo, hi, tile);
   }
 }
 
@@ -458,7 +445,7 @@ function dwPlaneGeneric(ring: usize, pitchb: usize, nring: i32, tile: usize, rac
 // (shuffle(e01, e23, 1..4) = columns 2ox+2 .. 2ox+8, shuffle(e23, x4, 1..4) = 2ox+10 .. 2ox+16).
 // @ts-ignore: decorator
 @inline function dwPassS2<PASS>(r: usize, wk: usize, racc: usize, y: usize, wo: i32, vb: v128, clampOn: i32, lo: v128, hi: v128, tile: usize): void {
-  const first = sizeof<PASS>() == 1, last = sizeof<PASS>() == 4;
+  const first = sizeof<PASS>() == 1;
   const w0 = v128.load32_splat(wk), w1 = v128.load32_splat(wk, 4), w2 = v128.load32_splat(wk, 8);
   for (let ox = 0; ox < wo; ox += 8) {
     const o = <usize>ox << 3;
@@ -473,21 +460,7 @@ function dwPlaneGeneric(ring: usize, pitchb: usize, nring: i32, tile: usize, rac
     b = madd(w1, odds(x2, x3), b);
     a = madd(w2, v128.shuffle<f32>(e01, e23, 1, 2, 3, 4), a);
     b = madd(w2, v128.shuffle<f32>(e23, x4, 1, 2, 3, 4), b);
-    if (last) {
-      const yo = y + (<usize>ox << 2);
-      a = act(a, clampOn, lo, hi);
-      b = act(b, clampOn, lo, hi);
-      if (ox + 8 <= wo) {
-        v128.store(yo, a);
-        v128.store(yo, b, 16);
-      } else {
-        storePartial(yo, a, wo - ox, tile);
-        if (wo - ox > 4) storePartial(yo + 16, b, wo - ox - 4, tile);
-      }
-    } else {
-      v128.store(ro, a);
-      v128.store(ro, b, 16);
-    }
+    dwPut<PASS>(a, b, racc, y, <usize>ox << 2, ox, wo, clampOn, lo, hi, tile);
   }
 }
 
