@@ -279,14 +279,8 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
     // optimising tier spilled the stride-1 loops' weights (Bun 1.4.5: 112x112x32 0.508 -> 0.374 ms without them)
     if (s1) dwPlane3x3S1(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
     else if (s2) dwPlane3x3S2(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
-    else dwPlaneGeneric(ring, pitchb, nring, tile, racc, racc2, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    else dwPlaneGeneric(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
   }
-}
-
-/** Padded row r's ring slot address (r % nring; nring is 4 on the 3x3 paths, a constant divisor there). */
-// @ts-ignore: decorator
-@inline function ringRow(ring: usize, pitchb: usize, r: i32, nring: i32): usize {
-  return ring + <usize>(r % nring) * pitchb;
 }
 
 /**
@@ -295,10 +289,10 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
  * 1 (output rows in pairs), u16 = 3x3 stride 2, u32 = generic (any kh, kw, stride; scalar).
  */
 // @ts-ignore: decorator
-@inline function dwPlane<PATH>(ring: usize, pitchb: usize, nringArg: i32, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+@inline function dwPlane<PATH>(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   wc: usize, b0: f32, yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
   const s1 = sizeof<PATH>() == 1, s2 = sizeof<PATH>() == 2;
-  const nring = s1 || s2 ? 4 : nringArg;
+  const nring = kh + 1; // as f32_dwconv_nchw's ring; the 3x3 wrappers pass kh = 3, so % nring is by the constant 4
   const vb = f32x4.splat(b0), lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   let staged = 0; // padded rows below this index have been staged (the ring holds the last kh + 1)
   let slot = 0; // = staged % nring, kept by counting (a % by a variable per row is an integer division)
@@ -320,11 +314,12 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
     staged = need;
     const yr = yc + (<usize>(oy * wo) << 2);
     if (s1 || s2) {
-      const r0 = ringRow(ring, pitchb, top, 4), r1 = ringRow(ring, pitchb, top + 1, 4), r2 = ringRow(ring, pitchb, top + 2, 4);
+      const r0 = ring + <usize>(top % nring) * pitchb, r1 = ring + <usize>((top + 1) % nring) * pitchb;
+      const r2 = ring + <usize>((top + 2) % nring) * pitchb;
       if (pair) {
         // rows r0..r3 feed output row oy (taps of kernel rows 0, 1, 2 from r0, r1, r2) and oy + 1 (from r1, r2, r3):
         // each input row loaded once for both; per output the same FMA order as the single-row passes
-        const r3 = ringRow(ring, pitchb, top + 3, 4), y2 = yr + (<usize>wo << 2);
+        const r3 = ring + <usize>((top + 3) % nring) * pitchb, y2 = yr + (<usize>wo << 2);
         dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
         dwPairS1<u16, u8>(r1, wc + 12, racc, yr, wc, racc2, y2, wo, vb, clampOn, lo, hi, tile);
         dwPairS1<u32, u16>(r2, wc + 24, racc, yr, wc + 12, racc2, y2, wo, vb, clampOn, lo, hi, tile);
@@ -348,15 +343,15 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
 // The three paths as separate functions (each larger than Binaryen's one-caller inlining limit, so they stay apart).
 function dwPlane3x3S1(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
   clampOn: i32, vmin: f32, vmax: f32): void {
-  dwPlane<u8>(ring, pitchb, 4, tile, racc, racc2, xp, h, wd, pt, pl, 3, 3, 1, 1, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+  dwPlane<u8>(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, 3, 3, 1, 1, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
 }
 function dwPlane3x3S2(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
   clampOn: i32, vmin: f32, vmax: f32): void {
-  dwPlane<u16>(ring, pitchb, 4, tile, racc, racc2, xp, h, wd, pt, pl, 3, 3, 2, 2, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+  dwPlane<u16>(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, 3, 3, 2, 2, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
 }
-function dwPlaneGeneric(ring: usize, pitchb: usize, nring: i32, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32, wc: usize, b0: f32,
+function dwPlaneGeneric(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32, wc: usize, b0: f32,
   yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
-  dwPlane<u32>(ring, pitchb, nring, tile, racc, racc2, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+  dwPlane<u32>(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
 }
 
 // @ts-ignore: decorator

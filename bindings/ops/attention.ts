@@ -343,9 +343,7 @@ export function decodeOptions(o: AttentionDecodeOptions, capacity: number): Atte
   if (typeof o !== 'object' || o === null) throw new ArgumentError('attentionDecode: options object is required');
   options('attentionDecode', o, DECODE_KEYS);
   // the cache geometry in decode terms (attentionPlan would name them seqK / kvCapacity)
-  if (typeof o.kvLength !== 'number' || !Number.isSafeInteger(o.kvLength) || o.kvLength < 1) {
-    throw new ShapeError(`attentionDecode: kvLength must be a positive integer, got ${String(o.kvLength)}`);
-  }
+  if (!isInt(o.kvLength, 1)) throw new ShapeError(`attentionDecode: kvLength must be a positive integer, got ${String(o.kvLength)}`);
   // capacity is NaN when the caches or heads / headDim are not usable: attentionPlan / the input checks name that
   if (Number.isFinite(capacity) && !Number.isSafeInteger(capacity)) {
     throw new ShapeError(`attentionDecode: the caches must hold kvHeads x capacity x headDim elements (a whole number of rows per KV head), got ${capacity} rows per head`);

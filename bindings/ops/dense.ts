@@ -295,7 +295,6 @@ export class PackedMatmul extends PackedWeights {
     k.f32_gemm_nc(mrv, m, this.n, this.k, pa, this.k, this.ptr, this.dtype === 'f16' ? 1 : 0, this.exact16,
       po, this.n, this.biasPtr, clampOn, lo, hi, scratch);
   }
-
 }
 
 interface ConvGeom {
@@ -477,7 +476,6 @@ export class PackedConv2d extends PackedWeights {
       }
     }
   }
-
 }
 
 /** tk.dense: packed (reusable) forms and tuning knobs. tk.matmul / tk.conv2d delegate here. */

@@ -199,7 +199,7 @@ export class SparseOps {
   auto(w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: AutoOptions = {}): AutoLayer {
     knownKeys('sparse.auto', geom, GEOM_KEYS);
     o = options('sparse.auto', o, [...PACK_KEYS, 'activation', 'policy', 'breakEven']);
-    const be = o?.breakEven ?? 0.8;
+    const be = o.breakEven ?? 0.8;
     if (typeof be !== 'number' || !(be >= 0 && be <= 1)) throw new ArgumentError(`sparse.auto: breakEven must be a number in [0, 1], got ${String(be)}`);
     const sp = packSparse(w, rows, cols, o);
     const policy = o.policy ?? 'measure';

@@ -215,7 +215,7 @@ export class ParallelOps {
     let ta: Tensor | null = null, tc: Tensor | null = null;
     try {
       if (!(a instanceof Float32Array)) throw new DTypeError('parallel.matmul: a must be a Float32Array');
-      if (typeof m !== 'number' || !Number.isSafeInteger(m) || m < 1) throw new ShapeError(`parallel.matmul: m must be an integer >= 1, got ${String(m)}`);
+      dim('parallel.matmul', 'm', m, 1, ShapeError);
       if (a.length !== m * k) throw new ShapeError(`parallel.matmul: a has ${a.length} elements, expected m*k = ${m}*${k}`);
       ta = this.tk.tensorFrom(a);
       tc = this.tk.tensor('f32', [m * n]);
