@@ -225,18 +225,26 @@ export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: 
 
 // ---------------------------------------------------------------- depthwise
 
+/** Output rows per band of the 3x3 stride-1 depthwise path (its ring holds a band's DW_BAND + 2 padded rows). */
+const DW_BAND: i32 = 32;
+
+/** Rows of the depthwise ring: a 3x3 stride-1 band (DW_BAND + 2), else kh + 1 (kh would do; a power of two is cheaper to % by). */
+// @ts-ignore: decorator
+@inline function dwRingRows(s1: bool, kh: i32): i32 { return s1 ? DW_BAND + 2 : kh + 1; }
+
 /**
- * Scratch for depthwise: store tile + two row accumulators (pitch each) + a ring of kh + 1 zero-padded input
- * rows ((kh + 1) x pitch) + slack. Sized from the row pitch and kernel height, not from the plane.
+ * Scratch for depthwise: store tile + one row accumulator (pitch) + a ring of zero-padded input rows
+ * (max(kh + 1, DW_BAND + 2) x pitch) + slack. Sized from the row pitch and kernel height, not from the plane.
  */
 export function f32_dwconv_scratch(kh: i32, pitch: i32): f64 {
   const P = <f64>pitch;
-  return (<f64>(kh + 1) * P + 64) * 4 + 128 + 2 * P * 4 + 128;
+  return (<f64>max(dwRingRows(true, kh), dwRingRows(false, kh)) * P + 64) * 4 + 128 + P * 4 + 128;
 }
 
 /** Row pitch (floats) of a staged, zero-padded ring row: room for the widest vector over-read (multiple of 4). */
 export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i32): i32 {
-  // the 3x3 paths process 8 outputs per step: reads reach column (W8 - 8) * sw + 20 (W8 = wo rounded up to 8)
+  // 3x3 stride 2 processes 8 outputs per step: reads reach column (W8 - 8) * sw + 20 (W8 = wo rounded up to 8);
+  // 3x3 stride 1 strips of 4 read up to column W4 + 2 (W4 = wo rounded up to 4)
   const need = max(wd + pl + pr, ((wo + 7) & ~7) * sw + kw + 16);
   return (need + 3) & ~3;
 }
@@ -250,24 +258,22 @@ export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i3
 /**
  * Depthwise conv (groups = channels, one filter per channel), one image, NCHW.
  * w: [c][kh][kw] f32; bias: 0 or c f32. (The bottom padding needs no argument: ho fixes the rows read,
- * and rows past the input are zero.) Padded input row r (= input row r - pt, zero outside the
- * image, pl zeros on the left, zeros up to the pitch on the right) is staged into slot r % (kh + 1) of
- * a ring of kh + 1 rows just before the first output row that reads it; output row oy reads padded rows
- * oy*sh .. oy*sh + kh - 1, so the ring (a few KiB, L1-resident) always holds them, and for 3x3 stride 1
- * two output rows at a time (kh + 1 rows, each loaded once for both: relaxed -13 % in V8, WebKit -10 %).
- * Vectorised along W: 3x3 stride 1 and 3x3 stride 2 (even/odd lane shuffles) have fast paths; other
- * shapes use a scalar loop.
+ * and rows past the input are zero.) Padded input row r is input row r - pt, zero outside the image,
+ * with pl zeros on the left and zeros up to the pitch on the right; rows are staged into a ring of such
+ * rows (a few KiB) whose padding columns are zeroed once per call.
+ * - 3x3 stride 1 (dwPlane3x3S1): bands of DW_BAND output rows, each output strip of 4 columns walked down
+ *   the band with its accumulators in registers; inside the image strips read the input directly.
+ * - 3x3 stride 2 (even/odd lane shuffles) and other shapes (scalar) (dwPlane): a row at a time over a ring
+ *   of kh + 1 rows, each staged just before the first output row that reads it.
  */
 export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, pr: i32,
   ho: i32, wo: i32, x: usize, w: usize, bias: usize, y: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
   const pitch = dwconv_pitch(wd, pl, pr, kw, sw, wo);
   const tile = scratch;
   const racc = alignUp(scratch + 64, 64);
-  const racc2 = alignUp(racc + (<usize>pitch << 2), 64);
-  const ring = alignUp(racc2 + (<usize>pitch << 2), 64);
-  const nring = kh + 1; // one row more than a kernel's height: two stride-1 output rows at a time read kh + 1
+  const ring = alignUp(racc + (<usize>pitch << 2), 64);
   const s1 = kh == 3 && kw == 3 && sh == 1 && sw == 1, s2 = kh == 3 && kw == 3 && sh == 2 && sw == 2;
-  zeroF32(ring, nring * pitch); // the padding columns of every ring row stay zero for the whole call
+  zeroF32(ring, dwRingRows(s1, kh) * pitch); // the padding columns of every ring row stay zero for the whole call
   const pitchb = <usize>pitch << 2;
   for (let ch = 0; ch < c; ch++) {
     const xp = x + <usize>(ch * h * wd) * 4;
@@ -277,33 +283,32 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
     // one plane per call of a path-specific function, so each path's loops are compiled (and their registers
     // allocated) apart: with the stride-2 path's shuffle masks live in the same function, JavaScriptCore's
     // optimising tier spilled the stride-1 loops' weights (Bun 1.4.5: 112x112x32 0.508 -> 0.374 ms without them)
-    if (s1) dwPlane3x3S1(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
-    else if (s2) dwPlane3x3S2(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
-    else dwPlaneGeneric(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    if (s1) dwPlane3x3S1(ring, pitchb, tile, racc, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    else if (s2) dwPlane3x3S2(ring, pitchb, tile, racc, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    else dwPlaneGeneric(ring, pitchb, tile, racc, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
   }
 }
 
 /**
- * One channel plane: output rows 0..ho-1, each after staging the padded input rows it reads into the ring (only the
- * interior [pl, pl + wd) of a slot is written; the padding columns were zeroed once per call). PATH: u8 = 3x3 stride
- * 1 (output rows in pairs), u16 = 3x3 stride 2, u32 = generic (any kh, kw, stride; scalar).
+ * One channel plane, a row at a time: output rows 0..ho-1, each after staging the padded input rows it reads into
+ * the ring of kh + 1 rows (only the interior [pl, pl + wd) of a slot is written). PATH: u16 = 3x3 stride 2 (vector),
+ * u32 = generic (any kh, kw, stride; scalar).
  */
 // @ts-ignore: decorator
-@inline function dwPlane<PATH>(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+@inline function dwPlane<PATH>(ring: usize, pitchb: usize, tile: usize, racc: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   wc: usize, b0: f32, yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
-  const s1 = sizeof<PATH>() == 1, s2 = sizeof<PATH>() == 2;
-  const nring = kh + 1; // as f32_dwconv_nchw's ring; the 3x3 wrappers pass kh = 3, so % nring is by the constant 4
+  const s2 = sizeof<PATH>() == 2;
+  const nring = dwRingRows(false, kh); // the 3x3 wrapper passes kh = 3, so % nring is by the constant 4
   const vb = f32x4.splat(b0), lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
   let staged = 0; // padded rows below this index have been staged (the ring holds the last kh + 1)
   let slot = 0; // = staged % nring, kept by counting (a % by a variable per row is an integer division)
   for (let oy = 0; oy < ho; oy++) {
     const top = oy * sh;
-    const pair = s1 && oy + 1 < ho; // stride 1: output rows oy and oy + 1 together
     if (staged < top) { // stride > kernel height: skip the rows no output reads
       staged = top;
       slot = top % nring;
     }
-    const need = top + kh + (pair ? 1 : 0);
+    const need = top + kh;
     for (let r = staged; r < need; r++) {
       const d = ring + <usize>slot * pitchb;
       slot = slot + 1 == nring ? 0 : slot + 1;
@@ -313,27 +318,12 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
     }
     staged = need;
     const yr = yc + (<usize>(oy * wo) << 2);
-    if (s1 || s2) {
+    if (s2) {
       const r0 = ring + <usize>(top % nring) * pitchb, r1 = ring + <usize>((top + 1) % nring) * pitchb;
       const r2 = ring + <usize>((top + 2) % nring) * pitchb;
-      if (pair) {
-        // rows r0..r3 feed output row oy (taps of kernel rows 0, 1, 2 from r0, r1, r2) and oy + 1 (from r1, r2, r3):
-        // each input row loaded once for both; per output the same FMA order as the single-row passes
-        const r3 = ring + <usize>((top + 3) % nring) * pitchb, y2 = yr + (<usize>wo << 2);
-        dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-        dwPairS1<u16, u8>(r1, wc + 12, racc, yr, wc, racc2, y2, wo, vb, clampOn, lo, hi, tile);
-        dwPairS1<u32, u16>(r2, wc + 24, racc, yr, wc + 12, racc2, y2, wo, vb, clampOn, lo, hi, tile);
-        dwPassS1<u32>(r3, wc + 24, racc2, y2, wo, vb, clampOn, lo, hi, tile);
-        oy++;
-      } else if (s1) {
-        dwPassS1<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-        dwPassS1<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
-        dwPassS1<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
-      } else {
-        dwPassS2<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-        dwPassS2<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
-        dwPassS2<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
-      }
+      dwPassS2<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
+      dwPassS2<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
+      dwPassS2<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
     } else {
       dwGenericRow(ring, pitchb, nring, top, wc, b0, yr, kh, kw, sw, wo, clampOn, vmin, vmax);
     }
@@ -341,17 +331,91 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
 }
 
 // The three paths as separate functions (each larger than Binaryen's one-caller inlining limit, so they stay apart).
-function dwPlane3x3S1(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
+// 3x3 stride 1: bands of DW_BAND output rows; a band's nr + 2 padded rows are staged into ring slots 0 .. nr + 1
+// (racc holds the strips' constants).
+function dwPlane3x3S1(ring: usize, pitchb: usize, tile: usize, racc: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
   clampOn: i32, vmin: f32, vmax: f32): void {
-  dwPlane<u8>(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, 3, 3, 1, 1, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+  const yrow = <usize>wo << 2, wfull = wo & ~3, xrow = <usize>wd << 2;
+  // Strips [sLo, sHi) read only columns inside the image (a strip at ox reads input columns ox - pl .. ox - pl + 5):
+  // in bands whose rows all lie inside the image they load straight from the input, and a staged row then needs only
+  // the columns the other strips read: [0, cL) and [cR, wd).
+  const sLo = (pl + 3) & ~3, sHi = min((wd + pl - 2) & ~3, wfull);
+  const cL = min(wd, sLo + 2 - pl), cR = max(0, sHi - pl);
+  const vmn = clampOn ? vmin : -Infinity, vmx = clampOn ? vmax : Infinity;
+  for (let oy0 = 0; oy0 < ho; oy0 += DW_BAND) {
+    const nr = min(DW_BAND, ho - oy0), iy0 = oy0 - pt;
+    const direct = sLo < sHi && iy0 >= 0 && iy0 + nr + 2 <= h;
+    for (let i = 0; i < nr + 2; i++) { // padded rows oy0 .. oy0 + nr + 1 into slots 0 .. nr + 1
+      const d = ring + <usize>i * pitchb + (<usize>pl << 2), iy = iy0 + i, src = xp + <usize>iy * xrow;
+      if (iy < 0 || iy >= h) zeroF32(d, wd);
+      else if (!direct) copyF32(d, src, wd);
+      else {
+        copyF32(d, src, cL);
+        copyF32(d + (<usize>cR << 2), src + (<usize>cR << 2), wd - cR);
+      }
+    }
+    const y0 = yc + <usize>oy0 * yrow;
+    const xd = xp + (<usize>(iy0 * wd - pl) << 2); // padded column 0 of input row iy0 (may wrap below xp: strips add >= 4 * pl)
+    const m0 = direct ? sLo : 0, m1 = direct ? sHi : 0; // strips [0, m0) ring, [m0, m1) direct, [m1, wfull) ring
+    if (clampOn) dwBandS1<u16>(racc, m0, m1, wfull, ring, pitchb, xd, xrow, y0, yrow, nr, wc, b0, vmn, vmx, tile);
+    else dwBandS1<u8>(racc, m0, m1, wfull, ring, pitchb, xd, xrow, y0, yrow, nr, wc, b0, vmn, vmx, tile);
+    if (wfull < wo) dwStripsS1<u32>(racc, wfull, wo, ring, pitchb, y0, yrow, nr, wc, b0, vmn, vmx, tile);
+  }
 }
-function dwPlane3x3S2(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
+
+// @ts-ignore: decorator
+@inline function dwBandS1<ACT>(cst: usize, m0: i32, m1: i32, wfull: i32, ring: usize, pitchb: usize, xd: usize, xrow: usize, y0: usize, yrow: usize, nr: i32,
+  wc: usize, b0: f32, vmin: f32, vmax: f32, tile: usize): void {
+  dwStripsS1<ACT>(cst, 0, m0, ring, pitchb, y0, yrow, nr, wc, b0, vmin, vmax, tile);
+  dwStripsS1<ACT>(cst, m0, m1, xd, xrow, y0, yrow, nr, wc, b0, vmin, vmax, tile);
+  dwStripsS1<ACT>(cst, m1, wfull, ring, pitchb, y0, yrow, nr, wc, b0, vmin, vmax, tile);
+}
+
+/**
+ * Output columns [ox0, ox1) of a band of nr output rows, 4 at a time: each strip walks down the band's nr + 2
+ * padded input rows (row i at base + i * stride, padded column p at byte 4p: ring slots or the input itself),
+ * with the accumulators of its next two output rows in registers (a0: completed by the next row, a1: the one
+ * after). Per output the same FMA order as a row at a time: bias, then kernel rows 0, 1, 2, taps left to right.
+ * ACT: u8 = no activation, u16 = clamp, u32 = clamp and partial stores (the last strip when wo % 4 != 0).
+ */
+function dwStripsS1<ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, b0: f32, vmin: f32, vmax: f32,
+  tile: usize): void {
+  // bias and clamp bounds stay in memory (reloaded per row): with 9 weights, 2 accumulators and 3 inputs live,
+  // V8's 15 allocatable xmm registers have no room for them
+  v128.store(cst, f32x4.splat(b0)); v128.store(cst, f32x4.splat(vmin), 16); v128.store(cst, f32x4.splat(vmax), 32);
+  const vb = v128.load(cst);
+  const w00 = v128.load32_splat(wc), w01 = v128.load32_splat(wc, 4), w02 = v128.load32_splat(wc, 8);
+  const w10 = v128.load32_splat(wc, 12), w11 = v128.load32_splat(wc, 16), w12 = v128.load32_splat(wc, 20);
+  const w20 = v128.load32_splat(wc, 24), w21 = v128.load32_splat(wc, 28), w22 = v128.load32_splat(wc, 32);
+  for (let ox = ox0; ox < ox1; ox += 4) {
+    let r = base + (<usize>ox << 2);
+    let a0 = madd(w02, v128.load(r, 8), madd(w01, v128.load(r, 4), madd(w00, v128.load(r), vb)));
+    r += stride;
+    let x0 = v128.load(r), x1 = v128.load(r, 4), x2 = v128.load(r, 8);
+    let a1 = madd(w02, x2, madd(w01, x1, madd(w00, x0, vb)));
+    a0 = madd(w12, x2, madd(w11, x1, madd(w10, x0, a0)));
+    let y = y0 + (<usize>ox << 2);
+    for (let i = 0; i < nr; i++) {
+      r += stride;
+      x0 = v128.load(r); x1 = v128.load(r, 4); x2 = v128.load(r, 8);
+      let out = madd(w22, x2, madd(w21, x1, madd(w20, x0, a0)));
+      a0 = madd(w12, x2, madd(w11, x1, madd(w10, x0, a1)));
+      a1 = madd(w02, x2, madd(w01, x1, madd(w00, x0, v128.load(cst))));
+      if (sizeof<ACT>() > 1) out = clamp(out, v128.load(cst, 16), v128.load(cst, 32));
+      if (sizeof<ACT>() == 4) storePartial(y, out, ox1 - ox, tile);
+      else v128.store(y, out);
+      y += yrow;
+    }
+  }
+}
+
+function dwPlane3x3S2(ring: usize, pitchb: usize, tile: usize, racc: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
   clampOn: i32, vmin: f32, vmax: f32): void {
-  dwPlane<u16>(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, 3, 3, 2, 2, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+  dwPlane<u16>(ring, pitchb, tile, racc, xp, h, wd, pt, pl, 3, 3, 2, 2, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
 }
-function dwPlaneGeneric(ring: usize, pitchb: usize, tile: usize, racc: usize, racc2: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32, wc: usize, b0: f32,
+function dwPlaneGeneric(ring: usize, pitchb: usize, tile: usize, racc: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32, wc: usize, b0: f32,
   yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
-  dwPlane<u32>(ring, pitchb, tile, racc, racc2, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+  dwPlane<u32>(ring, pitchb, tile, racc, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
 }
 
 // @ts-ignore: decorator
@@ -359,57 +423,10 @@ function dwPlaneGeneric(ring: usize, pitchb: usize, tile: usize, racc: usize, ra
   return clampOn ? clamp(v, lo, hi) : v;
 }
 
-// The 3x3 depthwise kernels run one pass per kernel row ky (3 taps each) over a row accumulator
+// The 3x3 stride-2 kernel runs one pass per kernel row ky (3 taps each) over a row accumulator
 // `racc` (L1-resident): x64 V8 issues all loads of a loop iteration before its arithmetic, so an
 // iteration's loads + accumulators + weights must fit the 15 usable xmm registers; a 9-tap body
 // does not. Pass 0 starts from the bias, pass 2 applies the activation and writes the output row.
-// Stride 1 pairs output rows oy (accumulator racc) and oy + 1 (racc2): dwPassS1 on row r0 (oy),
-// dwPairS1 on r1 and r2 (one set of loads for both rows' taps), dwPassS1 on r3 (oy + 1).
-
-// @ts-ignore: decorator
-@inline function dwPassS1<PASS>(r: usize, wk: usize, racc: usize, y: usize, wo: i32, vb: v128, clampOn: i32, lo: v128, hi: v128, tile: usize): void {
-  const first = sizeof<PASS>() == 1;
-  const w0 = v128.load32_splat(wk), w1 = v128.load32_splat(wk, 4), w2 = v128.load32_splat(wk, 8);
-  for (let ox = 0; ox < wo; ox += 8) {
-    const o = <usize>ox << 2;
-    let a = first ? vb : v128.load(racc + o);
-    let b = first ? vb : v128.load(racc + o, 16);
-    a = madd(w0, v128.load(r + o), a);
-    b = madd(w0, v128.load(r + o, 16), b);
-    a = madd(w1, v128.load(r + o, 4), a);
-    b = madd(w1, v128.load(r + o, 20), b);
-    a = madd(w2, v128.load(r + o, 8), a);
-    b = madd(w2, v128.load(r + o, 24), b);
-    dwPut<PASS>(a, b, racc, y, o, ox, wo, clampOn, lo, hi, tile);
-  }
-}
-
-/**
- * One padded input row r into two output rows at once (stride 1): kernel row wa of output row A (accumulator
- * raccA, output yA) and kernel row wb of output row B. A / B select the pass like dwPassS1's PASS (u8 first: start
- * from the bias; u16 middle; u32 last: activation and store to y); the three taps of each target in the same order.
- */
-// @ts-ignore: decorator
-@inline function dwPairS1<A, B>(r: usize, wa: usize, raccA: usize, yA: usize, wb: usize, raccB: usize, yB: usize, wo: i32, vb: v128,
-  clampOn: i32, lo: v128, hi: v128, tile: usize): void {
-  const a0 = v128.load32_splat(wa), a1 = v128.load32_splat(wa, 4), a2 = v128.load32_splat(wa, 8);
-  const b0 = v128.load32_splat(wb), b1 = v128.load32_splat(wb, 4), b2 = v128.load32_splat(wb, 8);
-  for (let ox = 0; ox < wo; ox += 8) {
-    const o = <usize>ox << 2;
-    const x0 = v128.load(r + o), x1 = v128.load(r + o, 16), x2 = v128.load(r + o, 4), x3 = v128.load(r + o, 20);
-    const x4 = v128.load(r + o, 8), x5 = v128.load(r + o, 24);
-    let p = sizeof<A>() == 1 ? vb : v128.load(raccA + o), q = sizeof<A>() == 1 ? vb : v128.load(raccA + o, 16);
-    p = madd(a0, x0, p); q = madd(a0, x1, q);
-    p = madd(a1, x2, p); q = madd(a1, x3, q);
-    p = madd(a2, x4, p); q = madd(a2, x5, q);
-    dwPut<A>(p, q, raccA, yA, o, ox, wo, clampOn, lo, hi, tile);
-    let u = sizeof<B>() == 1 ? vb : v128.load(raccB + o), v = sizeof<B>() == 1 ? vb : v128.load(raccB + o, 16);
-    u = madd(b0, x0, u); v = madd(b0, x1, v);
-    u = madd(b1, x2, u); v = madd(b1, x3, v);
-    u = madd(b2, x4, u); v = madd(b2, x5, v);
-    dwPut<B>(u, v, raccB, yB, o, ox, wo, clampOn, lo, hi, tile);
-  }
-}
 
 /** Store 8 accumulated outputs: to the row accumulator (PASS u8 / u16), or activated to the output row (u32). */
 // @ts-ignore: decorator

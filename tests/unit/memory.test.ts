@@ -153,7 +153,7 @@ describe('kernel scratch sizes', () => {
       ['f32_attn_decode_scratch_bytes', k.f32_attn_decode_scratch_bytes(2 ** 28, 8), (2 * 8 * 2 ** 28 + 5 * 8 * 16 + 32 + 16 * 2 ** 28) * 4 + 32],
       ['f32_conv1x1_scratch', k.f32_conv1x1_scratch(6, 2 ** 28), 6 * 8 * 4 + 64 + 6 * 2 ** 28 * 4 + 64 + 2 ** 28 * 8 * 4 + 64],
       ['f32_conv_im2col_scratch', k.f32_conv_im2col_scratch(4, 2 ** 20, 2 ** 12), 6 * 8 * 4 + 64 + 4 * 2 ** 20 * 4 + 64 + 2 ** 32 * 4 + 64],
-      ['f32_dwconv_scratch', k.f32_dwconv_scratch(3, 2 ** 30), (4 * 2 ** 30 + 64) * 4 + 128 + 2 * 2 ** 30 * 4 + 128],
+      ['f32_dwconv_scratch', k.f32_dwconv_scratch(3, 2 ** 30), (34 * 2 ** 30 + 64) * 4 + 128 + 2 ** 30 * 4 + 128],
       ['f16w_gemm_small_scratch', k.f16w_gemm_small_scratch(2 ** 30), 3 * 2 ** 30 * 4 + 16 + 3 * 96 + 64],
     ];
     for (const [name, got, want] of sizes) {
