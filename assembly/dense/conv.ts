@@ -225,26 +225,25 @@ export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: 
 
 // ---------------------------------------------------------------- depthwise
 
-/** Output rows per band of the 3x3 stride-1 depthwise path (its ring holds a band's DW_BAND + 2 padded rows). */
-const DW_BAND: i32 = 32;
-
-/** Rows of the depthwise ring: a 3x3 stride-1 band (DW_BAND + 2), else kh + 1 (kh would do; a power of two is cheaper to % by). */
+/** Output rows per band of the 3x3 depthwise paths, by stride: a band stages (rows - 1) * stride + 3 padded rows. */
 // @ts-ignore: decorator
-@inline function dwRingRows(s1: bool, kh: i32): i32 { return s1 ? DW_BAND + 2 : kh + 1; }
+@inline function dwBandRows(stride: i32): i32 { return stride == 1 ? 32 : 16; }
+
+/** Ring rows: a 3x3 band's padded rows (34 at stride 1, 33 at stride 2), else kh + 1 (a power of two for kh = 3, cheap to % by). */
+const DW_RING_3X3: i32 = 34;
 
 /**
- * Scratch for depthwise: store tile + one row accumulator (pitch) + a ring of zero-padded input rows
- * (max(kh + 1, DW_BAND + 2) x pitch) + slack. Sized from the row pitch and kernel height, not from the plane.
+ * Scratch for depthwise: store tile + 48 bytes of constants (in a pitch-sized slot) + a ring of zero-padded input
+ * rows (max(kh + 1, 34) x pitch) + slack. Sized from the row pitch and kernel height, not from the plane.
  */
 export function f32_dwconv_scratch(kh: i32, pitch: i32): f64 {
   const P = <f64>pitch;
-  return (<f64>max(dwRingRows(true, kh), dwRingRows(false, kh)) * P + 64) * 4 + 128 + P * 4 + 128;
+  return (<f64>max(kh + 1, DW_RING_3X3) * P + 64) * 4 + 128 + P * 4 + 128;
 }
 
 /** Row pitch (floats) of a staged, zero-padded ring row: room for the widest vector over-read (multiple of 4). */
 export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i32): i32 {
-  // 3x3 stride 2 processes 8 outputs per step: reads reach column (W8 - 8) * sw + 20 (W8 = wo rounded up to 8);
-  // 3x3 stride 1 strips of 4 read up to column W4 + 2 (W4 = wo rounded up to 4)
+  // 3x3 strips of 4 outputs read padded columns [sw * ox, sw * ox + 6 * sw) (dwStrips); ox < wo rounded up to 4
   const need = max(wd + pl + pr, ((wo + 7) & ~7) * sw + kw + 16);
   return (need + 3) & ~3;
 }
@@ -261,19 +260,19 @@ export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i3
  * and rows past the input are zero.) Padded input row r is input row r - pt, zero outside the image,
  * with pl zeros on the left and zeros up to the pitch on the right; rows are staged into a ring of such
  * rows (a few KiB) whose padding columns are zeroed once per call.
- * - 3x3 stride 1 (dwPlane3x3S1): bands of DW_BAND output rows, each output strip of 4 columns walked down
- *   the band with its accumulators in registers; inside the image strips read the input directly.
- * - 3x3 stride 2 (even/odd lane shuffles) and other shapes (scalar) (dwPlane): a row at a time over a ring
- *   of kh + 1 rows, each staged just before the first output row that reads it.
+ * - 3x3, stride 1 or 2 (dwPlane3x3): bands of output rows, each strip of 4 output columns walked down the band
+ *   with its accumulators in registers; bands clear of the padding rows read the input directly.
+ * - Other shapes (dwPlaneGeneric, scalar): a row at a time over a ring of kh + 1 rows, each staged just
+ *   before the first output row that reads it.
  */
 export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, pr: i32,
   ho: i32, wo: i32, x: usize, w: usize, bias: usize, y: usize, clampOn: i32, vmin: f32, vmax: f32, scratch: usize): void {
   const pitch = dwconv_pitch(wd, pl, pr, kw, sw, wo);
   const tile = scratch;
-  const racc = alignUp(scratch + 64, 64);
-  const ring = alignUp(racc + (<usize>pitch << 2), 64);
+  const cst = alignUp(scratch + 64, 64);
+  const ring = alignUp(cst + (<usize>pitch << 2), 64);
   const s1 = kh == 3 && kw == 3 && sh == 1 && sw == 1, s2 = kh == 3 && kw == 3 && sh == 2 && sw == 2;
-  zeroF32(ring, dwRingRows(s1, kh) * pitch); // the padding columns of every ring row stay zero for the whole call
+  zeroF32(ring, (s1 || s2 ? DW_RING_3X3 : kh + 1) * pitch); // the padding columns of every ring row stay zero for the whole call
   const pitchb = <usize>pitch << 2;
   for (let ch = 0; ch < c; ch++) {
     const xp = x + <usize>(ch * h * wd) * 4;
@@ -283,23 +282,150 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
     // one plane per call of a path-specific function, so each path's loops are compiled (and their registers
     // allocated) apart: with the stride-2 path's shuffle masks live in the same function, JavaScriptCore's
     // optimising tier spilled the stride-1 loops' weights (Bun 1.4.5: 112x112x32 0.508 -> 0.374 ms without them)
-    if (s1) dwPlane3x3S1(ring, pitchb, tile, racc, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
-    else if (s2) dwPlane3x3S2(ring, pitchb, tile, racc, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
-    else dwPlaneGeneric(ring, pitchb, tile, racc, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    if (s1) dwPlane3x3<u8>(ring, pitchb, tile, cst, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    else if (s2) dwPlane3x3<u16>(ring, pitchb, tile, cst, xp, h, wd, pt, pl, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
+    else dwPlaneGeneric(ring, pitchb, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
   }
 }
 
 /**
- * One channel plane, a row at a time: output rows 0..ho-1, each after staging the padded input rows it reads into
- * the ring of kh + 1 rows (only the interior [pl, pl + wd) of a slot is written). PATH: u16 = 3x3 stride 2 (vector),
- * u32 = generic (any kh, kw, stride; scalar).
+ * One channel plane, 3x3, stride S (u8 = 1, u16 = 2), in bands of up to dwBandRows output rows; a band's
+ * (nr - 1) * S + 3 padded rows are staged into ring slots 0, 1, ... A strip of 4 outputs at column ox reads padded
+ * columns [S*ox, S*ox + span); strips [sLo, sHi) read only columns inside the image, so in bands whose rows all lie
+ * inside the image they load straight from the input, and a staged row then needs only the columns the other
+ * strips read: input columns [0, cL) and [cR, wd). cst: 48 bytes for the strips' constants.
  */
+function dwPlane3x3<S>(ring: usize, pitchb: usize, tile: usize, cst: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize,
+  ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
+  const st = sizeof<S>(); // 1 or 2
+  const span = 6 * st; // stride 1: 3 loads over [ox, ox + 6); stride 2: 3 loads over [2ox, 2ox + 12)
+  const yrow = <usize>wo << 2, wfull = wo & ~3, xrow = <usize>wd << 2;
+  const sLo = ((pl + st - 1) / st + 3) & ~3, lastIn = pl + wd - span; // interior iff pl <= st*ox <= lastIn
+  const sHi = lastIn >= 0 ? min(((lastIn / st) + 4) & ~3, wfull) : 0;
+  const cL = max(0, min(wd, st * (sLo - 4) + span - pl)), cR = max(0, min(wd, st * sHi - pl));
+  const vmn = clampOn ? vmin : -Infinity, vmx = clampOn ? vmax : Infinity;
+  for (let oy0 = 0; oy0 < ho; oy0 += dwBandRows(st)) {
+    const nr = min(dwBandRows(st), ho - oy0), rows = (nr - 1) * st + 3, iy0 = oy0 * st - pt;
+    const direct = sLo < sHi && iy0 >= 0 && iy0 + rows <= h;
+    for (let i = 0; i < rows; i++) { // padded rows oy0*S .. into slots 0 .. rows - 1
+      const d = ring + <usize>i * pitchb + (<usize>pl << 2), iy = iy0 + i, src = xp + <usize>iy * xrow;
+      if (iy < 0 || iy >= h) zeroF32(d, wd);
+      else if (!direct) copyF32(d, src, wd);
+      else {
+        copyF32(d, src, cL);
+        copyF32(d + (<usize>cR << 2), src + (<usize>cR << 2), wd - cR);
+      }
+    }
+    const y0 = yc + <usize>oy0 * yrow;
+    const xd = xp + (<usize>(iy0 * wd - pl) << 2); // padded column 0 of input row iy0 (may wrap below xp: strips add >= 4 * pl)
+    const m0 = direct ? sLo : 0, m1 = direct ? sHi : 0; // strips [0, m0) ring, [m0, m1) direct, [m1, wfull) ring
+    if (clampOn) dwBand<S, u16>(cst, m0, m1, wfull, ring, pitchb, xd, xrow, y0, yrow, nr, wc, b0, vmn, vmx, tile);
+    else dwBand<S, u8>(cst, m0, m1, wfull, ring, pitchb, xd, xrow, y0, yrow, nr, wc, b0, vmn, vmx, tile);
+    if (wfull < wo) dwStrips<S, u32>(cst, wfull, wo, ring, pitchb, y0, yrow, nr, wc, b0, vmn, vmx, tile);
+  }
+}
+
 // @ts-ignore: decorator
-@inline function dwPlane<PATH>(ring: usize, pitchb: usize, tile: usize, racc: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32,
-  wc: usize, b0: f32, yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
-  const s2 = sizeof<PATH>() == 2;
-  const nring = dwRingRows(false, kh); // the 3x3 wrapper passes kh = 3, so % nring is by the constant 4
-  const vb = f32x4.splat(b0), lo = f32x4.splat(vmin), hi = f32x4.splat(vmax);
+@inline function dwBand<S, ACT>(cst: usize, m0: i32, m1: i32, wfull: i32, ring: usize, pitchb: usize, xd: usize, xrow: usize, y0: usize, yrow: usize, nr: i32,
+  wc: usize, b0: f32, vmin: f32, vmax: f32, tile: usize): void {
+  dwStrips<S, ACT>(cst, 0, m0, ring, pitchb, y0, yrow, nr, wc, b0, vmin, vmax, tile);
+  dwStrips<S, ACT>(cst, m0, m1, xd, xrow, y0, yrow, nr, wc, b0, vmin, vmax, tile);
+  dwStrips<S, ACT>(cst, m1, wfull, ring, pitchb, y0, yrow, nr, wc, b0, vmin, vmax, tile);
+}
+
+// @ts-ignore: decorator
+@inline function dwStrips<S, ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, b0: f32,
+  vmin: f32, vmax: f32, tile: usize): void {
+  // bias and clamp bounds stay in memory (reloaded per row): with 9 weights, the accumulators and a row's inputs
+  // live, V8's 15 allocatable xmm registers have no room for them (relaxed 112x112x32: 5 % faster in Node and Firefox)
+  v128.store(cst, f32x4.splat(b0)); v128.store(cst, f32x4.splat(vmin), 16); v128.store(cst, f32x4.splat(vmax), 32);
+  if (sizeof<S>() == 1) dwStripsS1<ACT>(cst, ox0, ox1, base, stride, y0, yrow, nr, wc, tile);
+  else dwStripsS2<ACT>(cst, ox0, ox1, base, stride, y0, yrow, nr, wc, tile);
+}
+
+/** acc + the three taps of one kernel row (w0 w1 w2) on inputs t0 t1 t2 (4 outputs each), left to right. */
+// @ts-ignore: decorator
+@inline function dwRow3(t0: v128, t1: v128, t2: v128, w0: v128, w1: v128, w2: v128, acc: v128): v128 {
+  return madd(w2, t2, madd(w1, t1, madd(w0, t0, acc)));
+}
+
+/** Activation (ACT u16 / u32) and store of one output vector; ACT u32 stores the first n lanes only. */
+// @ts-ignore: decorator
+@inline function dwOut<ACT>(y: usize, out: v128, cst: usize, n: i32, tile: usize): void {
+  if (sizeof<ACT>() > 1) out = clamp(out, v128.load(cst, 16), v128.load(cst, 32));
+  if (sizeof<ACT>() == 4) storePartial(y, out, n, tile);
+  else v128.store(y, out);
+}
+
+// Output columns [ox0, ox1) of a band of nr output rows, 4 at a time: each strip walks down the band's padded input
+// rows (row i at base + i * stride, padded column p at byte 4p: ring slots or the input itself) with accumulators in
+// registers. Per output the FMA order of a row at a time: bias, then kernel rows 0, 1, 2, taps left to right.
+// ACT: u8 = no activation, u16 = clamp, u32 = clamp and partial stores (the last strip when wo % 4 != 0).
+
+/** Stride 1: every input row finishes one output row (kernel row 2), continues the next (row 1), starts the one after (row 0). */
+function dwStripsS1<ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, tile: usize): void {
+  const w00 = v128.load32_splat(wc), w01 = v128.load32_splat(wc, 4), w02 = v128.load32_splat(wc, 8);
+  const w10 = v128.load32_splat(wc, 12), w11 = v128.load32_splat(wc, 16), w12 = v128.load32_splat(wc, 20);
+  const w20 = v128.load32_splat(wc, 24), w21 = v128.load32_splat(wc, 28), w22 = v128.load32_splat(wc, 32);
+  for (let ox = ox0; ox < ox1; ox += 4) {
+    let r = base + (<usize>ox << 2);
+    let a0 = dwRow3(v128.load(r), v128.load(r, 4), v128.load(r, 8), w00, w01, w02, v128.load(cst));
+    r += stride;
+    let x0 = v128.load(r), x1 = v128.load(r, 4), x2 = v128.load(r, 8);
+    let a1 = dwRow3(x0, x1, x2, w00, w01, w02, v128.load(cst));
+    a0 = dwRow3(x0, x1, x2, w10, w11, w12, a0);
+    let y = y0 + (<usize>ox << 2);
+    for (let i = 0; i < nr; i++) {
+      r += stride;
+      x0 = v128.load(r); x1 = v128.load(r, 4); x2 = v128.load(r, 8);
+      const out = dwRow3(x0, x1, x2, w20, w21, w22, a0);
+      a0 = dwRow3(x0, x1, x2, w10, w11, w12, a1);
+      a1 = dwRow3(x0, x1, x2, w00, w01, w02, v128.load(cst));
+      dwOut<ACT>(y, out, cst, ox1 - ox, tile);
+      y += yrow;
+    }
+  }
+}
+
+/**
+ * Stride 2: odd rows continue an output row (kernel row 1), even rows finish it (row 2) and start the next (row 0).
+ * A strip reads padded columns 2ox .. 2ox + 11 as three vectors: taps 0 / 1 / 2 are columns 2ox + {0,2,4,6} (even
+ * lanes), {1,3,5,7} (odd lanes) and {2,4,6,8} (the even lanes shifted on by the third vector's first lane).
+ */
+function dwStripsS2<ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, tile: usize): void {
+  const w00 = v128.load32_splat(wc), w01 = v128.load32_splat(wc, 4), w02 = v128.load32_splat(wc, 8);
+  const w10 = v128.load32_splat(wc, 12), w11 = v128.load32_splat(wc, 16), w12 = v128.load32_splat(wc, 20);
+  const w20 = v128.load32_splat(wc, 24), w21 = v128.load32_splat(wc, 28), w22 = v128.load32_splat(wc, 32);
+  for (let ox = ox0; ox < ox1; ox += 4) {
+    let r = base + (<usize>ox << 3);
+    let v0 = v128.load(r), v1 = v128.load(r, 16);
+    let e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
+    let a0 = dwRow3(e, v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4), w00, w01, w02, v128.load(cst));
+    let y = y0 + (<usize>ox << 2);
+    for (let i = 0; i < nr; i++) {
+      r += stride;
+      v0 = v128.load(r); v1 = v128.load(r, 16);
+      e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
+      const a = dwRow3(e, v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4), w10, w11, w12, a0);
+      r += stride;
+      v0 = v128.load(r); v1 = v128.load(r, 16);
+      e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
+      const o = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), e2 = v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4);
+      const out = dwRow3(e, o, e2, w20, w21, w22, a);
+      a0 = dwRow3(e, o, e2, w00, w01, w02, v128.load(cst));
+      dwOut<ACT>(y, out, cst, ox1 - ox, tile);
+      y += yrow;
+    }
+  }
+}
+
+/**
+ * Other shapes, one channel plane, a row at a time: output rows 0..ho-1, each after staging the padded input rows
+ * it reads into the ring of kh + 1 rows (only the interior [pl, pl + wd) of a slot is written).
+ */
+function dwPlaneGeneric(ring: usize, pitchb: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32, wc: usize, b0: f32,
+  yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
+  const nring = kh + 1;
   let staged = 0; // padded rows below this index have been staged (the ring holds the last kh + 1)
   let slot = 0; // = staged % nring, kept by counting (a % by a variable per row is an integer division)
   for (let oy = 0; oy < ho; oy++) {
@@ -317,162 +443,7 @@ export function f32_dwconv_nchw(c: i32, h: i32, wd: i32, kh: i32, kw: i32, sh: i
       else copyF32(d + (<usize>pl << 2), xp + (<usize>(iy * wd) << 2), wd);
     }
     staged = need;
-    const yr = yc + (<usize>(oy * wo) << 2);
-    if (s2) {
-      const r0 = ring + <usize>(top % nring) * pitchb, r1 = ring + <usize>((top + 1) % nring) * pitchb;
-      const r2 = ring + <usize>((top + 2) % nring) * pitchb;
-      dwPassS2<u8>(r0, wc, racc, yr, wo, vb, clampOn, lo, hi, tile);
-      dwPassS2<u16>(r1, wc + 12, racc, yr, wo, vb, clampOn, lo, hi, tile);
-      dwPassS2<u32>(r2, wc + 24, racc, yr, wo, vb, clampOn, lo, hi, tile);
-    } else {
-      dwGenericRow(ring, pitchb, nring, top, wc, b0, yr, kh, kw, sw, wo, clampOn, vmin, vmax);
-    }
-  }
-}
-
-// The three paths as separate functions (each larger than Binaryen's one-caller inlining limit, so they stay apart).
-// 3x3 stride 1: bands of DW_BAND output rows; a band's nr + 2 padded rows are staged into ring slots 0 .. nr + 1
-// (racc holds the strips' constants).
-function dwPlane3x3S1(ring: usize, pitchb: usize, tile: usize, racc: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
-  clampOn: i32, vmin: f32, vmax: f32): void {
-  const yrow = <usize>wo << 2, wfull = wo & ~3, xrow = <usize>wd << 2;
-  // Strips [sLo, sHi) read only columns inside the image (a strip at ox reads input columns ox - pl .. ox - pl + 5):
-  // in bands whose rows all lie inside the image they load straight from the input, and a staged row then needs only
-  // the columns the other strips read: [0, cL) and [cR, wd).
-  const sLo = (pl + 3) & ~3, sHi = min((wd + pl - 2) & ~3, wfull);
-  const cL = min(wd, sLo + 2 - pl), cR = max(0, sHi - pl);
-  const vmn = clampOn ? vmin : -Infinity, vmx = clampOn ? vmax : Infinity;
-  for (let oy0 = 0; oy0 < ho; oy0 += DW_BAND) {
-    const nr = min(DW_BAND, ho - oy0), iy0 = oy0 - pt;
-    const direct = sLo < sHi && iy0 >= 0 && iy0 + nr + 2 <= h;
-    for (let i = 0; i < nr + 2; i++) { // padded rows oy0 .. oy0 + nr + 1 into slots 0 .. nr + 1
-      const d = ring + <usize>i * pitchb + (<usize>pl << 2), iy = iy0 + i, src = xp + <usize>iy * xrow;
-      if (iy < 0 || iy >= h) zeroF32(d, wd);
-      else if (!direct) copyF32(d, src, wd);
-      else {
-        copyF32(d, src, cL);
-        copyF32(d + (<usize>cR << 2), src + (<usize>cR << 2), wd - cR);
-      }
-    }
-    const y0 = yc + <usize>oy0 * yrow;
-    const xd = xp + (<usize>(iy0 * wd - pl) << 2); // padded column 0 of input row iy0 (may wrap below xp: strips add >= 4 * pl)
-    const m0 = direct ? sLo : 0, m1 = direct ? sHi : 0; // strips [0, m0) ring, [m0, m1) direct, [m1, wfull) ring
-    if (clampOn) dwBandS1<u16>(racc, m0, m1, wfull, ring, pitchb, xd, xrow, y0, yrow, nr, wc, b0, vmn, vmx, tile);
-    else dwBandS1<u8>(racc, m0, m1, wfull, ring, pitchb, xd, xrow, y0, yrow, nr, wc, b0, vmn, vmx, tile);
-    if (wfull < wo) dwStripsS1<u32>(racc, wfull, wo, ring, pitchb, y0, yrow, nr, wc, b0, vmn, vmx, tile);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function dwBandS1<ACT>(cst: usize, m0: i32, m1: i32, wfull: i32, ring: usize, pitchb: usize, xd: usize, xrow: usize, y0: usize, yrow: usize, nr: i32,
-  wc: usize, b0: f32, vmin: f32, vmax: f32, tile: usize): void {
-  dwStripsS1<ACT>(cst, 0, m0, ring, pitchb, y0, yrow, nr, wc, b0, vmin, vmax, tile);
-  dwStripsS1<ACT>(cst, m0, m1, xd, xrow, y0, yrow, nr, wc, b0, vmin, vmax, tile);
-  dwStripsS1<ACT>(cst, m1, wfull, ring, pitchb, y0, yrow, nr, wc, b0, vmin, vmax, tile);
-}
-
-/**
- * Output columns [ox0, ox1) of a band of nr output rows, 4 at a time: each strip walks down the band's nr + 2
- * padded input rows (row i at base + i * stride, padded column p at byte 4p: ring slots or the input itself),
- * with the accumulators of its next two output rows in registers (a0: completed by the next row, a1: the one
- * after). Per output the same FMA order as a row at a time: bias, then kernel rows 0, 1, 2, taps left to right.
- * ACT: u8 = no activation, u16 = clamp, u32 = clamp and partial stores (the last strip when wo % 4 != 0).
- */
-function dwStripsS1<ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, b0: f32, vmin: f32, vmax: f32,
-  tile: usize): void {
-  // bias and clamp bounds stay in memory (reloaded per row): with 9 weights, 2 accumulators and 3 inputs live,
-  // V8's 15 allocatable xmm registers have no room for them
-  v128.store(cst, f32x4.splat(b0)); v128.store(cst, f32x4.splat(vmin), 16); v128.store(cst, f32x4.splat(vmax), 32);
-  const vb = v128.load(cst);
-  const w00 = v128.load32_splat(wc), w01 = v128.load32_splat(wc, 4), w02 = v128.load32_splat(wc, 8);
-  const w10 = v128.load32_splat(wc, 12), w11 = v128.load32_splat(wc, 16), w12 = v128.load32_splat(wc, 20);
-  const w20 = v128.load32_splat(wc, 24), w21 = v128.load32_splat(wc, 28), w22 = v128.load32_splat(wc, 32);
-  for (let ox = ox0; ox < ox1; ox += 4) {
-    let r = base + (<usize>ox << 2);
-    let a0 = madd(w02, v128.load(r, 8), madd(w01, v128.load(r, 4), madd(w00, v128.load(r), vb)));
-    r += stride;
-    let x0 = v128.load(r), x1 = v128.load(r, 4), x2 = v128.load(r, 8);
-    let a1 = madd(w02, x2, madd(w01, x1, madd(w00, x0, vb)));
-    a0 = madd(w12, x2, madd(w11, x1, madd(w10, x0, a0)));
-    let y = y0 + (<usize>ox << 2);
-    for (let i = 0; i < nr; i++) {
-      r += stride;
-      x0 = v128.load(r); x1 = v128.load(r, 4); x2 = v128.load(r, 8);
-      let out = madd(w22, x2, madd(w21, x1, madd(w20, x0, a0)));
-      a0 = madd(w12, x2, madd(w11, x1, madd(w10, x0, a1)));
-      a1 = madd(w02, x2, madd(w01, x1, madd(w00, x0, v128.load(cst))));
-      if (sizeof<ACT>() > 1) out = clamp(out, v128.load(cst, 16), v128.load(cst, 32));
-      if (sizeof<ACT>() == 4) storePartial(y, out, ox1 - ox, tile);
-      else v128.store(y, out);
-      y += yrow;
-    }
-  }
-}
-
-function dwPlane3x3S2(ring: usize, pitchb: usize, tile: usize, racc: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, wc: usize, b0: f32, yc: usize, ho: i32, wo: i32,
-  clampOn: i32, vmin: f32, vmax: f32): void {
-  dwPlane<u16>(ring, pitchb, tile, racc, xp, h, wd, pt, pl, 3, 3, 2, 2, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
-}
-function dwPlaneGeneric(ring: usize, pitchb: usize, tile: usize, racc: usize, xp: usize, h: i32, wd: i32, pt: i32, pl: i32, kh: i32, kw: i32, sh: i32, sw: i32, wc: usize, b0: f32,
-  yc: usize, ho: i32, wo: i32, clampOn: i32, vmin: f32, vmax: f32): void {
-  dwPlane<u32>(ring, pitchb, tile, racc, xp, h, wd, pt, pl, kh, kw, sh, sw, wc, b0, yc, ho, wo, clampOn, vmin, vmax);
-}
-
-// @ts-ignore: decorator
-@inline function act(v: v128, clampOn: i32, lo: v128, hi: v128): v128 {
-  return clampOn ? clamp(v, lo, hi) : v;
-}
-
-// The 3x3 stride-2 kernel runs one pass per kernel row ky (3 taps each) over a row accumulator
-// `racc` (L1-resident): x64 V8 issues all loads of a loop iteration before its arithmetic, so an
-// iteration's loads + accumulators + weights must fit the 15 usable xmm registers; a 9-tap body
-// does not. Pass 0 starts from the bias, pass 2 applies the activation and writes the output row.
-
-/** Store 8 accumulated outputs: to the row accumulator (PASS u8 / u16), or activated to the output row (u32). */
-// @ts-ignore: decorator
-@inline function dwPut<PASS>(a: v128, b: v128, racc: usize, y: usize, o: usize, ox: i32, wo: i32, clampOn: i32, lo: v128, hi: v128, tile: usize): void {
-  if (sizeof<PASS>() == 4) {
-    a = act(a, clampOn, lo, hi);
-    b = act(b, clampOn, lo, hi);
-    if (ox + 8 <= wo) {
-      v128.store(y + o, a);
-      v128.store(y + o, b, 16);
-    } else {
-      storePartial(y + o, a, wo - ox, tile);
-      if (wo - ox > 4) storePartial(y + o + 16, b, wo - ox - 4, tile);
-    }
-  } else {
-    v128.store(racc + o, a);
-    v128.store(racc + o, b, 16);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function evens(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 2, 4, 6); }
-// @ts-ignore: decorator
-@inline function odds(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 1, 3, 5, 7); }
-
-// 8 outputs at ox read padded columns 2ox .. 2ox+16 of the row (5 loads x0..x4 = [2ox, 2ox+20)):
-// tap 0 = even lanes, tap 1 = odd lanes, tap 2 = the even lanes shifted by one
-// (shuffle(e01, e23, 1..4) = columns 2ox+2 .. 2ox+8, shuffle(e23, x4, 1..4) = 2ox+10 .. 2ox+16).
-// @ts-ignore: decorator
-@inline function dwPassS2<PASS>(r: usize, wk: usize, racc: usize, y: usize, wo: i32, vb: v128, clampOn: i32, lo: v128, hi: v128, tile: usize): void {
-  const first = sizeof<PASS>() == 1;
-  const w0 = v128.load32_splat(wk), w1 = v128.load32_splat(wk, 4), w2 = v128.load32_splat(wk, 8);
-  for (let ox = 0; ox < wo; ox += 8) {
-    const o = <usize>ox << 3;
-    const x0 = v128.load(r + o), x1 = v128.load(r + o, 16), x2 = v128.load(r + o, 32), x3 = v128.load(r + o, 48), x4 = v128.load(r + o, 64);
-    const ro = racc + (<usize>ox << 2);
-    let a = first ? vb : v128.load(ro);
-    let b = first ? vb : v128.load(ro, 16);
-    const e01 = evens(x0, x1), e23 = evens(x2, x3);
-    a = madd(w0, e01, a);
-    b = madd(w0, e23, b);
-    a = madd(w1, odds(x0, x1), a);
-    b = madd(w1, odds(x2, x3), b);
-    a = madd(w2, v128.shuffle<f32>(e01, e23, 1, 2, 3, 4), a);
-    b = madd(w2, v128.shuffle<f32>(e23, x4, 1, 2, 3, 4), b);
-    dwPut<PASS>(a, b, racc, y, <usize>ox << 2, ox, wo, clampOn, lo, hi, tile);
+    dwGenericRow(ring, pitchb, nring, top, wc, b0, yc + (<usize>(oy * wo) << 2), kh, kw, sw, wo, clampOn, vmin, vmax);
   }
 }
 

@@ -171,9 +171,10 @@ for (const tier of TIERS) {
       { c: 3, h: 40, w: 40, cout: 6, kh: 3, kw: 3, s: [2, 2], p: [1, 1, 1, 1] }, { c: 64, h: 20, w: 62, cout: 5, kh: 3, kw: 3, p: [1, 1, 1, 1] },
       { c: 9, h: 15, w: 19, cout: 11, kh: 1, kw: 1 }, { c: 2, h: 6, w: 41, cout: 2, kh: 3, kw: 3, s: [2, 2], p: [1, 1, 1, 1], g: 2 },
       { c: 2, h: 5, w: 45, cout: 2, kh: 3, kw: 3, p: [1, 1, 1, 1], g: 2 },
-      // depthwise 3x3 stride 1 in bands of 32 output rows: bands clear of the padding rows read the input directly
-      // (edge strips from the ring), a partial last strip; asymmetric pads shifting which columns are interior
+      // depthwise 3x3 in bands (32 output rows at stride 1, 16 at stride 2): bands clear of the padding rows read the
+      // input directly (edge strips from the ring), a partial last strip; asymmetric pads shifting which columns are interior
       { c: 3, h: 75, w: 21, cout: 3, kh: 3, kw: 3, p: [1, 1, 1, 1], g: 3 }, { c: 2, h: 70, w: 14, cout: 2, kh: 3, kw: 3, p: [2, 0, 0, 2], g: 2 },
+      { c: 2, h: 80, w: 37, cout: 2, kh: 3, kw: 3, s: [2, 2], p: [1, 1, 1, 1], g: 2 }, { c: 2, h: 70, w: 30, cout: 2, kh: 3, kw: 3, s: [2, 2], p: [0, 0, 1, 1], g: 2 },
     ];
     const full = (o: C) => ({
       n: o.n ?? 1, c: o.c, h: o.h, w: o.w, cout: o.cout, kh: o.kh, kw: o.kw, sh: o.s?.[0] ?? 1, sw: o.s?.[1] ?? 1, dh: o.d?.[0] ?? 1, dw: o.d?.[1] ?? 1,
