@@ -32,17 +32,24 @@ export const nodeShims: Plugin = {
   },
 };
 
-/** Bundle the benchmark page's script (bench/web/entry.ts) into <root>/.bench-web/bench.mjs, beside a copy of the worker
- *  script, for bench/web/index.html (bench/cross.ts before its browser runs; `npm run bench:serve`). */
-export async function bundleBenchPage(root: string): Promise<void> {
+/** Bundle a browser entry script (`entry`, relative to the repository root) into <root>/.bench-web/<outName>, with the
+ *  node: stand-ins above. The bundle sits beside .bench-web/, so the bindings' default wasm URL ../build/ resolves to
+ *  the repository's build/ when the root is served (scripts/serve.mjs). */
+export async function bundleForBrowser(root: string, entry: string, outName: string): Promise<void> {
   const esbuild = await import('esbuild');
   const out = join(root, '.bench-web');
   mkdirSync(out, { recursive: true });
   await esbuild.build({
-    entryPoints: [join(root, 'bench/web/entry.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    outfile: join(out, 'bench.mjs'), logLevel: 'error', sourcemap: false,
-    define: { 'process.env.NODE_ENV': '"production"' },
+    entryPoints: [join(root, entry)], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+    outfile: join(out, outName), logLevel: 'error', sourcemap: false,
+    define: { 'process.env.NODE_ENV': '"production"' }, supported: { 'top-level-await': true },
     plugins: [nodeShims],
   });
-  copyFileSync(join(root, 'bindings/threads/worker.mjs'), join(out, 'worker.mjs'));
+}
+
+/** Bundle the benchmark page's script (bench/web/entry.ts) into <root>/.bench-web/bench.mjs, beside a copy of the worker
+ *  script, for bench/web/index.html (bench/cross.ts before its browser runs; `npm run bench:serve`). */
+export async function bundleBenchPage(root: string): Promise<void> {
+  await bundleForBrowser(root, 'bench/web/entry.ts', 'bench.mjs');
+  copyFileSync(join(root, 'bindings/threads/worker.mjs'), join(root, '.bench-web', 'worker.mjs'));
 }

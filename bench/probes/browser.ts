@@ -4,13 +4,13 @@
 //   npx tsx bench/probes/browser.ts --probe=sparse-splat-ab [--browser=webkit|chromium|firefox] [--key=value ...: query parameters for the probe]
 // The probe is bundled with esbuild into .bench-web/probe-<name>.mjs and loaded by bench/web/probe.html, served
 // with COOP/COEP; console.log lines are collected from the page.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findWebKit, type WebKitInstall } from '../../tests/helpers/webkit.js';
 import { findFirefox, type FirefoxInstall } from '../../tests/helpers/firefox.js';
 import { firefoxSessions, pollPageLines, webkitSessions } from '../lib/browsers.js';
-import { nodeShims } from '../lib/bundle.js';
+import { bundleForBrowser } from '../lib/bundle.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (k: string, d?: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d;
@@ -22,12 +22,7 @@ if (!probe || !/^[\w-]+$/.test(probe) || !existsSync(join(root, `bench/probes/${
 }
 const timeoutMs = Number(arg('timeout', String(600 + 60 * Number(arg('minutes', '0'))))) * 1000;
 
-const esbuild = await import('esbuild');
-mkdirSync(join(root, ".bench-web"), { recursive: true });
-await esbuild.build({
-  entryPoints: [join(root, `bench/probes/${probe}.ts`)], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-  outfile: join(root, `.bench-web/probe-${probe}.mjs`) /* beside bench.mjs: the default wasm URL ../build/ resolves to the repo root */, logLevel: 'error', supported: { 'top-level-await': true }, plugins: [nodeShims],
-});
+await bundleForBrowser(root, `bench/probes/${probe}.ts`, `probe-${probe}.mjs`);
 const { startServer } = await import('../../scripts/serve.mjs' as string);
 const server = await startServer({ root });
 // every other --key=value is handed to the probe as a query parameter (bench/probes/fuzz.ts reads them)
