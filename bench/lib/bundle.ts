@@ -33,8 +33,8 @@ export const nodeShims: Plugin = {
 };
 
 /** Bundle a browser entry script (`entry`, relative to the repository root) into <root>/.bench-web/<outName>, with the
- *  node: stand-ins above. The bundle sits beside .bench-web/, so the bindings' default wasm URL ../build/ resolves to
- *  the repository's build/ when the root is served (scripts/serve.mjs). */
+ *  node: stand-ins above. From .bench-web/ the bindings' default wasm URL ../build/ is the repository's build/ when the
+ *  root is served (scripts/serve.mjs). */
 export async function bundleForBrowser(root: string, entry: string, outName: string): Promise<void> {
   const esbuild = await import('esbuild');
   const out = join(root, '.bench-web');
