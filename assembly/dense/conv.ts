@@ -229,12 +229,13 @@ export function f32_conv_im2col_nchw(mrv: i32, cout: i32, cin: i32, h: i32, wd: 
 // @ts-ignore: decorator
 @inline function dwBandRows(stride: i32): i32 { return stride == 1 ? 32 : 16; }
 
-/** Ring rows: a 3x3 band's padded rows (34 at stride 1, 33 at stride 2), else kh + 1 (a power of two for kh = 3, cheap to % by). */
+/** Ring rows of the 3x3 paths: a band's padded rows (34 at stride 1, 33 at stride 2); the generic path uses kh + 1. */
 const DW_RING_3X3: i32 = 34;
 
 /**
  * Scratch for depthwise: store tile + 48 bytes of constants (in a pitch-sized slot) + a ring of zero-padded input
- * rows (max(kh + 1, 34) x pitch) + slack. Sized from the row pitch and kernel height, not from the plane.
+ * rows (max(kh + 1, 34) x pitch: the 3x3 bands' size also for other shapes, which use kh + 1 of them) + slack.
+ * Sized from the row pitch and kernel height, not from the plane.
  */
 export function f32_dwconv_scratch(kh: i32, pitch: i32): f64 {
   const P = <f64>pitch;
@@ -243,7 +244,8 @@ export function f32_dwconv_scratch(kh: i32, pitch: i32): f64 {
 
 /** Row pitch (floats) of a staged, zero-padded ring row: room for the widest vector over-read (multiple of 4). */
 export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i32): i32 {
-  // 3x3 strips of 4 outputs read padded columns [sw * ox, sw * ox + 6 * sw) (dwStrips); ox < wo rounded up to 4
+  // 3x3 strips of 4 outputs read padded columns [sw * ox, sw * ox + 6 * sw) (dwStrips), ox < wo rounded up to 4:
+  // the bound below (from an earlier 8-wide kernel) covers that with room to spare
   const need = max(wd + pl + pr, ((wo + 7) & ~7) * sw + kw + 16);
   return (need + 3) & ~3;
 }
@@ -259,7 +261,7 @@ export function dwconv_pitch(wd: i32, pl: i32, pr: i32, kw: i32, sw: i32, wo: i3
  * w: [c][kh][kw] f32; bias: 0 or c f32. (The bottom padding needs no argument: ho fixes the rows read,
  * and rows past the input are zero.) Padded input row r is input row r - pt, zero outside the image,
  * with pl zeros on the left and zeros up to the pitch on the right; rows are staged into a ring of such
- * rows (a few KiB) whose padding columns are zeroed once per call.
+ * rows (34 x pitch: 19 KiB at width 112) whose padding columns are zeroed once per call.
  * - 3x3, stride 1 or 2 (dwPlane3x3): bands of output rows, each strip of 4 output columns walked down the band
  *   with its accumulators in registers; bands clear of the padding rows read the input directly.
  * - Other shapes (dwPlaneGeneric, scalar): a row at a time over a ring of kh + 1 rows, each staged just
