@@ -335,16 +335,6 @@ function dwPlane3x3<S>(ring: usize, pitchb: usize, tile: usize, cst: usize, xp: 
   dwStrips<S, ACT>(cst, m1, wfull, ring, pitchb, y0, yrow, nr, wc, b0, vmin, vmax, tile);
 }
 
-// @ts-ignore: decorator
-@inline function dwStrips<S, ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, b0: f32,
-  vmin: f32, vmax: f32, tile: usize): void {
-  // bias and clamp bounds stay in memory (reloaded per row): with 9 weights, the accumulators and a row's inputs
-  // live, V8's 15 allocatable xmm registers have no room for them (relaxed 112x112x32: 5 % faster in Node and Firefox)
-  v128.store(cst, f32x4.splat(b0)); v128.store(cst, f32x4.splat(vmin), 16); v128.store(cst, f32x4.splat(vmax), 32);
-  if (sizeof<S>() == 1) dwStripsS1<ACT>(cst, ox0, ox1, base, stride, y0, yrow, nr, wc, tile);
-  else dwStripsS2<ACT>(cst, ox0, ox1, base, stride, y0, yrow, nr, wc, tile);
-}
-
 /** acc + the three taps of one kernel row (w0 w1 w2) on inputs t0 t1 t2 (4 outputs each), left to right. */
 // @ts-ignore: decorator
 @inline function dwRow3(t0: v128, t1: v128, t2: v128, w0: v128, w1: v128, w2: v128, acc: v128): v128 {
@@ -359,64 +349,61 @@ function dwPlane3x3<S>(ring: usize, pitchb: usize, tile: usize, cst: usize, xp: 
   else v128.store(y, out);
 }
 
-// Output columns [ox0, ox1) of a band of nr output rows, 4 at a time: each strip walks down the band's padded input
-// rows (row i at base + i * stride, padded column p at byte 4p: ring slots or the input itself) with accumulators in
-// registers. Per output the FMA order of a row at a time: bias, then kernel rows 0, 1, 2, taps left to right.
-// ACT: u8 = no activation, u16 = clamp, u32 = clamp and partial stores (the last strip when wo % 4 != 0).
-
-/** Stride 1: every input row finishes one output row (kernel row 2), continues the next (row 1), starts the one after (row 0). */
-function dwStripsS1<ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, tile: usize): void {
-  const w00 = v128.load32_splat(wc), w01 = v128.load32_splat(wc, 4), w02 = v128.load32_splat(wc, 8);
-  const w10 = v128.load32_splat(wc, 12), w11 = v128.load32_splat(wc, 16), w12 = v128.load32_splat(wc, 20);
-  const w20 = v128.load32_splat(wc, 24), w21 = v128.load32_splat(wc, 28), w22 = v128.load32_splat(wc, 32);
-  for (let ox = ox0; ox < ox1; ox += 4) {
-    let r = base + (<usize>ox << 2);
-    let a0 = dwRow3(v128.load(r), v128.load(r, 4), v128.load(r, 8), w00, w01, w02, v128.load(cst));
-    r += stride;
-    let x0 = v128.load(r), x1 = v128.load(r, 4), x2 = v128.load(r, 8);
-    let a1 = dwRow3(x0, x1, x2, w00, w01, w02, v128.load(cst));
-    a0 = dwRow3(x0, x1, x2, w10, w11, w12, a0);
-    let y = y0 + (<usize>ox << 2);
-    for (let i = 0; i < nr; i++) {
-      r += stride;
-      x0 = v128.load(r); x1 = v128.load(r, 4); x2 = v128.load(r, 8);
-      const out = dwRow3(x0, x1, x2, w20, w21, w22, a0);
-      a0 = dwRow3(x0, x1, x2, w10, w11, w12, a1);
-      a1 = dwRow3(x0, x1, x2, w00, w01, w02, v128.load(cst));
-      dwOut<ACT>(y, out, cst, ox1 - ox, tile);
-      y += yrow;
-    }
-  }
-}
-
 /**
- * Stride 2: odd rows continue an output row (kernel row 1), even rows finish it (row 2) and start the next (row 0).
- * A strip reads padded columns 2ox .. 2ox + 11 as three vectors: taps 0 / 1 / 2 are columns 2ox + {0,2,4,6} (even
- * lanes), {1,3,5,7} (odd lanes) and {2,4,6,8} (the even lanes shifted on by the third vector's first lane).
+ * Output columns [ox0, ox1) of a band of nr output rows, 4 at a time: each strip walks down the band's padded input
+ * rows (row i at base + i * stride, padded column p at byte 4p: ring slots or the input itself) with accumulators in
+ * registers. Per output the FMA order of a row at a time: bias, then kernel rows 0, 1, 2, taps left to right.
+ * - Stride 1 (S = u8): every input row finishes one output row (kernel row 2), continues the next (row 1) and starts
+ *   the one after (row 0).
+ * - Stride 2 (S = u16): odd rows continue an output row (kernel row 1), even rows finish it (row 2) and start the
+ *   next (row 0). A strip reads padded columns 2ox .. 2ox + 11 as three vectors: taps 0 / 1 / 2 are columns
+ *   2ox + {0,2,4,6} (even lanes), {1,3,5,7} (odd lanes) and {2,4,6,8} (the even lanes shifted on by the third vector).
+ * ACT: u8 = no activation, u16 = clamp, u32 = clamp and partial stores (the last strip when wo % 4 != 0).
  */
-function dwStripsS2<ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, tile: usize): void {
+function dwStrips<S, ACT>(cst: usize, ox0: i32, ox1: i32, base: usize, stride: usize, y0: usize, yrow: usize, nr: i32, wc: usize, b0: f32,
+  vmin: f32, vmax: f32, tile: usize): void {
+  // bias and clamp bounds stay in memory (reloaded per row): with 9 weights, the accumulators and a row's inputs
+  // live, V8's 15 allocatable xmm registers have no room for them (relaxed 112x112x32: 5 % faster in Node and Firefox)
+  v128.store(cst, f32x4.splat(b0)); v128.store(cst, f32x4.splat(vmin), 16); v128.store(cst, f32x4.splat(vmax), 32);
   const w00 = v128.load32_splat(wc), w01 = v128.load32_splat(wc, 4), w02 = v128.load32_splat(wc, 8);
   const w10 = v128.load32_splat(wc, 12), w11 = v128.load32_splat(wc, 16), w12 = v128.load32_splat(wc, 20);
   const w20 = v128.load32_splat(wc, 24), w21 = v128.load32_splat(wc, 28), w22 = v128.load32_splat(wc, 32);
   for (let ox = ox0; ox < ox1; ox += 4) {
-    let r = base + (<usize>ox << 3);
-    let v0 = v128.load(r), v1 = v128.load(r, 16);
-    let e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
-    let a0 = dwRow3(e, v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4), w00, w01, w02, v128.load(cst));
+    let r = base + (<usize>ox << (1 + sizeof<S>())); // padded column S * ox
     let y = y0 + (<usize>ox << 2);
-    for (let i = 0; i < nr; i++) {
+    if (sizeof<S>() == 1) {
+      let a0 = dwRow3(v128.load(r), v128.load(r, 4), v128.load(r, 8), w00, w01, w02, v128.load(cst));
       r += stride;
-      v0 = v128.load(r); v1 = v128.load(r, 16);
-      e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
-      const a = dwRow3(e, v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4), w10, w11, w12, a0);
-      r += stride;
-      v0 = v128.load(r); v1 = v128.load(r, 16);
-      e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
-      const o = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), e2 = v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4);
-      const out = dwRow3(e, o, e2, w20, w21, w22, a);
-      a0 = dwRow3(e, o, e2, w00, w01, w02, v128.load(cst));
-      dwOut<ACT>(y, out, cst, ox1 - ox, tile);
-      y += yrow;
+      let x0 = v128.load(r), x1 = v128.load(r, 4), x2 = v128.load(r, 8);
+      let a1 = dwRow3(x0, x1, x2, w00, w01, w02, v128.load(cst));
+      a0 = dwRow3(x0, x1, x2, w10, w11, w12, a0);
+      for (let i = 0; i < nr; i++) {
+        r += stride;
+        x0 = v128.load(r); x1 = v128.load(r, 4); x2 = v128.load(r, 8);
+        const out = dwRow3(x0, x1, x2, w20, w21, w22, a0);
+        a0 = dwRow3(x0, x1, x2, w10, w11, w12, a1);
+        a1 = dwRow3(x0, x1, x2, w00, w01, w02, v128.load(cst));
+        dwOut<ACT>(y, out, cst, ox1 - ox, tile);
+        y += yrow;
+      }
+    } else {
+      let v0 = v128.load(r), v1 = v128.load(r, 16);
+      let e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
+      let a0 = dwRow3(e, v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4), w00, w01, w02, v128.load(cst));
+      for (let i = 0; i < nr; i++) {
+        r += stride;
+        v0 = v128.load(r); v1 = v128.load(r, 16);
+        e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
+        const a = dwRow3(e, v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4), w10, w11, w12, a0);
+        r += stride;
+        v0 = v128.load(r); v1 = v128.load(r, 16);
+        e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6);
+        const o = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), e2 = v128.shuffle<f32>(e, v128.load(r, 32), 1, 2, 3, 4);
+        const out = dwRow3(e, o, e2, w20, w21, w22, a);
+        a0 = dwRow3(e, o, e2, w00, w01, w02, v128.load(cst));
+        dwOut<ACT>(y, out, cst, ox1 - ox, tile);
+        y += yrow;
+      }
     }
   }
 }
