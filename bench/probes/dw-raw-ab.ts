@@ -1,11 +1,12 @@
 // A/B of two builds of the depthwise kernel through the raw ABI (f32_dwconv_nchw, 3x3, pad 1, ReLU6), timed
-// interleaved in one process, outputs compared bit for bit. Put the builds at .bench-web/dw/A.<tier>.wasm and
+// interleaved in one process (bench/lib/interleave.ts), outputs compared bit for bit. Put the builds at .bench-web/dw/A.<tier>.wasm and
 // .bench-web/dw/B.<tier>.wasm (e.g. copies of build/tessera.<tier>.wasm before and after a change), then:
 //   Node:     npx tsx bench/probes/dw-raw-ab.ts [tier] [cfgs]   (tier: relaxed (default) or simd128)
 //   Bun:      node_modules/.bin/bun bench/probes/dw-raw-ab.ts simd128 [cfgs]
 //   browsers: npx tsx bench/probes/browser.ts --probe=dw-raw-ab --browser=firefox --tier=relaxed [--cfg=...]
 // cfgs: `C,H,W,stride` separated by `;` (default 32,112,112,1: MobileNet-v1's first depthwise layer).
 import { enableNodeRelaxedSimd } from '../../bindings/env.js';
+import { timeInterleaved } from '../lib/interleave.js';
 const g = globalThis as { location?: { search: string }; process?: { argv: string[] } };
 const q = new URLSearchParams(g.location?.search ?? '');
 const argv = g.process?.argv?.slice(2) ?? [];
@@ -50,14 +51,6 @@ for (const cfg of cfgs) {
   const ya = a.out(), yb = b.out();
   let diffs = 0;
   for (let i = 0; i < ya.length; i++) if (!Object.is(ya[i], yb[i])) diffs++;
-  const ta: number[] = [], tb: number[] = [], rep = 20;
-  for (let r = 0; r < 60; r++) {
-    for (const [x, t] of (r & 1 ? [[a, ta], [b, tb]] : [[b, tb], [a, ta]]) as [typeof a, number[]][]) {
-      const t0 = performance.now();
-      for (let i = 0; i < rep; i++) x.run();
-      t.push((performance.now() - t0) / rep);
-    }
-  }
-  const med = (t: number[]) => t.sort((x, y) => x - y)[t.length >> 1];
-  console.log(`${cfg}: A ${med(ta).toFixed(4)}  B ${med(tb).toFixed(4)}  B/A ${(med(tb) / med(ta)).toFixed(3)}  outputs differing ${diffs}`);
+  const t = timeInterleaved({ A: a.run, B: b.run }, { rounds: 60, minSampleMs: 5 });
+  console.log(`${cfg}: A ${t.A.ms.toFixed(4)}  B ${t.B.ms.toFixed(4)}  B/A ${(t.B.ms / t.A.ms).toFixed(3)}  outputs differing ${diffs}`);
 }
