@@ -32,7 +32,7 @@ export interface F16Exports {
 /** Sparse family (assembly/sparse): see bindings/ops/sparse.ts for the packed layout. */
 type SpmmFn = (mc: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, os: number, vmin: number, vmax: number) => void;
 type ChwGemmFn = (mc: number, ng: number, nr1: number, K: number, input: number, w: number, output: number, os: number, stride: number, vmin: number, vmax: number) => void;
-type SpConvFn = (oh: number, ow: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, rowStep: number, vmin: number, vmax: number) => void;
+type SpConvFn = (oh: number, ow: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, os: number, rowStep: number, vmin: number, vmax: number) => void;
 export interface SparseExports {
   f32_spmm_32x1__wasmsimd: SpmmFn;
   f32_spmm_16x1__wasmsimd: SpmmFn;

@@ -76,6 +76,31 @@ function sparseCase(rows: number, cols: number, n: number, sparsity: number, den
   };
 }
 
+/** Sparse 3x3 conv layer (ResNet-like, CHW, pad 1), whole 3x3 kernels pruned in 4-channel groups at `sparsity`. */
+function sparseConv3x3Case(c: number, hw: number, sparsity: number): ThreadCase {
+  const rows = c, flops = 2 * rows * c * 9 * hw * hw; // dense-equivalent
+  return {
+    op: 'sparse 3x3 conv 4x1x3x3 groups', shape: `${c}->${rows} @${hw}x${hw} · sparsity=${sparsity}`, flops,
+    setup(one, many) {
+      let s = 4242;
+      const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+      const w = one.sparse.prune(Float32Array.from({ length: rows * c * 9 }, rnd), rows, c, { sparsity, kernelSize: 3 });
+      const x = Float32Array.from({ length: c * hw * hw }, rnd);
+      const mk = (tk: Tessera) => tk.sparse.layer(tk.sparse.pack(w, rows, c, { kernelSize: 3 }), { h: hw, w: hw, pad: 1 });
+      const L1 = mk(one), L2 = mk(many);
+      const x1 = one.tensorFrom(x), y1 = one.tensor('f32', [L1.outputLength]);
+      const x2 = many.tensorFrom(x), y2 = many.tensor('f32', [L2.outputLength]);
+      return {
+        single: () => L1.run(x1, y1),
+        parallel: () => many.parallel.sparseRun(L2, x2, y2),
+        identical: () => sameBits(y1.read(), y2.read()),
+        output: () => y1.read() as Float32Array,
+        dispose: () => { L1.dispose(); L2.dispose(); x1.dispose(); y1.dispose(); x2.dispose(); y2.dispose(); },
+      };
+    },
+  };
+}
+
 /** Dense GEMM with packed f32 weights (m = k = n = size), row panels of C split across threads. */
 function gemmCase(size: number): ThreadCase {
   const m = size, k = size, n = size;
@@ -227,6 +252,7 @@ function cases(ctx: BenchContext): ThreadCase[] {
   const n = ctx.quick ? 784 : 3136; // 28x28 / 56x56 feature maps
   out.push(sparseCase(512, 512, n, 0.7, false), sparseCase(512, 512, n, 0.7, true));
   if (ctx.full) out.push(sparseCase(512, 512, n, 0.9, false));
+  out.push(sparseConv3x3Case(64, 56, 0.7));
   out.push(convCase(64, 56, 64, 3));
   return out.filter((c) => ctx.wants(c.shape));
 }

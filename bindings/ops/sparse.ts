@@ -16,6 +16,7 @@ import {
   type KernelSize, type PackOptions, type PruneOptions,
 } from '../sparse-format.js';
 import type { Tessera } from '../tessera.js';
+import type { PackedConv2d } from './dense.js';
 import { options, tensor } from '../validate.js';
 
 export type Activation = 'none' | 'relu' | 'relu6';
@@ -57,7 +58,7 @@ function clampOf(a: Activation | undefined, fn: string): [number, number] {
 
 function isPosInt(x: unknown): x is number { return typeof x === 'number' && Number.isInteger(x) && x >= 1; }
 
-interface ConvGeom { c: number; h: number; w: number; stride: 1 | 2; pad: 0 | 1; oh: number; ow: number; Hp: number; rowLen: number; Wq: number; planeBytes: number; paddedBytes: number }
+export interface ConvGeom { c: number; h: number; w: number; stride: 1 | 2; pad: 0 | 1; oh: number; ow: number; Hp: number; rowLen: number; Wq: number; planeBytes: number; paddedBytes: number }
 
 function convGeom(fn: string, sp: SparseMatrix, o: { c?: number; h: number; w: number; stride?: number; pad?: number }): ConvGeom {
   const stride = o.stride ?? 1, pad = o.pad ?? (sp.kernelSize === 3 ? 1 : 0);
@@ -247,9 +248,11 @@ export interface LayerRunner {
 }
 
 /** The dense family's packed op for a sparse-shaped layer (W is rows x cols [x 3 x 3], CHW activations). */
-class DenseFamilyLayer implements LayerRunner {
+export class DenseFamilyLayer implements LayerRunner {
   readonly inputLength: number;
   readonly outputLength: number;
+  /** @internal the packed conv behind a conv-geometry layer (tk.parallel.sparseRun runs it with conv2dRun), else null */
+  readonly conv: PackedConv2d | null = null;
   private run_: (x: Tensor, y: Tensor) => void;
   private dispose_: () => void;
   constructor(private tk: Tessera, w: Float32Array, rows: number, cols: number, geom: LayerGeometry, o: { bias?: Float32Array; kernelSize?: KernelSize; activation?: Activation }) {
@@ -272,6 +275,7 @@ class DenseFamilyLayer implements LayerRunner {
       const g = geom as { h: number; w: number; stride?: 1 | 2; pad?: 0 | 1 };
       const stride = g.stride ?? 1, pad = g.pad ?? (ks === 3 ? 1 : 0);
       const cv = tk.dense.packConv2d(w, { c: cols, h: g.h, w: g.w, cout: rows, kh: ks, kw: ks, stride, pad, bias: o.bias, activation: o.activation });
+      this.conv = cv;
       this.inputLength = cols * g.h * g.w; this.outputLength = cv.outShape[0] * cv.outShape[1] * cv.outShape[2];
       this.run_ = (x, y) => cv.run(x, y, 1); this.dispose_ = () => cv.dispose();
     }
@@ -286,6 +290,10 @@ export interface SparseLayerInternals {
   readonly tk: Tessera; readonly st: Readonly<Staged>; readonly meta: SparseMatrix; readonly n: number; readonly tile: SpmmTile;
   readonly conv3x3: boolean; readonly dense: boolean; readonly lo: number; readonly hi: number;
   readonly inputLength: number; readonly outputLength: number;
+  /** 3x3 layers: the conv geometry (else null) */
+  readonly geom: Readonly<ConvGeom> | null;
+  /** the row panels run() calls the kernels over (1x1 and 3x3 layers) */
+  readonly chunks: readonly Chunk[] | undefined;
 }
 
 /** A packed layer resident in linear memory, bound to one input geometry. */
@@ -338,7 +346,7 @@ export class SparseLayer implements LayerRunner {
   internals(): SparseLayerInternals {
     this.life.check();
     return { tk: this.tk, st: this.st as Staged, meta: this.meta, n: this.n, tile: this.tile, conv3x3: this.geom !== null, dense: this.dense,
-      lo: this.lo, hi: this.hi, inputLength: this.inputLength, outputLength: this.outputLength };
+      lo: this.lo, hi: this.hi, inputLength: this.inputLength, outputLength: this.outputLength, geom: this.geom, chunks: this.chunks };
   }
 
   /** @internal keep the staged weights while an async op's tiles use them (see Lifetime) */
@@ -499,10 +507,10 @@ function tapOffsets(g: ConvGeom): number[] {
  * One chunk = XNNPACK's order (tile outer, all rows inner); small chunks keep a panel of weights hot in
  * L1/L2 when the whole matrix would be re-streamed from L3 for every tile (late MobileNet layers).
  */
-interface Chunk { ng: number; nr1: number; wOff: number; nzOff: number; dmOff: number; col: number; row: number }
+export interface Chunk { ng: number; nr1: number; wOff: number; nzOff: number; dmOff: number; col: number; row: number }
 export const DEFAULT_CHUNK_BYTES = 96 * 1024;
 
-function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
+export function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
   const out: Chunk[] = [];
   const nb = sp.nnz.length, groups = sp.groups;
   let b = 0, wOff = 0, k = 0, col = sp.first, row = 0;
@@ -524,7 +532,7 @@ function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
 
 export type SpmmKernelName = `f32_spmm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_spmm_12x4__wasmsimd' | 'f32_spmm_16x1__wasmsimd' | 'f32_spmm_32x1__wasmsimd';
 export type ChwGemmKernelName = `f32_chwgemm_${8 | 16}x4__wasmsimd${'' | '_splat'}` | 'f32_chwgemm_12x4__wasmsimd';
-type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spconv3x3_16x4__wasmsimd' | 'f32_spconv3x3_32x4__wasmsimd';
+export type SpConvKernelName = `f32_spconv3x3_8x4__wasmsimd${'' | '_splat'}` | 'f32_spconv3x3_16x4__wasmsimd' | 'f32_spconv3x3_32x4__wasmsimd';
 
 /** `_splat` kernels per tk.kernelProfile.sparseSplat (default: outside browsers, in JSC browsers and under explicit bounds checks; figures in docs/sparse.md). */
 const splatVariant = (tk: Tessera) => tk.kernelProfile.sparseSplat ? '_splat' as const : '' as const;
@@ -583,14 +591,30 @@ function runDenseMatmul(tk: Tessera, sp: SparseMatrix, st: Staged, n: number, px
 /** Number of set bits (the tail tiles a remainder of r pixels is split into: 8 / 4 / 2 / 1). */
 function popcount(r: number): number { let n = 0; for (; r > 0; r >>= 1) n += r & 1; return n; }
 
-function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number, chunks?: Chunk[]): void {
-  const k = tk.kernels;
-  k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
+/** @internal one sparse 3x3 conv call: [kernel, ...its arguments] (tk.pool's tile-call form) */
+export type SpConvCall = [SpConvKernelName, ...number[]];
+
+/**
+ * @internal The work of one sparse 3x3 conv: `f32_pad3x3_chw` of x into the padded buffer pp, then `calls` (one per
+ * chunk and spatial part: disjoint outputs, any order, any thread), then, on the rounded-up paths, `unpad` compacts the
+ * temporary (`tmpBytes`, at `out` when the calls are built) into y. runConv3x3 runs it on one thread in one spatial
+ * part, tk.parallel.sparseRun splits it into parts across the pool. Every output is the same walk over the same
+ * weights and inputs in the same order whatever call holds it, so the bits are the same.
+ */
+export interface Conv3x3Work {
+  tmpBytes: number;
+  /** the calls writing to `out` (y, or the temporary when tmpBytes > 0): each chunk over `parts` bands of output rows
+   *  (flattened path: ranges of whole tiles of positions), fewer if there are not that many */
+  calls(chunks: readonly Chunk[], pp: number, out: number, parts?: number): SpConvCall[];
+  /** the unpad's arguments (tmp -> y) on the rounded-up paths, else null */
+  unpad(tmp: number, py: number): [number, number, number, number, number, number, number] | null;
+}
+
+export function conv3x3Work(tk: Tessera, sp: SparseMatrix, st: Readonly<Staged>, g: ConvGeom, lo: number, hi: number): Conv3x3Work {
   // 4-channel groups: 8-pixel tiles (8 accumulators); single channels (unstructured): 16-pixel tiles
   // (4 accumulators per row but 4x fewer weight splats per load); only matters when ng = 0.
   const tile = sp.groups > 0 ? CONV_TILE_4 : CONV_TILE_1;
-  const f = k[spconvKernelName(tk, tile)];
-  const list = chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9);
+  const kernel = spconvKernelName(tk, tile);
   const rowStep = g.rowLen * 4 * g.stride;
   // Rounded-up paths: whole tiles over more positions than the output has, written to a temporary
   // (rows x plane floats, `pitch` floats per output row) that f32_unpad_rows compacts into py.
@@ -615,18 +639,38 @@ function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: 
     const owT = Math.ceil(g.ow / tile) * tile;
     round = { oh: g.oh, ow: owT, step: rowStep, pitch: owT, plane: g.oh * owT };
   }
-  if (round) {
-    const r = round, tmp = tk.arena.alloc(sp.rows * r.plane * 4);
-    for (const c of list) {
-      f(r.oh, r.ow, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, tmp + c.row * r.plane * 4, r.step, lo, hi);
+  const r = round ?? { oh: g.oh, ow: g.ow, step: rowStep, pitch: g.ow, plane: g.oh * g.ow };
+  // a part is a band [y0, y1) of output rows, or on the flattened path (one long row) [x0, x1) of whole tiles:
+  // input moves by y0 * rowStep (x0 * 4), output by y0 * ow * 4 (x0 * 4); the channel stride stays the plane
+  const bands = (parts: number): [number, number, number, number][] => { // [oh, ow, input offset, output offset]
+    if (r.oh === 1) {
+      const tiles = r.ow / tile, per = Math.ceil(tiles / Math.max(1, Math.min(parts, tiles)));
+      const out: [number, number, number, number][] = [];
+      for (let t0 = 0; t0 < tiles; t0 += per) { const n = Math.min(per, tiles - t0) * tile; out.push([1, n, t0 * tile * 4, t0 * tile * 4]); }
+      return out;
     }
-    k.f32_unpad_rows(sp.rows, g.oh, g.ow, r.pitch, r.plane, tmp, py);
-    return;
+    const per = Math.ceil(r.oh / Math.max(1, Math.min(parts, r.oh))), out: [number, number, number, number][] = [];
+    for (let y0 = 0; y0 < r.oh; y0 += per) out.push([Math.min(per, r.oh - y0), r.ow, y0 * r.step, y0 * r.ow * 4]);
+    return out;
+  };
+  return {
+    tmpBytes: round ? sp.rows * round.plane * 4 : 0,
+    calls: (chunks, pp, out, parts = 1) => bands(parts).flatMap(([oh, ow, io, oo]) => chunks.map((c): SpConvCall => [kernel, oh, ow, c.ng, c.nr1,
+      pp + c.col * g.planeBytes + io, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, out + c.row * r.plane * 4 + oo, r.plane * 4, r.step, lo, hi])),
+    unpad: (tmp, py) => (round ? [sp.rows, g.oh, g.ow, round.pitch, round.plane, tmp, py] : null),
+  };
+}
+
+function runConv3x3(tk: Tessera, sp: SparseMatrix, st: Staged, g: ConvGeom, px: number, pp: number, py: number, lo: number, hi: number, chunks?: Chunk[]): void {
+  const k = tk.kernels;
+  k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, px, pp);
+  const work = conv3x3Work(tk, sp, st, g, lo, hi);
+  const tmp = work.tmpBytes ? tk.arena.alloc(work.tmpBytes) : 0;
+  for (const [name, ...args] of work.calls(chunks ?? planChunks(sp, DEFAULT_CHUNK_BYTES, 9), pp, tmp || py)) {
+    (k[name] as (...a: number[]) => void)(...args);
   }
-  const os = g.oh * g.ow * 4;
-  for (const c of list) {
-    f(g.oh, g.ow, c.ng, c.nr1, pp + c.col * g.planeBytes, st.w + c.wOff, st.nz + c.nzOff, st.dm + c.dmOff, py + c.row * os, rowStep, lo, hi);
-  }
+  const un = work.unpad(tmp, py);
+  if (un) k.f32_unpad_rows(...un);
 }
 
 /** Median of a few interleaved timings of each layer on zero input (used once per auto layer). */

@@ -15,7 +15,7 @@ import type { Tessera } from '../tessera.js';
 import { dim, scratchBytes, tensor } from '../validate.js';
 import { attnTileFlag, checkAttentionTensors, decodeCall, fwdCall, FWD_SCRATCH_ARG, decodeScratchBytes, tileReadsKV, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvExact, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
-import { AutoLayer, chwgemmKernelName, SparseLayer, spmmKernelName } from '../ops/sparse.js';
+import { AutoLayer, chwgemmKernelName, conv3x3Work, DEFAULT_CHUNK_BYTES, DenseFamilyLayer, planChunks, SparseLayer, spmmKernelName } from '../ops/sparse.js';
 import { PasaKVCache } from '../ops/pasa-cache.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
 
@@ -81,12 +81,17 @@ export class ParallelOps {
     this.#alive();
     const inner = layer instanceof AutoLayer ? layer.layer : layer;
     if (!(inner instanceof SparseLayer)) {
-      // an AutoLayer that chose tk.dense's packed op runs it as one call (the dense op's own checks)
-      if (layer instanceof AutoLayer) { layer.run(x, y); return; }
+      // an AutoLayer that chose tk.dense's packed op: a conv runs split by conv2dRun, a GEMV as one call (the dense
+      // op's own checks either way)
+      if (layer instanceof AutoLayer) {
+        if (inner instanceof DenseFamilyLayer && inner.conv) await this.conv2dRun(inner.conv, x, y, 1); else layer.run(x, y);
+        return;
+      }
       throw new ArgumentError('parallel.sparseRun: layer must be a SparseLayer or AutoLayer (tk.sparse.layer / auto / denseLayer)');
     }
     const L = inner.internals(); // DisposedError once disposed
     if (L.tk !== this.tk) throw new ArgumentError('parallel.sparseRun: the layer belongs to another tessera instance');
+    if (L.geom && this.threads > 1) { await this.#sparseConv3x3(inner, x, y); return; }
     if (L.conv3x3 || L.n <= 1 || this.threads < 2) { inner.run(x, y); return; }
     tensor('parallel.sparseRun', 'x', x, this.tk.arena, 'f32', L.inputLength);
     tensor('parallel.sparseRun', 'y', y, this.tk.arena, 'f32', L.outputLength);
@@ -104,6 +109,37 @@ export class ParallelOps {
       calls = splitColumns(n, L.tile, this.threads, (s, c) => [k, c, sp.groups, sp.singleRows, x0 + s * 4, st.w, st.nz, st.dm, py + s * 4, os, L.lo, L.hi]);
     }
     await this.#pinned([x, y, inner], () => this.tk.pool.runCalls(calls));
+  }
+
+  /**
+   * A sparse 3x3 conv layer across the pool: x padded on this thread, then runConv3x3's chunk calls, each over
+   * 2 x threads bands of output rows (spatial parts: every thread streams the whole weight panel over its band, so the
+   * input is read once as on one thread; splitting the channel panels finer instead made every call sweep the whole
+   * input: 1.33-1.46x with 2 threads), then the unpad of the rounded-up paths. Bit-identical to layer.run
+   * (Conv3x3Work).
+   */
+  async #sparseConv3x3(layer: SparseLayer, x: Tensor, y: Tensor): Promise<void> {
+    const L = layer.internals(), g = L.geom!, k = this.tk.kernels, a = this.tk.arena;
+    tensor('parallel.sparseRun', 'x', x, a, 'f32', L.inputLength);
+    tensor('parallel.sparseRun', 'y', y, a, 'f32', L.outputLength);
+    if (x.ptr === y.ptr) throw new ArgumentError('parallel.sparseRun: x and y must be different tensors');
+    const chunks = L.chunks ?? planChunks(L.meta, DEFAULT_CHUNK_BYTES, 9); // layer.run's row panels
+    const work = conv3x3Work(this.tk, L.meta, L.st, g, L.lo, L.hi);
+    const held: number[] = [];
+    const release = [x.pin(), y.pin(), layer.pin()];
+    try {
+      const pp = a.allocPersistent(g.paddedBytes, 64, 'parallel-pad'); held.push(pp);
+      const tmp = work.tmpBytes ? a.allocPersistent(work.tmpBytes, 64, 'parallel-out') : 0;
+      if (tmp) held.push(tmp);
+      k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, x.ptr, pp);
+      await this.tk.pool.runCalls(work.calls(chunks, pp, tmp || y.ptr, 2 * this.threads) as TileCallT[]);
+      const un = work.unpad(tmp, y.ptr);
+      if (un) k.f32_unpad_rows(...un);
+    } finally {
+      for (const b of held) a.free(b);
+      release.forEach((r) => r());
+      if (a.debug) a.check();
+    }
   }
 
   /**

@@ -35,9 +35,9 @@ for (const tier of TIERS) {
             outBuf = { lo: src, hi: src + planes * plane * 4 };
             return f(planes, rows, w, pitch, plane, src, dst);
           };
-          if (name.startsWith('f32_spconv3x3_')) return (oh: number, ow: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, rowStep: number, lo: number, hi: number) => {
+          if (name.startsWith('f32_spconv3x3_')) return (oh: number, ow: number, ng: number, nr1: number, input: number, w: number, nz: number, dm: number, output: number, os: number, rowStep: number, lo: number, hi: number) => {
             const mr = Number(/_(\d+)x4/.exec(name)![1]);
-            const u32 = t.memory.u32, i32 = t.memory.i32, os = oh * ow * 4;
+            const u32 = t.memory.u32, i32 = t.memory.i32;
             const tile = (m: number, inp: number, out: number) => {
               let nzp = nz, dmp = dm;
               for (let g = 0; g < ng + nr1; g++) {
@@ -56,7 +56,7 @@ for (const tier of TIERS) {
               for (; x + mr <= ow; x += mr) tile(mr, input + y * rowStep + 4 * x, output + 4 * (y * ow + x));
               for (const m of TAILS) if (m < mr && ow - x >= m) { tile(m, input + y * rowStep + 4 * x, output + 4 * (y * ow + x)); x += m; }
             }
-            return f(oh, ow, ng, nr1, input, w, nz, dm, output, rowStep, lo, hi);
+            return f(oh, ow, ng, nr1, input, w, nz, dm, output, os, rowStep, lo, hi);
           };
           return f;
         },

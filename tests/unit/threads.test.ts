@@ -118,6 +118,44 @@ describe('threaded mode (shared memory, worker pool)', () => {
     }
   });
 
+  it('sparse 3x3 conv layers (kernel groups, per-OC kernels; plain, flattened and rounded-row paths) split by output channels are bit-identical', async () => {
+    // [cin, cout, h, w, stride, block, sparsity]: 37 output channels leave single rows after the 4-row groups; 15-wide
+    // stride 1 takes the flattened-row path, 29-wide stride 2 (15 outputs) the rounded-row path, 16-wide the plain one
+    const cases: [number, number, number, number, 1 | 2, [4, 1] | [1, 1], number][] = [
+      [24, 37, 15, 15, 1, [4, 1], 0.6], [16, 40, 29, 29, 2, [4, 1], 0.5], [20, 33, 16, 16, 1, [1, 1], 0.8], [32, 64, 14, 14, 1, [4, 1], 0.9]];
+    for (const [i, [c, rows, h, w, stride, block, sparsity]] of cases.entries()) {
+      const wt = tk.sparse.prune(randomF32(rows * c * 9, 60 + i), rows, c, { sparsity, block, kernelSize: 3 });
+      const L = tk.sparse.layer(tk.sparse.pack(wt, rows, c, { block, bias: randomF32(rows, 70 + i), kernelSize: 3 }), { h, w, stride, pad: 1 }, { activation: 'relu6' });
+      const x = tk.tensorFrom(randomF32(c * h * w, 80 + i));
+      const y1 = tk.tensor('f32', [L.outputLength]), y2 = tk.tensor('f32', [L.outputLength]);
+      try {
+        y1.view().fill(1); y2.view().fill(2);
+        L.run(x, y1);
+        const before = tk.pool.stats.tiles, used = tk.arena.stats().usedBytes;
+        await tk.parallel.sparseRun(L, x, y2);
+        expect(tk.pool.stats.tiles - before, `case ${i}`).toBeGreaterThan(1);
+        expect(sameBits(y2.read(), y1.read()), `case ${i}`).toBe(true);
+        expect(tk.arena.stats().usedBytes, `case ${i}: arena`).toBe(used);
+      } finally {
+        L.dispose(); x.dispose(); y1.dispose(); y2.dispose();
+      }
+    }
+    // an AutoLayer that picked the dense conv for a 3x3 layer runs it through conv2dRun (split too)
+    const c = 16, rows = 24, h = 20, w3 = randomF32(rows * c * 9, 90);
+    const auto = tk.sparse.auto(w3, rows, c, { h, w: h }, { kernelSize: 3, policy: 'density' });
+    const x = tk.tensorFrom(randomF32(c * h * h, 91)), y1 = tk.tensor('f32', [auto.outputLength]), y2 = tk.tensor('f32', [auto.outputLength]);
+    try {
+      expect(auto.choice).not.toBe('sparse');
+      auto.run(x, y1);
+      const before = tk.pool.stats.tiles;
+      await tk.parallel.sparseRun(auto, x, y2);
+      expect(tk.pool.stats.tiles - before).toBeGreaterThan(1);
+      expect(sameBits(y2.read(), y1.read())).toBe(true);
+    } finally {
+      auto.dispose(); x.dispose(); y1.dispose(); y2.dispose();
+    }
+  });
+
   it('explicit bounds checks: the _splat sparse kernels split spatially are bit-identical to one call and to the default kernels', async () => {
     // the _splat variants run the same madds in the same order as the default kernels (see
     // tests/unit/sparse.test.ts), so the threaded explicit instance must match this instance bit for bit

@@ -5,12 +5,12 @@ import { spmm_tile32, spmm_tile16, spmm_tile8, spmm_tile8_splat, spmm_tile4, spm
  * Sparse 3x3 conv (stride 1 or 2; the stride lives in the dmap and rowStep) on a padded CHW input:
  * ng 4-channel groups then nr1 single channels; nz = 9 * stored channels per block row; input =
  * padded input + firstChannel * planeBytes; rowStep = bytes between the first padded input rows of
- * consecutive output rows. Output is dense CHW [rows][oh][ow]. Call it per row panel (chunk) so the
- * panel's weights stay in cache while all spatial tiles stream through.
+ * consecutive output rows. Output is CHW: row y, pixel x of channel r at output + r*os + (y*ow + x)*4 (os = the
+ * channel plane in bytes, oh*ow*4 for a whole image; a call may cover a band of rows or positions of it). Call it per
+ * row panel (chunk) so the panel's weights stay in cache while all spatial tiles stream through.
  */
-export function f32_spconv3x3_8x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
+export function f32_spconv3x3_8x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, rowStep: usize, vmin: f32, vmax: f32): void {
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
-  const os: usize = <usize>(oh * ow) << 2;
   for (let y = 0; y < oh; y++) {
     const rowOff = <usize>y * rowStep;
     const outRow = <usize>(y * ow) << 2;
@@ -26,12 +26,12 @@ export function f32_spconv3x3_8x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32,
  * Sparse 3x3 conv (stride 1 or 2; the stride lives in the dmap and rowStep) on a padded CHW input:
  * ng 4-channel groups then nr1 single channels; nz = 9 * stored channels per block row; input =
  * padded input + firstChannel * planeBytes; rowStep = bytes between the first padded input rows of
- * consecutive output rows. Output is dense CHW [rows][oh][ow]. Call it per row panel (chunk) so the
- * panel's weights stay in cache while all spatial tiles stream through.
+ * consecutive output rows. Output is CHW: row y, pixel x of channel r at output + r*os + (y*ow + x)*4 (os = the
+ * channel plane in bytes, oh*ow*4 for a whole image; a call may cover a band of rows or positions of it). Call it per
+ * row panel (chunk) so the panel's weights stay in cache while all spatial tiles stream through.
  */
-export function f32_spconv3x3_8x4__wasmsimd_splat(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
+export function f32_spconv3x3_8x4__wasmsimd_splat(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, rowStep: usize, vmin: f32, vmax: f32): void {
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
-  const os: usize = <usize>(oh * ow) << 2;
   for (let y = 0; y < oh; y++) {
     const rowOff = <usize>y * rowStep;
     const outRow = <usize>(y * ow) << 2;
@@ -47,12 +47,12 @@ export function f32_spconv3x3_8x4__wasmsimd_splat(oh: i32, ow: i32, ng: i32, nr1
  * Sparse 3x3 conv (stride 1 or 2; the stride lives in the dmap and rowStep) on a padded CHW input:
  * ng 4-channel groups then nr1 single channels; nz = 9 * stored channels per block row; input =
  * padded input + firstChannel * planeBytes; rowStep = bytes between the first padded input rows of
- * consecutive output rows. Output is dense CHW [rows][oh][ow]. Call it per row panel (chunk) so the
- * panel's weights stay in cache while all spatial tiles stream through.
+ * consecutive output rows. Output is CHW: row y, pixel x of channel r at output + r*os + (y*ow + x)*4 (os = the
+ * channel plane in bytes, oh*ow*4 for a whole image; a call may cover a band of rows or positions of it). Call it per
+ * row panel (chunk) so the panel's weights stay in cache while all spatial tiles stream through.
  */
-export function f32_spconv3x3_16x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
+export function f32_spconv3x3_16x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, rowStep: usize, vmin: f32, vmax: f32): void {
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
-  const os: usize = <usize>(oh * ow) << 2;
   for (let y = 0; y < oh; y++) {
     const rowOff = <usize>y * rowStep;
     const outRow = <usize>(y * ow) << 2;
@@ -69,12 +69,12 @@ export function f32_spconv3x3_16x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32
  * Sparse 3x3 conv (stride 1 or 2; the stride lives in the dmap and rowStep) on a padded CHW input:
  * ng 4-channel groups then nr1 single channels; nz = 9 * stored channels per block row; input =
  * padded input + firstChannel * planeBytes; rowStep = bytes between the first padded input rows of
- * consecutive output rows. Output is dense CHW [rows][oh][ow]. Call it per row panel (chunk) so the
- * panel's weights stay in cache while all spatial tiles stream through.
+ * consecutive output rows. Output is CHW: row y, pixel x of channel r at output + r*os + (y*ow + x)*4 (os = the
+ * channel plane in bytes, oh*ow*4 for a whole image; a call may cover a band of rows or positions of it). Call it per
+ * row panel (chunk) so the panel's weights stay in cache while all spatial tiles stream through.
  */
-export function f32_spconv3x3_32x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, rowStep: usize, vmin: f32, vmax: f32): void {
+export function f32_spconv3x3_32x4__wasmsimd(oh: i32, ow: i32, ng: i32, nr1: i32, input: usize, w: usize, nz: usize, dm: usize, output: usize, os: usize, rowStep: usize, vmin: f32, vmax: f32): void {
   const lo = f32x4.splat(vmin), hi = f32x4.splat(vmax), capHi = vmax != <f32>Infinity;
-  const os: usize = <usize>(oh * ow) << 2;
   for (let y = 0; y < oh; y++) {
     const rowOff = <usize>y * rowStep;
     const outRow = <usize>(y * ow) << 2;
