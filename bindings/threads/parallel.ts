@@ -73,9 +73,10 @@ export class ParallelOps {
   }
 
   /**
-   * Run a resident sparse (or its dense-CHW baseline) 1x1 layer on tensors, split into spatial tiles
-   * (column ranges of X and Y) across tk.pool. Bit-identical to layer.run(x, y). 3x3 conv layers and
-   * n = 1 (GEMV) run as one call.
+   * Run a resident sparse layer (or its dense-CHW baseline) on tensors across tk.pool, bit-identical to layer.run(x, y):
+   * a 1x1 layer split into spatial tiles (column ranges of X and Y), a 3x3 conv layer into bands of output rows
+   * (#sparseConv3x3). An AutoLayer whose choice is the dense conv runs through conv2dRun. n = 1 (GEMV: a sparse batch-1
+   * FC, or an AutoLayer's dense GEMV) runs as one call.
    */
   async sparseRun(layer: SparseLayer | AutoLayer, x: Tensor, y: Tensor): Promise<void> {
     this.#alive();
@@ -84,7 +85,11 @@ export class ParallelOps {
       // an AutoLayer that chose tk.dense's packed op: a conv runs split by conv2dRun, a GEMV as one call (the dense
       // op's own checks either way)
       if (layer instanceof AutoLayer) {
-        if (inner instanceof DenseFamilyLayer && inner.conv) await this.conv2dRun(inner.conv, x, y, 1); else layer.run(x, y);
+        if (inner instanceof DenseFamilyLayer && inner.conv) {
+          tensor('parallel.sparseRun', 'x', x, this.tk.arena, 'f32', layer.inputLength); // this op's names in its errors
+          tensor('parallel.sparseRun', 'y', y, this.tk.arena, 'f32', layer.outputLength);
+          await this.conv2dRun(inner.conv, x, y, 1);
+        } else layer.run(x, y);
         return;
       }
       throw new ArgumentError('parallel.sparseRun: layer must be a SparseLayer or AutoLayer (tk.sparse.layer / auto / denseLayer)');
@@ -112,14 +117,15 @@ export class ParallelOps {
   }
 
   /**
-   * A sparse 3x3 conv layer across the pool: x padded on this thread, then runConv3x3's chunk calls, each over
-   * 2 x threads bands of output rows (spatial parts: every thread streams the whole weight panel over its band, so the
-   * input is read once as on one thread; splitting the channel panels finer instead made every call sweep the whole
-   * input: 1.33-1.46x with 2 threads), then the unpad of the rounded-up paths. Bit-identical to layer.run
-   * (Conv3x3Work).
+   * A sparse 3x3 conv layer across the pool, as three pool jobs queued at once (so they run after the jobs of earlier
+   * calls and before those of later ones: un-awaited chains of threaded ops see each other's outputs): x padded
+   * (channel ranges), runConv3x3's chunk calls each over 2 x threads bands of output rows (spatial parts: every thread
+   * streams the whole weight panel over its band, so the input is read once as on one thread; splitting the channel
+   * panels finer instead made every call sweep the whole input: 1.33-1.46x with 2 threads), then the unpad of the
+   * rounded-up paths (plane ranges). Bit-identical to layer.run (Conv3x3Work).
    */
   async #sparseConv3x3(layer: SparseLayer, x: Tensor, y: Tensor): Promise<void> {
-    const L = layer.internals(), g = L.geom!, k = this.tk.kernels, a = this.tk.arena;
+    const L = layer.internals(), g = L.geom!, a = this.tk.arena;
     tensor('parallel.sparseRun', 'x', x, a, 'f32', L.inputLength);
     tensor('parallel.sparseRun', 'y', y, a, 'f32', L.outputLength);
     if (x.ptr === y.ptr) throw new ArgumentError('parallel.sparseRun: x and y must be different tensors');
@@ -131,10 +137,19 @@ export class ParallelOps {
       const pp = a.allocPersistent(g.paddedBytes, 64, 'parallel-pad'); held.push(pp);
       const tmp = work.tmpBytes ? a.allocPersistent(work.tmpBytes, 64, 'parallel-out') : 0;
       if (tmp) held.push(tmp);
-      k.f32_pad3x3_chw(g.c, g.h, g.w, g.pad, g.stride, x.ptr, pp);
-      await this.tk.pool.runCalls(work.calls(chunks, pp, tmp || y.ptr, 2 * this.threads) as TileCallT[]);
+      const parts = 2 * this.threads, pool = this.tk.pool;
+      const ranges = (n: number) => { const per = Math.ceil(n / Math.min(parts, n)), r: [number, number][] = []; for (let i = 0; i < n; i += per) r.push([i, Math.min(per, n - i)]); return r; };
+      const inPlane = g.h * g.w * 4;
+      const jobs = [pool.runCalls(ranges(g.c).map(([c0, cc]): TileCallT => ['f32_pad3x3_chw', cc, g.h, g.w, g.pad, g.stride, x.ptr + c0 * inPlane, pp + c0 * g.planeBytes])),
+        pool.runCalls(work.calls(chunks, pp, tmp || y.ptr, parts) as TileCallT[])];
       const un = work.unpad(tmp, y.ptr);
-      if (un) k.f32_unpad_rows(...un);
+      if (un) {
+        const [planes, oh, ow, pitch, plane, src, dst] = un;
+        jobs.push(pool.runCalls(ranges(planes).map(([p0, pc]): TileCallT => ['f32_unpad_rows', pc, oh, ow, pitch, plane, src + p0 * plane * 4, dst + p0 * oh * ow * 4])));
+      }
+      // every job settles before the blocks they use are freed
+      const bad = (await Promise.allSettled(jobs)).find((r) => r.status === 'rejected');
+      if (bad) throw (bad as PromiseRejectedResult).reason;
     } finally {
       for (const b of held) a.free(b);
       release.forEach((r) => r());

@@ -118,14 +118,17 @@ describe('threaded mode (shared memory, worker pool)', () => {
     }
   });
 
-  it('sparse 3x3 conv layers (kernel groups, per-OC kernels; plain, flattened and rounded-row paths) split by output channels are bit-identical', async () => {
-    // [cin, cout, h, w, stride, block, sparsity]: 37 output channels leave single rows after the 4-row groups; 15-wide
-    // stride 1 takes the flattened-row path, 29-wide stride 2 (15 outputs) the rounded-row path, 16-wide the plain one
-    const cases: [number, number, number, number, 1 | 2, [4, 1] | [1, 1], number][] = [
-      [24, 37, 15, 15, 1, [4, 1], 0.6], [16, 40, 29, 29, 2, [4, 1], 0.5], [20, 33, 16, 16, 1, [1, 1], 0.8], [32, 64, 14, 14, 1, [4, 1], 0.9]];
-    for (const [i, [c, rows, h, w, stride, block, sparsity]] of cases.entries()) {
+  it('sparse 3x3 conv layers (kernel groups, per-OC kernels; plain, flattened and rounded-row paths) split into bands of output rows are bit-identical', async () => {
+    // [cin, cout, h, w, stride, pad, block, sparsity]: 37 output channels leave single rows after the 4-row groups;
+    // 15-wide stride 1 takes the flattened-row path, 29-wide stride 2 (15 outputs) the rounded-row path, 16-wide the
+    // plain one; pad 0, one output row (more bands asked for than rows), per-OC 16-wide tiles on rounded rows
+    const cases: [number, number, number, number, 1 | 2, 0 | 1, [4, 1] | [1, 1], number][] = [
+      [24, 37, 15, 15, 1, 1, [4, 1], 0.6], [16, 40, 29, 29, 2, 1, [4, 1], 0.5], [20, 33, 16, 16, 1, 1, [1, 1], 0.8],
+      [32, 64, 14, 14, 1, 1, [4, 1], 0.9], [12, 21, 17, 19, 1, 0, [4, 1], 0.5], [9, 14, 3, 40, 1, 0, [4, 1], 0.4],
+      [10, 13, 25, 45, 2, 1, [1, 1], 0.7], [8, 8, 2, 33, 2, 1, [4, 1], 0.3]];
+    for (const [i, [c, rows, h, w, stride, pad, block, sparsity]] of cases.entries()) {
       const wt = tk.sparse.prune(randomF32(rows * c * 9, 60 + i), rows, c, { sparsity, block, kernelSize: 3 });
-      const L = tk.sparse.layer(tk.sparse.pack(wt, rows, c, { block, bias: randomF32(rows, 70 + i), kernelSize: 3 }), { h, w, stride, pad: 1 }, { activation: 'relu6' });
+      const L = tk.sparse.layer(tk.sparse.pack(wt, rows, c, { block, bias: randomF32(rows, 70 + i), kernelSize: 3 }), { h, w, stride, pad }, { activation: 'relu6' });
       const x = tk.tensorFrom(randomF32(c * h * w, 80 + i));
       const y1 = tk.tensor('f32', [L.outputLength]), y2 = tk.tensor('f32', [L.outputLength]);
       try {
@@ -139,6 +142,23 @@ describe('threaded mode (shared memory, worker pool)', () => {
       } finally {
         L.dispose(); x.dispose(); y1.dispose(); y2.dispose();
       }
+    }
+    // un-awaited chains: each threaded op queues its jobs when called, so a later op reads what an earlier one wrote
+    {
+      const c = 8, h = 16, n = h * h;
+      const mk3 = (seed: number) => tk.sparse.layer(tk.sparse.pack(tk.sparse.prune(randomF32(c * c * 9, seed), c, c, { sparsity: 0.6, kernelSize: 3 }), c, c, { kernelSize: 3 }), { h, w: h, pad: 1 });
+      const mk1 = (seed: number) => tk.sparse.layer(tk.sparse.pack(tk.sparse.prune(randomF32(c * c, seed), c, c, { sparsity: 0.6 }), c, c), { n });
+      const x = tk.tensorFrom(randomF32(c * n, 3)), mid = tk.tensor('f32', [c * n]), y = tk.tensor('f32', [c * n]);
+      const mid0 = tk.tensor('f32', [c * n]), y0 = tk.tensor('f32', [c * n]);
+      const layers = [mk3(1), mk3(2), mk1(3), mk1(4)];
+      try {
+        for (const [a, b] of [[0, 1], [2, 1], [0, 2]] as const) {
+          layers[a].run(x, mid0); layers[b].run(mid0, y0);
+          mid.view().fill(0); y.view().fill(0);
+          await Promise.all([tk.parallel.sparseRun(layers[a], x, mid), tk.parallel.sparseRun(layers[b], mid, y)]);
+          expect(sameBits(y.read(), y0.read()), `chain ${a} -> ${b}`).toBe(true);
+        }
+      } finally { for (const t of [...layers, x, mid, y, mid0, y0]) t.dispose(); }
     }
     // an AutoLayer that picked the dense conv for a 3x3 layer runs it through conv2dRun (split too)
     const c = 16, rows = 24, h = 20, w3 = randomF32(rows * c * 9, 90);
