@@ -137,16 +137,13 @@ export class ParallelOps {
       const pp = a.allocPersistent(g.paddedBytes, 64, 'parallel-pad'); held.push(pp);
       const tmp = work.tmpBytes ? a.allocPersistent(work.tmpBytes, 64, 'parallel-out') : 0;
       if (tmp) held.push(tmp);
-      const parts = 2 * this.threads, pool = this.tk.pool;
-      const ranges = (n: number) => { const per = Math.ceil(n / Math.min(parts, n)), r: [number, number][] = []; for (let i = 0; i < n; i += per) r.push([i, Math.min(per, n - i)]); return r; };
-      const inPlane = g.h * g.w * 4;
-      const jobs = [pool.runCalls(ranges(g.c).map(([c0, cc]): TileCallT => ['f32_pad3x3_chw', cc, g.h, g.w, g.pad, g.stride, x.ptr + c0 * inPlane, pp + c0 * g.planeBytes])),
-        pool.runCalls(work.calls(chunks, pp, tmp || y.ptr, parts) as TileCallT[])];
+      // the pad and the unpad are one call each: a one-call job runs on the calling thread when its turn comes (no
+      // round trip to the workers; split across them, the two extra round trips cost more than the copies: 1.10x)
+      const pool = this.tk.pool;
+      const jobs = [pool.runCalls([['f32_pad3x3_chw', g.c, g.h, g.w, g.pad, g.stride, x.ptr, pp]]),
+        pool.runCalls(work.calls(chunks, pp, tmp || y.ptr, 2 * this.threads) as TileCallT[])];
       const un = work.unpad(tmp, y.ptr);
-      if (un) {
-        const [planes, oh, ow, pitch, plane, src, dst] = un;
-        jobs.push(pool.runCalls(ranges(planes).map(([p0, pc]): TileCallT => ['f32_unpad_rows', pc, oh, ow, pitch, plane, src + p0 * plane * 4, dst + p0 * oh * ow * 4])));
-      }
+      if (un) jobs.push(pool.runCalls([['f32_unpad_rows', ...un]]));
       // every job settles before the blocks they use are freed
       const bad = (await Promise.allSettled(jobs)).find((r) => r.status === 'rejected');
       if (bad) throw (bad as PromiseRejectedResult).reason;
