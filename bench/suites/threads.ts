@@ -6,7 +6,7 @@
 // threaded timings are interleaved (A B A B ...) and the best median of each is kept.
 // onnxruntime-web runs the GEMM and attention shapes with the same thread count (ORT fixes its thread
 // count per process: run this suite in its own process, as bench/cross.ts does).
-import type { Tessera, Tier } from '../../bindings/index.js';
+import type { SparseLayer, Tessera, Tier } from '../../bindings/index.js';
 import type { BenchContext, Suite } from '../lib/context.js';
 import type { Timing } from '../lib/timing.js';
 import { loadOrtThreaded, type OrtThreadedPeer, type OrtThreadedRunner } from '../peers/ort-threads.js';
@@ -50,6 +50,20 @@ function f16Case(n: number): ThreadCase {
   };
 }
 
+/** A resident sparse-family layer built on both instances by `mk`, run with layer.run vs tk.parallel.sparseRun on input x. */
+function layerPair(one: Tessera, many: Tessera, mk: (tk: Tessera) => SparseLayer, x: Float32Array): ReturnType<ThreadCase['setup']> {
+  const L1 = mk(one), L2 = mk(many);
+  const x1 = one.tensorFrom(x), y1 = one.tensor('f32', [L1.outputLength]);
+  const x2 = many.tensorFrom(x), y2 = many.tensor('f32', [L2.outputLength]);
+  return {
+    single: () => L1.run(x1, y1),
+    parallel: () => many.parallel.sparseRun(L2, x2, y2),
+    identical: () => sameBits(y1.read(), y2.read()),
+    output: () => y1.read() as Float32Array,
+    dispose: () => { L1.dispose(); L2.dispose(); x1.dispose(); y1.dispose(); x2.dispose(); y2.dispose(); },
+  };
+}
+
 /** Sparse 1x1 layer (MobileNet-like pointwise conv, CHW), 4x1 blocks at `sparsity`, or its dense-CHW baseline. */
 function sparseCase(rows: number, cols: number, n: number, sparsity: number, dense: boolean): ThreadCase {
   const flops = 2 * rows * cols * n; // dense-equivalent, as everywhere in the bench
@@ -61,17 +75,7 @@ function sparseCase(rows: number, cols: number, n: number, sparsity: number, den
       const w0 = Float32Array.from({ length: rows * cols }, rnd);
       const w = one.sparse.prune(w0, rows, cols, { sparsity });
       const x = Float32Array.from({ length: cols * n }, rnd);
-      const mk = (tk: Tessera) => (dense ? tk.sparse.denseLayer(w, rows, cols, { n }) : tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n }));
-      const L1 = mk(one), L2 = mk(many);
-      const x1 = one.tensorFrom(x), y1 = one.tensor('f32', [rows * n]);
-      const x2 = many.tensorFrom(x), y2 = many.tensor('f32', [rows * n]);
-      return {
-        single: () => L1.run(x1, y1),
-        parallel: () => many.parallel.sparseRun(L2, x2, y2),
-        identical: () => sameBits(y1.read(), y2.read()),
-        output: () => y1.read() as Float32Array,
-        dispose: () => { L1.dispose(); L2.dispose(); x1.dispose(); y1.dispose(); x2.dispose(); y2.dispose(); },
-      };
+      return layerPair(one, many, (tk) => (dense ? tk.sparse.denseLayer(w, rows, cols, { n }) : tk.sparse.layer(tk.sparse.pack(w, rows, cols), { n })), x);
     },
   };
 }
@@ -86,17 +90,7 @@ function sparseConv3x3Case(c: number, hw: number, sparsity: number): ThreadCase 
       const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
       const w = one.sparse.prune(Float32Array.from({ length: rows * c * 9 }, rnd), rows, c, { sparsity, kernelSize: 3 });
       const x = Float32Array.from({ length: c * hw * hw }, rnd);
-      const mk = (tk: Tessera) => tk.sparse.layer(tk.sparse.pack(w, rows, c, { kernelSize: 3 }), { h: hw, w: hw, pad: 1 });
-      const L1 = mk(one), L2 = mk(many);
-      const x1 = one.tensorFrom(x), y1 = one.tensor('f32', [L1.outputLength]);
-      const x2 = many.tensorFrom(x), y2 = many.tensor('f32', [L2.outputLength]);
-      return {
-        single: () => L1.run(x1, y1),
-        parallel: () => many.parallel.sparseRun(L2, x2, y2),
-        identical: () => sameBits(y1.read(), y2.read()),
-        output: () => y1.read() as Float32Array,
-        dispose: () => { L1.dispose(); L2.dispose(); x1.dispose(); y1.dispose(); x2.dispose(); y2.dispose(); },
-      };
+      return layerPair(one, many, (tk) => tk.sparse.layer(tk.sparse.pack(w, rows, c, { kernelSize: 3 }), { h: hw, w: hw, pad: 1 }), x);
     },
   };
 }
