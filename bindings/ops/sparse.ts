@@ -288,9 +288,9 @@ export class DenseFamilyLayer implements LayerRunner {
 /** @internal The fields of a SparseLayer that tk.parallel's tile calls need (SparseLayer.internals()). */
 export interface SparseLayerInternals {
   readonly tk: Tessera; readonly st: Readonly<Staged>; readonly meta: SparseMatrix; readonly n: number; readonly tile: SpmmTile;
-  readonly conv3x3: boolean; readonly dense: boolean; readonly lo: number; readonly hi: number;
+  readonly dense: boolean; readonly lo: number; readonly hi: number;
   readonly inputLength: number; readonly outputLength: number;
-  /** 3x3 layers: the conv geometry (else null) */
+  /** 3x3 layers: the conv geometry (else null: a 1x1 layer over n columns) */
   readonly geom: Readonly<ConvGeom> | null;
   /** the row panels run() calls the kernels over (1x1 and 3x3 layers) */
   readonly chunks: readonly Chunk[] | undefined;
@@ -345,7 +345,7 @@ export class SparseLayer implements LayerRunner {
   /** @internal what tk.parallel needs to build this layer's tile calls (DisposedError once disposed) */
   internals(): SparseLayerInternals {
     this.life.check();
-    return { tk: this.tk, st: this.st as Staged, meta: this.meta, n: this.n, tile: this.tile, conv3x3: this.geom !== null, dense: this.dense,
+    return { tk: this.tk, st: this.st as Staged, meta: this.meta, n: this.n, tile: this.tile, dense: this.dense,
       lo: this.lo, hi: this.hi, inputLength: this.inputLength, outputLength: this.outputLength, geom: this.geom, chunks: this.chunks };
   }
 
@@ -510,7 +510,7 @@ function tapOffsets(g: ConvGeom): number[] {
 export interface Chunk { ng: number; nr1: number; wOff: number; nzOff: number; dmOff: number; col: number; row: number }
 export const DEFAULT_CHUNK_BYTES = 96 * 1024;
 
-export function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
+function planChunks(sp: SparseMatrix, budget: number, kk = 1): Chunk[] {
   const out: Chunk[] = [];
   const nb = sp.nnz.length, groups = sp.groups;
   let b = 0, wOff = 0, k = 0, col = sp.first, row = 0;

@@ -15,7 +15,7 @@ import type { Tessera } from '../tessera.js';
 import { dim, scratchBytes, tensor } from '../validate.js';
 import { attnTileFlag, checkAttentionTensors, decodeCall, fwdCall, FWD_SCRATCH_ARG, decodeScratchBytes, tileReadsKV, useDecodeKernel, type AttentionOptions } from '../ops/attention.js';
 import { PackedConv2d, PackedMatmul, gemvExact, gemvScratchBytes, usesGemv, type MatmulOptions, type WeightArray } from '../ops/dense.js';
-import { AutoLayer, chwgemmKernelName, conv3x3Work, DEFAULT_CHUNK_BYTES, DenseFamilyLayer, planChunks, SparseLayer, spmmKernelName } from '../ops/sparse.js';
+import { AutoLayer, chwgemmKernelName, conv3x3Work, DenseFamilyLayer, SparseLayer, spmmKernelName, type SparseLayerInternals } from '../ops/sparse.js';
 import { PasaKVCache } from '../ops/pasa-cache.js';
 import { splitAttention, splitColumns, splitConv, splitF16Convert, splitGemmRows, splitGemvColumns, type KernelName, } from './split.js';
 
@@ -96,11 +96,11 @@ export class ParallelOps {
     }
     const L = inner.internals(); // DisposedError once disposed
     if (L.tk !== this.tk) throw new ArgumentError('parallel.sparseRun: the layer belongs to another tessera instance');
-    if (L.geom && this.threads > 1) { await this.#sparseConv3x3(inner, x, y); return; }
-    if (L.conv3x3 || L.n <= 1 || this.threads < 2) { inner.run(x, y); return; }
+    if (this.threads < 2 || (!L.geom && L.n <= 1)) { inner.run(x, y); return; }
     tensor('parallel.sparseRun', 'x', x, this.tk.arena, 'f32', L.inputLength);
     tensor('parallel.sparseRun', 'y', y, this.tk.arena, 'f32', L.outputLength);
     if (x.ptr === y.ptr) throw new ArgumentError('parallel.sparseRun: x and y must be different tensors');
+    if (L.geom) { await this.#sparseConv3x3(inner, L, x, y); return; }
     const sp = L.meta, st = L.st, n = L.n, os = n * 4, px = x.ptr, py = y.ptr;
     let calls;
     if (L.dense) {
@@ -117,19 +117,15 @@ export class ParallelOps {
   }
 
   /**
-   * A sparse 3x3 conv layer across the pool, as three pool jobs queued at once (so they run after the jobs of earlier
-   * calls and before those of later ones: un-awaited chains of threaded ops see each other's outputs): x padded
-   * (channel ranges), runConv3x3's chunk calls each over 2 x threads bands of output rows (spatial parts: every thread
-   * streams the whole weight panel over its band, so the input is read once as on one thread; splitting the channel
-   * panels finer instead made every call sweep the whole input: 1.33-1.46x with 2 threads), then the unpad of the
-   * rounded-up paths (plane ranges). Bit-identical to layer.run (Conv3x3Work).
+   * A sparse 3x3 conv layer (x, y checked by sparseRun) across the pool, as three pool jobs queued at once, so they run
+   * after the jobs of ops called before and before those of ops called after (docs/threads.md, "Ordering"): x padded (one
+   * call), layer.run's row panels each over 2 x threads bands of output rows (spatial parts: every thread streams the
+   * whole weight panel over its band, so the input is read once as on one thread; splitting the channel panels finer
+   * instead made every call sweep the whole input: 1.33-1.46x with 2 threads), then the unpad of the rounded-up paths
+   * (one call). Bit-identical to layer.run (Conv3x3Work).
    */
-  async #sparseConv3x3(layer: SparseLayer, x: Tensor, y: Tensor): Promise<void> {
-    const L = layer.internals(), g = L.geom!, a = this.tk.arena;
-    tensor('parallel.sparseRun', 'x', x, a, 'f32', L.inputLength);
-    tensor('parallel.sparseRun', 'y', y, a, 'f32', L.outputLength);
-    if (x.ptr === y.ptr) throw new ArgumentError('parallel.sparseRun: x and y must be different tensors');
-    const chunks = L.chunks ?? planChunks(L.meta, DEFAULT_CHUNK_BYTES, 9); // layer.run's row panels
+  async #sparseConv3x3(layer: SparseLayer, L: SparseLayerInternals, x: Tensor, y: Tensor): Promise<void> {
+    const g = L.geom!, a = this.tk.arena, chunks = L.chunks!;
     const work = conv3x3Work(this.tk, L.meta, L.st, g, L.lo, L.hi);
     const held: number[] = [];
     const release = [x.pin(), y.pin(), layer.pin()];
